@@ -1,0 +1,134 @@
+"""Users, their role and their territory; handling units; API tokens; the access log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", "群众"
+    GRID_WORKER = "grid_worker", "网格员"
+    COMMUNITY_STAFF = "community_staff", "社区/村工作人员"
+    STREET_DISPATCHER = "street_dispatcher", "街镇调度员"
+    DEPARTMENT_HANDLER = "department_handler", "部门办理人员"
+    DISTRICT_ADMIN = "district_admin", "区县管理员"
+    AUDITOR = "auditor", "审计员"
+
+
+STAFF_ROLES = frozenset(r for r in Role if r != Role.RESIDENT)
+
+
+class UnitKind(models.TextChoices):
+    DISTRICT = "district", "区县综治中心"
+    STREET = "street", "街镇综治中心"
+    COMMUNITY = "community", "社区/村委会"
+    GRID = "grid", "网格"
+    DEPARTMENT = "department", "职能部门"
+
+
+class Unit(models.Model):
+    """A body that handles cases: a command centre, a street office, a village committee,
+    a grid, or a functional department (职能部门) of the county."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=UnitKind.choices, db_index=True)
+    region = models.ForeignKey("territory.Region", on_delete=models.PROTECT, related_name="units")
+    phone = models.CharField(max_length=30, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(
+        max_length=30, choices=Role.choices, default=Role.RESIDENT, db_index=True
+    )
+    # The one region node whose subtree this user may see (none: only their own items).
+    scope = models.ForeignKey(
+        "territory.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("手机号", max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def scope_code(self) -> str | None:
+        return self.scope.code if self.scope is not None else None
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        key = "jc_" + secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, name=name, key_hash=_hash(key)), key
+
+    @classmethod
+    def user_for(cls, key: str) -> User | None:
+        tok = (
+            cls.objects.select_related("user", "user__scope", "user__unit")
+            .filter(key_hash=_hash(key), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        return tok.user if tok else None
+
+
+class AccessLog(models.Model):
+    """Every full view of personal data (PIPL): who, when, what, why. Append-only."""
+
+    viewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    subject_type = models.CharField(max_length=50)
+    subject_id = models.CharField(max_length=64)
+    subject_label = models.CharField(max_length=100, blank=True)
+    fields = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=300)
+    channel = models.CharField(max_length=20, default="page")  # page, api, export
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} {self.subject_type}:{self.subject_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("access log entries are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("access log entries are never deleted")

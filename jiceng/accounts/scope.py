@@ -1,0 +1,106 @@
+"""Who may see what: the one place that the API and the pages both go through.
+
+Rules (each has a test with a user who is refused):
+1. An anonymous user sees nothing.
+2. A user sees the subtree of their scope region and nothing outside it.
+3. A user without a scope region sees no territory (a resident sees only their own items).
+4. A department handler sees its department's region for territory, and for cases only
+   what is assigned to its department (the cases app applies `unit_filter`).
+5. Actions are allowed per role (`ACTIONS`): e.g. only a district administrator imports.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from jiceng.accounts.models import Role
+
+if TYPE_CHECKING:
+    from jiceng.territory.models import Region
+
+A = Role
+# action -> roles allowed (a superuser may do everything)
+ACTIONS: dict[str, frozenset[str]] = {
+    "territory.view": frozenset(
+        {
+            A.GRID_WORKER,
+            A.COMMUNITY_STAFF,
+            A.STREET_DISPATCHER,
+            A.DEPARTMENT_HANDLER,
+            A.DISTRICT_ADMIN,
+            A.AUDITOR,
+        }
+    ),
+    "territory.import": frozenset({A.DISTRICT_ADMIN}),
+    "territory.edit": frozenset({A.DISTRICT_ADMIN}),
+    "staff.view": frozenset(
+        {
+            A.GRID_WORKER,
+            A.COMMUNITY_STAFF,
+            A.STREET_DISPATCHER,
+            A.DEPARTMENT_HANDLER,
+            A.DISTRICT_ADMIN,
+            A.AUDITOR,
+        }
+    ),
+    "accesslog.view": frozenset({A.AUDITOR, A.DISTRICT_ADMIN}),
+}
+
+
+def scope_code(user) -> str | None:
+    """The code prefix this user may see, or None for nothing."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.scope_id:
+        return user.scope.code
+    return None
+
+
+def can(user, action: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.role in ACTIONS.get(action, frozenset())
+
+
+def require(user, action: str) -> None:
+    if not can(user, action):
+        raise PermissionDenied("您的角色无权执行此操作")
+
+
+def code_filter(user, field: str = "code") -> Q:
+    """A Q that keeps rows whose `field` (a CodeField) lies in the user's territory.
+
+    Matches nothing for a user without a scope.
+    """
+    code = scope_code(user)
+    if code is None:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__under": code})
+
+
+def unit_filter(user, field: str = "unit") -> Q:
+    """For department handlers: rows assigned to their department only."""
+    if user.role == Role.DEPARTMENT_HANDLER:
+        if not user.unit_id:
+            return Q(pk__in=[])
+        return Q(**{f"{field}_id": user.unit_id})
+    return Q()
+
+
+def can_see_code(user, code: str) -> bool:
+    prefix = scope_code(user)
+    return prefix is not None and code.startswith(prefix)
+
+
+def require_region(user, region: Region, action: str = "territory.view") -> None:
+    """Refuse a region outside the user's territory as if it did not exist (no probing)."""
+    from django.http import Http404
+
+    require(user, action)
+    if not can_see_code(user, region.code):
+        raise Http404("该区域不存在或不在您的管辖范围内")

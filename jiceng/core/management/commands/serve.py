@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve jiceng with uvicorn (ASGI), the production server; static files through WhiteNoise."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("JICENG_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("JICENG_PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("JICENG_WORKERS", "0")) or None,
+            help="processes (default: number of CPUs, at most 4)",
+        )
+        parser.add_argument("--log-level", default="warning")
+
+    def handle(self, *args, host, port, workers, log_level, **options):
+        import uvicorn
+
+        workers = workers or min(os.cpu_count() or 1, 4)
+        self.stdout.write(
+            f"jiceng 正在 http://{host}:{port}/ 上运行（{workers} 个进程，Ctrl+C 停止）"
+        )
+        uvicorn.run(
+            "jiceng.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+        )

@@ -1,0 +1,181 @@
+"""The region tree: province → city → county → street/town → community/village → grid → micro-grid.
+
+One table holds every node so that a subtree is one prefix query on `code` and every
+other app can scope its rows by the region code it stores.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from jiceng.lib import codes
+from jiceng.territory.fields import CodeField
+
+
+class Level(models.IntegerChoices):
+    PROVINCE = codes.PROVINCE, "省"
+    CITY = codes.CITY, "市"
+    COUNTY = codes.COUNTY, "区县"
+    STREET = codes.STREET, "街道/乡镇"
+    VILLAGE = codes.VILLAGE, "社区/村"
+    GRID = codes.GRID, "网格"
+    MICRO_GRID = codes.MICRO_GRID, "微网格"
+
+
+class RegionKind(models.TextChoices):
+    # streets and towns (街道 / 镇 / 乡)
+    STREET = "street", "街道"
+    TOWN = "town", "镇"
+    TOWNSHIP = "township", "乡"
+    # communities and villages
+    COMMUNITY = "community", "社区"
+    VILLAGE = "village", "村"
+    # grids
+    COMPREHENSIVE = "comprehensive", "综合网格"
+    DEDICATED = "dedicated", "专属网格"
+
+
+class DedicatedType(models.TextChoices):
+    SCHOOL = "school", "学校"
+    HOSPITAL = "hospital", "医院"
+    PARK = "park", "园区"
+    COMPANY = "company", "企业"
+    MARKET = "market", "市场"
+    OTHER = "other", "其他"
+
+
+class Region(models.Model):
+    code = CodeField(
+        unique=True, help_text="significant division code; grids extend their village's code"
+    )
+    name = models.CharField(max_length=100)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    kind = models.CharField(max_length=20, choices=RegionKind.choices, blank=True)
+    grid_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    dedicated_type = models.CharField(max_length=20, choices=DedicatedType.choices, blank=True)
+    dedicated_unit = models.CharField(
+        max_length=100, blank=True, help_text="the school, hospital… served"
+    )
+    urban = models.BooleanField(null=True, blank=True, help_text="urban or rural, for sizing rules")
+    households = models.PositiveIntegerField(default=0)
+    population = models.PositiveIntegerField(default=0)
+    # GeoJSON geometry in WGS-84 (RFC 7946); the bbox columns pre-filter spatial queries.
+    boundary = models.JSONField(null=True, blank=True)
+    min_lon = models.FloatField(null=True, blank=True)
+    min_lat = models.FloatField(null=True, blank=True)
+    max_lon = models.FloatField(null=True, blank=True)
+    max_lat = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [models.Index(fields=["parent", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def is_grid(self) -> bool:
+        return self.level >= Level.GRID
+
+    @property
+    def statistical_code(self) -> str:
+        return codes.statistical(self.code)
+
+    def ancestor_codes(self) -> list[str]:
+        return codes.ancestors(self.code)
+
+    def ancestors(self) -> list[Region]:
+        """Province down to the parent, in one query."""
+        found = {r.code: r for r in Region.objects.filter(code__in=self.ancestor_codes())}
+        return [found[c] for c in self.ancestor_codes() if c in found]
+
+    def subtree(self) -> models.QuerySet[Region]:
+        return Region.objects.filter(code__under=self.code)
+
+    @property
+    def level_label(self) -> str:
+        if self.level == Level.GRID and self.grid_level:
+            return f"{self.grid_level}级网格"
+        return Level(self.level).label
+
+
+class StaffRole(models.TextChoices):
+    """漕泾's ladder of grid staff, from the top."""
+
+    SUPERVISOR = "supervisor", "督导员"
+    CHIEF_GRID_HEAD = "chief_grid_head", "总网格长"
+    GRID_INSTRUCTOR = "grid_instructor", "网格指导员"
+    GRID_HEAD = "grid_head", "网格长"
+    GRID_WORKER = "grid_worker", "网格员"
+    GRID_ASSISTANT = "grid_assistant", "网格助理员"
+
+
+class GridStaff(models.Model):
+    """A person on a grid's team; a grid may have one (一格一员) or several (一格多员)."""
+
+    grid = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grid_posts",
+    )
+    role = models.CharField(max_length=20, choices=StaffRole.choices)
+    name = models.CharField(max_length=50)
+    phone = models.CharField(max_length=20)
+    photo = models.ImageField(upload_to="staff/", blank=True)
+    on_duty = models.BooleanField(default=True)
+    since = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["grid__code", "role", "name"]
+        indexes = [models.Index(fields=["grid", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.name}"
+
+
+class SizingRule(models.Model):
+    """How many households (or people) a grid should hold, as data (安康: rural 20–30)."""
+
+    name = models.CharField(max_length=100)
+    urban = models.BooleanField(help_text="applies to urban grids (else rural)")
+    grid_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="empty: any level"
+    )
+    min_households = models.PositiveIntegerField(null=True, blank=True)
+    max_households = models.PositiveIntegerField(null=True, blank=True)
+    min_population = models.PositiveIntegerField(null=True, blank=True)
+    max_population = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(models.Model):
+    """What an import did: counts per level and every rejected line with its reason."""
+
+    kind = models.CharField(max_length=30)  # divisions, grids, residents…
+    source = models.CharField(max_length=500)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source}"

@@ -42,3 +42,86 @@ def users(territory):
     from jiceng.testing import build_users
 
     return build_users(territory)
+
+
+CHROMIUM = os.environ.get("JICENG_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright — never a downloaded browser."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: `./dev test` installs it (apt-get install chromium)"
+        )
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A desktop page; screenshots of failures land in test-artifacts/."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    except Exception:
+        pass
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, request):
+    """A 390×844 phone (the grid worker's)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    except Exception:
+        pass
+    context.close()
+
+
+@pytest.fixture
+def login(live_server):
+    """login(page, username) logs a user in through the real login form."""
+    from jiceng.testing import PASSWORD
+
+    def _login(pg, username: str, password: str = PASSWORD) -> None:
+        pg.goto(f"{live_server.url}/accounts/login/")
+        pg.fill("#id_username", username)
+        pg.fill("#id_password", password)
+        pg.click("button[type=submit]")
+        pg.wait_for_load_state()
+
+    return _login

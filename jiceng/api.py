@@ -109,6 +109,20 @@ def health(request):
     return {"ok": True}
 
 
+@api.get("/me", tags=["system"])
+def me(request):
+    """Who the caller is: role, territory and unit."""
+    u = request.auth
+    return {
+        "username": u.username,
+        "name": u.display_name,
+        "role": u.role,
+        "role_label": u.get_role_display(),
+        "scope": {"code": u.scope.code, "name": u.scope.name} if u.scope_id else None,
+        "unit": {"code": u.unit.code, "name": u.unit.name} if u.unit_id else None,
+    }
+
+
 # Each app that has an API exposes `router` in its api.py.
 for app, prefix in [
     ("territory", "/territory"),

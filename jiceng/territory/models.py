@@ -179,3 +179,18 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source}"
+
+
+class IndexVersion(models.Model):
+    """A token that changes whenever grid boundaries change (imports, edits, the demo).
+
+    Each process keeps its point→grid index in memory and rebuilds it when the token it
+    built from is no longer the one stored here: one primary-key read, not a scan.
+    """
+
+    name = models.CharField(max_length=30, unique=True)
+    token = models.CharField(max_length=40)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.token}"

@@ -261,6 +261,7 @@ def import_divisions(directory: Path | str, under: str, user=None, source: str =
         ImportRun.objects.create(
             kind="divisions",
             source=source,
+            region_code=under if codes.is_digits(str(under)) else "",
             user=user,
             ok=False,
             finished_at=timezone.now(),
@@ -277,6 +278,7 @@ def import_divisions(directory: Path | str, under: str, user=None, source: str =
         result.run = ImportRun.objects.create(
             kind="divisions",
             source=source,
+            region_code=normalise_under(under),
             user=user,
             ok=True,
             finished_at=timezone.now(),
@@ -291,11 +293,11 @@ def _write(rows: list[Row], result: Result) -> None:
     # Prefix queries per top code keep this to a few indexed range scans.
     prefixes = sorted({c[:2] for c in codes_wanted})
     for prefix in prefixes:
-        for pk, code, name, kind, parent_id, level in Region.objects.filter(
+        for pk, code, name, kind, pid, level in Region.objects.filter(
             code__under=prefix, level__lte=Level.VILLAGE
         ).values_list("id", "code", "name", "kind", "parent_id", "level"):
-            existing[code] = (pk, name, kind, parent_id, level)
-    ids = {code: v[0] for code, v in existing.items()}
+            existing[code] = (pk, name, kind, pid, level)
+    ids: dict[str, int] = {code: v[0] for code, v in existing.items()}
     for level in (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.STREET, Level.VILLAGE):
         key = LEVEL_KEYS[level]
         counts = result.counts[key]

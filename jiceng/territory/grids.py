@@ -74,6 +74,17 @@ class GridResult:
     run: ImportRun | None = None
 
 
+def _common_prefix(codes_: list[str]) -> str:
+    """The deepest division code above every grid in the file (for scoping the run)."""
+    import os
+
+    prefix = os.path.commonprefix(codes_) if codes_ else ""
+    for length in (12, 9, 6, 4, 2):
+        if len(prefix) >= length:
+            return prefix[:length]
+    return ""
+
+
 def _int(value, default=0) -> int:
     if value in (None, ""):
         return default
@@ -159,7 +170,7 @@ def validate(features: list[GridFeature]) -> list[GridProblem]:
     }
     parent_geom: dict[str, Any] = {}
     for f in features:
-        pc = codes.parent_code(f.code)
+        pc = codes.parent_code(f.code) or ""
         if pc in seen:
             parent_geom[f.code] = seen[pc].geom
         elif pc in in_db:
@@ -196,7 +207,12 @@ def validate(features: list[GridFeature]) -> list[GridProblem]:
 
 
 def import_grids(
-    data: Any, crs: str = geo.WGS84, dry_run: bool = False, user=None, source: str = ""
+    data: Any,
+    crs: str = geo.WGS84,
+    dry_run: bool = False,
+    user=None,
+    source: str = "",
+    region_code: str = "",
 ) -> GridResult:
     """Import grids from a GeoJSON FeatureCollection; whole or nothing."""
     features, problems = parse(data, crs)
@@ -207,6 +223,7 @@ def import_grids(
             ImportRun.objects.create(
                 kind="grids",
                 source=source,
+                region_code=region_code or _common_prefix([f.code for f in features]),
                 user=user,
                 ok=False,
                 finished_at=timezone.now(),
@@ -251,7 +268,7 @@ def import_grids(
                 if old is None:
                     grid_level = values["grid_level"]
                     level = Level.GRID if grid_level <= codes.MAX_GRID_LEVEL else Level.MICRO_GRID
-                    parent_id = ids[codes.parent_code(f.code)]
+                    parent_id = ids[codes.parent_code(f.code) or ""]
                     new.append(Region(code=f.code, level=level, parent_id=parent_id, **values))
                 else:
                     for k, v in values.items():
@@ -272,6 +289,7 @@ def import_grids(
         result.run = ImportRun.objects.create(
             kind="grids",
             source=source,
+            region_code=region_code or _common_prefix([f.code for f in features]),
             user=user,
             ok=True,
             finished_at=timezone.now(),

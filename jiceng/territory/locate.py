@@ -196,7 +196,7 @@ def drop_local() -> None:
 
 
 def build_index() -> GridIndex:
-    rows = Region.objects.filter(boundary__isnull=False, level__gte=Level.COUNTY).values_list(
+    rows_qs = Region.objects.filter(boundary__isnull=False, level__gte=Level.COUNTY).values_list(
         "code", "name", "level", "grid_level", "boundary"
     )
     names = dict(
@@ -204,9 +204,9 @@ def build_index() -> GridIndex:
             "code", "name"
         )
     )
-    rows = list(rows)
+    rows = list(rows_qs)
     names.update({r[0]: r[1] for r in rows})
-    return GridIndex(rows, names)
+    return GridIndex(rows, names)  # type: ignore[arg-type]
 
 
 def get_index(force_check: bool = False) -> GridIndex:

@@ -165,6 +165,8 @@ class ImportRun(models.Model):
 
     kind = models.CharField(max_length=30)  # divisions, grids, residents…
     source = models.CharField(max_length=500)
+    # The region the run wrote into: runs are listed to users who can see that region.
+    region_code = CodeField(blank=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

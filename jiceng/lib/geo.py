@@ -211,3 +211,8 @@ def kd_groups(points: np.ndarray, sizes: list[int]) -> list[list[int]]:
         return split(order[:left_n], sizes_[:half]) + split(order[left_n:], sizes_[half:])
 
     return split(list(range(len(points))), list(sizes))
+
+
+def rounded(geom: BaseGeometry, digits: int = 7) -> BaseGeometry:
+    """Coordinates rounded to `digits` decimals (7 ≈ 1 cm), vertex order kept as given."""
+    return shapely.transform(geom, lambda c: np.round(c, digits))

@@ -73,7 +73,7 @@ def county_outline() -> shapely.Geometry:
 
 
 def _store(region: Region, geom) -> None:
-    geom = shapely.set_precision(geom, 10.0**-PRECISION)
+    geom = geo.rounded(geom, PRECISION)
     region.boundary = geo.to_geojson(geom)
     region.min_lon, region.min_lat, region.max_lon, region.max_lat = geom.bounds
 

@@ -310,7 +310,7 @@ UPDATE_FIELDS = [
 
 
 def _values(f: GridFeature) -> dict:
-    geom = shapely.set_precision(f.geom, 10.0**-PRECISION)
+    geom = geo.rounded(f.geom, PRECISION)
     values = dict(
         name=f.name,
         kind=f.props["kind"],

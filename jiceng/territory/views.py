@@ -240,5 +240,18 @@ def import_run_page(request, pk: int):
                     (label, c.get("created", 0), c.get("updated", 0), c.get("unchanged", 0))
                 )
     return render(
-        request, "territory/import_run.html", {"run": run, "rows": rows, "errors": run.errors[:500]}
+        request,
+        "territory/import_run.html",
+        {
+            "run": run,
+            "rows": rows,
+            "errors": [
+                {
+                    "where": e.get("file") or e.get("code") or "—",
+                    "line": e.get("line") or "—",
+                    "message": e.get("message", ""),
+                }
+                for e in run.errors[:500]
+            ],
+        },
     )

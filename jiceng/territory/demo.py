@@ -194,8 +194,15 @@ def build(ctx) -> None:
                 )  # fmt: skip
 
     # A school, a hospital and an industrial park in the county seat become dedicated grids.
-    seat_l3 = [r for r in grid_rows if r["level"] == 3 and r["code"].startswith(towns[0].code)]
-    picks = [r for r in seat_l3 if r["urban"]][1:3] + [r for r in seat_l3 if not r["urban"]][:1]
+    # One per village: the second level-3 grid of the first communities (school, hospital),
+    # the first of a rural village (the park) — or of a further community at small scales.
+    seat_l3: dict[str, list[dict]] = {}
+    for r in grid_rows:
+        if r["level"] == 3 and r["code"].startswith(towns[0].code):
+            seat_l3.setdefault(r["code"][:12], []).append(r)
+    urban_rows = [rows[min(1, len(rows) - 1)] for rows in seat_l3.values() if rows[0]["urban"]]
+    rural_rows = [rows[0] for rows in seat_l3.values() if not rows[0]["urban"]]
+    picks = urban_rows[:2] + (rural_rows[-1:] or urban_rows[2:3])
     for row, (dtype, name, unit) in zip(picks, DEDICATED, strict=False):
         row.update(kind=RegionKind.DEDICATED, dedicated_type=dtype, dedicated_unit=unit,
                    name=name, hh=0, pop=0)  # fmt: skip

@@ -79,10 +79,10 @@ def _store(region: Region, geom) -> None:
 
 
 def _grid_sizes(rng, urban: bool, n: int) -> list[tuple[int, int]]:
-    """(households, population) per level-3 grid; about 1 % outside the 安康 rule."""
+    """(households, population) per level-3 grid; under 1 % outside the 安康 rule."""
     out = []
     for _ in range(n):
-        odd = rng.random() < 0.012
+        odd = rng.random() < 0.007
         if urban:
             hh = (
                 rng.choice((rng.randint(230, 290), rng.randint(510, 580)))

@@ -42,6 +42,9 @@ def region_page(request, code: str):
             "counts": services.summary(region),
             "children": services.children_stats(region),
             "is_root": region.code == scope.scope_code(request.user),
+            "staff": list(region.staff.order_by("id"))
+            if scope.can(request.user, "staff.view")
+            else [],
         },
     )
 

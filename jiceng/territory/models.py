@@ -165,6 +165,8 @@ class ImportRun(models.Model):
 
     kind = models.CharField(max_length=30)  # divisions, grids, residents…
     source = models.CharField(max_length=500)
+    # The region the run wrote into: runs are listed to users who can see that region.
+    region_code = CodeField(blank=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -179,3 +181,18 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source}"
+
+
+class IndexVersion(models.Model):
+    """A token that changes whenever grid boundaries change (imports, edits, the demo).
+
+    Each process keeps its point→grid index in memory and rebuilds it when the token it
+    built from is no longer the one stored here: one primary-key read, not a scan.
+    """
+
+    name = models.CharField(max_length=30, unique=True)
+    token = models.CharField(max_length=40)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.token}"

@@ -1,0 +1,218 @@
+"""Coordinates and GeoJSON geometry, as pure functions (no Django).
+
+jiceng stores WGS-84 (docs/decisions/0002). GCJ-02 — what AMap, Tencent maps and DataV give —
+is converted at the edges with the PyPI package `coord-convert` (its gcj→wgs iterates to
+1e-6°, well under a metre), never with a hand-written formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import shapely
+from coord_convert.transform import gcj2wgs, wgs2gcj
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+WGS84 = "wgs84"
+GCJ02 = "gcj02"
+CRS_CHOICES = (WGS84, GCJ02)
+CRS_LABELS = {WGS84: "WGS-84（GPS、浏览器定位）", GCJ02: "GCJ-02（高德、腾讯地图）"}
+
+
+class GeoError(ValueError):
+    """Bad coordinates or geometry; the message is Chinese and shown to the user."""
+
+
+def check_crs(crs: str) -> str:
+    crs = (crs or WGS84).strip().lower().replace("-", "")
+    if crs not in CRS_CHOICES:
+        raise GeoError(f"不支持的坐标系：{crs}（可用 wgs84 或 gcj02）")
+    return crs
+
+
+def check_point(lon: float, lat: float) -> tuple[float, float]:
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError) as exc:
+        raise GeoError("经纬度必须是数字") from exc
+    if not (np.isfinite(lon) and np.isfinite(lat)):
+        raise GeoError("经纬度必须是有限数值")
+    if not -180 <= lon <= 180:
+        raise GeoError(f"经度 {lon} 超出 -180～180")
+    if not -90 <= lat <= 90:
+        raise GeoError(f"纬度 {lat} 超出 -90～90")
+    return lon, lat
+
+
+def to_wgs84(lon: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
+    """A point in `crs` as WGS-84."""
+    lon, lat = check_point(lon, lat)
+    if check_crs(crs) == GCJ02:
+        x, y = gcj2wgs(lon, lat)
+        return float(x), float(y)
+    return lon, lat
+
+
+def from_wgs84(lon: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
+    """A WGS-84 point expressed in `crs`."""
+    lon, lat = check_point(lon, lat)
+    if check_crs(crs) == GCJ02:
+        x, y = wgs2gcj(lon, lat)
+        return float(x), float(y)
+    return lon, lat
+
+
+def _convert_array(coords: np.ndarray, fn) -> np.ndarray:
+    out = np.empty_like(coords)
+    for i, (x, y) in enumerate(coords[:, :2]):
+        out[i, 0], out[i, 1] = fn(float(x), float(y))
+    return out
+
+
+def convert_geometry(geom: BaseGeometry, src: str, dst: str = WGS84) -> BaseGeometry:
+    """A shapely geometry with every vertex converted from `src` to `dst`."""
+    src, dst = check_crs(src), check_crs(dst)
+    if src == dst:
+        return geom
+    fn = gcj2wgs if src == GCJ02 else wgs2gcj
+    return shapely.transform(geom, lambda c: _convert_array(c, fn))
+
+
+def convert_geojson(geometry: dict, src: str, dst: str = WGS84) -> dict:
+    """A GeoJSON geometry dict converted from `src` to `dst` (a new dict)."""
+    return to_geojson(convert_geometry(parse_geometry(geometry), src, dst))
+
+
+def parse_geometry(geometry: Any) -> BaseGeometry:
+    """A shapely geometry from a GeoJSON geometry dict, with a Chinese error if it is not one."""
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        raise GeoError("缺少几何对象（geometry）")
+    if geometry["type"] not in ("Polygon", "MultiPolygon"):
+        raise GeoError(f"边界必须是 Polygon 或 MultiPolygon，而不是 {geometry['type']}")
+    try:
+        geom = shape(geometry)
+    except Exception as exc:  # shapely raises several kinds for malformed coordinates
+        raise GeoError(f"几何坐标格式有误：{exc}") from exc
+    if geom.is_empty:
+        raise GeoError("几何对象为空")
+    return geom
+
+
+def to_geojson(geom: BaseGeometry, precision: int | None = None) -> dict:
+    """A GeoJSON geometry dict (lists, not tuples, so it stores as JSON unchanged)."""
+    if precision is not None:
+        geom = shapely.set_precision(geom, 10.0**-precision)
+    return _lists(mapping(geom))
+
+
+def _lists(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _lists(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_lists(v) for v in obj]
+    return obj
+
+
+def bbox(geometry: dict | BaseGeometry) -> tuple[float, float, float, float]:
+    """(min_lon, min_lat, max_lon, max_lat)."""
+    geom = geometry if isinstance(geometry, BaseGeometry) else shape(geometry)
+    x0, y0, x1, y1 = geom.bounds
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def union_bbox(
+    boxes: Iterable[tuple[float, float, float, float]],
+) -> tuple[float, float, float, float] | None:
+    boxes = list(boxes)
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def validity_problem(geom: BaseGeometry) -> str | None:
+    """None if valid, else shapely's reason (e.g. 'Self-intersection[108.5 32.8]')."""
+    if geom.is_valid:
+        return None
+    return shapely.is_valid_reason(geom)
+
+
+# --- generated subdivisions (demo and benchmark territories) -------------------------------
+
+
+def random_points_in(polygon: BaseGeometry, n: int, rng) -> np.ndarray:
+    """`n` uniformly random points inside `polygon` (rejection sampling in its bbox)."""
+    x0, y0, x1, y1 = polygon.bounds
+    shapely.prepare(polygon)
+    out: list[tuple[float, float]] = []
+    tries = 0
+    while len(out) < n:
+        tries += 1
+        if tries > 1000 * (n + 10):
+            raise GeoError("无法在多边形内取点（面积过小？）")
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if shapely.contains_xy(polygon, x, y):
+            out.append((x, y))
+    return np.array(out, dtype=float).reshape(-1, 2)
+
+
+def voronoi_cells(polygon: BaseGeometry, points: np.ndarray) -> list[BaseGeometry]:
+    """The Voronoi cell of each point (same order), clipped to `polygon`."""
+    if len(points) == 1:
+        return [polygon]
+    mp = shapely.multipoints(points)
+    cells = shapely.voronoi_polygons(mp, extend_to=polygon, ordered=True)
+    return [polygon.intersection(c) for c in shapely.get_parts(cells)]
+
+
+def relaxed_points(polygon: BaseGeometry, n: int, rng, rounds: int = 2) -> np.ndarray:
+    """Random points spread more evenly by a few Lloyd rounds (cells of similar size)."""
+    pts = random_points_in(polygon, n, rng)
+    for _ in range(rounds):
+        if n == 1:
+            break
+        moved = []
+        for p, cell in zip(pts, voronoi_cells(polygon, pts), strict=True):
+            if cell.is_empty:
+                moved.append(p)
+                continue
+            c = cell.centroid
+            if not polygon.contains(c):
+                c = cell.point_on_surface()
+            moved.append((c.x, c.y))
+        pts = np.array(moved, dtype=float)
+    return pts
+
+
+def kd_groups(points: np.ndarray, sizes: list[int]) -> list[list[int]]:
+    """Split point indices into contiguous groups of the given sizes (a weighted k-d split).
+
+    Each split cuts across the longer side of the group's extent, so the groups — and the
+    unions of their Voronoi cells — come out compact and in one piece.
+    """
+    if sum(sizes) != len(points):
+        raise ValueError("sizes must add up to the number of points")
+
+    def split(idx: list[int], sizes_: list[int]) -> list[list[int]]:
+        if len(sizes_) == 1:
+            return [idx]
+        half = len(sizes_) // 2
+        left_n = sum(sizes_[:half])
+        sub = points[idx]
+        axis = 0 if np.ptp(sub[:, 0]) >= np.ptp(sub[:, 1]) else 1
+        order = [idx[i] for i in np.argsort(sub[:, axis], kind="stable")]
+        return split(order[:left_n], sizes_[:half]) + split(order[left_n:], sizes_[half:])
+
+    return split(list(range(len(points))), list(sizes))
+
+
+def rounded(geom: BaseGeometry, digits: int = 7) -> BaseGeometry:
+    """Coordinates rounded to `digits` decimals (7 ≈ 1 cm), vertex order kept as given."""
+    return shapely.transform(geom, lambda c: np.round(c, digits))

@@ -76,10 +76,9 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    """A desktop page; screenshots of failures land in test-artifacts/."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+def _browser_page(browser, request, **context_options):
+    """A fresh browser context; a screenshot of the last state lands in test-artifacts/."""
+    context = browser.new_context(locale="zh-CN", **context_options)
     pg = context.new_page()
     pg.set_default_timeout(15000)
     yield pg
@@ -87,29 +86,27 @@ def page(browser, request):
     try:
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     except Exception:
-        pass
+        pass  # a failed screenshot must not hide the test's own result
     context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A desktop page."""
+    yield from _browser_page(browser, request, viewport={"width": 1366, "height": 900})
 
 
 @pytest.fixture
 def phone_page(browser, request):
     """A 390×844 phone (the grid worker's)."""
-    context = browser.new_context(
+    yield from _browser_page(
+        browser,
+        request,
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        locale="zh-CN",
     )
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    except Exception:
-        pass
-    context.close()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jiceng.cases.models import Outbox
@@ -124,14 +125,14 @@ def _deliver_batch(batch: int, now, ids: list[int] | None = None) -> tuple[int, 
         if ids is not None:
             qs = qs.filter(pk__in=ids)
         rows = list(_locked(qs.order_by("next_attempt_at", "id")).select_related("to_unit")[:batch])
+        ok: list[int] = []
         for msg in rows:
-            # compare-and-set: only a row still pending is sent (SQLite has no row locks)
-            claimed = Outbox.objects.filter(pk=msg.pk, state=Outbox.PENDING, attempts=msg.attempts)
             try:
                 gw.send(msg)
             except Exception as exc:  # one bad row never stops the loop
                 attempts = msg.attempts + 1
-                claimed.update(
+                # compare-and-set: only a row still pending is touched (SQLite has no row locks)
+                Outbox.objects.filter(pk=msg.pk, state=Outbox.PENDING).update(
                     attempts=attempts,
                     last_error=str(exc)[:1000],
                     state=Outbox.FAILED if attempts >= MAX_ATTEMPTS else Outbox.PENDING,
@@ -139,6 +140,9 @@ def _deliver_batch(batch: int, now, ids: list[int] | None = None) -> tuple[int, 
                 )
                 failed += 1
                 continue
-            if claimed.update(state=Outbox.SENT, sent_at=now, attempts=msg.attempts + 1):
-                sent += 1
+            ok.append(msg.pk)
+        for i in range(0, len(ok), 500):
+            sent += Outbox.objects.filter(pk__in=ok[i : i + 500], state=Outbox.PENDING).update(
+                state=Outbox.SENT, sent_at=now, attempts=F("attempts") + 1
+            )
     return sent, failed, len(rows)

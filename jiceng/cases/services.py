@@ -548,9 +548,10 @@ def _unit(value) -> Unit:
 
 def suggest_units(category: Category | None, region_code: str) -> tuple[Unit | None, list[Unit]]:
     """Lead and helper units from the dispatch rules: the most specific rule wins
-    (deepest category first, then longest region prefix); else the category's unit."""
+    (deepest category first, then longest region prefix); else the category's unit; else
+    the community committee of the place."""
     if category is None:
-        return None, []
+        return unit_at(Tier.COMMUNITY, region_code), []
     lineage = category.lineage()
     rules = list(
         DispatchRule.objects.filter(active=True, category__in=lineage)
@@ -565,7 +566,8 @@ def suggest_units(category: Category | None, region_code: str) -> tuple[Unit | N
     for c in lineage:
         if c.handling_unit_id:
             return c.handling_unit, []
-    return None, []
+    # territorial matters (e.g. neighbour disputes) go to the village/community committee
+    return unit_at(Tier.COMMUNITY, region_code), []
 
 
 def _assign(case: Case, lead: Unit, helpers: Iterable[Unit]) -> None:

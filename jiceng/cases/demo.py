@@ -212,6 +212,7 @@ def _centroid(boundary) -> tuple[float, float] | None:
 
 def build(ctx) -> None:
     t0 = time.perf_counter()
+    _admin_cache.clear()
     rng = ctx.child_rng("cases")
     # `jiceng demo --reset` flushes every table, the seeded calendar too
     from jiceng.cases import deadlines
@@ -472,7 +473,7 @@ def _who(move: str, case: Case, users) -> User:
     need = MOVES[move].actors
     for name in ("street", "dept", "community", "district"):
         u = users.get(name)
-        if u is not None and need & services.actor_kinds(u, case):
+        if u is not None and need & services.actor_kinds(u, case, need):
             return u
     return _admin()
 
@@ -482,7 +483,7 @@ _admin_cache: dict[str, User] = {}
 
 def _admin() -> User:
     """The demo's superuser stands in for the many staff who are not demo logins."""
-    if "u" not in _admin_cache or not User.objects.filter(pk=_admin_cache["u"].pk).exists():
+    if "u" not in _admin_cache:
         u = User.objects.filter(is_superuser=True).order_by("id").first()
         if u is None:
             u = User.objects.create(username="cases-demo-bot", is_superuser=True, full_name="系统")

@@ -122,8 +122,11 @@ def _covers(user, code: str) -> bool:
     return prefix is not None and code.startswith(prefix)
 
 
-def actor_kinds(user, case: Case) -> set[str]:
-    """What this user is with respect to this case (see workflow.py's docstring)."""
+def actor_kinds(user, case: Case, need: frozenset[str] | None = None) -> set[str]:
+    """What this user is with respect to this case (see workflow.py's docstring).
+
+    `need`: the kinds the caller cares about (skips the whistle query when not needed).
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     if user.is_superuser:
@@ -141,7 +144,7 @@ def actor_kinds(user, case: Case) -> set[str]:
             kinds.add("handler")
     if user.unit_id and user.unit_id == case.unit_id and role != Role.AUDITOR:
         kinds.add("handler")
-    if user.unit_id and role != Role.AUDITOR:
+    if user.unit_id and role != Role.AUDITOR and (need is None or "summoned" in need):
         if WhistleCall.objects.filter(
             whistle__case=case, unit_id=user.unit_id, reported_at__isnull=True
         ).exists():
@@ -152,12 +155,28 @@ def actor_kinds(user, case: Case) -> set[str]:
 
 
 def allowed_moves_for(user, case: Case) -> list[Move]:
+    """The moves to offer this viewer: the table and the role, minus moves whose own rule
+    would refuse at once (nothing to rate, already rated)."""
     kinds = actor_kinds(user, case)
-    return [
-        m
-        for m in MOVES.values()
-        if case.status in m.sources and m.actors & kinds and m.name not in ("card", "report")
-    ]
+    out = []
+    for m in MOVES.values():
+        if case.status not in m.sources or not m.actors & kinds or m.name in ("card", "report"):
+            continue
+        if (
+            m.name == "rate_report_in"
+            and not WhistleCall.objects.filter(
+                whistle__case=case, reported_at__isnull=False
+            ).exists()
+        ):
+            continue
+        if (
+            m.name == "visit"
+            and case.rated_at
+            and case.rated_at >= (case.closed_at or case.rated_at)
+        ):
+            continue
+        out.append(m)
+    return out
 
 
 # ---------------------------------------------------------------- intake
@@ -423,7 +442,7 @@ def _apply(case: Case, m: Move, user, reason: str, kw: dict, now: datetime, chec
     if check:
         if case.status not in m.sources:
             raise _refuse_state(case, m)
-        kinds = {actor} if actor else actor_kinds(user, case)
+        kinds = {actor} if actor else actor_kinds(user, case, m.actors)
         if not kinds & m.actors:
             raise MoveRefused(f"您无权对该诉求执行「{m.label}」", "forbidden", 403)
         if m.needs_reason and not reason:
@@ -986,6 +1005,8 @@ def _r_visit(case, user, reason, kw, now):
         resolved = resolved in ("1", "true", "yes", "resolved", "解决")
     if resolved is None:
         raise MoveRefused("请选择是否解决", "resolved_required", 400)
+    if kw.get("once") and case.rated_at is not None and case.rated_at >= (case.closed_at or now):
+        raise MoveRefused("该诉求已评价，感谢您的反馈", "already_rated", 409)
     reopen = sat in REOPEN_ON and case.reopen_count < MAX_REOPEN
     ReturnVisit.objects.create(
         case=case,
@@ -1056,6 +1077,7 @@ def rate_by_resident(number: str, phone: str, *, satisfaction: str, resolved, co
         resolved=resolved,
         comment=comment,
         channel="web",
+        once=True,
     )
 
 

@@ -75,3 +75,24 @@ def cats(units):
 def in_grid():
     """A point inside 城关社区第1网格 (grid3a)."""
     return {"lon": 108.405, "lat": 32.805}
+
+
+@pytest.fixture(autouse=True)
+def _calendar(request):
+    """The seeded calendar (a data migration) is flushed by transactional tests: re-seed."""
+    if "django_db_setup" not in request.fixturenames and not any(
+        m.name == "django_db" for m in request.node.iter_markers()
+    ):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    from jiceng.cases import deadlines
+    from jiceng.cases.calendar_seed import seed
+    from jiceng.cases.models import CalendarDay, CalendarYear
+
+    if any(m.name == "django_db" for m in request.node.iter_markers()):
+        if not CalendarYear.objects.exists():
+            seed(CalendarYear, CalendarDay)
+    deadlines.invalidate()
+    yield
+    deadlines.invalidate()

@@ -164,7 +164,12 @@ class Case(models.Model):
     channel = models.CharField("渠道", max_length=20, choices=Channel.choices, db_index=True)
     request_type = models.CharField("诉求类型", max_length=20, choices=RequestType.choices)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # (category, created_at) below
     )
     title = models.CharField("标题", max_length=120)
     description = models.TextField("内容")
@@ -175,7 +180,8 @@ class Case(models.Model):
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
-    region_code = CodeField("所在网格/区划", blank=True, db_index=True)
+    # indexed by (region_code, status) below: a subtree is a prefix of that index
+    region_code = CodeField("所在网格/区划", blank=True)
     # Reporter: a user, or anonymous with a phone.
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -190,6 +196,7 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="operator or grid worker who took it in",
@@ -207,6 +214,7 @@ class Case(models.Model):
         "accounts.Unit",
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="owned_cases",
         help_text="the centre that dispatches and verifies (街镇/社区/区县)",
@@ -215,13 +223,19 @@ class Case(models.Model):
         "accounts.Unit",
         null=True,
         blank=True,
+        db_index=False,  # (unit, status) below
         on_delete=models.PROTECT,
         related_name="cases",
         help_text="current lead handling unit (主办)",
     )
     public_note = models.TextField("公开办理说明", blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+        db_index=False,
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts"

@@ -295,7 +295,13 @@ def build(ctx) -> None:
         code, pname, pt = rng.choice(home_places if local else places)
         if i % 23 == 0 and grid_places:
             code, pname, pt = rng.choice(grid_places)
-        at = now - timedelta(hours=rng.uniform(1, 24 * 25))
+        target = _target_state(rng)
+        # open cases are mostly recent (a few overdue), closed ones spread over weeks
+        still_open = target not in ("closed", "visited", "archived", "merged", "cancelled")
+        age_h = (
+            rng.uniform(1, 24 * 4) if still_open and rng.random() < 0.8 else rng.uniform(1, 24 * 25)
+        )
+        at = now - timedelta(hours=age_h)
         cat = made[cat_code]
         extra = _extra_for(cat, rng)
         channel = rng.choice(["hotline", "hotline", "hotline", "web", "app", "wechat", "grid"])
@@ -327,7 +333,6 @@ def build(ctx) -> None:
             urgency=2 if rng.random() < 0.08 else 1,
             now=at,
         )
-        target = _target_state(rng)
         final = _drive(case, target, at, now, rng, users)
         counts[final] = counts.get(final, 0) + 1
 
@@ -397,6 +402,7 @@ def _drive(case: Case, target: str, at, now, rng, users) -> str:
         t = min(t + timedelta(minutes=rng.uniform(10, 600)), now)
         kw.setdefault("now", t)
         case = services.transition(case, move, user=user or _who(move, case, users), **kw)
+        return case
 
     if case.level == 1:  # a grid worker's own report: close on the spot or escalate
         grid = users.get("grid")
@@ -424,7 +430,11 @@ def _drive(case: Case, target: str, at, now, rng, users) -> str:
         return case.status
     if target == "merged":
         other = (
-            Case.objects.filter(status__in=["registered", "handling"], category=case.category)
+            Case.objects.filter(
+                status__in=["registered", "handling"],
+                category=case.category,
+                region_code__startswith=case.region_code[:9],
+            )
             .exclude(pk=case.pk)
             .first()
         )
@@ -462,9 +472,9 @@ def _after_close(case, target, step, rng) -> str:
         sat = rng.choices(
             [Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED], [70, 20, 10]
         )[0]
-        step("visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
+        case = step("visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
         if target == "archived" and case.status == Status.CLOSED:
-            step("archive")
+            case = step("archive")
     return case.status
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 from datetime import date
 from typing import Any
 
@@ -110,6 +111,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "tab": tab,
             "f": f,
+            "qs": urlencode({"tab": tab, **{k: v for k, v in f.items() if v}}),
             "statuses": Status.choices,
             "channels": Channel.choices,
             "now": timezone.now(),

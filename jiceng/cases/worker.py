@@ -131,6 +131,29 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
             Case.objects.filter(pk__in=[r["id"] for r in rows if r["level"] == lvl]).update(
                 supervised_level=min(lvl + 1, Tier.DISTRICT)
             )
+        # what the grid could not fix in time moves up to its community (one UPDATE each)
+        by_comm: dict[int, list[dict]] = {}
+        for r in rows:
+            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["level"] == Tier.GRID else None
+            if comm is not None:
+                by_comm.setdefault(comm.pk, []).append(r)
+        for comm_id, rs in by_comm.items():
+            Case.objects.filter(pk__in=[r["id"] for r in rs], level=Tier.GRID).update(
+                level=Tier.COMMUNITY,
+                owner_unit_id=comm_id,
+                unit_id=comm_id,
+                escalate_count=F("escalate_count") + 1,
+            )
+            for r in rs:
+                events.append(
+                    _event_row(
+                        {**r, "unit_id": comm_id},
+                        now,
+                        "escalate",
+                        "网格未能按期办结，自动上报社区",
+                        {"from_level": Tier.GRID, "to_level": Tier.COMMUNITY},
+                    )
+                )
     else:
         n = Case.objects.filter(pk__in=ids, card="").update(
             card="yellow", remind_count=F("remind_count") + 1

@@ -6,7 +6,7 @@ raises `CalendarUnknown`: a deadline is never silently computed as if every week
 a working day (the `chinesecalendar` package only knows the years it was released for).
 
 Working time is a list of periods per working day (default 8:30–12:00 and 14:00–17:30,
-7 h; see docs/decisions/0001-cases-working-time.md). Limits come in four units:
+7 h; see docs/decisions/0005-cases-working-time.md). Limits come in four units:
 
 - ``hours``: clock hours, around the clock (emergencies: 2 h);
 - ``days``: natural days, same clock time N days later (7 natural days);

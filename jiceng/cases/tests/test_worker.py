@@ -183,3 +183,72 @@ def test_two_workers_at_once_on_postgresql_never_duplicate_a_reminder(users, cat
     assert CaseEvent.objects.filter(move="remind").count() == n
     assert Outbox.objects.filter(kind="remind").count() == n
     assert len(gateway.sent) == n == len(set(gateway.sent)), "every reminder sent exactly once"
+
+
+@pytest.mark.django_db
+def test_a_grid_case_past_its_deadline_moves_up_to_its_community(users, cats, gateway):
+    case = services.intake(
+        channel="grid",
+        request_type="report",
+        category=cats.road,
+        description="村道塌方一段，需要机械修复",
+        user=users.grid_worker,
+        lon=108.405,
+        lat=32.805,
+    )
+    assert case.level == Tier.GRID
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    worker.run_pass()
+    case.refresh_from_db()
+    assert case.level == Tier.COMMUNITY and case.owner_unit.name == "城关社区居委会"
+    assert case.card == "red" and case.escalate_count == 1
+    assert CaseEvent.objects.filter(case=case, move="escalate", actor_label="系统").exists()
+    # the community now dispatches it
+    assert "dispatcher" in services.actor_kinds(users.community, case)
+
+
+@pytest.mark.django_db
+def test_a_year_without_calendar_data_is_flagged_and_fixed_once_entered(users, cats):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from jiceng.cases import deadlines
+    from jiceng.cases.models import CalendarYear
+
+    at = datetime(2027, 3, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday in 2027
+    case = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,  # 3 working days
+        description="路面破损需要修补",
+        user=users.street,
+        lon=108.405,
+        lat=32.805,
+        now=at,
+    )
+    assert case.calendar_missing, "2027 is not in the data: flagged, never silently weekdays"
+    assert case.deadline == at + timedelta(days=3), "the stricter natural-day deadline meanwhile"
+    CalendarYear.objects.create(year=2027, source="管理员录入")
+    deadlines.invalidate()
+    stats = worker.run_pass(now=at)
+    case.refresh_from_db()
+    assert stats["recomputed"] == 1 and not case.calendar_missing
+    assert case.deadline == datetime(2027, 3, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_one_key_alarm_reaches_the_command_room_at_once(users, units, gateway):
+    case = services.intake(
+        channel="alarm",
+        request_type="help",
+        category=None,
+        description="河边有人落水，请立即救援",
+        user=users.grid_worker,
+        lon=108.405,
+        lat=32.805,
+    )
+    assert case.urgency == 3
+    sent = Outbox.objects.filter(case=case, kind="alarm")
+    assert {o.to_unit.name for o in sent} == {"汉阴县综治中心", "城关镇综治中心"}
+    assert all(o.state == Outbox.SENT for o in sent), "delivered on commit, not at the next pass"
+    assert len(gateway.sent) == 2

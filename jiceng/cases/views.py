@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

@@ -326,6 +326,11 @@ def intake(
     if channel == Channel.ALARM:
         urgency = Urgency.CRITICAL
 
+    if region_code:
+        from jiceng.territory.models import Region
+
+        if not Region.objects.filter(code=str(region_code)).exists():
+            raise ValidationError(f"区划或网格代码 {region_code} 不存在")
     if lon is not None and lat is not None:
         lon, lat = placing.to_wgs84(float(lon), float(lat), crs)
         located = placing.locate_code(lon, lat)
@@ -1103,11 +1108,27 @@ def possible_duplicates(
     now: datetime | None = None,
     exclude: int | None = None,
     limit: int = 10,
+    region_code: str = "",
 ) -> list[Case]:
-    """Open or recent cases of the same category within `metres` (bbox, then distance)."""
-    if lon is None or lat is None or category is None:
+    """Open or recent cases of the same category within `metres` (bbox, then distance);
+    without a position, in the same village/community (`region_code`, 12+ digits)."""
+    if category is None:
         return []
     now = now or timezone.now()
+    if lon is None or lat is None:
+        if len(region_code) < 12:
+            return []
+        near = (
+            Case.objects.filter(
+                category=category,
+                created_at__gte=now - timedelta(days=days),
+                region_code__under=region_code[:12],
+            )
+            .exclude(status__in=[Status.CANCELLED, Status.MERGED])
+            .exclude(pk=exclude or 0)
+            .order_by("-created_at")
+        )
+        return list(near[:limit])
     dlat = metres / 111_320
     dlon = metres / (111_320 * max(math.cos(math.radians(lat)), 0.01))
     qs = Case.objects.filter(

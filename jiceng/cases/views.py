@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts.models import Role, Unit, UnitKind
-from jiceng.accounts.scope import can, require, scope_code
+from jiceng.accounts.scope import can, can_see_code, require, scope_code
 from jiceng.cases import deadlines, services
 from jiceng.cases.models import (
     CalendarDay,
@@ -257,6 +257,9 @@ def _intake_from_post(request, channel: str, **over) -> Case:
     cat = Category.objects.filter(code=p.get("category", ""), active=True).first()
     if cat is None and not over.get("allow_no_category"):
         raise ValidationError("请选择诉求分类")
+    region_code = p.get("region_code", "").strip()
+    if region_code and not can_see_code(request.user, region_code):
+        raise ValidationError("所选区域不在您的管辖范围内")
     photo = request.FILES.get("photo")
     checked = _check_photo(photo) if photo else None
     extra = {}
@@ -282,7 +285,7 @@ def _intake_from_post(request, channel: str, **over) -> Case:
             user=request.user,
             extra=extra,
             urgency=int(p.get("urgency") or over.get("urgency", Urgency.NORMAL)),
-            region_code=p.get("region_code", ""),
+            region_code=region_code,
         )
         if checked:
             data, ctype, w, h = checked
@@ -344,7 +347,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
                 "cases/hotline.html",
                 _intake_ctx(request, form=request.POST, regions=_regions(request)),
             )
-        messages.success(request, f"已受理立案，编号 {case.number}（请告知来电人）")
+        messages.success(request, "已受理立案，请将编号告知来电人")
         return redirect(reverse("cases:hotline") + f"?last={case.number}")
     return render(
         request,
@@ -422,7 +425,10 @@ def lookup_duplicates(request: HttpRequest) -> JsonResponse:
         lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
     except ValidationError:
         return JsonResponse({"cases": []})
-    found = services.possible_duplicates(category=cat, lon=lon, lat=lat)
+    region = request.GET.get("region", "")
+    found = services.possible_duplicates(
+        category=cat, lon=lon, lat=lat, region_code=region if region.isdigit() else ""
+    )
     visible = set(
         services.visible_cases(request.user)
         .filter(pk__in=[c.pk for c in found])

@@ -175,3 +175,31 @@ def test_the_calendar_page_shows_a_missing_year_and_lets_an_admin_add_days(users
     from jiceng.cases.models import CalendarDay
 
     assert CalendarDay.objects.filter(date="2027-02-08", kind="holiday").exists()
+
+
+@pytest.mark.django_db
+def test_possible_duplicates_are_found_by_place_or_by_community(users, cats, case, in_grid):
+    c = client_for(users.street)
+    r = c.get(f"/cases/lookup/duplicates/?category={cats.road.code}&lon=108.4051&lat=32.8051")
+    assert [x["number"] for x in r.json()["cases"]] == [case.number], "about 15 m away"
+    r = c.get(f"/cases/lookup/duplicates/?category={cats.road.code}&lon=108.43&lat=32.8051")
+    assert r.json()["cases"] == [], "2 km away is another matter"
+    r = c.get(f"/cases/lookup/duplicates/?category={cats.road.code}&region=610921001001")
+    assert [x["number"] for x in r.json()["cases"]] == [case.number]
+    r = c.get(f"/cases/lookup/duplicates/?category={cats.litter.code}&region=610921001001")
+    assert r.json()["cases"] == []
+
+
+@pytest.mark.django_db
+def test_the_hotline_refuses_a_place_outside_the_operators_territory(users, cats):
+    r = client_for(users.street).post(
+        "/cases/hotline/",
+        {
+            "reporter_phone": "13900002222",
+            "category": cats.road.code,
+            "request_type": "complaint",
+            "description": "路面坑洞需要修补",
+            "region_code": "610921002001",
+        },
+    )
+    assert "不在您的管辖范围内" in r.content.decode() and not Case.objects.exists()

@@ -107,3 +107,37 @@ def test_a_required_extra_field_is_enforced_at_intake(users, cats):
     )
     assert r.status_code == 400
     assert "影响户数" in r.json()["error"]["message"] and "取值无效" in r.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_the_cases_api_is_described_in_openapi_and_moves_work_through_it(users, cats, in_grid):
+    from django.test import Client
+
+    doc = Client().get("/api/v1/openapi.json").json()
+    assert "/api/v1/cases/{number}/moves/{move}" in doc["paths"]
+    c = client_for(users.street)
+    r = c.post(
+        "/api/v1/cases/",
+        data=json.dumps(
+            {
+                "channel": "hotline",
+                "description": "整栋楼停水一天了",
+                "category": cats.water.code,
+                "extra": {"households": 30, "kind": "b"},
+                **in_grid,
+            }
+        ),
+        content_type="application/json",
+    )
+    assert r.status_code == 201
+    number = r.json()["number"]
+    assert r.json()["extra"] == {"households": 30.0, "kind": "b"}
+    r = c.post(
+        f"/api/v1/cases/{number}/moves/dispatch",
+        data=json.dumps({"unit": users.dept.code}),
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["status"] == "dispatched"
+    d = c.get(f"/api/v1/cases/{number}").json()
+    assert [e["move"] for e in d["events"]] == ["report", "register", "dispatch"]
+    assert "redispatch" in d["moves"] and "accept" not in d["moves"]

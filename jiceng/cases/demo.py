@@ -337,6 +337,7 @@ def build(ctx) -> None:
         counts[final] = counts.get(final, 0) + 1
 
     _resident_cases(made, home_places, users, now)
+    _whistles(users, units, county.code, now)
     # cards for what is already late (no notifications sent during the build)
     stats = worker.run_pass(send=False)
     states = "，".join(f"{Status(k).label} {v}" for k, v in sorted(counts.items()))
@@ -406,6 +407,8 @@ def _drive(case: Case, target: str, at, now, rng, users) -> str:
 
     if case.level == 1:  # a grid worker's own report: close on the spot or escalate
         grid = users.get("grid")
+        if target in ("reported", "registered", "dispatched"):
+            return case.status  # still in the grid worker's hands
         if (
             case.category
             and any(c.grid_can_fix for c in case.category.lineage())
@@ -540,3 +543,51 @@ def _resident_cases(made, places, users, now) -> None:
         ("verify_close", {}),
     ]:
         b = services.transition(b, move, user=_admin(), now=now - timedelta(days=3), **kw)
+
+
+def _whistles(users, units, county_code, now) -> None:
+    """吹哨报到: the demo street summons departments to three hard cases; one reports in."""
+    street, dept = users.get("street"), users.get("dept")
+    if street is None or not street.scope_code:
+        return
+    called = [units.get(f"{county_code}-{s}") for s in ("zjj", "cgj", "gaj")]
+    called = [u for u in called if u is not None]
+    if not called:
+        return
+    hard = (
+        Case.objects.filter(
+            status__in=[Status.REGISTERED, Status.HANDLING],
+            region_code__startswith=street.scope_code,
+            category__code__startswith="07",
+        ).order_by("created_at")[:2]
+        or Case.objects.filter(
+            status=Status.HANDLING, region_code__startswith=street.scope_code
+        ).order_by("created_at")[:2]
+    )
+    for i, case in enumerate(hard):
+        services.transition(
+            case,
+            "whistle",
+            user=street,
+            reason="危房险情涉及多个部门，请各部门到场联合处置",
+            units=[u.code for u in called],
+            limit_hours=24,
+            now=now - timedelta(hours=3),
+        )
+        if i == 0 and dept is not None:
+            services.transition(
+                case,
+                "report_in",
+                user=dept,
+                reason="住建局安全鉴定人员已到场",
+                now=now - timedelta(hours=2),
+            )
+            services.transition(
+                case,
+                "rate_report_in",
+                user=street,
+                unit=dept.unit.code,
+                rating=5,
+                reason="响应迅速",
+                now=now - timedelta(hours=1),
+            )

@@ -62,6 +62,7 @@ def _todo_q(user) -> Q:
     tier = services.ROLE_TIER.get(user.role)
     if user.role in services.DISPATCH_ROLES and tier:
         q |= Q(status__in=DISPATCH_TODO, level__lte=tier)
+        q |= Q(status=S.CLOSED, rated_at=None, level__lte=tier)  # return visit (回访) due
     if user.role == Role.GRID_WORKER:
         q |= Q(level=Tier.GRID, status__in=[S.REGISTERED, S.HANDLING])
     if user.unit_id:
@@ -80,11 +81,13 @@ def _base(request):
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     qs = _base(request)
-    tab = request.GET.get("tab", "todo")
+    tab = request.GET.get("tab") or ("open" if _u(request).role == Role.AUDITOR else "todo")
     if tab == "todo":
         qs = qs.filter(_todo_q(request.user)).distinct()
     elif tab == "open":
         qs = qs.filter(status__in=OPEN_STATES)
+    elif tab == "visit":
+        qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
     elif tab == "late":
         qs = qs.filter(status__in=OPEN_STATES, card__in=[Card.YELLOW, Card.RED])
     f = {k: request.GET.get(k, "") for k in ("status", "card", "channel", "q", "category")}
@@ -115,7 +118,13 @@ def queue(request: HttpRequest) -> HttpResponse:
             "statuses": Status.choices,
             "channels": Channel.choices,
             "now": timezone.now(),
-            "tabs": [("todo", "待我处理"), ("open", "在办"), ("late", "黄红牌"), ("all", "全部")],
+            "tabs": [
+                ("todo", "待我处理"),
+                ("open", "在办"),
+                ("late", "黄红牌"),
+                ("visit", "待回访"),
+                ("all", "全部"),
+            ],
         },
     )
 

@@ -80,3 +80,49 @@ def test_an_unsatisfied_return_visit_reopens_the_case(users, cats, in_grid):
     )
     assert case.status == Status.HANDLING and case.reopen_count == 1
     assert case.unit == users.dept
+
+
+@pytest.mark.django_db
+def test_history_is_append_only(users, cats, in_grid):
+    case = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="解放路路面破损，请尽快修补",
+        user=users.street,
+        **in_grid,
+    )
+    ev = case.events.first()
+    ev.reason = "篡改"
+    with pytest.raises(ValueError, match="never edited"):
+        ev.save()
+    with pytest.raises(ValueError, match="never deleted"):
+        ev.delete()
+
+
+@pytest.mark.django_db
+def test_a_late_closure_is_recorded_as_not_on_time(users, cats, in_grid):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiceng.cases.models import Case
+
+    case = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="解放路路面破损，请尽快修补",
+        user=users.street,
+        **in_grid,
+    )
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    for move, u, kw in [
+        ("dispatch", users.street, {}),
+        ("accept", users.department, {}),
+        ("report_handling", users.department, {"reason": "已修补"}),
+        ("verify_close", users.street, {}),
+    ]:
+        case = services.transition(case, move, user=u, **kw)
+    assert case.closed_on_time is False and case.first_response_at is not None
+    assert case.visit_due_at is not None, "a return-visit task is due"

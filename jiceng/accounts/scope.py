@@ -47,6 +47,25 @@ ACTIONS: dict[str, frozenset[str]] = {
         }
     ),
     "accesslog.view": frozenset({A.AUDITOR, A.DISTRICT_ADMIN}),
+    # cases (诉求办理)
+    "cases.view": frozenset(
+        {
+            A.RESIDENT,
+            A.GRID_WORKER,
+            A.COMMUNITY_STAFF,
+            A.STREET_DISPATCHER,
+            A.DEPARTMENT_HANDLER,
+            A.DISTRICT_ADMIN,
+            A.AUDITOR,
+        }
+    ),
+    "cases.report": frozenset({A.RESIDENT, A.GRID_WORKER, A.COMMUNITY_STAFF}),
+    "cases.hotline": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.COMMUNITY_STAFF}),
+    "cases.alarm": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    "cases.board": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "cases.inbox": frozenset({A.DEPARTMENT_HANDLER}),
+    "cases.overdue": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}),
+    "cases.calendar": frozenset({A.DISTRICT_ADMIN}),
 }
 
 

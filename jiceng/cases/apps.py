@@ -5,3 +5,12 @@ class CasesConfig(AppConfig):
     name = "jiceng.cases"
     label = "cases"
     verbose_name = "诉求办理"
+    nav_items = [
+        ("诉求办理", "cases:queue", "cases.view"),
+        ("我要反映", "cases:report", "cases.report"),
+        ("热线受理", "cases:hotline", "cases.hotline"),
+        ("调度台", "cases:board", "cases.board"),
+        ("部门收件箱", "cases:inbox", "cases.inbox"),
+        ("超期督办", "cases:overdue", "cases.overdue"),
+        ("工作日历", "cases:calendar", "cases.calendar"),
+    ]

@@ -1,0 +1,307 @@
+"""The cases API at /api/v1/cases/: intake, lists in scope, one case, moves.
+
+A refused move is a structured error: {"error": {"code": "invalid_state" | "forbidden" |
+"reason_required" | …, "message": "<中文>"}} with 400/403/409.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+from ninja import Field, Router, Schema
+from ninja.responses import Status as HttpStatus
+
+from jiceng.accounts.models import Role
+from jiceng.cases import services
+from jiceng.cases.models import Case, Category, Channel
+from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
+
+router = Router(tags=["cases"])
+
+RESIDENT_CHANNELS = {Channel.WEB, Channel.APP, Channel.WECHAT}
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    path: str
+    parent: str | None
+    depth: int
+    grid_can_fix: bool
+    limit_amount: float | None
+    limit_unit: str
+    extra_fields: list[dict[str, Any]]
+
+
+class CaseIn(Schema):
+    channel: str = "api"
+    request_type: str = "complaint"
+    category: str | None = Field(None, description="category code")
+    title: str = ""
+    description: str
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    extra: dict[str, Any] = {}
+    media_url: str = ""
+    urgency: int = 1
+
+
+class EventOut(Schema):
+    at: datetime
+    move: str
+    label: str
+    actor: str
+    from_status: str
+    to_status: str
+    unit: str | None
+    reason: str
+    data: dict[str, Any]
+
+
+class CaseOut(Schema):
+    number: str
+    title: str
+    description: str
+    channel: str
+    request_type: str
+    category: str | None
+    category_path: str | None
+    status: str
+    status_label: str
+    public_status: str
+    level: int
+    unit: str | None
+    owner_unit: str | None
+    region_code: str
+    lon: float | None
+    lat: float | None
+    address: str
+    urgency: int
+    deadline: datetime | None
+    yellow_at: datetime | None
+    card: str
+    calendar_missing: bool
+    public_note: str
+    created_at: datetime
+    closed_at: datetime | None
+    closed_level: int | None
+    satisfaction: str
+    extra: dict[str, Any]
+    media: list[str]
+
+
+class CaseDetail(CaseOut):
+    reporter_name: str
+    reporter_phone: str
+    events: list[EventOut]
+    moves: list[str]
+
+
+class MoveIn(Schema):
+    reason: str = ""
+    unit: str | None = Field(None, description="unit code or id (dispatch, redispatch)")
+    helpers: list[str] = []
+    units: list[str] = Field([], description="departments summoned by a whistle")
+    limit_hours: float | None = None
+    into: str | None = Field(None, description="case number to merge into")
+    days: int | None = None
+    satisfaction: str | None = None
+    resolved: bool | None = None
+    comment: str = ""
+    note: str = ""
+    result: str = ""
+    public: bool = False
+    rating: int | None = None
+    parts: list[dict[str, Any]] = []
+
+
+def _out(c: Case) -> dict:
+    return {
+        "number": c.number,
+        "title": c.title,
+        "description": c.description,
+        "channel": c.channel,
+        "request_type": c.request_type,
+        "category": c.category.code if c.category else None,
+        "category_path": c.category.path if c.category else None,
+        "status": c.status,
+        "status_label": status_label(c.status),
+        "public_status": c.public_status,
+        "level": c.level,
+        "unit": c.unit.name if c.unit else None,
+        "owner_unit": c.owner_unit.name if c.owner_unit else None,
+        "region_code": c.region_code,
+        "lon": c.lon,
+        "lat": c.lat,
+        "address": c.address,
+        "urgency": c.urgency,
+        "deadline": c.deadline,
+        "yellow_at": c.yellow_at,
+        "card": c.card,
+        "calendar_missing": c.calendar_missing,
+        "public_note": c.public_note,
+        "created_at": c.created_at,
+        "closed_at": c.closed_at,
+        "closed_level": c.closed_level,
+        "satisfaction": c.satisfaction,
+        "extra": c.extra,
+        "media": c.media,
+    }
+
+
+def _error(request, status: int, code: str, message: str):
+    from jiceng.api import error
+
+    return error(request, status, code, message)
+
+
+@router.get("/categories", response=list[CategoryOut])
+def categories(request):
+    """The category tree (Open311 services), with limits and extra fields."""
+    rows = Category.objects.filter(active=True).select_related("parent")
+    return [
+        {
+            "code": c.code,
+            "name": c.name,
+            "path": c.path,
+            "parent": c.parent.code if c.parent else None,
+            "depth": c.depth,
+            "grid_can_fix": c.grid_can_fix,
+            "limit_amount": c.limit_amount,
+            "limit_unit": c.limit_unit,
+            "extra_fields": c.extra_fields,
+        }
+        for c in rows
+    ]
+
+
+@router.post("/", response={201: CaseOut})
+def create_case(request, payload: CaseIn):
+    """Take a case in. Residents may use the web, app and WeChat channels only."""
+    user = request.auth
+    if user.role == Role.RESIDENT and payload.channel not in RESIDENT_CHANNELS:
+        payload.channel = Channel.APP
+    if payload.channel == Channel.ALARM and user.role == Role.RESIDENT:
+        payload.channel = Channel.APP
+    cat = None
+    if payload.category:
+        cat = Category.objects.filter(code=payload.category, active=True).first()
+        if cat is None:
+            raise ValidationError(f"分类 {payload.category} 不存在")
+    case = services.intake(
+        channel=payload.channel,
+        request_type=payload.request_type,
+        category=cat,
+        title=payload.title,
+        description=payload.description,
+        lon=payload.lon,
+        lat=payload.lat,
+        crs=payload.crs,
+        address=payload.address,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        user=user,
+        extra=payload.extra,
+        media_url=payload.media_url,
+        urgency=payload.urgency,
+    )
+    return HttpStatus(201, _out(_reload(case.number)))
+
+
+def _reload(number: str) -> Case:
+    return Case.objects.select_related("category", "unit", "owner_unit").get(number=number)
+
+
+@router.get("/", response=list[CaseOut])
+def list_cases(
+    request,
+    status: str = "",
+    card: str = "",
+    open: bool = False,
+    q: str = "",
+    phone: str = "",
+    limit: int = 50,
+    offset: int = 0,
+):
+    """Cases the caller may see, newest first."""
+    qs = services.visible_cases(request.auth).select_related("category", "unit", "owner_unit")
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if card:
+        qs = qs.filter(card=card)
+    if open:
+        qs = qs.filter(status__in=OPEN_STATES)
+    if q:
+        qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q))
+    if phone:
+        qs = qs.filter(reporter_phone__startswith=phone)
+    limit = max(1, min(limit, 200))
+    return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
+
+
+@router.get("/{number}", response=CaseDetail)
+def get_case(request, number: str):
+    case = services.get_visible(request.auth, number)
+    case = _reload(case.number)
+    events = case.events.select_related("actor", "to_unit").order_by("at", "id")
+    d = _out(case)
+    d.update(
+        reporter_name=case.reporter_name,
+        reporter_phone=case.reporter_phone,
+        events=[
+            {
+                "at": e.at,
+                "move": e.move,
+                "label": MOVES[e.move].label if e.move in MOVES else e.move,
+                "actor": e.actor_label,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "unit": e.to_unit.name if e.to_unit else None,
+                "reason": e.reason,
+                "data": e.data,
+            }
+            for e in events
+        ],
+        moves=[m.name for m in services.allowed_moves_for(request.auth, case)],
+    )
+    return d
+
+
+@router.post("/{number}/moves/{move}", response=CaseOut)
+def make_move(request, number: str, move: str, payload: MoveIn):
+    """Make one move of the loop (see workflow.MOVES). Refusals are structured errors."""
+    try:
+        case = services.get_visible(request.auth, number)
+    except Http404:
+        return _error(request, 404, "not_found", "该诉求不存在或不在您的管辖范围内")
+    kw = payload.dict(exclude={"reason"})
+    if kw.get("into") is None:
+        kw.pop("into", None)
+    if move in ("dispatch", "redispatch") and not kw.get("unit"):
+        kw["unit"] = None
+    try:
+        case = services.transition(case, move, user=request.auth, reason=payload.reason, **kw)
+    except services.MoveRefused as exc:
+        return _error(request, exc.status, exc.code, exc.message)
+    return _out(_reload(case.number))
+
+
+@router.get("/lookup/duplicates", response=list[CaseOut])
+def duplicates(request, category: str, lon: float, lat: float, metres: float = 200):
+    """Possible duplicates in scope: same category, near, recent."""
+    cat = Category.objects.filter(code=category).first()
+    found = services.possible_duplicates(category=cat, lon=lon, lat=lat, metres=metres)
+    visible = set(
+        services.visible_cases(request.auth)
+        .filter(pk__in=[c.pk for c in found])
+        .values_list("pk", flat=True)
+    )
+    return [_out(c) for c in found if c.pk in visible]

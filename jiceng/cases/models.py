@@ -1,0 +1,522 @@
+"""Cases (诉求/工单) and everything the loop keeps about them.
+
+State is changed only by `jiceng.cases.services` (one entry point, see workflow.py for
+the table). History (`CaseEvent`) is append-only; the case row carries denormalised
+current-state columns (status, unit, level, deadline, card) so that queues and the
+worker are plain indexed queries.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from jiceng.territory.fields import CodeField
+
+
+class Channel(models.TextChoices):
+    HOTLINE = "hotline", "12345热线"
+    WEB = "web", "网站"
+    APP = "app", "手机应用"
+    WECHAT = "wechat", "微信"
+    GRID = "grid", "网格员上报"
+    ALARM = "alarm", "一键报警"
+    TRANSFER = "transfer", "部门转办"
+    API = "api", "接口"
+    OPEN311 = "open311", "Open311"
+
+
+class RequestType(models.TextChoices):
+    ENQUIRY = "enquiry", "咨询"
+    HELP = "help", "求助"
+    COMPLAINT = "complaint", "投诉"
+    REPORT = "report", "举报"
+    SUGGESTION = "suggestion", "建议"
+
+
+class Urgency(models.IntegerChoices):
+    NORMAL = 1, "一般"
+    URGENT = 2, "紧急"
+    CRITICAL = 3, "特急"
+
+
+class Tier(models.IntegerChoices):
+    """The four loops (迎泽): who owns, dispatches and verifies a case."""
+
+    GRID = 1, "网格"
+    COMMUNITY = 2, "社区/村"
+    STREET = 3, "街镇"
+    DISTRICT = 4, "区县"
+
+
+class Card(models.TextChoices):
+    NONE = "", "正常"
+    YELLOW = "yellow", "黄牌"
+    RED = "red", "红牌"
+
+
+class LimitUnit(models.TextChoices):
+    HOURS = "hours", "小时"
+    DAYS = "days", "自然日"
+    WORK_HOURS = "work_hours", "工作小时"
+    WORKDAYS = "workdays", "工作日"
+
+
+class Category(models.Model):
+    """A node of the matter tree; limits and handling unit inherit down the tree."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    depth = models.PositiveSmallIntegerField(default=1)
+    path = models.CharField(max_length=300, blank=True, help_text="一级/二级/三级")
+    handling_unit = models.ForeignKey(
+        "accounts.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="default handling unit when no dispatch rule matches",
+    )
+    limit_amount = models.FloatField(null=True, blank=True)
+    limit_unit = models.CharField(max_length=12, choices=LimitUnit.choices, blank=True)
+    urgent_limit_amount = models.FloatField(null=True, blank=True)
+    urgent_limit_unit = models.CharField(max_length=12, choices=LimitUnit.choices, blank=True)
+    grid_can_fix = models.BooleanField(
+        default=False, help_text="a grid worker may close it on the spot"
+    )
+    # Per-category extra attributes (Open311 service definition):
+    # [{code, label, datatype, required, order, values:[{key,name}], description}]
+    extra_fields = models.JSONField(default=list, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    keywords = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = "诉求分类"
+        verbose_name_plural = "诉求分类"
+
+    def __str__(self) -> str:
+        return self.path or self.name
+
+    def lineage(self) -> list[Category]:
+        """This node and its ancestors, nearest first."""
+        out: list[Category] = []
+        node: Category | None = self
+        while node is not None and len(out) < 10:
+            out.append(node)
+            node = node.parent
+        return out
+
+
+class DispatchRule(models.Model):
+    """Category × territory → lead unit (+ helpers). The most specific rule wins."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="dispatch_rules", null=True, blank=True
+    )
+    region_prefix = CodeField(blank=True, help_text="empty: the whole county")
+    lead_unit = models.ForeignKey("accounts.Unit", on_delete=models.CASCADE, related_name="+")
+    helper_units = models.ManyToManyField("accounts.Unit", blank=True, related_name="+")
+    active = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "派单规则"
+        verbose_name_plural = "派单规则"
+
+    def __str__(self) -> str:
+        return f"{self.category} @{self.region_prefix or '*'} → {self.lead_unit}"
+
+
+class CaseCounter(models.Model):
+    """The daily serial of case numbers per county (locked row, no gaps from races)."""
+
+    prefix = models.CharField(max_length=30, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.prefix
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", "待受理"
+    REGISTERED = "registered", "已立案待派"
+    DISPATCHED = "dispatched", "已派单待签收"
+    RETURNED = "returned", "已退单待审核"
+    HANDLING = "handling", "办理中"
+    PAUSE_REQUESTED = "pause_requested", "缓办待批"
+    PAUSED = "paused", "缓办中"
+    HANDLED = "handled", "已反馈待核查"
+    CLOSED = "closed", "已结案"
+    ARCHIVED = "archived", "已归档"
+    MERGED = "merged", "已并单"
+    SPLIT = "split", "已拆分"
+    CANCELLED = "cancelled", "已作废"
+
+
+class Case(models.Model):
+    number = models.CharField("编号", max_length=40, unique=True)
+    channel = models.CharField("渠道", max_length=20, choices=Channel.choices, db_index=True)
+    request_type = models.CharField("诉求类型", max_length=20, choices=RequestType.choices)
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,  # (category, created_at) below
+    )
+    title = models.CharField("标题", max_length=120)
+    description = models.TextField("内容")
+    urgency = models.PositiveSmallIntegerField(
+        "紧急程度", choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    # Location: WGS-84 (GCJ-02 input is converted at intake).
+    lon = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    # indexed by (region_code, status) below: a subtree is a prefix of that index
+    region_code = CodeField("所在网格/区划", blank=True)
+    # Reporter: a user, or anonymous with a phone.
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+    )
+    reporter_name = models.CharField("诉求人", max_length=50, blank=True)
+    reporter_phone = models.CharField("联系电话", max_length=20, blank=True, db_index=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="operator or grid worker who took it in",
+    )
+    external_ref = models.CharField(max_length=100, blank=True, db_index=True)
+    media = models.JSONField(default=list, blank=True, help_text="media URLs")
+    extra = models.JSONField(default=dict, blank=True, help_text="category extra attributes")
+
+    # Current state (denormalised from the events; changed only by services).
+    status = models.CharField(
+        "状态", max_length=20, choices=Status.choices, default=Status.REPORTED, db_index=True
+    )
+    level = models.PositiveSmallIntegerField("层级", choices=Tier.choices, default=Tier.STREET)
+    owner_unit = models.ForeignKey(
+        "accounts.Unit",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+        help_text="the centre that dispatches and verifies (街镇/社区/区县)",
+    )
+    unit = models.ForeignKey(
+        "accounts.Unit",
+        null=True,
+        blank=True,
+        db_index=False,  # (unit, status) below
+        on_delete=models.PROTECT,
+        related_name="cases",
+        help_text="current lead handling unit (主办)",
+    )
+    public_note = models.TextField("公开办理说明", blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+        db_index=False,
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts"
+    )
+
+    # Deadlines: stored, indexed; lateness is a query.
+    deadline = models.DateTimeField("办结期限", null=True, blank=True)
+    yellow_at = models.DateTimeField("黄牌时间", null=True, blank=True)
+    card = models.CharField(max_length=10, choices=Card.choices, default=Card.NONE, blank=True)
+    calendar_missing = models.BooleanField(
+        default=False, help_text="deadline computed without holiday data for its year"
+    )
+    supervised_level = models.PositiveSmallIntegerField(
+        choices=Tier.choices, null=True, blank=True, help_text="督办 by this level"
+    )
+    remind_count = models.PositiveSmallIntegerField(default=0)
+    visit_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # Facts for 三率 and assessment.
+    created_at = models.DateTimeField("受理时间", db_index=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_level = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    closed_on_spot = models.BooleanField(default=False)
+    closed_on_time = models.BooleanField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    rework_count = models.PositiveSmallIntegerField(default=0)
+    return_count = models.PositiveSmallIntegerField(default=0)
+    escalate_count = models.PositiveSmallIntegerField(default=0)
+    paused_days = models.FloatField(default=0)
+    satisfaction = models.CharField(max_length=20, blank=True)
+    resolved = models.BooleanField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "诉求"
+        verbose_name_plural = "诉求"
+        indexes = [
+            # the worker: due rows only
+            models.Index(fields=["card", "yellow_at"], name="case_yellow_due"),
+            models.Index(fields=["card", "deadline"], name="case_red_due"),
+            models.Index(fields=["unit", "status"], name="case_unit_status"),
+            models.Index(fields=["region_code", "status"], name="case_region_status"),
+            models.Index(fields=["category", "created_at"], name="case_cat_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        from jiceng.cases.workflow import OPEN_STATES
+
+        return self.status in OPEN_STATES
+
+    @property
+    def public_status(self) -> str:
+        """Open311 status: 'open' or 'closed'."""
+        from jiceng.cases.workflow import public_status
+
+        return public_status(self.status)
+
+
+class CaseAssignment(models.Model):
+    """Units working on a case: lead (主办), helpers (协办), whistled departments (报到)."""
+
+    LEAD, HELPER, WHISTLE = "lead", "helper", "whistle"
+    ROLES = [(LEAD, "主办"), (HELPER, "协办"), (WHISTLE, "吹哨报到")]
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=ROLES)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "active"], name="assign_unit_active")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.role} {self.unit_id}"
+
+
+class CaseEvent(models.Model):
+    """One move on a case. Append-only: never edited, never deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=100, blank=True)
+    move = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    from_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    reason = models.TextField(blank=True)
+    public = models.BooleanField(default=False, help_text="shown to the resident")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.move}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("case events are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("case events are never deleted")
+
+
+class CaseAttachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="cases/%Y/%m/")
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    stage = models.CharField(max_length=20, default="report")  # report, handling
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class Whistle(models.Model):
+    """吹哨: a street summons departments to one case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="whistles")
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"吹哨 {self.case_id}"
+
+
+class WhistleCall(models.Model):
+    """报到: one summoned department, its limit, its report-in and the street's rating."""
+
+    whistle = models.ForeignKey(Whistle, on_delete=models.CASCADE, related_name="calls")
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(db_index=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    report = models.TextField(blank=True)
+    on_time = models.BooleanField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # 1..5
+    rating_note = models.CharField(max_length=200, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    reminded = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["whistle", "unit"], name="whistle_call_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"报到 {self.unit_id}"
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    BASIC = "basic", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class ReturnVisit(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=20, default="phone")  # phone, web, sms
+    satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices)
+    resolved = models.BooleanField()
+    comment = models.TextField(blank=True)
+    reopened = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"回访 {self.case_id} {self.satisfaction}"
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and 调休 days are known (seeded or entered by an admin)."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    source = models.CharField(max_length=100, default="chinesecalendar")
+    complete = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = "日历年份"
+        verbose_name_plural = "日历年份"
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """An exception to Monday–Friday: a holiday, or a weekend working day (调休)."""
+
+    HOLIDAY, WORKDAY = "holiday", "workday"
+    KINDS = [(HOLIDAY, "法定节假日"), (WORKDAY, "调休上班")]
+
+    date = models.DateField(unique=True)
+    kind = models.CharField(max_length=10, choices=KINDS)
+    name = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = "节假日/调休"
+        verbose_name_plural = "节假日/调休"
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class Outbox(models.Model):
+    """Notifications to send; the worker delivers them once through the gateway."""
+
+    PENDING, SENT, FAILED = "pending", "sent", "failed"
+    STATES = [(PENDING, "待发送"), (SENT, "已发送"), (FAILED, "发送失败")]
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=30)  # remind, supervise, alarm, dispatch, visit…
+    channel = models.CharField(max_length=10, default="sms")  # sms, inapp
+    to_phone = models.CharField(max_length=20, blank=True)
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "accounts.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE)
+    # One notification per fact: the same reminder can never be queued twice.
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    state = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dedupe_key}"
+
+
+class WorkerError(models.Model):
+    """A row the worker could not process: recorded and pushed forward, never a crash loop."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=40)
+    error = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

@@ -1,0 +1,37 @@
+"""Point → grid for intake, through the territory app's `locate` (one STRtree per process).
+
+Coordinates may come in WGS-84 (GPS, browsers), GCJ-02 (高德/腾讯) or BD-09 (百度, which
+the territory helpers do not take: converted here first).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from jiceng.lib import geo
+
+CRS = ("wgs84", "gcj02", "bd09")
+
+
+def to_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:
+    crs = (crs or "wgs84").strip().lower().replace("-", "")
+    try:
+        if crs == "bd09":
+            from coord_convert import transform
+
+            lon, lat = geo.check_point(lon, lat)
+            x, y = transform.bd2wgs(lon, lat)
+            return float(x), float(y)
+        if crs not in CRS:
+            raise geo.GeoError(f"不支持的坐标系：{crs}（可用 wgs84、gcj02、bd09）")
+        return geo.to_wgs84(lon, lat, crs)
+    except geo.GeoError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def locate_code(lon: float, lat: float) -> str:
+    """The code of the deepest region (a grid if any) holding a WGS-84 point, or ''."""
+    from jiceng.territory.locate import locate
+
+    loc = locate(lon, lat, geo.WGS84)
+    return loc.deepest_code or ""

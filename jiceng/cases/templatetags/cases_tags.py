@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from jiceng.cases.models import Tier
+from jiceng.cases.workflow import status_label
+
+register = template.Library()
+
+
+@register.filter
+def status_zh(status: str) -> str:
+    return status_label(status)
+
+
+@register.filter
+def tier_zh(level) -> str:
+    try:
+        return Tier(int(level)).label
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.simple_tag
+def card_badge(case) -> str:
+    if case.card == "red":
+        return format_html('<span class="badge red">红牌</span>')
+    if case.card == "yellow":
+        return format_html('<span class="badge yellow">黄牌</span>')
+    return ""
+
+
+@register.simple_tag
+def time_left(case) -> str:
+    """'剩 3 小时' / '超期 2 天' for an open case's deadline."""
+    if case.deadline is None or case.closed_at is not None:
+        return ""
+    secs = (case.deadline - timezone.now()).total_seconds()
+    late = secs < 0
+    secs = abs(secs)
+    if secs >= 86400:
+        txt = f"{secs / 86400:.0f} 天"
+    elif secs >= 3600:
+        txt = f"{secs / 3600:.0f} 小时"
+    else:
+        txt = f"{max(secs / 60, 1):.0f} 分钟"
+    return f"超期 {txt}" if late else f"剩 {txt}"
+
+
+@register.filter
+def get_item(d, key):
+    return d.get(key) if hasattr(d, "get") else None
+
+
+@register.filter
+def sat_zh(value) -> str:
+    from jiceng.cases.models import Satisfaction
+
+    try:
+        return Satisfaction(value).label
+    except ValueError:
+        return value or ""

@@ -1,0 +1,679 @@
+"""Pages of the loop: queues per role, the case page, intake forms, the public tracker."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jiceng.accounts.models import Role, Unit, UnitKind
+from jiceng.accounts.scope import can, can_see_code, require, scope_code
+from jiceng.cases import deadlines, services
+from jiceng.cases.models import (
+    CalendarDay,
+    CalendarYear,
+    Card,
+    Case,
+    CaseAttachment,
+    Category,
+    Channel,
+    RequestType,
+    Satisfaction,
+    Status,
+    Tier,
+    Urgency,
+    WhistleCall,
+)
+from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
+from jiceng.lib.env import envint
+
+MAX_PHOTO_MB = envint("JICENG_PHOTO_MAX_MB", 8)
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+TRACK_LIMIT = envint("JICENG_TRACK_LIMIT_PER_10MIN", 20)
+
+S = Status
+DISPATCH_TODO = [S.REPORTED, S.REGISTERED, S.RETURNED, S.HANDLED, S.PAUSE_REQUESTED]
+HANDLER_TODO = [S.DISPATCHED, S.HANDLING, S.PAUSED, S.PAUSE_REQUESTED]
+
+
+def _u(request) -> Any:
+    """The logged-in user (views are behind login_required)."""
+    return request.user
+
+
+def _todo_q(user) -> Q:
+    """What waits for this user: their own move is the next one."""
+    q = Q(pk__in=[])
+    tier = services.ROLE_TIER.get(user.role)
+    if user.role in services.DISPATCH_ROLES and tier:
+        q |= Q(status__in=DISPATCH_TODO, level__lte=tier)
+        q |= Q(status=S.CLOSED, rated_at=None, level__lte=tier)  # return visit (回访) due
+    if user.role == Role.GRID_WORKER:
+        q |= Q(level=Tier.GRID, status__in=[S.REGISTERED, S.HANDLING])
+    if user.unit_id:
+        q |= Q(unit_id=user.unit_id, status__in=HANDLER_TODO)
+        q |= Q(whistles__calls__unit_id=user.unit_id, whistles__calls__reported_at=None)
+    if user.role == Role.RESIDENT:
+        q |= Q(status__in=OPEN_STATES) | Q(status=S.CLOSED, rated_at=None)
+    return q
+
+
+def _base(request):
+    require(request.user, "cases.view")
+    return services.visible_cases(request.user).select_related("category", "unit", "owner_unit")
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    qs = _base(request)
+    tab = request.GET.get("tab") or ("open" if _u(request).role == Role.AUDITOR else "todo")
+    if tab == "todo":
+        qs = qs.filter(_todo_q(request.user)).distinct()
+    elif tab == "open":
+        qs = qs.filter(status__in=OPEN_STATES)
+    elif tab == "visit":
+        qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
+    elif tab == "late":
+        qs = qs.filter(status__in=OPEN_STATES, card__in=[Card.YELLOW, Card.RED])
+    f = {k: request.GET.get(k, "") for k in ("status", "card", "channel", "q", "category")}
+    if f["status"]:
+        qs = qs.filter(status=f["status"])
+    if f["card"] in ("yellow", "red"):
+        qs = qs.filter(card=f["card"])
+    if f["channel"]:
+        qs = qs.filter(channel=f["channel"])
+    if f["category"]:
+        qs = qs.filter(category__code__startswith=f["category"])
+    if f["q"]:
+        q = f["q"].strip()
+        qs = qs.filter(
+            Q(number__contains=q) | Q(title__contains=q) | Q(reporter_phone__startswith=q)
+        )
+    page = Paginator(qs.order_by("deadline" if tab != "all" else "-created_at"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "page": page,
+            "tab": tab,
+            "f": f,
+            "qs": urlencode({"tab": tab, **{k: v for k, v in f.items() if v}}),
+            "statuses": Status.choices,
+            "channels": Channel.choices,
+            "now": timezone.now(),
+            "tabs": [
+                ("todo", "待我处理"),
+                ("open", "在办"),
+                ("late", "黄红牌"),
+                ("visit", "待回访"),
+                ("all", "全部"),
+            ],
+        },
+    )
+
+
+def _move_context(request, case: Case) -> list[dict]:
+    """The moves this viewer may make on this case, with what each form needs."""
+    moves = services.allowed_moves_for(request.user, case)
+    out = []
+    for m in moves:
+        out.append({"name": m.name, "label": m.label, "needs_reason": m.needs_reason})
+    return out
+
+
+def _unit_choices(case: Case) -> list[Unit]:
+    """Units a centre may dispatch to: departments, and the communities of the case's town."""
+    q = Q(kind=UnitKind.DEPARTMENT)
+    if len(case.region_code) >= 9:
+        q |= Q(kind=UnitKind.COMMUNITY, code__startswith=case.region_code[:9])
+    return list(Unit.objects.filter(q, active=True).order_by("kind", "name"))
+
+
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    require(request.user, "cases.view")
+    case = services.get_visible(request.user, number)
+    case = Case.objects.select_related("category", "unit", "owner_unit", "merged_into").get(
+        pk=case.pk
+    )
+    events = case.events.select_related("to_unit", "from_unit").order_by("at", "id")
+    moves = _move_context(request, case)
+    names = {m["name"] for m in moves}
+    ctx: dict[str, Any] = {
+        "case": case,
+        "events": events,
+        "moves": moves,
+        "move_labels": {k: v.label for k, v in MOVES.items()},
+        "status_label": status_label(case.status),
+        "attachments": case.attachments.all(),
+        "assignments": case.assignments.filter(active=True).select_related("unit"),
+        "whistle_calls": WhistleCall.objects.filter(whistle__case=case).select_related("unit"),
+        "visits": case.visits.all(),
+        "parts": case.parts.all(),
+        "now": timezone.now(),
+        "satisfactions": Satisfaction.choices,
+    }
+    if names & {"dispatch", "redispatch", "whistle"}:
+        lead, helpers = services.suggest_units(case.category, case.region_code)
+        ctx.update(
+            units=_unit_choices(case),
+            suggested=lead,
+            suggested_helpers=[h.pk for h in helpers],
+            departments=Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True),
+        )
+    if "rate_report_in" in names:
+        ctx["rate_calls"] = [c for c in ctx["whistle_calls"] if c.reported_at]
+    if case.lon is not None:
+        ctx["dupes"] = [
+            d
+            for d in services.possible_duplicates(
+                category=case.category, lon=case.lon, lat=case.lat, exclude=case.pk
+            )
+            if services.visible_cases(request.user).filter(pk=d.pk).exists()
+        ]
+    return render(request, "cases/detail.html", ctx)
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, number: str, name: str) -> HttpResponse:
+    require(request.user, "cases.view")
+    case = services.get_visible(request.user, number)
+    p = request.POST
+    kw: dict = {}
+    for key in ("note", "result", "into", "days", "satisfaction", "comment", "limit_hours"):
+        if p.get(key):
+            kw[key] = p[key]
+    if name in ("dispatch", "redispatch"):
+        kw["unit"] = p.get("unit") or None
+        kw["helpers"] = [h for h in p.getlist("helpers") if h and h != p.get("unit")]
+    if name == "whistle":
+        kw["units"] = p.getlist("units")
+    if name == "rate_report_in":
+        kw["unit"], kw["rating"] = p.get("unit"), p.get("rating")
+    if name == "visit":
+        kw["resolved"] = {"1": True, "0": False}.get(p.get("resolved", ""))
+        kw["channel"] = "phone"
+    if name == "handle":
+        kw["public"] = p.get("public") == "1"
+    if name == "split":
+        kw["parts"] = [{"description": t} for t in p.getlist("part") if t.strip()]
+    try:
+        services.transition(case, name, user=request.user, reason=p.get("reason", ""), **kw)
+    except services.MoveRefused as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已{MOVES[name].label}" if name in MOVES else "已提交")
+    return redirect("cases:detail", number=number)
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _categories():
+    return Category.objects.filter(active=True).order_by("path")
+
+
+def _check_photo(f) -> tuple[bytes, str, int, int]:
+    """Images are checked by content (Pillow), not by name or the browser's type."""
+    from PIL import Image, UnidentifiedImageError
+
+    if f.size > MAX_PHOTO_MB * 1024 * 1024:
+        raise ValidationError(f"照片不能超过 {MAX_PHOTO_MB} MB")
+    data = f.read()
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.verify()
+        with Image.open(io.BytesIO(data)) as im:
+            fmt, (w, h) = im.format, im.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError("上传的文件不是有效的图片") from None
+    if fmt not in PHOTO_FORMATS:
+        raise ValidationError("只接受 JPEG、PNG 或 WebP 图片")
+    if w * h > 50_000_000:
+        raise ValidationError("图片尺寸过大")
+    return data, PHOTO_FORMATS[fmt], w, h
+
+
+def _float(v):
+    try:
+        return float(v) if v not in (None, "") else None
+    except ValueError:
+        raise ValidationError("位置坐标格式不正确") from None
+
+
+def _intake_from_post(request, channel: str, **over) -> Case:
+    p = request.POST
+    cat = Category.objects.filter(code=p.get("category", ""), active=True).first()
+    if cat is None and not over.get("allow_no_category"):
+        raise ValidationError("请选择诉求分类")
+    region_code = p.get("region_code", "").strip()
+    if region_code and not can_see_code(request.user, region_code):
+        raise ValidationError("所选区域不在您的管辖范围内")
+    photo = request.FILES.get("photo")
+    checked = _check_photo(photo) if photo else None
+    extra = {}
+    if cat is not None:
+        for fdef in cat.extra_fields or []:
+            key = f"extra_{fdef['code']}"
+            if fdef.get("datatype") == "multivaluelist":
+                extra[fdef["code"]] = p.getlist(key)
+            else:
+                extra[fdef["code"]] = p.get(key, "")
+    with transaction.atomic():
+        case = services.intake(
+            channel=channel,
+            request_type=p.get("request_type") or over.get("request_type", "complaint"),
+            category=cat,
+            description=p.get("description", "") or over.get("description", ""),
+            lon=_float(p.get("lon")),
+            lat=_float(p.get("lat")),
+            crs=p.get("crs", "wgs84"),
+            address=p.get("address", ""),
+            reporter_name=p.get("reporter_name", ""),
+            reporter_phone=p.get("reporter_phone", ""),
+            user=request.user,
+            extra=extra,
+            urgency=int(p.get("urgency") or over.get("urgency", Urgency.NORMAL)),
+            region_code=region_code,
+        )
+        if checked:
+            data, ctype, w, h = checked
+            ext = ctype.split("/")[1].replace("jpeg", "jpg")
+            att = CaseAttachment(
+                case=case,
+                content_type=ctype,
+                size=len(data),
+                width=w,
+                height=h,
+                uploaded_by=request.user,
+            )
+            att.file.save(f"{case.number}-1.{ext}", ContentFile(data), save=True)
+            Case.objects.filter(pk=case.pk).update(
+                media=[reverse("cases:attachment", args=[att.pk])]
+            )
+    return case
+
+
+def _intake_ctx(request, **extra):
+    cats = list(_categories())
+    return {
+        "categories": cats,
+        "request_types": RequestType.choices,
+        "urgencies": Urgency.choices,
+        "max_mb": MAX_PHOTO_MB,
+        "extra_defs": {c.code: c.extra_fields for c in cats if c.extra_fields},
+        **extra,
+    }
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    """A resident's or grid worker's report on the phone: map click or GPS, a photo."""
+    require(request.user, "cases.report")
+    channel = Channel.GRID if _u(request).role == Role.GRID_WORKER else Channel.APP
+    if request.method == "POST":
+        try:
+            case = _intake_from_post(request, channel)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return render(request, "cases/report.html", _intake_ctx(request, form=request.POST))
+        messages.success(request, f"已提交，编号 {case.number}，请记好以便查询")
+        return redirect("cases:detail", number=case.number)
+    return render(request, "cases/report.html", _intake_ctx(request, form={}))
+
+
+@login_required
+def hotline(request: HttpRequest) -> HttpResponse:
+    """The 12345 operator's form: keyboard only, the caller's earlier cases as they type."""
+    require(request.user, "cases.hotline")
+    if request.method == "POST":
+        try:
+            case = _intake_from_post(request, Channel.HOTLINE)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return render(
+                request,
+                "cases/hotline.html",
+                _intake_ctx(request, form=request.POST, regions=_regions(request)),
+            )
+        messages.success(request, "已受理立案，请将编号告知来电人")
+        return redirect(reverse("cases:hotline") + f"?last={case.number}")
+    return render(
+        request,
+        "cases/hotline.html",
+        _intake_ctx(request, form={}, regions=_regions(request), last=request.GET.get("last")),
+    )
+
+
+def _regions(request):
+    from jiceng.territory.models import Level, Region
+
+    code = scope_code(request.user)
+    if code is None:
+        return []
+    return list(
+        Region.objects.filter(code__under=code, level__in=[Level.STREET, Level.VILLAGE])
+        .order_by("code")
+        .values("code", "name")[:2000]
+    )
+
+
+@login_required
+def alarm(request: HttpRequest) -> HttpResponse:
+    """One-key alarm: highest urgency; the command room is notified at once."""
+    require(request.user, "cases.alarm")
+    if request.method == "POST":
+        p = request.POST
+        desc = p.get("description", "").strip() or "一键报警：现场紧急情况，请立即处置"
+        try:
+            case = services.intake(
+                channel=Channel.ALARM,
+                request_type=RequestType.HELP,
+                category=None,
+                description=desc,
+                lon=_float(p.get("lon")),
+                lat=_float(p.get("lat")),
+                address=p.get("address", ""),
+                user=request.user,
+                urgency=Urgency.CRITICAL,
+            )
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("cases:alarm")
+        messages.success(request, f"报警已发出，指挥中心已收到（{case.number}）")
+        return redirect("cases:detail", number=case.number)
+    return render(request, "cases/alarm.html", {})
+
+
+@login_required
+def lookup_phone(request: HttpRequest) -> JsonResponse:
+    require(request.user, "cases.hotline")
+    rows = services.earlier_cases_by_phone(request.user, request.GET.get("phone", ""))
+    return JsonResponse(
+        {
+            "cases": [
+                {
+                    "number": c.number,
+                    "title": c.title,
+                    "status": status_label(c.status),
+                    "at": f"{c.created_at.astimezone(deadlines.tz()):%Y-%m-%d}",
+                    "name": c.reporter_name,
+                    "url": reverse("cases:detail", args=[c.number]),
+                }
+                for c in rows
+            ]
+        }
+    )
+
+
+@login_required
+def lookup_duplicates(request: HttpRequest) -> JsonResponse:
+    require(request.user, "cases.view")
+    cat = Category.objects.filter(code=request.GET.get("category", "")).first()
+    try:
+        lon, lat = _float(request.GET.get("lon")), _float(request.GET.get("lat"))
+    except ValidationError:
+        return JsonResponse({"cases": []})
+    region = request.GET.get("region", "")
+    found = services.possible_duplicates(
+        category=cat, lon=lon, lat=lat, region_code=region if region.isdigit() else ""
+    )
+    visible = set(
+        services.visible_cases(request.user)
+        .filter(pk__in=[c.pk for c in found])
+        .values_list("pk", flat=True)
+    )
+    return JsonResponse(
+        {
+            "cases": [
+                {"number": c.number, "title": c.title, "status": status_label(c.status)}
+                for c in found
+                if c.pk in visible or _u(request).role == Role.RESIDENT
+            ]
+        }
+    )
+
+
+@login_required
+def grids_geojson(request: HttpRequest) -> JsonResponse:
+    """Grid polygons for the report map (the county's, or the user's scope)."""
+    from jiceng.territory.models import Level, Region
+
+    code = scope_code(request.user) or services._county_code("")
+    qs = Region.objects.filter(
+        code__under=code[:9] if len(code) > 9 else code,
+        level=Level.GRID,
+        boundary__isnull=False,
+    ).values("code", "name", "boundary", "grid_level")
+    deepest = max((r["grid_level"] or 0 for r in qs), default=0)
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"code": r["code"], "name": r["name"]},
+            "geometry": r["boundary"],
+        }
+        for r in qs
+        if (r["grid_level"] or 0) == deepest
+    ][:3000]
+    return JsonResponse({"type": "FeatureCollection", "features": feats})
+
+
+# ---------------------------------------------------------------- boards
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """The street's dispatch board: what waits for the centre, column by column."""
+    require(request.user, "cases.board")
+    tier = services.ROLE_TIER.get(_u(request).role, Tier.DISTRICT)
+    qs = _base(request).filter(level__lte=tier)
+    cols = []
+    for st in [S.REPORTED, S.REGISTERED, S.RETURNED, S.HANDLED, S.PAUSE_REQUESTED]:
+        rows = qs.filter(status=st).order_by("deadline")
+        cols.append({"status": st, "label": st.label, "count": rows.count(), "cases": rows[:30]})
+    in_progress = qs.filter(status__in=[S.DISPATCHED, S.HANDLING, S.PAUSED])
+    by_unit = (
+        in_progress.values("unit__name")
+        .annotate(
+            n=Count("id"),
+            yellow=Count("id", filter=Q(card="yellow")),
+            red=Count("id", filter=Q(card="red")),
+        )
+        .order_by("-n")[:20]
+    )
+    return render(
+        request, "cases/board.html", {"cols": cols, "by_unit": by_unit, "now": timezone.now()}
+    )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """A department's inbox: to accept, in hand, summoned by a whistle."""
+    require(request.user, "cases.inbox")
+    qs = _base(request)
+    u = _u(request).unit_id
+    ctx = {
+        "to_accept": qs.filter(unit_id=u, status=S.DISPATCHED).order_by("deadline"),
+        "in_hand": qs.filter(
+            unit_id=u, status__in=[S.HANDLING, S.PAUSE_REQUESTED, S.PAUSED]
+        ).order_by("deadline"),
+        "helping": qs.filter(
+            assignments__unit_id=u, assignments__active=True, assignments__role="helper"
+        ).distinct(),
+        "calls": WhistleCall.objects.filter(unit_id=u, reported_at=None)
+        .select_related("whistle__case")
+        .order_by("due_at"),
+        "now": timezone.now(),
+    }
+    return render(request, "cases/inbox.html", ctx)
+
+
+@login_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    """The supervisor's list: red cards first, then yellow, by deadline."""
+    require(request.user, "cases.overdue")
+    qs = _base(request).filter(status__in=OPEN_STATES, card__in=[Card.RED, Card.YELLOW])
+    rows = qs.order_by("-card", "deadline")[:300]
+    return render(
+        request,
+        "cases/overdue.html",
+        {
+            "rows": rows,
+            "red": qs.filter(card="red").count(),
+            "yellow": qs.filter(card="yellow").count(),
+            "now": timezone.now(),
+        },
+    )
+
+
+# ---------------------------------------------------------------- public tracker
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "-"
+
+
+def _limited(request) -> bool:
+    key = f"cases-track:{_client_ip(request)}"
+    n = cache.get(key, 0)
+    if n >= TRACK_LIMIT:
+        return True
+    cache.set(key, n + 1, 600)
+    return False
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """A resident follows a case by number and phone, and rates it — no login needed."""
+    number = (request.POST.get("number") or request.GET.get("number") or "").strip()
+    phone = (request.POST.get("phone") or "").strip()
+    ctx: dict = {"number": number, "satisfactions": Satisfaction.choices}
+    if request.method == "POST":
+        if _limited(request):
+            ctx["error"] = "查询过于频繁，请 10 分钟后再试"
+            return render(request, "cases/track.html", ctx, status=429)
+        try:
+            case = services.find_public(number, phone)
+        except Http404 as exc:
+            ctx["error"] = str(exc)
+            return render(request, "cases/track.html", ctx, status=404)
+        if request.POST.get("satisfaction"):
+            try:
+                case = services.rate_by_resident(
+                    number,
+                    phone,
+                    satisfaction=request.POST["satisfaction"],
+                    resolved={"1": True, "0": False}.get(request.POST.get("resolved", "")),
+                    comment=request.POST.get("comment", ""),
+                )
+                ctx["thanks"] = True
+            except services.MoveRefused as exc:
+                ctx["error"] = exc.message
+        ctx.update(
+            case=case,
+            phone=phone,
+            status_label=status_label(case.status),
+            events=services.public_events(case),
+            move_labels={k: v.label for k, v in MOVES.items()},
+            unit_name=services.handling_unit_name(case),
+            can_rate=case.status in (S.CLOSED, S.ARCHIVED) and case.rated_at is None,
+        )
+    return render(request, "cases/track.html", ctx)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+@login_required
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    """Holidays and 调休 days: years known, years missing, and editing by an administrator."""
+    if not can(request.user, "cases.calendar"):
+        raise PermissionDenied("只有区县管理员可以维护工作日历")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "add":
+                d = date.fromisoformat(request.POST.get("date", ""))
+                kind = request.POST.get("kind")
+                if kind not in (CalendarDay.HOLIDAY, CalendarDay.WORKDAY):
+                    raise ValueError
+                CalendarDay.objects.update_or_create(
+                    date=d, defaults={"kind": kind, "name": request.POST.get("name", "")[:50]}
+                )
+                messages.success(request, f"已保存 {d}")
+            elif action == "delete":
+                CalendarDay.objects.filter(date=request.POST.get("date", "")).delete()
+                messages.success(request, "已删除")
+            elif action == "year":
+                y = int(request.POST.get("year", ""))
+                CalendarYear.objects.update_or_create(
+                    year=y, defaults={"source": "管理员录入", "complete": True}
+                )
+                messages.success(request, f"{y} 年已标记为已录入")
+            elif action == "seed":
+                from jiceng.cases.calendar_seed import seed
+
+                added = seed(CalendarYear, CalendarDay)
+                messages.success(request, f"已导入：{added or '没有新的年份'}")
+        except (ValueError, TypeError, ValidationError):
+            messages.error(request, "日期或类型无效")
+        deadlines.invalidate()
+        return redirect(reverse("cases:calendar") + f"?year={request.POST.get('year_view', '')}")
+    this_year = timezone.localdate().year
+    known = {y.year: y for y in CalendarYear.objects.all()}
+    years = [
+        {"year": y, "known": y in known, "row": known.get(y)}
+        for y in sorted(set(known) | {this_year, this_year + 1})
+        if y >= this_year - 2
+    ]
+    try:
+        view_year = int(request.GET.get("year") or this_year)
+    except ValueError:
+        view_year = this_year
+    days = CalendarDay.objects.filter(date__year=view_year)
+    missing_open = Case.objects.filter(calendar_missing=True, status__in=OPEN_STATES).count()
+    return render(
+        request,
+        "cases/calendar.html",
+        {
+            "years": years,
+            "days": days,
+            "view_year": view_year,
+            "missing_open": missing_open,
+            "periods": deadlines.WORK_PERIODS,
+            "yellow_share": deadlines.YELLOW_SHARE,
+        },
+    )
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Photos are served only to those who may see the case (not from a public folder)."""
+    require(request.user, "cases.view")
+    att = CaseAttachment.objects.select_related("case").filter(pk=pk).first()
+    if att is None or not services.visible_cases(request.user).filter(pk=att.case_id).exists():
+        raise Http404("附件不存在")
+    with att.file.open("rb") as fh:
+        resp = HttpResponse(fh.read(), content_type=att.content_type)
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, max-age=3600"
+    return resp

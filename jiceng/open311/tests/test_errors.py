@@ -30,7 +30,9 @@ def errors_of(resp) -> list[dict]:
     for el in root:
         assert el.tag == "error"
         assert [c.tag for c in el] == ["code", "description"]
-        out.append({"code": int(el.findtext("code")), "description": el.findtext("description")})
+        out.append(
+            {"code": int(el.findtext("code") or 0), "description": el.findtext("description")}
+        )
     assert out
     return out
 

@@ -12,10 +12,11 @@ from django.http import QueryDict
 from jiceng.open311.models import ApiKey
 
 DEMO_CLIENT = "演示客户端：汉阴随手拍"
+# (the service it should go to, by name; the text)
 SAMPLES = [
-    "城关镇新街口人行道地砖松动，老人经过容易绊倒，请尽快修复。",
-    "小区门口路灯连续三晚不亮，晚上出行很不方便。",
-    "河堤步道旁有垃圾堆放多日，气味很大，希望清理。",
+    ("道路破损", "城关镇新街口人行道地砖松动，老人经过容易绊倒，请尽快修复。"),
+    ("路灯故障", "小区门口路灯连续三晚不亮，晚上出行很不方便。"),
+    ("垃圾堆放", "河堤步道旁有垃圾堆放多日，气味很大，希望清理。"),
 ]
 
 
@@ -25,7 +26,7 @@ def build(ctx) -> None:
     from jiceng.territory.models import Level, Region
 
     obj, key = ApiKey.issue(DEMO_CLIENT, note="jiceng demo")
-    ctx.say(f"Open311：演示客户端“{obj.name}”的 API 密钥（只显示这一次）：{key}")
+    ctx.say(f"  Open311 演示客户端“{obj.name}”的 API 密钥（只显示这一次）：{key}")
     ctx.data["open311_demo_key"] = key
 
     rng = ctx.child_rng("open311")
@@ -38,8 +39,9 @@ def build(ctx) -> None:
     if not services:
         return
     made = 0
-    for text in SAMPLES:
-        svc = rng.choice(services)
+    by_name = {s["service_name"]: s for s in services}
+    for name, text in SAMPLES:
+        svc = by_name.get(name) or rng.choice(services)
         q = QueryDict(mutable=True)
         q.update({"api_key": key, "service_code": svc["service_code"], "description": text})
         if grids:
@@ -64,5 +66,5 @@ def build(ctx) -> None:
             resources.create_request(q)
             made += 1
         except Open311Error as e:  # a demo category the sample cannot fill: skip it
-            ctx.say(f"Open311：演示诉求未提交（{'；'.join(e.descriptions)}）")
-    ctx.say(f"Open311：演示客户端已提交 {made} 条诉求。")
+            ctx.say(f"  Open311 演示诉求未提交（{'；'.join(e.descriptions)}）")
+    ctx.say(f"  Open311 演示客户端已提交 {made} 条诉求")

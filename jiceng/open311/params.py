@@ -106,8 +106,10 @@ def coordinate(raw: str, name: str, limit: float) -> float:
     try:
         v = float(raw)
     except (TypeError, ValueError):
-        raise Open311Error(400, f"{name} 不是有效的数字 ({name} is not a number)") from None
-    if not math.isfinite(v) or not -limit <= v <= limit:
+        v = math.nan
+    if not math.isfinite(v):
+        raise Open311Error(400, f"{name} 不是有效的数字 ({name} is not a number)")
+    if not -limit <= v <= limit:
         raise Open311Error(
             400, f"{name} 超出范围，应在 -{limit:g} 到 {limit:g} 之间 ({name} out of range)"
         )

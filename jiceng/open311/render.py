@@ -83,6 +83,7 @@ def to_xml(root: str, body: Any) -> bytes:
     else:
         for k, v in body.items():
             _fill(el, k, v)
+    ET.indent(el, space="  ")  # read by people too, like the spec's examples
     text = ET.tostring(el, encoding="unicode")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n").encode("utf-8")
 

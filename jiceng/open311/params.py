@@ -28,10 +28,18 @@ _W3 = re.compile(
 _SPACE_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}:?\d{2})$")
 
 
+# Control characters (but tab and line breaks) are dropped on input: PostgreSQL cannot store
+# NUL and XML 1.0 cannot carry the others.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def clean(raw: str | None) -> str:
+    return _CONTROL.sub("", raw or "").strip()
+
+
 def value(params: QueryDict, name: str, max_len: int = 0) -> str:
     """The trimmed last value of a parameter, '' when absent or empty."""
-    raw = params.get(name)
-    v = (raw or "").strip()
+    v = clean(params.get(name))
     if max_len and len(v) > max_len:
         raise Open311Error(400, f"{name} 过长（最多 {max_len} 个字符）({name} too long)")
     return v
@@ -41,7 +49,7 @@ def comma_list(params: QueryDict, name: str, max_len: int = MAX_LIST) -> list[st
     """Values declared as a comma list and/or repeated: a=1,2&a=3 → [1, 2, 3]."""
     out: list[str] = []
     for raw in params.getlist(name):
-        for part in (raw or "").split(","):
+        for part in clean(raw).split(","):
             part = part.strip()
             if part and part not in out:
                 out.append(part)
@@ -126,7 +134,7 @@ def attributes(params: QueryDict) -> dict[str, list[str]]:
         m = _ATTR.match(key)
         if not m:
             continue
-        vals = [v.strip() for v in params.getlist(key) if (v or "").strip()]
+        vals = [clean(v) for v in params.getlist(key) if clean(v)]
         if vals:
             out.setdefault(m.group(1).strip(), []).extend(vals)
     return out

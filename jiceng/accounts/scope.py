@@ -66,6 +66,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "cases.inbox": frozenset({A.DEPARTMENT_HANDLER}),
     "cases.overdue": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}),
     "cases.calendar": frozenset({A.DISTRICT_ADMIN}),
+    # Open311 client applications' API keys
+    "open311.keys": frozenset({A.DISTRICT_ADMIN}),
 }
 
 

@@ -25,7 +25,7 @@ def _plan(model: type[models.Model], names: Sequence[str]):
     conn = connections[DEFAULT_DB_ALIAS]
     fields = [model._meta.get_field(n) for n in names]
     qn = conn.ops.quote_name
-    cols = [qn(f.column) for f in fields]  # type: ignore[union-attr]
+    cols = [qn(str(f.column)) for f in fields]  # type: ignore[union-attr]
     marks = [
         "%s::jsonb" if conn.vendor == "postgresql" and isinstance(f, models.JSONField) else "%s"
         for f in fields

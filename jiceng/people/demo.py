@@ -180,6 +180,7 @@ class _Generator:
         self.grids: list[Region] = []
         self.serial = 0
         self.village_base: dict[str, int] = {}
+        self.building_no: dict[str, int] = {}
 
     # -- people --
     def id_number(self, born: date, sex: str, region: str = "610921") -> str:
@@ -227,13 +228,15 @@ class _Generator:
         rooms: list[Room] = []
         if urban:
             n_buildings = max(1, n // 24)
+            first = self.building_no.get(g.code[:12], 0)
+            self.building_no[g.code[:12]] = first + n_buildings
             buildings = Building.objects.bulk_create(
                 [
                     Building(
                         grid=g,
                         grid_code=g.code,
-                        name=f"{g.name[-4:]}{i + 1}号楼",
-                        address=f"{vname}{i + 1}号楼",
+                        name=f"{first + i + 1}号楼",
+                        address=f"{vname}{first + i + 1}号楼",
                         floors=rng.choice([6, 7, 11, 18]),
                         units=rng.choice([2, 3, 4]),
                     )
@@ -257,7 +260,7 @@ class _Generator:
             self.serial += 1
             room = rooms[i] if rooms and i < len(rooms) else None
             if room is not None:
-                address = f"{vname}{room.building.name[-4:]}{room.number}室"
+                address = f"{vname}{room.building.name}{room.number}室"
             else:
                 address = f"{vname}{rng.randint(1, 9)}组{rng.randint(1, 80)}号"
             colour = rng.choices([c for c, _ in COLOURS], [w for _, w in COLOURS])[0]

@@ -273,6 +273,17 @@ class ColourService(models.Model):
         return self.name
 
 
+TRIGGERS = {
+    "member": "成员变动",
+    "tag": "关爱标签变动",
+    "income": "收入或平安家庭变动",
+    "household": "户信息变动",
+    "import": "批量导入",
+    "rules": "分类规则调整",
+    "demo": "演示数据",
+}
+
+
 class ColourChange(models.Model):
     """The history of a household's colour. Append-only."""
 
@@ -298,6 +309,10 @@ class ColourChange(models.Model):
         if self.pk:
             raise ValueError("colour history is never edited")
         super().save(*args, **kwargs)
+
+    @property
+    def trigger_label(self) -> str:
+        return TRIGGERS.get(self.trigger, self.trigger)
 
 
 class ContactPerson(models.Model):

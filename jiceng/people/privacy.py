@@ -6,9 +6,9 @@ The matrix (roles from `accounts.Role`, actions in `accounts.scope.ACTIONS`):
 | role | lists, search results, exports | household file / resident record |
 | --- | --- | --- |
 | grid worker, community staff (`people.full`) | masked (full export with a reason) | full within their territory, each view logged with the reason "本辖区日常服务" |
-| street dispatcher, department handler, district admin (`people.reveal`) | masked | masked; full after giving a reason, logged |
+| street dispatcher, district admin (`people.reveal`) | masked | masked; full after giving a reason, logged |
 | auditor (`people.view` only) | masked | masked; no full view (the auditor reads the log, not the people) |
-| resident, users without scope | nothing | nothing |
+| department handler, resident, users without scope | nothing | nothing |
 
 Masked means: ID number 610***********123X, phone 139****5678, digits of addresses as *,
 no birth date (age only), no income, no values of care tags, and the names of sensitive
@@ -99,6 +99,12 @@ def mask_address(address: str) -> str:
 
 def mask_id(id_type: str, number: str) -> str:
     return idcard.mask(number) if number else ""
+
+
+def mask_query(q: str) -> str:
+    """A number someone searched for, as it may be shown back to them."""
+    q = q.strip()
+    return q[:3] + "*" * max(0, len(q) - 7) + q[-4:] if len(q) > 7 else q
 
 
 def age(birth: date | None, today: date | None = None) -> int | None:

@@ -73,8 +73,11 @@ def region(request, code: str):
 
 @login_required
 def search(request):
+    """Search by name, or by a full ID number or phone. The form posts, so that numbers do not
+    end up in URLs, browser history and server logs; a number is not echoed back in full."""
     scope.require(request.user, "people.view")
-    q = request.GET.get("q", "").strip()
+    q = (request.POST.get("q") if request.method == "POST" else request.GET.get("q", "")) or ""
+    q = q.strip()
     rows = []
     total = 0
     if q:
@@ -87,7 +90,12 @@ def search(request):
             }
             for r in qs.order_by("grid_code", "id")[:100]
         ]
-    return render(request, "people/search.html", {"q": q, "rows": rows, "total": total})
+    shown = q if not any(ch.isdigit() for ch in q) else privacy.mask_query(q)
+    return render(
+        request,
+        "people/search.html",
+        {"q": shown, "searched": bool(q), "rows": rows, "total": total},
+    )
 
 
 def _household_context(request, h: Household, access: privacy.Access, channel="page") -> dict:
@@ -355,7 +363,7 @@ def export(request, code: str, fmt: str):
     if access.full:
         privacy.log_views(
             request.user,
-            [("resident", p.id, p.name) for p in qs.only("id", "name")],
+            [("resident", pk, name) for pk, name in qs.values_list("id", "name")],
             access.reason,
             "export",
             request,

@@ -40,7 +40,7 @@ COLUMNS = [
     ("姓名", "name", True, "张明", "李芳"),
     ("与户主关系", "relation", True, "户主", "配偶"),
     ("证件类型", "id_type", False, "居民身份证", "居民身份证"),
-    ("证件号码", "id_number", True, "610921198001010015", "610921198203040024"),
+    ("证件号码", "id_number", True, "610921198001010018", "610921198203040020"),
     ("人口类型", "kind", False, "户籍人口", "户籍人口"),
     ("联系电话", "phone", False, "13991500001", ""),
     ("民族", "ethnicity", False, "汉族", "汉族"),
@@ -283,15 +283,23 @@ def _check(user, rows, index, mode, report: Report) -> _Plan:
             hh_lines[r["number"]] = line
         else:
             # later rows may leave household columns empty; what they give must agree
+            clash = next(
+                (
+                    k
+                    for k in HOUSEHOLD_KEYS
+                    if r[k] not in ("", None, 0) and hh[k] not in ("", None, 0) and r[k] != hh[k]
+                ),
+                None,
+            )
+            if clash:
+                report.error(
+                    line,
+                    f"户号 {r['number']} 的“{_label(clash)}”与第{hh_lines[r['number']]}行不一致",
+                )
+                continue
             for k in HOUSEHOLD_KEYS:
                 if r[k] not in ("", None, 0) and hh[k] in ("", None, 0):
                     hh[k] = r[k]
-                elif r[k] not in ("", None, 0) and r[k] != hh[k]:
-                    report.error(
-                        line,
-                        f"户号 {r['number']} 的“{_label(k)}”与第{hh_lines[r['number']]}行不一致",
-                    )
-                    break
         grid_codes.add(r["grid_code"])
         plan.residents.append(r)
 

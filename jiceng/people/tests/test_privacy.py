@@ -27,7 +27,7 @@ def masked_views(p, territory):
         f"/api/v1/people/households/{p.h1.id}",
         f"/api/v1/people/residents?q={p.r1.id_number}",
         f"/api/v1/people/residents?q={p.r1.phone}",
-        f"/api/v1/people/residents?q=张秀兰",
+        "/api/v1/people/residents?q=张秀兰",
         f"/api/v1/people/residents/{p.r1.id}",
         f"/people/h/{p.h1.id}/",
         f"/people/r/{p.r1.id}/",

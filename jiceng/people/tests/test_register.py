@@ -1,0 +1,202 @@
+"""Writing the register through the API: checks, uniqueness, colours that follow every write,
+contact lines, visits and the hook for the case loop."""
+
+import json
+from datetime import date
+
+import pytest
+
+from jiceng.lib import idcard
+from jiceng.people.models import ColourChange, ContactLink, ContactPerson, Household, Visit
+from jiceng.people.signals import visit_needs_case
+from jiceng.testing import client_for
+
+JS = "application/json"
+
+
+def post(c, url, data):
+    return c.post(url, json.dumps(data), content_type=JS)
+
+
+@pytest.mark.django_db
+def test_a_resident_with_a_wrong_check_digit_is_refused_with_a_chinese_reason(users, people):
+    number = idcard.make("610921", date(1990, 5, 6), 7)
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    resp = post(
+        client_for(users.grid_worker),
+        "/api/v1/people/residents",
+        {"household_id": people.h1.id, "name": "新生", "id_number": wrong},
+    )
+    assert resp.status_code == 400
+    assert "校验位" in resp.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_a_bad_phone_is_refused(users, people):
+    resp = post(
+        client_for(users.grid_worker),
+        "/api/v1/people/residents",
+        {
+            "household_id": people.h1.id,
+            "name": "新生",
+            "id_number": idcard.make("610921", date(1990, 5, 6), 7),
+            "phone": "12345",
+        },
+    )
+    assert resp.status_code == 400 and "电话号码" in resp.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_a_resident_is_registered_once_by_id_number_even_in_another_territory(users, people):
+    # the other county's person, registered again by our grid worker: refused, and the
+    # refusal does not say where the person lives
+    resp = post(
+        client_for(users.grid_worker),
+        "/api/v1/people/residents",
+        {"household_id": people.h1.id, "name": "陈海", "id_number": people.r4.id_number},
+    )
+    assert resp.status_code == 400
+    assert "已登记" in resp.json()["error"]["message"]
+    assert "石泉" not in resp.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_search_by_full_id_number_is_exact_and_a_fragment_finds_nothing(users, people):
+    c = client_for(users.community)
+    assert c.get(f"/api/v1/people/residents?q={people.r1.id_number}").json()["total"] == 1
+    assert c.get(f"/api/v1/people/residents?q={people.r1.id_number[:10]}").json()["total"] == 0
+    assert c.get("/api/v1/people/residents?q=秀兰").json()["total"] == 1
+
+
+@pytest.mark.django_db
+def test_a_care_tag_changes_the_colour_and_the_history_records_it(users, people):
+    c = client_for(users.grid_worker)
+    h = people.h1
+    assert h.colour == "green"
+    bad = post(
+        c, f"/api/v1/people/residents/{people.r1.id}/tags", {"type": "low_income", "values": {}}
+    )
+    assert bad.status_code == 400 and "救助类别" in bad.json()["error"]["message"]
+    ok = post(
+        c,
+        f"/api/v1/people/residents/{people.r1.id}/tags",
+        {"type": "low_income", "values": {"category": "农村低保", "monthly_amount": 420}},
+    )
+    assert ok.status_code == 201
+    h.refresh_from_db()
+    assert (h.colour, h.colour_reasons) == ("yellow", ["低保家庭"])
+    post(
+        c,
+        f"/api/v1/people/residents/{people.spouse.id}/tags",
+        {"type": "disabled", "values": {"type": "肢体", "grade": "一级"}},
+    )
+    h.refresh_from_db()
+    assert h.colour == "red"
+    tag_id = ok.json()["id"]
+    # ending the tags brings the household back to green, each step in the history
+    assert c.post(f"/api/v1/people/tags/{tag_id}/end").status_code == 200
+    disabled = people.spouse.tags.get(type__code="disabled")
+    c.post(f"/api/v1/people/tags/{disabled.id}/end")
+    h.refresh_from_db()
+    assert h.colour == "green"
+    history = list(ColourChange.objects.filter(household=h).order_by("id"))
+    assert [(x.previous, x.colour, x.trigger) for x in history] == [
+        ("", "green", "household"),
+        ("green", "yellow", "tag"),
+        ("yellow", "red", "tag"),
+        ("red", "green", "tag"),  # ending the low-income tag alone kept it red
+    ]
+
+
+@pytest.mark.django_db
+def test_income_far_below_the_village_average_makes_a_household_red(users, people):
+    c = client_for(users.district)
+    # h1 and h2 are in the same village; h2 now earns a tenth of h1 per head
+    resp = c.patch(
+        f"/api/v1/people/households/{people.h2.id}",
+        json.dumps({"annual_income": 1500}),
+        content_type=JS,
+    )
+    assert resp.status_code == 200
+    people.h2.refresh_from_db()
+    assert people.h2.colour == "red"
+    assert "家庭人均收入不足本村平均的40%" in people.h2.colour_reasons
+    assert people.h2.colour_history.first().trigger == "income"
+
+
+@pytest.mark.django_db
+def test_moving_a_member_recomputes_both_households(users, people):
+    c = client_for(users.district)
+    c.patch(
+        f"/api/v1/people/residents/{people.spouse.id}",
+        json.dumps({"household_id": people.h2.id}),
+        content_type=JS,
+    )
+    people.h1.refresh_from_db()
+    people.h2.refresh_from_db()
+    assert (people.h1.members_count, people.h2.members_count) == (1, 2)
+
+
+@pytest.mark.django_db
+def test_a_visit_is_recorded_and_can_ask_the_case_loop_for_a_case(
+    users, people, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def receiver(sender, visit, user, **kw):
+        seen.append((visit.id, user.username))
+
+    visit_needs_case.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            resp = post(
+                client_for(users.grid_worker),
+                f"/api/v1/people/households/{people.h1.id}/visits",
+                {"found": "屋顶漏雨", "follow_up": "报村委会", "needs_case": True},
+            )
+    finally:
+        visit_needs_case.disconnect(receiver)
+    assert resp.status_code == 201
+    v = Visit.objects.get()
+    assert (v.visitor, v.found, v.grid_code) == (users.grid_worker, "屋顶漏雨", people.h1.grid_code)
+    assert seen == [(v.id, "gridworker")]
+
+
+@pytest.mark.django_db
+def test_a_visit_without_what_was_found_is_refused(users, people):
+    resp = post(
+        client_for(users.grid_worker),
+        f"/api/v1/people/households/{people.h1.id}/visits",
+        {"found": " "},
+    )
+    assert resp.status_code == 400 and "发现的情况" in resp.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_the_household_page_shows_its_contact_lines(users, territory, people):
+    deputy = ContactPerson.objects.create(
+        kind="deputy",
+        name="刘代表",
+        phone="13800001111",
+        grid=territory.grid3a,
+        grid_code=territory.grid3a.code,
+    )
+    ContactLink.objects.create(contact=deputy, household=people.h1)
+    body = client_for(users.street).get(f"/people/h/{people.h1.id}/").content.decode()
+    assert "刘代表" in body and "人大代表" in body
+    api = client_for(users.street).get(f"/api/v1/people/households/{people.h1.id}").json()
+    assert api["contacts"] == [
+        {"kind": "人大代表", "name": "刘代表", "phone": "13800001111", "title": ""}
+    ]
+
+
+@pytest.mark.django_db
+def test_colour_counts_per_child_region(users, territory, people):
+    c = client_for(users.street)
+    data = c.get(f"/api/v1/people/counts?region={territory.town1.code}").json()
+    assert data["totals"]["total"] == 2
+    v1 = next(ch for ch in data["children"] if ch["code"] == territory.village1.code)
+    assert (v1["green"], v1["total"]) == (2, 2)
+    page = c.get(f"/people/region/{territory.village1.code}/").content.decode()
+    assert "HY-A-001" in page and "放心户" in page
+    assert Household.objects.count() == 4

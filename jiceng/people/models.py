@@ -211,6 +211,16 @@ class CareTagType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from jiceng.people.tagschema import SchemaError, check_schema
+
+        try:
+            check_schema(self.schema)
+        except SchemaError as exc:
+            raise ValidationError({"schema": str(exc)}) from None
+
 
 class CareTag(models.Model):
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="tags")
@@ -257,6 +267,16 @@ class ColourRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from jiceng.people.colours import RuleError, check_conditions
+
+        try:
+            check_conditions(self.conditions)
+        except RuleError as exc:
+            raise ValidationError({"conditions": str(exc)}) from None
 
 
 class ColourService(models.Model):

@@ -4,9 +4,12 @@ from jiceng.people import views
 
 app_name = "people"
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("region/<str:code>/", views.region, name="region"),
-    path("region/<str:code>/export.<str:fmt>", views.export, name="export"),
+    path("", views.start, name="start"),
+    # the overview of the user's territory and of each region inside it (one prefix, so the
+    # navigation entry is active on all of them)
+    path("overview/", views.index, name="index"),
+    path("overview/<str:code>/", views.region, name="region"),
+    path("overview/<str:code>/export.<str:fmt>", views.export, name="export"),
     path("search/", views.search, name="search"),
     path("h/<int:pk>/", views.household, name="household"),
     path("h/<int:pk>/reveal/", views.household_reveal, name="household_reveal"),

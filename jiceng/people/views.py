@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts import scope
+from jiceng.accounts.models import Role
 from jiceng.people import importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
 from jiceng.territory.models import Level
@@ -26,6 +27,14 @@ from jiceng.territory.models import Level
 
 def _errors(exc: ValidationError) -> str:
     return "；".join(exc.messages)
+
+
+@login_required
+def start(request):
+    """/people/: the grid worker starts on the phone list, everyone else on the overview."""
+    if request.user.role == Role.GRID_WORKER:
+        return redirect("people:mobile")
+    return redirect("people:index")
 
 
 @login_required

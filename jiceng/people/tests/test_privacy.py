@@ -33,8 +33,8 @@ def masked_views(p, territory):
         f"/people/r/{p.r1.id}/",
         ("post", "/people/search/", {"q": p.r1.id_number}),
         ("post", "/people/search/", {"q": p.r1.phone}),
-        f"/people/region/{code}/",
-        f"/people/region/{code}/export.csv",
+        f"/people/overview/{code}/",
+        f"/people/overview/{code}/export.csv",
     ]
 
 
@@ -75,7 +75,7 @@ def test_masked_export_in_excel_holds_no_full_numbers(users, territory, people):
 
     from openpyxl import load_workbook
 
-    resp = client_for(users.street).get(f"/people/region/{territory.grid3a.code}/export.xlsx")
+    resp = client_for(users.street).get(f"/people/overview/{territory.grid3a.code}/export.xlsx")
     ws = load_workbook(io.BytesIO(resp.content)).active
     cells = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c)
     assert_no_secrets(cells, people)
@@ -155,7 +155,7 @@ def test_the_auditor_may_not_reveal_personal_data(users, people):
 @pytest.mark.django_db
 def test_a_full_export_needs_a_reason_and_logs_every_person_exported(users, territory, people):
     c = client_for(users.grid_worker)
-    url = f"/people/region/{territory.grid3a.code}/export.csv"
+    url = f"/people/overview/{territory.grid3a.code}/export.csv"
     masked = b"".join(c.get(url).streaming_content).decode()
     assert_no_secrets(masked, people)
     full = b"".join(c.get(url + "?reason=年度人口核查").streaming_content).decode()

@@ -197,6 +197,77 @@ def test_colour_counts_per_child_region(users, territory, people):
     assert data["totals"]["total"] == 2
     v1 = next(ch for ch in data["children"] if ch["code"] == territory.village1.code)
     assert (v1["green"], v1["total"]) == (2, 2)
-    page = c.get(f"/people/region/{territory.village1.code}/").content.decode()
+    page = c.get(f"/people/overview/{territory.village1.code}/").content.decode()
     assert "HY-A-001" in page and "放心户" in page
     assert Household.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_county_adds_its_own_care_tag_and_a_rule_that_uses_it(users, people):
+    from django.core.management import call_command
+
+    from jiceng.people.models import CareTagType, ColourRule
+
+    t = CareTagType(
+        code="veteran_in_need",
+        name="困难退役军人",
+        group="X",
+        schema=[
+            {
+                "name": "service_years",
+                "label": "服役年限",
+                "type": "int",
+                "min": 0,
+                "required": True,
+            }
+        ],
+    )
+    t.full_clean()
+    t.save()
+    rule = ColourRule(
+        colour="yellow",
+        name="有困难退役军人",
+        conditions=[{"fact": "tag.veteran_in_need", "op": "ge", "value": 1}],
+    )
+    rule.full_clean()
+    rule.save()
+    c = client_for(users.grid_worker)
+    assert (
+        post(
+            c,
+            f"/api/v1/people/residents/{people.r1.id}/tags",
+            {"type": "veteran_in_need", "values": {"service_years": "x"}},
+        ).status_code
+        == 400
+    )
+    assert (
+        post(
+            c,
+            f"/api/v1/people/residents/{people.r1.id}/tags",
+            {"type": "veteran_in_need", "values": {"service_years": 12}},
+        ).status_code
+        == 201
+    )
+    people.h1.refresh_from_db()
+    assert people.h1.colour_reasons == ["有困难退役军人"]
+    # a stricter rule set, applied to every household by the command
+    ColourRule.objects.filter(name="有困难退役军人").update(colour="red")
+    call_command("recompute_colours")
+    people.h1.refresh_from_db()
+    assert people.h1.colour == "red"
+
+
+@pytest.mark.django_db
+def test_a_rule_or_schema_written_wrongly_is_refused_before_it_is_saved():
+    from django.core.exceptions import ValidationError
+
+    from jiceng.people.models import CareTagType, ColourRule
+
+    with pytest.raises(ValidationError, match="未知的事实项"):
+        ColourRule(
+            colour="red", name="x", conditions=[{"fact": "wealth", "op": "lt", "value": 1}]
+        ).full_clean()
+    with pytest.raises(ValidationError, match="choices"):
+        CareTagType(
+            code="x", name="x", schema=[{"name": "a", "label": "A", "type": "choice"}]
+        ).full_clean()

@@ -36,8 +36,8 @@ def requests_for(p, t):
         ("post", f"/people/r/{r}/reveal/", {"reason": "核实身份信息"}),
         ("post", f"/people/r/{r}/tags/", {"type": "key_youth", "f_key_youth_category": "其他"}),
         ("get", f"/people/m/h/{h}/", None),
-        ("get", f"/people/region/{t.grid3a.code}/", None),
-        ("get", f"/people/region/{t.grid3a.code}/export.csv", None),
+        ("get", f"/people/overview/{t.grid3a.code}/", None),
+        ("get", f"/people/overview/{t.grid3a.code}/export.csv", None),
     ], js
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
@@ -15,7 +16,15 @@ from ninja.files import UploadedFile
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
 from jiceng.people import importer, privacy, services, stats
-from jiceng.people.models import CareTag, CareTagType, ColourRule, ColourService, Visit
+from jiceng.people.models import (
+    Building,
+    CareTag,
+    CareTagType,
+    ColourRule,
+    ColourService,
+    Organisation,
+    Visit,
+)
 
 router = Router(tags=["people"])
 PAGE = 50
@@ -73,6 +82,18 @@ class TagIn(Schema):
     values: dict[str, Any] = {}
     since: date | None = None
     note: str = ""
+
+
+class OrganisationIn(Schema):
+    name: str
+    kind: str = "company"
+    grid_code: str
+    credit_code: str = ""
+    legal_person: str = ""
+    phone: str = ""
+    address: str = ""
+    employees: int | None = None
+    party_organisation: bool = False
 
 
 class VisitIn(Schema):
@@ -264,6 +285,80 @@ def end_tag(request, tid: int):
         raise Http404("该标签不存在或不在您的管辖范围内")
     tag = services.end_tag(request.user, tag)
     return {"id": tag.id, "ended_at": tag.ended_at.isoformat() if tag.ended_at else None}
+
+
+# ---- places and organisations -------------------------------------------------------------
+
+
+def org_dict(o: Organisation) -> dict:
+    # a business's registered contact is public information; the legal person's own phone
+    # is not collected here
+    return {
+        "id": o.id,
+        "name": o.name,
+        "kind": o.kind,
+        "kind_label": o.get_kind_display(),
+        "credit_code": o.credit_code,
+        "legal_person": o.legal_person,
+        "phone": o.phone,
+        "address": o.address,
+        "employees": o.employees,
+        "party_organisation": o.party_organisation,
+        "grid_code": o.grid_code,
+    }
+
+
+@router.get("/organisations")
+def list_organisations(request, region: str = "", kind: str = "", page: int = 1, size: int = PAGE):
+    """Non-public companies and social organisations of the user's territory."""
+    scope.require(request.user, "people.view")
+    qs = Organisation.objects.filter(scope.code_filter(request.user, "grid_code"))
+    if region:
+        if not region.isdigit():
+            raise ValidationError("区域代码只能是数字")
+        qs = qs.filter(grid_code__under=region)
+    if kind:
+        qs = qs.filter(kind=kind)
+    total, rows = _page(qs.order_by("grid_code", "name"), page, size)
+    return {"total": total, "page": page, "items": [org_dict(o) for o in rows]}
+
+
+@router.post("/organisations", response={201: dict})
+def create_organisation(request, body: OrganisationIn):
+    return 201, org_dict(services.create_organisation(request.user, body.dict()))
+
+
+@router.get("/buildings")
+def list_buildings(request, region: str = "", page: int = 1, size: int = PAGE):
+    """Buildings with their rooms and how many households live in them."""
+    scope.require(request.user, "people.view")
+    qs = Building.objects.filter(scope.code_filter(request.user, "grid_code")).annotate(
+        rooms_count=Count("rooms", distinct=True),
+        households_count=Count("households", distinct=True),
+    )
+    if region:
+        if not region.isdigit():
+            raise ValidationError("区域代码只能是数字")
+        qs = qs.filter(grid_code__under=region)
+    total, rows = _page(qs.order_by("grid_code", "name"), page, size)
+    return {
+        "total": total,
+        "page": page,
+        "items": [
+            {
+                "id": b.id,
+                "name": b.name,
+                "kind": b.get_kind_display(),
+                "address": b.address,
+                "floors": b.floors,
+                "units": b.units,
+                "rooms": b.rooms_count,
+                "households": b.households_count,
+                "grid_code": b.grid_code,
+            }
+            for b in rows
+        ],
+    }
 
 
 # ---- reference data, counts ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiceng.accounts.models import User
-from jiceng.lib import idcard
+from jiceng.lib import creditcode, idcard
 from jiceng.people import bulk, names, services
 from jiceng.people.models import (
     Building,
@@ -32,6 +32,7 @@ from jiceng.people.models import (
     ContactLink,
     ContactPerson,
     Household,
+    Organisation,
     Resident,
     Room,
     Visit,
@@ -55,6 +56,16 @@ YELLOW_WAYS = [
     "key_youth",
     "not_safe",
 ]
+COMPANY_KINDS = [
+    "富硒茶业有限公司",
+    "农业专业合作社",
+    "魔芋产业有限公司",
+    "建材有限公司",
+    "蚕桑专业合作社",
+    "电子商务有限公司",
+]
+SOCIAL_KINDS = ["老年协会", "红白理事会", "志愿服务队", "乡贤理事会"]
+SHOPS = ["便民超市", "农资店", "卫生室", "快递服务点"]
 RED_WAYS = ["very_low_income", "tekun", "community_correction", "mental_high", "severe_disabled"]
 
 
@@ -643,3 +654,43 @@ class _Generator:
                 )
         ContactLink.objects.bulk_create(links, batch_size=5000)
         Visit.objects.bulk_create(visits, batch_size=5000)
+        self.organisations()
+
+    def organisations(self) -> None:
+        """Per village: a few companies and co-operatives, a social organisation, shops."""
+        rng = self.rng
+        orgs: list[Organisation] = []
+        first_grid: dict[str, Region] = {}
+        for g in self.grids:
+            first_grid.setdefault(g.code[:12], g)
+        serial = 0
+        for code, g in first_grid.items():
+            village = self.villages.get(code)
+            vname = (village.name if village else g.name).removesuffix("社区").removesuffix("村")
+            plan = [
+                ("company", f"汉阴县{vname}{rng.choice(COMPANY_KINDS)}"),
+                ("company", f"安康{vname}{rng.choice(COMPANY_KINDS)}"),
+                ("social", f"{vname}{rng.choice(SOCIAL_KINDS)}"),
+                ("individual", f"{vname}{rng.choice(SHOPS)}"),
+            ]
+            for kind, name in plan[: rng.randint(2, 4)]:
+                serial += 1
+                orgs.append(
+                    Organisation(
+                        name=name,
+                        kind=kind,
+                        credit_code=creditcode.make(
+                            ("91" if kind != "social" else "52") + "610921" + f"MA{serial:07d}"
+                        )
+                        if kind != "individual"
+                        else "",
+                        legal_person=names.full(rng, rng.choice("MF")),
+                        phone=f"0915-52{rng.randrange(10000, 99999)}",
+                        address=f"{village.name if village else g.name}{rng.randint(1, 60)}号",
+                        employees=rng.randint(2, 80) if kind == "company" else rng.randint(1, 8),
+                        party_organisation=kind == "company" and rng.random() < 0.3,
+                        grid=g,
+                        grid_code=g.code,
+                    )
+                )
+        Organisation.objects.bulk_create(orgs, batch_size=2000)

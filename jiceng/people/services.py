@@ -575,3 +575,44 @@ def link_case(visit: Visit, case_number: str) -> None:
 def require_edit_scope(user, code: str) -> None:
     if not scope.can_see_code(user, code):
         raise PermissionDenied("不在您的管辖范围内")
+
+
+# ---- places and organisations -------------------------------------------------------------
+
+
+@transaction.atomic
+def create_organisation(user, data: dict):
+    from jiceng.lib import creditcode
+    from jiceng.people.models import Organisation
+
+    scope.require(user, "people.edit")
+    grid = grid_for(user, data.get("grid_code", ""))
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise ValidationError("组织名称不能为空")
+    kind = data.get("kind") or Organisation.Kind.COMPANY
+    if kind not in Organisation.Kind.values:
+        raise ValidationError(f"组织类型 {kind} 不正确")
+    code = str(data.get("credit_code") or "").strip()
+    if code:
+        try:
+            code = creditcode.normalise(code)
+        except creditcode.CreditCodeError as exc:
+            raise ValidationError(str(exc)) from None
+        if Organisation.objects.filter(credit_code=code).exists():
+            raise ValidationError("该统一社会信用代码已登记")
+    employees = data.get("employees")
+    if employees is not None and (not str(employees).isdigit()):
+        raise ValidationError("从业人数必须是非负整数")
+    return Organisation.objects.create(
+        name=name[:200],
+        kind=kind,
+        credit_code=code,
+        legal_person=str(data.get("legal_person") or "")[:50],
+        phone=clean_phone(data.get("phone")),
+        address=str(data.get("address") or "")[:200],
+        employees=int(employees) if employees is not None else None,
+        party_organisation=bool(data.get("party_organisation")),
+        grid=grid,
+        grid_code=grid.code,
+    )

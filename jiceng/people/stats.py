@@ -11,7 +11,15 @@ from django.http import Http404
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
-from jiceng.people.models import CareTag, CareTagType, Colour, Household, Resident
+from jiceng.people.models import (
+    Building,
+    CareTag,
+    CareTagType,
+    Colour,
+    Household,
+    Organisation,
+    Resident,
+)
 from jiceng.territory.models import Region
 
 COLOURS = [c.value for c in Colour]
@@ -68,6 +76,12 @@ def region_counts(user, code: str | None) -> dict:
         .annotate(n=Count("id"))
         .order_by("type__order")
     )
+    orgs = dict(
+        Organisation.objects.filter(grid_code__under=region.code)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
     residents = Resident.objects.filter(grid_code__under=region.code)
     by_kind = dict(residents.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     return {
@@ -82,6 +96,11 @@ def region_counts(user, code: str | None) -> dict:
             {"code": t["type__code"], "name": tag_names.get(t["type__code"], ""), "count": t["n"]}
             for t in tags
         ],
+        "buildings": Building.objects.filter(grid_code__under=region.code).count(),
+        "organisations": {
+            "total": sum(orgs.values()),
+            **{k.value: orgs.get(k.value, 0) for k in Organisation.Kind},
+        },
         "residents": {
             "total": sum(by_kind.values()),
             **{k.value: by_kind.get(k.value, 0) for k in Resident.Kind},

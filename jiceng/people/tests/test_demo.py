@@ -50,3 +50,17 @@ def test_the_demo_reaches_ankang_proportions_on_a_larger_territory(territory):
     assert 0.78 < share["green"] < 0.88
     assert 0.08 < share["yellow"] < 0.15
     assert 0.03 < share["red"] < 0.08
+
+
+@pytest.mark.django_db
+def test_the_demo_registers_buildings_in_urban_communities_and_organisations(users, territory):
+    from jiceng.lib import creditcode
+    from jiceng.people.models import Building, Organisation
+
+    demo.build(DemoContext())
+    assert Building.objects.filter(grid_code__startswith=territory.village1.code).exists()  # urban
+    assert Household.objects.filter(room__isnull=False).exists()
+    orgs = Organisation.objects.exclude(credit_code="")
+    assert orgs.exists() and all(creditcode.normalise(o.credit_code) for o in orgs)
+    body = client_for(users.street).get("/api/v1/people/buildings").json()
+    assert body["total"] >= 1 and body["items"][0]["households"] >= 1

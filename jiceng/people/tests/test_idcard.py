@@ -90,3 +90,35 @@ def test_phone_numbers_are_checked_and_normalised(raw, expected):
 )
 def test_phones_are_masked_keeping_the_last_four_digits(phone, masked):
     assert phones.mask(phone) == masked
+
+
+@pytest.mark.parametrize(
+    "code, error",
+    [
+        ("91610921MA70XY1234", None),  # made below with the right check character
+        ("91610921ma70xy1234", None),
+        ("91610921MA70XY123", "18位"),
+        ("91610921MA70XO1234", "不允许的字符"),
+        ("91AB0921MA70XY1234", "行政区划"),
+        ("91610921MA70XY123X", "校验位"),
+    ],
+)
+def test_credit_codes_are_checked(code, error):
+    from jiceng.lib import creditcode
+
+    # replace the last character of the valid examples by the true check character
+    if error is None or error == "校验位":
+        good = creditcode.make(code.upper()[:17])
+        code = good if error is None else code[:17] + ("0" if good[17] != "0" else "1")
+    if error:
+        with pytest.raises(creditcode.CreditCodeError, match=error):
+            creditcode.normalise(code)
+    else:
+        assert creditcode.normalise(code.lower()) == code.upper()
+
+
+def test_a_published_credit_code_passes():
+    from jiceng.lib import creditcode
+
+    # 国家市场监督管理总局's example in GB 32100-2015 Annex: 91350100M000100Y43
+    assert creditcode.normalise("91350100M000100Y43") == "91350100M000100Y43"

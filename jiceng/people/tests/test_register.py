@@ -271,3 +271,44 @@ def test_a_rule_or_schema_written_wrongly_is_refused_before_it_is_saved():
         CareTagType(
             code="x", name="x", schema=[{"name": "a", "label": "A", "type": "choice"}]
         ).full_clean()
+
+
+@pytest.mark.django_db
+def test_organisations_are_registered_with_a_checked_credit_code_in_a_grid(
+    users, territory, people
+):
+    from jiceng.lib import creditcode
+
+    c = client_for(users.community)
+    good = creditcode.make("91610921MA7000001")
+    data = {
+        "name": "汉阴县富硒茶业有限公司",
+        "kind": "company",
+        "grid_code": territory.grid3a.code,
+        "credit_code": good,
+    }
+    assert (
+        post(
+            c,
+            "/api/v1/people/organisations",
+            {**data, "credit_code": good[:17] + ("0" if good[17] != "0" else "1")},
+        ).status_code
+        == 400
+    )
+    assert post(c, "/api/v1/people/organisations", data).status_code == 201
+    assert (
+        post(c, "/api/v1/people/organisations", data).json()["error"]["message"]
+        == "该统一社会信用代码已登记"
+    )
+    assert client_for(users.street).get("/api/v1/people/organisations").json()["total"] == 1
+    assert client_for(users.other_street).get("/api/v1/people/organisations").json()["total"] == 0
+    other = post(
+        client_for(users.other_street), "/api/v1/people/organisations", {**data, "credit_code": ""}
+    )
+    assert other.status_code == 403  # a dispatcher does not edit the register
+    counts = (
+        client_for(users.street)
+        .get(f"/api/v1/people/counts?region={territory.village1.code}")
+        .json()
+    )
+    assert counts["organisations"]["company"] == 1

@@ -312,3 +312,21 @@ def test_organisations_are_registered_with_a_checked_credit_code_in_a_grid(
         .json()
     )
     assert counts["organisations"]["company"] == 1
+
+
+@pytest.mark.django_db
+def test_lists_make_a_fixed_number_of_queries_whatever_their_length(
+    users, territory, django_assert_max_num_queries
+):
+    from jiceng.people import testdata
+    from jiceng.people.importer import run
+
+    run(users.district, "r.csv", testdata.as_csv(testdata.rows(120, [territory.grid3a.code])))
+    c = client_for(users.community)
+    c.get("/api/v1/people/households")  # warm the session and user
+    with django_assert_max_num_queries(8):
+        assert len(c.get("/api/v1/people/households?size=200").json()["items"]) > 30
+    with django_assert_max_num_queries(10):
+        assert c.get("/api/v1/people/residents?q=王&size=200").status_code == 200
+    with django_assert_max_num_queries(18):
+        assert c.get(f"/people/overview/{territory.village1.code}/").status_code == 200

@@ -15,6 +15,7 @@ urlpatterns = [
     path("h/<int:pk>/reveal/", views.household_reveal, name="household_reveal"),
     path("h/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("h/<int:pk>/visits/", views.visit_create, name="visit_create"),
+    path("h/<int:pk>/members/", views.member_add, name="member_add"),
     path("r/<int:pk>/", views.resident, name="resident"),
     path("r/<int:pk>/reveal/", views.resident_reveal, name="resident_reveal"),
     path("r/<int:pk>/tags/", views.tag_add, name="tag_add"),

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -126,6 +126,9 @@ def _household_context(request, h: Household, access: privacy.Access, channel="p
         "contacts": h.contacts.all(),
         "visits": h.visits.all()[:50],
         "visit_kinds": Visit.Kind.choices,
+        "relations": Resident.Relation.choices,
+        "kinds": Resident.Kind.choices,
+        "id_types": Resident.IdType.choices,
         "can_visit": scope.can(request.user, "people.visit"),
         "can_reveal": not access.full and scope.can(request.user, "people.reveal"),
         "can_edit": scope.can(request.user, "people.edit"),
@@ -166,6 +169,24 @@ def household_edit(request, pk: int):
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("people:household", pk=pk)
+
+
+@login_required
+@require_POST
+def member_add(request, pk: int):
+    h = services.get_household(request.user, pk)
+    data = {
+        k: request.POST.get(k, "")
+        for k in ("name", "id_type", "id_number", "relation", "kind", "phone")
+    }
+    data["household_id"] = h.id
+    data["address"] = h.address
+    try:
+        r = services.create_resident(request.user, data)
+        messages.success(request, f"已添加成员 {r.name}，户颜色已按规则重新计算")
+    except ValidationError as exc:
+        messages.error(request, "添加成员失败：" + _errors(exc))
+    return redirect(reverse("people:household", args=[pk]) + "#members")
 
 
 @login_required
@@ -279,19 +300,28 @@ def mobile(request):
             scope.code_filter(request.user, "grid_code"), name__contains=q
         ).values("household_id")
         qs = qs.filter(Q(number__contains=q) | Q(address__contains=q) | Q(id__in=head_ids))
-    qs = qs.order_by(
-        # red and yellow first: those are the ones to visit
-        "colour",
-        "number",
-    )
-    rows = list(qs.prefetch_related("members")[:40])
-    order = {"red": 0, "yellow": 1, "green": 2, "": 3}
-    rows.sort(key=lambda h: (order.get(h.colour, 3), h.number))
+    # red, then yellow, then green: those most in need first; within a colour, the one
+    # not visited for longest first
+    qs = qs.annotate(
+        rank=Case(
+            When(colour="red", then=Value(0)),
+            When(colour="yellow", then=Value(1)),
+            When(colour="green", then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        ),
+        last_visit=Max("visits__visited_at"),
+    ).order_by("rank", F("last_visit").asc(nulls_first=True), "number")
+    every = dict(ColourService.objects.values_list("colour", "visit_every_days"))
+    now = timezone.now()
     items = []
-    for h in rows:
+    for h in qs.prefetch_related("members")[:40]:
         head = h.head
         d = privacy.household_dict(h, False, members=False)
         d["head"] = head.name if head else ""
+        d["last_visit"] = h.last_visit
+        days = every.get(h.colour)
+        d["overdue"] = bool(days) and (h.last_visit is None or (now - h.last_visit).days > days)
         items.append(d)
     return render(request, "people/mobile.html", {"q": q, "items": items, "total": qs.count()})
 

@@ -66,6 +66,8 @@ def test_search_by_full_id_number_is_exact_and_a_fragment_finds_nothing(users, p
     assert c.get(f"/api/v1/people/residents?q={people.r1.id_number}").json()["total"] == 1
     assert c.get(f"/api/v1/people/residents?q={people.r1.id_number[:10]}").json()["total"] == 0
     assert c.get("/api/v1/people/residents?q=秀兰").json()["total"] == 1
+    found = post(c, "/api/v1/people/residents/search", {"q": people.r1.phone}).json()
+    assert [r["name"] for r in found["items"]] == ["张秀兰"]
 
 
 @pytest.mark.django_db
@@ -330,3 +332,53 @@ def test_lists_make_a_fixed_number_of_queries_whatever_their_length(
         assert c.get("/api/v1/people/residents?q=王&size=200").status_code == 200
     with django_assert_max_num_queries(18):
         assert c.get(f"/people/overview/{territory.village1.code}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_member_added_on_the_household_page_is_checked_and_recolours_the_household(users, people):
+    c = client_for(users.grid_worker)
+    bad = c.post(
+        f"/people/h/{people.h1.id}/members/",
+        {"name": "王小明", "id_number": "123", "relation": "grandchild", "kind": "registered"},
+        follow=True,
+    )
+    assert "添加成员失败" in bad.content.decode() and "18位" in bad.content.decode()
+    number = idcard.make("610921", date(2015, 6, 1), 3)
+    ok = c.post(
+        f"/people/h/{people.h1.id}/members/",
+        {
+            "name": "王小明",
+            "id_number": number,
+            "relation": "grandchild",
+            "kind": "registered",
+            "id_type": "id_card",
+        },
+        follow=True,
+    )
+    assert "已添加成员 王小明" in ok.content.decode()
+    people.h1.refresh_from_db()
+    assert people.h1.members_count == 3
+
+
+@pytest.mark.django_db
+def test_the_phone_list_puts_red_households_and_overdue_visits_first(users, territory, people):
+    from jiceng.people import services
+
+    # a second household in the grid worker's grid, made red by a 特困 member
+    h = services.create_household(
+        users.district,
+        {"number": "HY-A-999", "grid_code": territory.grid3a.code, "address": "城关社区1组1号"},
+    )
+    r = services.create_resident(
+        users.district,
+        {
+            "household_id": h.id,
+            "name": "孙大爷",
+            "id_number": idcard.make("610921", date(1940, 1, 1), 5),
+            "relation": "head",
+        },
+    )
+    services.add_tag(users.district, r, "low_income", {"category": "特困供养"})
+    body = client_for(users.grid_worker).get("/people/m/").content.decode()
+    assert body.index("孙大爷家") < body.index("张秀兰家")
+    assert "未走访" in body

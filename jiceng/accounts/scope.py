@@ -68,6 +68,23 @@ ACTIONS: dict[str, frozenset[str]] = {
     "cases.calendar": frozenset({A.DISTRICT_ADMIN}),
     # Open311 client applications' API keys
     "open311.keys": frozenset({A.DISTRICT_ADMIN}),
+    # People and households (jiceng.people; the masking matrix is in people/privacy.py).
+    # Department handlers get people's data through the cases assigned to them, not the
+    # register (PIPL: only what the purpose needs).
+    "people.view": frozenset(
+        {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}
+    ),
+    # sees full personal data of their own territory without asking (each view logged)
+    "people.full": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF}),
+    # may see full personal data after giving a reason (logged)
+    "people.reveal": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "people.edit": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF, A.DISTRICT_ADMIN}),
+    "people.visit": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    "people.import": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "people.export": frozenset(
+        {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}
+    ),
+    "people.rules": frozenset({A.DISTRICT_ADMIN}),
 }
 
 

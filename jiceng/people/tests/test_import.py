@@ -1,0 +1,188 @@
+"""Import from Excel and CSV: every bad row reported with its line, whole file or nothing,
+duplicates reported or merged, the template round-trips, the command works."""
+
+import io
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from jiceng.lib import idcard
+from jiceng.people import testdata
+from jiceng.people.models import Household, Resident
+from jiceng.territory.models import ImportRun
+from jiceng.testing import client_for
+
+
+def upload(client, name, data, mode="report"):
+    return client.post(
+        "/api/v1/people/import", {"file": SimpleUploadedFile(name, data), "mode": mode}
+    )
+
+
+@pytest.mark.django_db
+def test_a_clean_csv_is_imported_with_households_and_colours(users, territory):
+    rows = testdata.rows(40, [territory.grid3a.code, territory.grid3b.code])
+    resp = upload(client_for(users.community), "r.csv", testdata.as_csv(rows))
+    body = resp.json()
+    assert body["ok"], body["errors"]
+    assert body["counts"]["residents_created"] == 40
+    assert Resident.objects.count() == 40
+    assert Household.objects.filter(colour="").count() == 0
+    assert Household.objects.count() == body["counts"]["households_created"]
+
+
+@pytest.mark.django_db
+def test_one_bad_row_stops_the_whole_file_and_every_bad_row_is_reported_with_its_line(
+    users, territory
+):
+    rows = testdata.rows(30, [territory.grid3a.code])
+    rows[4][9] = rows[4][9][:-1] + ("0" if rows[4][9][-1] != "0" else "1")  # check digit (line 6)
+    rows[9][11] = "12345"  # phone (line 11)
+    rows[14][0] = "FOREIGN-1"  # a household of its own …
+    rows[14][1] = territory.other_village.code + "001"  # … in another county's grid (line 16)
+    rows[19][9] = rows[2][9]  # the same person twice (line 21, first on line 4)
+    rows[24][7] = "表哥"  # unknown relation (line 26)
+    resp = upload(client_for(users.community), "r.csv", testdata.as_csv(rows))
+    body = resp.json()
+    assert body["ok"] is False
+    got = {(e["line"], e["reason"].split("，")[0][:6]) for e in body["errors"]}
+    lines = sorted(e["line"] for e in body["errors"])
+    assert lines == [6, 11, 16, 21, 26], got
+    reasons = {e["line"]: e["reason"] for e in body["errors"]}
+    assert "校验位" in reasons[6]
+    assert "电话号码" in reasons[11]
+    assert "不在您的管辖范围" in reasons[16]
+    assert "第4行重复" in reasons[21]
+    assert "与户主关系" in reasons[26]
+    assert Resident.objects.count() == 0 and Household.objects.count() == 0
+    run = ImportRun.objects.get()
+    assert run.ok is False and len(run.errors) == 5
+
+
+@pytest.mark.django_db
+def test_duplicates_by_id_number_are_reported_or_merged(users, territory, people):
+    row = testdata.rows(1, [territory.grid3a.code])[0]
+    row[9] = people.r1.id_number
+    row[6] = "张秀兰（改）"
+    c = client_for(users.community)
+    reported = upload(c, "r.csv", testdata.as_csv([row])).json()
+    assert reported["ok"] is False and "已登记" in reported["errors"][0]["reason"]
+    merged = upload(c, "r.csv", testdata.as_csv([row]), mode="merge").json()
+    assert merged["ok"], merged
+    assert merged["counts"]["residents_updated"] == 1
+    people.r1.refresh_from_db()
+    assert people.r1.name == "张秀兰（改）"
+    assert Resident.objects.filter(id_number=people.r1.id_number).count() == 1
+    # the old household lost a member and was recomputed
+    people.h1.refresh_from_db()
+    assert people.h1.members_count == 1
+
+
+@pytest.mark.django_db
+def test_a_person_registered_in_another_county_is_not_merged(users, territory, people):
+    row = testdata.rows(1, [territory.grid3a.code])[0]
+    row[9] = people.r4.id_number
+    body = upload(client_for(users.community), "r.csv", testdata.as_csv([row]), mode="merge").json()
+    assert body["ok"] is False and "其他辖区" in body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+def test_the_excel_template_imports_as_it_is(users, territory):
+    c = client_for(users.district)
+    tpl = c.get("/people/import/template.xlsx")
+    assert tpl.status_code == 200
+    # the template's example rows use the grid of the test territory
+    resp = upload(c, "template.xlsx", tpl.content).json()
+    assert resp["ok"], resp["errors"]
+    assert resp["counts"] == {
+        "households_created": 1,
+        "households_updated": 0,
+        "residents_created": 2,
+        "residents_updated": 0,
+        "colour_changes": 1,
+    }
+    assert (
+        c.get("/people/import/template.csv").content.decode("utf-8-sig").startswith("户号,网格代码")
+    )
+
+
+@pytest.mark.django_db
+def test_an_excel_file_with_ids_typed_as_numbers_still_imports(users, territory):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(testdata.header())
+    number = idcard.make("610921", date(1975, 6, 1), 1)
+    ws.append(
+        [
+            "N1",
+            territory.grid3a.code,
+            "城关镇1组1号",
+            None,
+            30000,
+            2,
+            "周明",
+            "户主",
+            None,
+            number,
+            None,
+            13991500007,
+            None,
+            None,
+        ]
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    body = upload(client_for(users.district), "n.xlsx", buf.getvalue()).json()
+    assert body["ok"], body["errors"]
+    assert Resident.objects.get().phone == "13991500007"
+
+
+@pytest.mark.django_db
+def test_a_file_without_the_required_columns_is_refused(users):
+    body = upload(
+        client_for(users.district), "x.csv", "姓名,电话\n张三,13991500001\n".encode()
+    ).json()
+    assert body["ok"] is False and "缺少必填列" in body["errors"][0]["reason"]
+    body = upload(client_for(users.district), "x.pdf", b"%PDF").json()
+    assert "只支持" in body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["grid_worker", "auditor", "resident", "department"])
+def test_roles_without_import_rights_are_refused(who, users, territory):
+    data = testdata.as_csv(testdata.rows(2, [territory.grid3a.code]))
+    assert upload(client_for(getattr(users, who)), "r.csv", data).status_code == 403
+    assert client_for(getattr(users, who)).get("/people/import/").status_code == 403
+    assert Resident.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_import_page_shows_the_report(users, territory):
+    rows = testdata.rows(3, [territory.grid3a.code])
+    rows[1][9] = "123"
+    page = client_for(users.community).post(
+        "/people/import/",
+        {"file": SimpleUploadedFile("r.csv", testdata.as_csv(rows)), "mode": "report"},
+    )
+    body = page.content.decode()
+    assert "未导入" in body and "第 3 行" in body and "身份证号码应为18位" in body
+
+
+@pytest.mark.django_db
+def test_the_import_command_imports_a_file_and_reports_errors(users, territory, tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    good.write_bytes(testdata.as_csv(testdata.rows(10, [territory.grid3a.code])))
+    call_command("import_residents", str(good), "--user", users.district.username)
+    assert Resident.objects.count() == 10
+    bad = tmp_path / "bad.csv"
+    rows = testdata.rows(3, [territory.grid3a.code], seed=9)
+    rows[2][9] = "x"
+    bad.write_bytes(testdata.as_csv(rows))
+    with pytest.raises(CommandError, match="未导入"):
+        call_command("import_residents", str(bad), "--user", users.district.username)
+    assert "第4行" in capsys.readouterr().err
+    assert Resident.objects.count() == 10

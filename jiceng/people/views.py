@@ -1,0 +1,461 @@
+"""Pages of the household register (Chinese). Every page goes through `services` for scope
+and `privacy` for masking, the same functions as the API and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jiceng.accounts import scope
+from jiceng.accounts.models import Role
+from jiceng.people import importer, privacy, services, stats
+from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
+from jiceng.territory.models import Level
+
+
+def _errors(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
+
+
+@login_required
+def start(request):
+    """/people/: the grid worker starts on the phone list, everyone else on the overview."""
+    if request.user.role == Role.GRID_WORKER:
+        return redirect("people:mobile")
+    return redirect("people:index")
+
+
+@login_required
+def index(request):
+    scope.require(request.user, "people.view")
+    code = scope.scope_code(request.user)
+    if code is None:
+        raise PermissionDenied("您没有管辖区域")
+    return redirect("people:region", code=code)
+
+
+@login_required
+def region(request, code: str):
+    data = stats.region_counts(request.user, code)
+    r = stats.region_for(request.user, code)
+    households = None
+    colour = request.GET.get("colour", "")
+    if r.level >= Level.VILLAGE:
+        qs = services.households_for(request.user).filter(grid_code__under=r.code)
+        if colour in ("green", "yellow", "red"):
+            qs = qs.filter(colour=colour)
+        page = Paginator(qs.select_related("grid").order_by("grid_code", "number"), 30).get_page(
+            request.GET.get("page")
+        )
+        households = page
+        rows = [privacy.household_dict(h, False, members=False) for h in page]
+    else:
+        rows = []
+    return render(
+        request,
+        "people/region.html",
+        {
+            "r": r,
+            "crumbs": [a for a in r.ancestors() if scope.can_see_code(request.user, a.code)],
+            "data": data,
+            "page": households,
+            "rows": rows,
+            "colour": colour,
+            "services": ColourService.objects.order_by("-visit_every_days"),
+            "can_export": scope.can(request.user, "people.export"),
+            "can_full_export": scope.can(request.user, "people.full"),
+        },
+    )
+
+
+@login_required
+def search(request):
+    """Search by name, or by a full ID number or phone. The form posts, so that numbers do not
+    end up in URLs, browser history and server logs; a number is not echoed back in full."""
+    scope.require(request.user, "people.view")
+    q = (request.POST.get("q") if request.method == "POST" else request.GET.get("q", "")) or ""
+    q = q.strip()
+    rows = []
+    total = 0
+    if q:
+        qs = services.search_residents(request.user, q).prefetch_related("tags__type")
+        total = qs.count()
+        rows = [
+            {
+                **privacy.resident_dict(r, False),
+                "household_number": r.household.number if r.household else "",
+            }
+            for r in qs.order_by("grid_code", "id")[:100]
+        ]
+    shown = q if not any(ch.isdigit() for ch in q) else privacy.mask_query(q)
+    return render(
+        request,
+        "people/search.html",
+        {"q": shown, "searched": bool(q), "rows": rows, "total": total},
+    )
+
+
+def _household_context(request, h: Household, access: privacy.Access, channel="page") -> dict:
+    if access.full:
+        privacy.log_views(
+            request.user,
+            [("household", h.id, h.number)] + [("resident", m.id, m.name) for m in h.members.all()],
+            access.reason,
+            channel,
+            request,
+        )
+    service = ColourService.objects.filter(colour=h.colour).first()
+    return {
+        "h": h,
+        "d": privacy.household_dict(h, access.full),
+        "access": access,
+        "service": service,
+        "history": h.colour_history.select_related("by")[:20],
+        "contacts": h.contacts.all(),
+        "visits": h.visits.all()[:50],
+        "visit_kinds": Visit.Kind.choices,
+        "relations": Resident.Relation.choices,
+        "kinds": Resident.Kind.choices,
+        "id_types": Resident.IdType.choices,
+        "can_visit": scope.can(request.user, "people.visit"),
+        "can_reveal": not access.full and scope.can(request.user, "people.reveal"),
+        "can_edit": scope.can(request.user, "people.edit"),
+        "grid": h.grid,
+        "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+@login_required
+def household(request, pk: int):
+    h = services.get_household(request.user, pk)
+    ctx = _household_context(request, h, privacy.decide(request.user))
+    return render(request, "people/household.html", ctx)
+
+
+@login_required
+@require_POST
+def household_reveal(request, pk: int):
+    h = services.get_household(request.user, pk)
+    try:
+        access = privacy.decide(request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("people:household", pk=pk)
+    return render(request, "people/household.html", _household_context(request, h, access))
+
+
+@login_required
+@require_POST
+def household_edit(request, pk: int):
+    h = services.get_household(request.user, pk)
+    data = {
+        k: request.POST.get(k) for k in ("annual_income", "safe_family_years") if k in request.POST
+    }
+    try:
+        services.update_household(request.user, h, data)
+        messages.success(request, "已保存，户颜色已按规则重新计算")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("people:household", pk=pk)
+
+
+@login_required
+@require_POST
+def member_add(request, pk: int):
+    h = services.get_household(request.user, pk)
+    data = {
+        k: request.POST.get(k, "")
+        for k in ("name", "id_type", "id_number", "relation", "kind", "phone")
+    }
+    data["household_id"] = h.id
+    data["address"] = h.address
+    try:
+        r = services.create_resident(request.user, data)
+        messages.success(request, f"已添加成员 {r.name}，户颜色已按规则重新计算")
+    except ValidationError as exc:
+        messages.error(request, "添加成员失败：" + _errors(exc))
+    return redirect(reverse("people:household", args=[pk]) + "#members")
+
+
+@login_required
+@require_POST
+def visit_create(request, pk: int):
+    h = services.get_household(request.user, pk)
+    data = {
+        "found": request.POST.get("found", ""),
+        "follow_up": request.POST.get("follow_up", ""),
+        "kind": request.POST.get("kind", "home"),
+        "needs_case": request.POST.get("needs_case") == "on",
+    }
+    at = request.POST.get("visited_at", "").strip()
+    if at:
+        try:
+            data["visited_at"] = datetime.fromisoformat(at)
+        except ValueError:
+            messages.error(request, "走访时间格式不正确")
+            return redirect(request.POST.get("back") or reverse("people:household", args=[pk]))
+    try:
+        services.record_visit(request.user, h, data)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        if request.POST.get("back"):
+            return redirect(request.POST["back"])
+        return redirect("people:household", pk=pk)
+    messages.success(request, "走访记录已保存")
+    return redirect(reverse("people:household", args=[pk]) + "#visits")
+
+
+def _resident_context(request, r: Resident, access: privacy.Access) -> dict:
+    if access.full:
+        privacy.log_views(
+            request.user, [("resident", r.id, r.name)], access.reason, "page", request
+        )
+    return {
+        "r": r,
+        "d": privacy.resident_dict(r, access.full),
+        "access": access,
+        "tag_types": CareTagType.objects.filter(active=True),
+        "can_edit": scope.can(request.user, "people.edit"),
+        "can_reveal": not access.full and scope.can(request.user, "people.reveal"),
+    }
+
+
+@login_required
+def resident(request, pk: int):
+    r = services.get_resident(request.user, pk)
+    return render(
+        request, "people/resident.html", _resident_context(request, r, privacy.decide(request.user))
+    )
+
+
+@login_required
+@require_POST
+def resident_reveal(request, pk: int):
+    r = services.get_resident(request.user, pk)
+    try:
+        access = privacy.decide(request.user, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("people:resident", pk=pk)
+    return render(request, "people/resident.html", _resident_context(request, r, access))
+
+
+@login_required
+@require_POST
+def tag_add(request, pk: int):
+    r = services.get_resident(request.user, pk)
+    code = request.POST.get("type", "")
+    t = CareTagType.objects.filter(code=code, active=True).first()
+    values = {}
+    if t is not None:
+        for f in t.schema:
+            raw = request.POST.get(f"f_{code}_{f['name']}", "")
+            if f.get("type") == "bool":
+                values[f["name"]] = raw == "on"
+            elif raw != "":
+                values[f["name"]] = raw
+    try:
+        services.add_tag(request.user, r, code, values, request.POST.get("since") or None)
+        messages.success(request, "标签已添加，户颜色已按规则重新计算")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    return redirect("people:resident", pk=pk)
+
+
+@login_required
+@require_POST
+def tag_end(request, pk: int):
+    scope.require(request.user, "people.edit")
+    tag = CareTag.objects.select_related("resident").filter(pk=pk).first()
+    if tag is None or not scope.can_see_code(request.user, tag.resident.grid_code):
+        raise Http404("该标签不存在或不在您的管辖范围内")
+    services.end_tag(request.user, tag)
+    messages.success(request, "标签已结束")
+    return redirect("people:resident", pk=tag.resident_id)
+
+
+# ---- phone layout -------------------------------------------------------------------------
+
+
+@login_required
+def mobile(request):
+    """The grid worker's phone: find a household of my grid in one box, tap, record a visit."""
+    scope.require(request.user, "people.visit")
+    q = request.GET.get("q", "").strip()
+    qs = services.households_for(request.user)
+    if q:
+        head_ids = Resident.objects.filter(
+            scope.code_filter(request.user, "grid_code"), name__contains=q
+        ).values("household_id")
+        qs = qs.filter(Q(number__contains=q) | Q(address__contains=q) | Q(id__in=head_ids))
+    # red, then yellow, then green: those most in need first; within a colour, the one
+    # not visited for longest first
+    qs = qs.annotate(
+        rank=Case(
+            When(colour="red", then=Value(0)),
+            When(colour="yellow", then=Value(1)),
+            When(colour="green", then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        ),
+        last_visit=Max("visits__visited_at"),
+    ).order_by("rank", F("last_visit").asc(nulls_first=True), "number")
+    every = dict(ColourService.objects.values_list("colour", "visit_every_days"))
+    now = timezone.now()
+    items = []
+    for h in qs.prefetch_related("members")[:40]:
+        head = h.head
+        d = privacy.household_dict(h, False, members=False)
+        d["head"] = head.name if head else ""
+        d["last_visit"] = h.last_visit
+        days = every.get(h.colour)
+        d["overdue"] = bool(days) and (h.last_visit is None or (now - h.last_visit).days > days)
+        items.append(d)
+    return render(request, "people/mobile.html", {"q": q, "items": items, "total": qs.count()})
+
+
+@login_required
+def mobile_household(request, pk: int):
+    scope.require(request.user, "people.visit")
+    h = services.get_household(request.user, pk)
+    ctx = _household_context(request, h, privacy.decide(request.user))
+    return render(request, "people/mobile_household.html", ctx)
+
+
+# ---- import -------------------------------------------------------------------------------
+
+
+@login_required
+def import_page(request):
+    scope.require(request.user, "people.import")
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择要导入的文件")
+        elif upload.size > 50 * 1024 * 1024:
+            messages.error(request, "文件超过 50MB，请分批导入")
+        else:
+            try:
+                report = importer.run(
+                    request.user, upload.name, upload.read(), request.POST.get("mode", "report")
+                )
+            except ValidationError as exc:
+                messages.error(request, _errors(exc))
+    return render(
+        request,
+        "people/import.html",
+        {"report": report, "columns": importer.COLUMNS, "notes": importer.NOTES},
+    )
+
+
+@login_required
+def import_template(request, fmt: str):
+    scope.require(request.user, "people.import")
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("只有 CSV 和 Excel 模板")
+    if fmt == "xlsx":
+        resp = HttpResponse(
+            importer.template_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        resp = HttpResponse(importer.template_csv(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="residents-template.{fmt}"'
+    return resp
+
+
+# ---- export -------------------------------------------------------------------------------
+
+
+@login_required
+def export(request, code: str, fmt: str):
+    """Residents of a region as CSV or Excel, masked like every other view; a role that sees
+    full data may export it in full with a reason (every person exported is logged)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("只支持 CSV 和 Excel 导出")
+    r = stats.region_for(request.user, code)
+    try:
+        access = privacy.decide_export(request.user, request.GET.get("reason"))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("people:region", code=code)
+    qs = (
+        services.residents_for(request.user)
+        .filter(grid_code__under=r.code)
+        .select_related("household")
+        .prefetch_related("tags__type")
+        .order_by("grid_code", "household_id", "id")
+    )
+    if access.full:
+        privacy.log_views(
+            request.user,
+            [("resident", pk, name) for pk, name in qs.values_list("id", "name")],
+            access.reason,
+            "export",
+            request,
+        )
+    header = [h for h, _ in privacy.EXPORT_COLUMNS]
+    name = f"residents-{r.code}{'-full' if access.full else ''}.{fmt}"
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("居民")
+        ws.append(header)
+        for p in qs.iterator(chunk_size=2000):
+            ws.append(privacy.export_row(p, access.full))
+        buf = io.BytesIO()
+        wb.save(buf)
+        resp: HttpResponse | StreamingHttpResponse = HttpResponse(
+            buf.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+
+        def stream():
+            out = io.StringIO()
+            w = csv.writer(out)
+            out.write("\ufeff")
+            w.writerow(header)
+            for i, p in enumerate(qs.iterator(chunk_size=2000)):
+                w.writerow(privacy.export_row(p, access.full))
+                if i % 500 == 0:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+            yield out.getvalue()
+
+        resp = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+# ---- access log ---------------------------------------------------------------------------
+
+
+@login_required
+def access_log(request):
+    qs = stats.access_log_for(request.user)
+    viewer = request.GET.get("viewer", "").strip()
+    if viewer:
+        qs = qs.filter(Q(viewer__username=viewer) | Q(viewer__full_name__contains=viewer))
+    channel = request.GET.get("channel", "")
+    if channel:
+        qs = qs.filter(channel=channel)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "people/access_log.html", {"page": page, "viewer": viewer, "channel": channel}
+    )

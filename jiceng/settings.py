@@ -16,6 +16,9 @@ DATA_DIR = Path(envstr("JICENG_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 DEBUG = envbool("JICENG_DEBUG", False)
 # A fixed development key only when nothing is configured; production sets JICENG_SECRET_KEY.
 SECRET_KEY = envstr("JICENG_SECRET_KEY", "jiceng-insecure-development-key-change-me-0123456789")
+# Key of the hash that finds a resident by ID number without storing it searchable in
+# plain text. Keep it stable: changing it makes existing numbers unfindable until re-hashed.
+JICENG_PII_KEY = envstr("JICENG_PII_KEY", "")
 ALLOWED_HOSTS = envlist("JICENG_ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = envlist("JICENG_CSRF_TRUSTED_ORIGINS", [])
 

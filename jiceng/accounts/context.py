@@ -19,5 +19,9 @@ def navigation(request):
                     url = reverse(url_name)
                 except NoReverseMatch:
                     continue
-                items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+                items.append({"label": label, "url": url, "active": False})
+        # Only the longest matching entry is active (/territory/map/ is not also /territory/).
+        matches = [i for i in items if request.path.startswith(i["url"])]
+        if matches:
+            max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_items": items}

@@ -58,3 +58,12 @@ def test_password_validation_rejects_short_and_common_passwords():
         with pytest.raises(ValidationError):
             validate_password(bad)
     validate_password("grid-worker-汉阴-2026")
+
+
+@pytest.mark.django_db
+def test_only_the_closest_menu_entry_is_marked_active(users):
+    from jiceng.testing import client_for
+
+    resp = client_for(users.street).get("/territory/map/")
+    active = [i["label"] for i in resp.context["nav_items"] if i["active"]]
+    assert active == ["网格地图"]

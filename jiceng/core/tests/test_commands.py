@@ -63,3 +63,30 @@ def test_database_url_becomes_a_django_database():
     db = parse_database_url("postgres://u:p%40ss@db.example:6543/jiceng?sslmode=require")
     assert db["NAME"] == "jiceng" and db["PASSWORD"] == "p@ss" and db["PORT"] == "6543"
     assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ("no such table: territory_region", "jiceng migrate"),
+        ('relation "territory_region" does not exist', "jiceng migrate"),
+        ("connection refused", "DATABASE_URL"),
+    ],
+)
+def test_the_command_explains_a_database_problem_instead_of_a_traceback(
+    monkeypatch, capsys, message, expected
+):
+    import django.core.management
+    from django.db.utils import OperationalError
+
+    from jiceng import cli
+
+    def broken(argv):
+        raise OperationalError(message)
+
+    monkeypatch.setattr(django.core.management, "execute_from_command_line", broken)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["jiceng", "import-divisions", "x"])
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert expected in err and message in err and "Traceback" not in err

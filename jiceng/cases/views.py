@@ -468,7 +468,7 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
     """Grid polygons for the report map (the county's, or the user's scope)."""
     from jiceng.territory.models import Level, Region
 
-    code = scope_code(request.user) or services._county_code("")
+    code = scope_code(request.user) or services.installation_county_code()
     qs = Region.objects.filter(
         code__under=code[:9] if len(code) > 9 else code,
         level=Level.GRID,

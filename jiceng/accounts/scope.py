@@ -66,6 +66,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "cases.inbox": frozenset({A.DEPARTMENT_HANDLER}),
     "cases.overdue": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}),
     "cases.calendar": frozenset({A.DISTRICT_ADMIN}),
+    # may see a case reporter's name and phone after giving a reason (logged); the unit
+    # holding a case sees them without asking (matrix in jiceng/cases/privacy.py)
+    "cases.reveal": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
     # Open311 client applications' API keys
     "open311.keys": frozenset({A.DISTRICT_ADMIN}),
     # People and households (jiceng.people; the masking matrix is in people/privacy.py).

@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts.models import Role
-from jiceng.cases import services
+from jiceng.cases import privacy, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 
@@ -101,6 +101,9 @@ class CaseOut(Schema):
 class CaseDetail(CaseOut):
     reporter_name: str
     reporter_phone: str
+    home_address: bool
+    masked: bool = Field(description="reporter's name/phone (and a home address) are masked")
+    can_reveal: bool = Field(description="POST …/reveal with a reason shows them in full")
     events: list[EventOut]
     moves: list[str]
 
@@ -141,7 +144,7 @@ def _out(c: Case) -> dict:
         "region_code": c.region_code,
         "lon": c.lon,
         "lat": c.lat,
-        "address": c.address,
+        "address": privacy.reporter(c, False)["address"],
         "urgency": c.urgency,
         "deadline": c.deadline,
         "yellow_at": c.yellow_at,
@@ -247,15 +250,31 @@ def list_cases(
     return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
 
 
+class RevealIn(Schema):
+    reason: str
+
+
 @router.get("/{number}", response=CaseDetail)
 def get_case(request, number: str):
+    """One case; the reporter is masked unless the caller's unit holds it (then logged)."""
+    return _detail(request, number, None)
+
+
+@router.post("/{number}/reveal", response=CaseDetail)
+def reveal_case(request, number: str, body: RevealIn):
+    """One case with the reporter in full, after a reason; logged in the access log."""
+    return _detail(request, number, body.reason)
+
+
+def _detail(request, number: str, reason: str | None) -> dict:
     case = services.get_visible(request.auth, number)
     case = _reload(case.number)
+    who, access = privacy.present(request.auth, case, reason, "api", request)
     events = case.events.select_related("actor", "to_unit").order_by("at", "id")
     d = _out(case)
+    d.update(who)
     d.update(
-        reporter_name=case.reporter_name,
-        reporter_phone=case.reporter_phone,
+        can_reveal=access.can_reveal,
         events=[
             {
                 "at": e.at,

@@ -14,3 +14,10 @@ class CasesConfig(AppConfig):
         ("超期督办", "cases:overdue", "cases.overdue"),
         ("工作日历", "cases:calendar", "cases.calendar"),
     ]
+
+    def ready(self) -> None:
+        from jiceng.cases.visits import on_visit_needs_case
+        from jiceng.people.signals import visit_needs_case
+
+        # A household visit marked 需转为事件办理 becomes a grid case (cases/visits.py).
+        visit_needs_case.connect(on_visit_needs_case, dispatch_uid="cases.visit_needs_case")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from jiceng.accounts.models import Unit, User
-from jiceng.cases import services, worker
+from jiceng.cases import deadlines, services, worker
 from jiceng.cases.models import Case, Category, DispatchRule, Satisfaction, Status
 from jiceng.cases.workflow import MOVES
 from jiceng.territory.models import Level, Region
@@ -215,7 +215,6 @@ def build(ctx) -> None:
     _admin_cache.clear()
     rng = ctx.child_rng("cases")
     # `jiceng demo --reset` flushes every table, the seeded calendar too
-    from jiceng.cases import deadlines
     from jiceng.cases.calendar_seed import seed
     from jiceng.cases.models import CalendarDay, CalendarYear
 
@@ -296,13 +295,21 @@ def build(ctx) -> None:
         if i % 23 == 0 and grid_places:
             code, pname, pt = rng.choice(grid_places)
         target = _target_state(rng)
-        # open cases are mostly recent (a few overdue), closed ones spread over weeks
-        still_open = target not in ("closed", "visited", "archived", "merged", "cancelled")
-        age_h = (
-            rng.uniform(1, 24 * 4) if still_open and rng.random() < 0.8 else rng.uniform(1, 24 * 25)
-        )
-        at = now - timedelta(hours=age_h)
         cat = made[cat_code]
+        urgency = 2 if rng.random() < 0.08 else 1
+        # Open cases are placed within their own time limit so that the wall looks like a
+        # county's: most in time, ~10% yellow, a few percent red. Closed ones spread over weeks.
+        # (a duplicate to merge is recent, and stays open when it finds nothing to merge into)
+        still_open = target not in ("closed", "visited", "archived", "cancelled")
+        amount, lunit = deadlines.limit_for(cat, urgency)
+        if still_open:
+            at = _start_for_progress(now, amount, lunit, _progress(rng))
+        else:
+            at = now - timedelta(hours=rng.uniform(1, 24 * 25))
+        # moves follow each other at a pace fitting the limit (a 2-hour matter is not
+        # left 10 hours between dispatch and acceptance)
+        span_min = (deadlines.compute(at, amount, lunit).deadline - at).total_seconds() / 60
+        pace = (max(5.0, 0.02 * span_min), min(600.0, max(10.0, 0.15 * span_min)))
         extra = _extra_for(cat, rng)
         channel = rng.choice(["hotline", "hotline", "hotline", "web", "app", "wechat", "grid"])
         if channel == "grid":  # the demo grid worker reports from their own grid
@@ -330,10 +337,10 @@ def build(ctx) -> None:
             reporter_phone=f"139{rng.randrange(10**8):08d}",
             user=taker,
             extra=extra,
-            urgency=2 if rng.random() < 0.08 else 1,
+            urgency=urgency,
             now=at,
         )
-        final = _drive(case, target, at, now, rng, users)
+        final = _drive(case, target, at, now, rng, users, pace)
         counts[final] = counts.get(final, 0) + 1
 
     _resident_cases(made, home_places, users, now)
@@ -394,13 +401,46 @@ def _target_state(rng) -> str:
     return "handling"
 
 
-def _drive(case: Case, target: str, at, now, rng, users) -> str:
+# Share of open (watched) cases by card on the demo wall: (red, yellow); the rest in time.
+CARD_SHARE = (0.04, 0.11)
+
+
+def _progress(rng) -> float:
+    """How much of its time limit an open case has used: > 1 red, past the yellow share
+    yellow, else in time."""
+    x = rng.random()
+    if x < CARD_SHARE[0]:
+        return rng.uniform(1.03, 1.6)
+    if x < CARD_SHARE[0] + CARD_SHARE[1]:
+        return rng.uniform(deadlines.YELLOW_SHARE + 0.02, 0.97)
+    return rng.uniform(0.02, deadlines.YELLOW_SHARE - 0.05)
+
+
+def _start_for_progress(now, amount: float, unit: str, p: float):
+    """The intake time at which a case of this limit has used share `p` of it by `now`
+    (bisection: the limit may count working hours and skip weekends and holidays)."""
+    span = (deadlines.compute(now, amount, unit).deadline - now).total_seconds()
+    lo, hi = 0.0, span * (p + 1) + 5 * 86400
+    for _ in range(24):
+        age = (lo + hi) / 2
+        at = now - timedelta(seconds=age)
+        used = age / max(1.0, (deadlines.compute(at, amount, unit).deadline - at).total_seconds())
+        if used < p:
+            lo = age
+        else:
+            hi = age
+    # A working-time limit jumps at evenings and weekends: keep the side of the jump that
+    # has the wanted card (below p when in time or yellow, past it when red).
+    return now - timedelta(seconds=lo if p < 1 else hi)
+
+
+def _drive(case: Case, target: str, at, now, rng, users, pace=(10.0, 600.0)) -> str:
     """Move a fresh case towards `target` through the services, with plausible times."""
     t = at
 
     def step(move, user=None, **kw):
         nonlocal case, t
-        t = min(t + timedelta(minutes=rng.uniform(10, 600)), now)
+        t = min(t + timedelta(minutes=rng.uniform(*pace)), now)
         kw.setdefault("now", t)
         case = services.transition(case, move, user=user or _who(move, case, users), **kw)
         return case
@@ -476,6 +516,9 @@ def _after_close(case, target, step, rng) -> str:
             [Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED], [70, 20, 10]
         )[0]
         case = step("visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
+        if case.status == Status.HANDLING:  # reopened by the visit: reworked and closed again
+            step("report_handling", reason="已按回访意见重新处理到位")
+            case = step("verify_close")
         if target == "archived" and case.status == Status.CLOSED:
             case = step("archive")
     return case.status

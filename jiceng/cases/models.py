@@ -180,6 +180,9 @@ class Case(models.Model):
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
+    # The address is the reporter's home (a household visit, a caller's own flat): personal
+    # data, masked like the phone (cases/privacy.py). Otherwise it is where the problem is.
+    home_address = models.BooleanField("地址为住址", default=False)
     # indexed by (region_code, status) below: a subtree is a prefix of that index
     region_code = CodeField("所在网格/区划", blank=True)
     # Reporter: a user, or anonymous with a phone.

@@ -183,17 +183,24 @@ def allowed_moves_for(user, case: Case) -> list[Move]:
 
 
 def _county_code(region_code: str) -> str:
-    from django.conf import settings
-
     if len(region_code) >= 6:
         return region_code[:6]
-    return settings.JICENG_COUNTY_CODE or _default_county() or "000000"
+    return installation_county_code() or "000000"
 
 
-def _default_county() -> str:
+def installation_county_code() -> str:
+    """The county (or district) this installation serves: the JICENG_COUNTY_CODE setting,
+    else the county that has handling units, else the first county loaded; "" if none."""
+    from django.conf import settings
+
     from jiceng.territory.models import Level, Region
 
+    code = getattr(settings, "JICENG_COUNTY_CODE", "") or ""
+    if code:
+        return code
     r = Region.objects.filter(level=Level.COUNTY, units__isnull=False).order_by("code").first()
+    if r is None:
+        r = Region.objects.filter(level=Level.COUNTY).order_by("code").first()
     return r.code if r else ""
 
 
@@ -288,6 +295,7 @@ def intake(
     lat: float | None = None,
     crs: str = "wgs84",
     address: str = "",
+    home_address: bool = False,
     reporter_name: str = "",
     reporter_phone: str = "",
     user=None,
@@ -370,6 +378,7 @@ def intake(
         lon=lon,
         lat=lat,
         address=address[:200],
+        home_address=bool(home_address and address),
         region_code=region_code,
         reporter=reporter,
         reporter_name=reporter_name[:50],
@@ -841,6 +850,7 @@ def _r_split(case, user, reason, kw, now):
             lon=case.lon,
             lat=case.lat,
             address=case.address,
+            home_address=case.home_address,
             region_code=case.region_code,
             reporter=case.reporter,
             reporter_name=case.reporter_name,
@@ -1092,6 +1102,34 @@ def find_public(number: str, phone: str) -> Case:
     if case is None or not phone or case.reporter_phone != phone:
         raise Http404("未找到该编号与手机号对应的诉求")
     return case
+
+
+PUBLIC_STATUSES = ("open", "closed")
+
+
+def public_cases(channels: Iterable[str], statuses: Iterable[str] = ()) -> QuerySet[Case]:
+    """Cases that may be published (Open311 GET requests, public boards).
+
+    Only cases that came in through `channels`; never a 举报 (report of wrongdoing — the
+    reporter's protection is a legal duty whatever the channel). `statuses` ⊆ {"open",
+    "closed"} filters by `case.public_status`; none or both: all. Raises ValueError for
+    another status. What of a case may be shown is the README's Open311 field list (never
+    the reporter).
+    """
+    wanted = set(statuses)
+    bad = wanted - set(PUBLIC_STATUSES)
+    if bad:
+        raise ValueError(f"unknown public status: {sorted(bad)[0]}")
+    qs = (
+        Case.objects.filter(channel__in=list(channels))
+        .exclude(request_type=RequestType.REPORT)
+        .select_related("category", "unit", "owner_unit")
+    )
+    if wanted == {"open"}:
+        qs = qs.filter(status__in=OPEN_STATES)
+    elif wanted == {"closed"}:
+        qs = qs.exclude(status__in=OPEN_STATES)
+    return qs
 
 
 def public_events(case: Case) -> QuerySet[CaseEvent]:

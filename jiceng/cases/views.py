@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
-from jiceng.cases import deadlines, services
+from jiceng.cases import deadlines, privacy, services
 from jiceng.cases.models import (
     CalendarDay,
     CalendarYear,
@@ -148,16 +148,25 @@ def _unit_choices(case: Case) -> list[Unit]:
 
 @login_required
 def detail(request: HttpRequest, number: str) -> HttpResponse:
+    """The case page. POST with a reason reveals the reporter's contact (logged)."""
     require(request.user, "cases.view")
     case = services.get_visible(request.user, number)
     case = Case.objects.select_related("category", "unit", "owner_unit", "merged_into").get(
         pk=case.pk
     )
+    reason = request.POST.get("reason", "") if request.method == "POST" else None
+    try:
+        who, access = privacy.present(request.user, case, reason, "page", request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("cases:detail", number=number)
     events = case.events.select_related("to_unit", "from_unit").order_by("at", "id")
     moves = _move_context(request, case)
     names = {m["name"] for m in moves}
     ctx: dict[str, Any] = {
         "case": case,
+        "who": who,
+        "access": access,
         "events": events,
         "moves": moves,
         "move_labels": {k: v.label for k, v in MOVES.items()},
@@ -417,7 +426,7 @@ def lookup_phone(request: HttpRequest) -> JsonResponse:
                     "title": c.title,
                     "status": status_label(c.status),
                     "at": f"{c.created_at.astimezone(deadlines.tz()):%Y-%m-%d}",
-                    "name": c.reporter_name,
+                    "name": privacy.list_name(c),
                     "url": reverse("cases:detail", args=[c.number]),
                 }
                 for c in rows
@@ -459,7 +468,7 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
     """Grid polygons for the report map (the county's, or the user's scope)."""
     from jiceng.territory.models import Level, Region
 
-    code = scope_code(request.user) or services._county_code("")
+    code = scope_code(request.user) or services.installation_county_code()
     qs = Region.objects.filter(
         code__under=code[:9] if len(code) > 9 else code,
         level=Level.GRID,

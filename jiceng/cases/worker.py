@@ -7,7 +7,8 @@ A pass:
   3. whistle calls past their limit without a report-in → remind the department;
   4. closed cases whose return visit is due → a task notice to the owning centre;
   5. cases flagged `calendar_missing` whose year is now known → deadline recomputed;
-  6. the outbox: due notifications sent through the gateway.
+  6. household visits that asked for a case and have none (the hand-over failed) → taken in;
+  7. the outbox: due notifications sent through the gateway.
 
 Each batch is one transaction: the card, its event and its notifications commit
 together or not at all, so a worker killed mid-pass loses nothing (the next pass redoes
@@ -384,12 +385,26 @@ def _recompute_missing(now: datetime, stats: dict) -> None:
             stats["recomputed"] += 1
 
 
+def _visit_cases(now: datetime, stats: dict) -> None:
+    from jiceng.cases.visits import take_in_waiting
+
+    stats["visit_cases"] += take_in_waiting(now)
+
+
 def run_pass(now: datetime | None = None, batch: int = BATCH, send: bool = True) -> dict:
     """One pass; returns counts and the time it took."""
     t0 = time.perf_counter()
     now = now or timezone.now()
     stats: dict[str, Any] = dict(
-        red=0, yellow=0, whistle=0, visits=0, recomputed=0, sent=0, failed=0, errors=0
+        red=0,
+        yellow=0,
+        whistle=0,
+        visits=0,
+        recomputed=0,
+        visit_cases=0,
+        sent=0,
+        failed=0,
+        errors=0,
     )
     units = Units()
     _cards("red", now, units, batch, stats)
@@ -401,6 +416,7 @@ def run_pass(now: datetime | None = None, batch: int = BATCH, send: bool = True)
         lambda: _whistle_reminders(now, stats),
         lambda: _visit_tasks(now, units, stats),
         lambda: _recompute_missing(now, stats),
+        lambda: _visit_cases(now, stats),
     ):
         try:
             step()

@@ -34,19 +34,6 @@ def _norm_domain(d: str) -> str:
     return d[4:] if d.startswith("www.") else d
 
 
-def county_code() -> str:
-    """The county this installation serves: the setting, else the county holding units."""
-    code = getattr(settings, "JICENG_COUNTY_CODE", "") or ""
-    if code:
-        return code
-    from jiceng.territory.models import Level, Region
-
-    r = Region.objects.filter(level=Level.COUNTY, units__isnull=False).order_by("code").first()
-    if r is None:
-        r = Region.objects.filter(level=Level.COUNTY).order_by("code").first()
-    return r.code if r else ""
-
-
 def publish_channels() -> list[str]:
     return envlist("JICENG_OPEN311_PUBLISH_CHANNELS", ["open311"])
 

@@ -52,7 +52,7 @@ def check_jurisdiction(query: QueryDict, host: str = "") -> None:
     if not jid:
         return
     accepted = set(conf.domains())
-    code = conf.county_code()
+    code = cases.installation_county_code()
     if code:
         accepted |= {code, code.ljust(12, "0")}
     if host:
@@ -232,7 +232,7 @@ def _inside_county(lat: float, lon: float) -> bool:
     """A coarse check against the county's bounding box (when it has one)."""
     from jiceng.territory.models import Region
 
-    code = conf.county_code()
+    code = cases.installation_county_code()
     r = Region.objects.filter(code=code).only("min_lon", "max_lon", "min_lat", "max_lat").first()
     if r is None or None in (r.min_lon, r.max_lon, r.min_lat, r.max_lat):
         return True
@@ -360,13 +360,16 @@ def notice(case: Case) -> str | None:
     return f"已受理，编号 {case.number}。{agency}将按时限办理，预计 {due:%Y-%m-%d %H:%M} 前办结。"
 
 
-def published() -> QuerySet[Case]:
-    # 举报 (reports of wrongdoing) are confidential by law, whatever the channel.
-    return (
-        Case.objects.filter(channel__in=conf.publish_channels())
-        .exclude(request_type="report")
-        .select_related("category", "unit", "owner_unit", "open311_submission")
-    )
+def published(statuses: list[str] | None = None) -> QuerySet[Case]:
+    """What GET requests may show: the cases app decides (never a 举报, see its README)."""
+    try:
+        qs = cases.public_cases(conf.publish_channels(), statuses or [])
+    except ValueError:
+        bad = [s for s in statuses or [] if s not in cases.PUBLIC_STATUSES]
+        raise Open311Error(
+            400, f"status 只能为 open 或 closed：{bad[0][:30]} (status must be open or closed)"
+        ) from None
+    return qs.select_related("open311_submission")
 
 
 def request_item(case: Case) -> dict:
@@ -403,21 +406,6 @@ def get_request(number: str) -> dict:
     return request_item(case)
 
 
-def _status_q(statuses: list[str]) -> dict:
-    from jiceng.cases.workflow import OPEN_STATES
-
-    bad = [s for s in statuses if s not in ("open", "closed")]
-    if bad:
-        raise Open311Error(
-            400, f"status 只能为 open 或 closed：{bad[0][:30]} (status must be open or closed)"
-        )
-    if set(statuses) == {"open"}:
-        return {"status__in": list(OPEN_STATES)}
-    if set(statuses) == {"closed"}:
-        return {"exclude_status__in": list(OPEN_STATES)}
-    return {}
-
-
 def _window(query: QueryDict, now: datetime) -> tuple[datetime, datetime]:
     start_raw = params.value(query, "start_date", 60)
     end_raw = params.value(query, "end_date", 60)
@@ -443,21 +431,16 @@ def _window(query: QueryDict, now: datetime) -> tuple[datetime, datetime]:
 def list_requests(query: QueryDict, now: datetime | None = None) -> list[dict]:
     now = now or timezone.now()
     ids = params.comma_list(query, "service_request_id")
-    qs = published()
     if ids:
         # The spec: service_request_id overrides all other arguments.
-        qs = qs.filter(number__in=ids)
+        qs = published().filter(number__in=ids)
     else:
         codes = params.comma_list(query, "service_code")
-        status = _status_q(params.comma_list(query, "status"))
+        qs = published(params.comma_list(query, "status"))
         start, end = _window(query, now)
         qs = qs.filter(created_at__gte=start, created_at__lte=end)
         if codes:
             qs = qs.filter(category__code__in=codes)
-        if "status__in" in status:
-            qs = qs.filter(status__in=status["status__in"])
-        elif "exclude_status__in" in status:
-            qs = qs.exclude(status__in=status["exclude_status__in"])
     return [request_item(c) for c in qs.order_by("-created_at", "-id")[:MAX_REQUESTS]]
 
 

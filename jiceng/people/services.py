@@ -572,6 +572,27 @@ def link_case(visit: Visit, case_number: str) -> None:
     Visit.objects.filter(pk=visit.pk).update(case_number=case_number[:40])
 
 
+def claim_visit_for_case(visit_id: int) -> Visit | None:
+    """For the case loop, inside its transaction: the visit locked until commit, or None when
+    it does not ask for a case or already has one (so a case is never taken in twice)."""
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("household", "household__building")
+        .filter(pk=visit_id, needs_case=True, case_number="")
+        .first()
+    )
+
+
+def visits_waiting_for_case(before: datetime, limit: int = 200) -> list[int]:
+    """For the case loop's worker: visits that asked for a case and still have none (the
+    after-commit hand-over failed) — ids, oldest first."""
+    return list(
+        Visit.objects.filter(needs_case=True, case_number="", created_at__lt=before)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def require_edit_scope(user, code: str) -> None:
     if not scope.can_see_code(user, code):
         raise PermissionDenied("不在您的管辖范围内")

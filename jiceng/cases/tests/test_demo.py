@@ -32,3 +32,22 @@ def test_the_demo_fills_every_state_and_every_demo_queue(territory):
         u = User.objects.get(username=name)
         assert services.visible_cases(u).filter(_todo_q(u)).exists(), f"{name}'s queue is empty"
     assert took < 30
+
+
+@pytest.mark.django_db
+def test_the_demo_wall_shows_a_few_red_and_about_a_tenth_yellow(territory):
+    """A county's wall is mostly in time; the demo must not show a third of it red."""
+    from jiceng.accounts import demo as accounts_demo
+    from jiceng.cases import demo as cases_demo
+    from jiceng.cases.workflow import WATCHED_STATES
+    from jiceng.core.demo import DemoContext
+
+    ctx = DemoContext(scale=0.5)
+    accounts_demo.build(ctx)
+    cases_demo.build(ctx)
+    watched = Case.objects.filter(status__in=WATCHED_STATES)
+    n = watched.count()
+    red, yellow = watched.filter(card="red").count(), watched.filter(card="yellow").count()
+    assert n > 50
+    assert 1 <= red <= 0.1 * n, (red, n)
+    assert 1 <= yellow <= 0.25 * n, (yellow, n)

@@ -51,6 +51,12 @@ class Command(BaseCommand):
             if u is None:
                 continue
             where = u.unit.name if u.unit_id else (u.scope.name if u.scope_id else "")
+            if not where:
+                # No territory: a resident sees only their own cases (the demo phone is fictitious
+                # and is what the public tracker asks for with a case number).
+                where = "只看本人的诉求"
+                if u.phone:
+                    where += f"；登记手机 {u.phone}（{url}cases/track/ 凭编号查询）"
             self.stdout.write(f"  {u.get_role_display():<10} 用户名 {username:<10} {where}")
         self.stdout.write("")
         if not no_serve:

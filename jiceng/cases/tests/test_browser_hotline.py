@@ -22,7 +22,9 @@ def test_an_operator_takes_a_call_with_the_keyboard_only(live_server, page, logi
     )
     login(page, "street")
     page.goto(f"{live_server.url}/cases/hotline/")
-    page.keyboard.type("1391111")  # the phone field has the focus
+    # The phone field has the focus on arrival (autofocus); wait for it rather than race it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'phone'")
+    page.keyboard.type("1391111")
     page.wait_for_selector(f"#earlier >> text={earlier.number}")
     page.keyboard.type("2222")
     page.keyboard.press("Tab")
@@ -30,6 +32,7 @@ def test_an_operator_takes_a_call_with_the_keyboard_only(live_server, page, logi
     page.keyboard.press("Tab")  # request type
     page.keyboard.press("Tab")  # category filter
     page.keyboard.type("垃圾")
+    page.wait_for_function("document.getElementById('category').options.length > 0")
     page.keyboard.press("Enter")  # into the filtered list, first match selected
     page.keyboard.press("Tab")  # region
     page.keyboard.press("Tab")

@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -104,9 +105,18 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(
             Q(number__contains=q) | Q(title__contains=q) | Q(reporter_phone__startswith=q)
         )
-    page = Paginator(qs.order_by("deadline" if tab != "all" else "-created_at"), 50).get_page(
-        request.GET.get("page")
-    )
+    if tab == "all":
+        qs = qs.order_by("-created_at")
+    elif tab == "todo":
+        # Work to do on open cases first (nearest deadline first); return visits after.
+        qs = qs.annotate(
+            visit_only=SqlCase(
+                When(status=S.CLOSED, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        ).order_by("visit_only", "deadline")
+    else:
+        qs = qs.order_by("deadline")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "cases/queue.html",

@@ -203,3 +203,23 @@ def test_the_hotline_refuses_a_place_outside_the_operators_territory(users, cats
         },
     )
     assert "不在您的管辖范围内" in r.content.decode() and not Case.objects.exists()
+
+
+@pytest.mark.django_db
+def test_my_queue_puts_open_work_before_return_visits(users, cats, in_grid, case):
+    closed = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="早已办结、等待回访的诉求",
+        reporter_phone="13900002222",
+        user=users.street,
+        **in_grid,
+    )
+    # A closed case waiting for its return visit, with the earliest deadline of all.
+    Case.objects.filter(pk=closed.pk).update(
+        status=Status.CLOSED, deadline=case.deadline.replace(year=case.deadline.year - 1)
+    )
+    r = client_for(users.street).get("/cases/?tab=todo")
+    numbers = [c.number for c in r.context["page"].object_list]
+    assert numbers.index(case.number) < numbers.index(closed.number)

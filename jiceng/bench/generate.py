@@ -261,7 +261,7 @@ def territory(params: Params, say: Callable[[str], None], err: IO[str] | None = 
         sname = name_from(TOWN_SYLLABLES, s) + ("街道" if s <= 3 else "镇")
         street_rows.append((scode, sname, rect))
         for v, vrect in enumerate(cells(rect, nv), start=1):
-            urban = s <= 3 or v == 1  # town seats are communities
+            urban = v == 1  # the town seat is a community (about 1 in 12, as in 安康)
             vname = name_from(VILLAGE_SYLLABLES, s * 31 + v) + ("社区" if urban else "村")
             village_rows.append((f"{scode}{v:03d}", vname, vrect, urban))
 
@@ -435,7 +435,9 @@ def _bump_index() -> None:
             locate.bump()
 
 
-def write_division_csvs(directory: Path, street_rows, village_rows) -> None:
+def write_division_csvs(
+    directory: Path, street_rows, village_rows, county: str = COUNTY_CODE, name: str = COUNTY_NAME
+) -> None:
     """The china-division CSV format (modood), as `jiceng import-divisions` reads it."""
     directory.mkdir(parents=True, exist_ok=True)
 
@@ -450,17 +452,17 @@ def write_division_csvs(directory: Path, street_rows, village_rows) -> None:
     write(
         "areas.csv",
         ["code", "name", "cityCode", "provinceCode"],
-        [[COUNTY_CODE, COUNTY_NAME, "6109", "61"]],
+        [[county, name, "6109", "61"]],
     )
     write(
         "streets.csv",
         ["code", "name", "areaCode", "provinceCode", "cityCode"],
-        [[c, n, COUNTY_CODE, "61", "6109"] for c, n, _ in street_rows],
+        [[c, n, county, "61", "6109"] for c, n, _ in street_rows],
     )
     write(
         "villages.csv",
         ["code", "name", "streetCode", "provinceCode", "cityCode", "areaCode"],
-        [[c, n + ("居委会" if u else "委会"), c[:9], "61", "6109", COUNTY_CODE]
+        [[c, n + ("居委会" if u else "委会"), c[:9], "61", "6109", county]
          for c, n, _, u in village_rows],
     )  # fmt: skip
 
@@ -627,7 +629,7 @@ def resident_rows(
             for k in range(n):
                 male = rng.random() < 0.51
                 age = rng.randint(25, 80) if k == 0 else rng.randint(0, 90)
-                born = dt.date(ANCHOR.year - age, rng.randint(1, 12), rng.randint(1, 28))
+                born = ANCHOR.date() - dt.timedelta(days=age * 365 + rng.randint(1, 364))
                 k_used = used.get((born, male), 0)
                 used[(born, male)] = k_used + 1
                 # 500 serials per day and sex, then the next county code of the same city
@@ -666,47 +668,34 @@ def l3_grids(params: Params) -> list[tuple[int, str, int]]:
 
 
 def people(params: Params, say: Callable[[str], None], err: IO[str] | None = None) -> dict:
-    Household = model("people", "Household")
-    Resident = model("people", "Resident")
-    hf, rf = fields_of(Household), fields_of(Resident)
-    now = ANCHOR
+    from jiceng.bench.fastinsert import Inserter
+
+    households = Inserter(model("people", "Household"), ANCHOR)
+    residents = Inserter(model("people", "Resident"), ANCHOR)
     prog = Progress("居民", params.residents, err)
-    hbuf: list = []
-    rbuf: list[tuple[int, list[dict]]] = []
-    n_h = n_r = 0
+    hbuf: list[dict] = []
+    rbuf: list[list[dict]] = []
 
     def flush() -> None:
         nonlocal hbuf, rbuf
-        Household.objects.bulk_create(hbuf, batch_size=2000)
-        if any(h.pk is None for h in hbuf):
-            got = dict(
-                Household.objects.filter(number__in=[h.number for h in hbuf]).values_list(
-                    "number", "id"
-                )
-            )
-            for h in hbuf:
-                h.pk = got[h.number]
-        res = []
-        for h, (_, members) in zip(hbuf, rbuf, strict=True):
-            for m in members:
-                res.append(build(Resident, {**m, "household_id": h.pk, "created_at": now,
-                                            "updated_at": now}, rf))  # fmt: skip
-        Resident.objects.bulk_create(res, batch_size=2000)
-        prog.add(len(res))
+        ids = households.insert(hbuf)
+        rows = [{**m, "household_id": hid} for hid, ms in zip(ids, rbuf, strict=True) for m in ms]
+        residents.insert(rows)
+        prog.add(len(rows))
         hbuf, rbuf = [], []
 
     for household, members in resident_rows(params, l3_grids(params)):
-        hbuf.append(build(Household, {**household, "created_at": now, "updated_at": now}, hf))
-        rbuf.append((0, members))
-        n_h += 1
-        n_r += len(members)
-        if len(hbuf) >= 1500:
+        hbuf.append(household)
+        rbuf.append(members)
+        if len(hbuf) >= 2000:
             flush()
     if hbuf:
         flush()
+    households.finish()
+    residents.finish()
     prog.finish()
-    say(f"  户：{n_h:,}；居民：{n_r:,}（批量写入）")
-    return {"households": n_h, "residents": n_r, "via": "bulk insert"}
+    say(f"  户：{households.rows:,}；居民：{residents.rows:,}（批量写入）")
+    return {"households": households.rows, "residents": residents.rows, "via": "bulk insert"}
 
 
 # ---------------------------------------------------------------- part 4: cases
@@ -750,8 +739,11 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
     CaseEvent = model("cases", "CaseEvent")
     CaseAssignment = model("cases", "CaseAssignment")
     CaseCounter = model("cases", "CaseCounter")
-    cf, ef = fields_of(Case), fields_of(CaseEvent)
-    af = fields_of(CaseAssignment) if CaseAssignment is not None else set()
+    from jiceng.bench.fastinsert import Inserter
+
+    ins_case = Inserter(Case, ANCHOR)
+    ins_event = Inserter(CaseEvent, ANCHOR)
+    ins_assign = Inserter(CaseAssignment, ANCHOR) if CaseAssignment is not None else None
     rng = random.Random(f"{params.seed}:cases")
     leaves = categories()
     grids = list(
@@ -776,35 +768,29 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
     offsets = sorted((rng.random() * year for _ in range(params.cases)), reverse=True)
     prog = Progress("诉求", params.cases, err)
     counters: dict[str, int] = {}
-    buf: list = []
+    buf: list[dict] = []
     meta: list[tuple[str, str, dt.datetime, int | None, int]] = []
     open_n = 0
     by_status: dict[str, int] = {}
 
     def flush() -> None:
         nonlocal buf, meta
-        Case.objects.bulk_create(buf, batch_size=2000)
-        if any(c.pk is None for c in buf):
-            got = dict(
-                Case.objects.filter(number__in=[c.number for c in buf]).values_list("number", "id")
-            )
-            for c in buf:
-                c.pk = got[c.number]
+        ids = ins_case.insert(buf)
         events, assigns = [], []
-        for c, (status, move, last_at, unit_id, level) in zip(buf, meta, strict=True):
-            events.append(build(CaseEvent, dict(case_id=c.pk, at=c.created_at, actor_label="系统",
-                          move="report", from_status="", to_status="reported", level=level,
-                          public=True, data={"channel": c.channel}), ef))  # fmt: skip
+        for pk, c, (status, move, last_at, unit_id, level) in zip(ids, buf, meta, strict=True):
+            events.append(dict(case_id=pk, at=c["created_at"], actor_label="系统", move="report",
+                               from_status="", to_status="reported", level=level, public=True,
+                               data={"channel": c["channel"]}))  # fmt: skip
             if move:
-                events.append(build(CaseEvent, dict(case_id=c.pk, at=last_at, actor_label="基准",
-                              move=move, from_status="", to_status=status, level=level,
-                              to_unit_id=unit_id, public=True, data={}), ef))  # fmt: skip
-            if unit_id and CaseAssignment is not None:
-                assigns.append(build(CaseAssignment, dict(case_id=c.pk, unit_id=unit_id,
-                               role="lead", active=True, created_at=c.created_at), af))  # fmt: skip
-        CaseEvent.objects.bulk_create(events, batch_size=2000)
-        if assigns:
-            CaseAssignment.objects.bulk_create(assigns, batch_size=2000)
+                events.append(dict(case_id=pk, at=last_at, actor_label="基准", move=move,
+                                   from_status="", to_status=status, level=level,
+                                   to_unit_id=unit_id, public=True, data={}))  # fmt: skip
+            if unit_id and ins_assign is not None:
+                assigns.append(dict(case_id=pk, unit_id=unit_id, role="lead", active=True,
+                                    created_at=c["created_at"]))  # fmt: skip
+        ins_event.insert(events)
+        if assigns and ins_assign is not None:
+            ins_assign.insert(assigns)
         prog.add(len(buf))
         buf, meta = [], []
 
@@ -872,7 +858,7 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
             else "",
             updated_at=last_at,
         )
-        buf.append(build(Case, values, cf))
+        buf.append(values)
         meta.append((status, LAST_MOVE.get(status, ""), last_at, unit_id, level))
         by_status[status] = by_status.get(status, 0) + 1
         open_n += is_open
@@ -880,6 +866,9 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
             flush()
     if buf:
         flush()
+    for ins in (ins_case, ins_event, ins_assign):
+        if ins is not None:
+            ins.finish()
     if CaseCounter is not None:
         CaseCounter.objects.bulk_create(
             [CaseCounter(prefix=p, last=n) for p, n in counters.items()], batch_size=2000

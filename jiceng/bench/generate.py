@@ -915,6 +915,13 @@ def check_database(params: Params) -> dict[str, dict]:
     from jiceng.territory.models import Region
 
     done = marker()
+    stale = [part for part in done if not _present(part)]
+    if stale:
+        # The rows were removed behind the marker's back (a flush, a test teardown).
+        with connection.cursor() as c:
+            for part in stale:
+                c.execute(f"DELETE FROM {MARKER} WHERE part = %s", [part])
+                done.pop(part)
     if not done and Region.objects.exists():
         raise ForeignData(
             "这个数据库里已有不是基准测试生成的数据：请用空数据库运行（SQLite：另设 "
@@ -930,6 +937,19 @@ def check_database(params: Params) -> dict[str, dict]:
     return done
 
 
+def _present(part: str) -> bool:
+    """A cheap check that a marked part's rows are still there."""
+    from jiceng.accounts.models import User
+    from jiceng.territory.models import Region
+
+    if part == "territory":
+        return Region.objects.filter(code=COUNTY_CODE).exists()
+    if part == "accounts":
+        return User.objects.filter(username="bench-admin").exists()
+    m = model("people", "Household") if part == "people" else model("cases", "Case")
+    return m is not None and m.objects.exists()
+
+
 def generate(params: Params, say: Callable[[str], None], err: IO[str] | None = None) -> dict:
     """Generate the parts that are missing; returns {part: {status, counts|reason, seconds}}."""
     done = check_database(params)
@@ -940,6 +960,9 @@ def generate(params: Params, say: Callable[[str], None], err: IO[str] | None = N
         # Generation only: a crash mid-way leaves no marker, so the part is regenerated.
         with connection.cursor() as c:
             c.execute("PRAGMA synchronous=OFF")
+            # Millions of rows into random-order indexes (identity hashes): a page cache of
+            # 1 GB keeps the B-trees in memory instead of re-reading them from disk.
+            c.execute("PRAGMA cache_size=-1000000")
     builders: dict[str, Callable[[], dict]] = {
         "territory": lambda: territory(params, say, err),
         "accounts": lambda: accounts(params, say),
@@ -969,6 +992,7 @@ def generate(params: Params, say: Callable[[str], None], err: IO[str] | None = N
         if fast_sqlite:
             with connection.cursor() as c:
                 c.execute("PRAGMA synchronous=NORMAL")
+                c.execute("PRAGMA cache_size=-64000")
     return out
 
 

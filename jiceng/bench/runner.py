@@ -24,6 +24,8 @@ def run(
     output: str | Path | None = None,
     reset: bool = False,
     migrate: bool = True,
+    reps: int | None = None,
+    load_seconds: float | None = None,
     say: Callable[[str], None] = print,
     err: IO[str] | None = None,
 ) -> dict[str, Any]:
@@ -47,7 +49,15 @@ def run(
     t0 = time.perf_counter()
     result["generation"] = gen.generate(params, say, err)
     result["generation_seconds"] = round(time.perf_counter() - t0, 2)
-    ctx = Context(params=params, quick=quick, say=say, err=err, generation=result["generation"])
+    ctx = Context(
+        params=params,
+        quick=quick,
+        say=say,
+        err=err,
+        generation=result["generation"],
+        reps_override=reps,
+        load_seconds_override=load_seconds,
+    )
     chosen = sections or list(SECTIONS)
     # memory reads what the others left (server, worker): always last
     order = [s for s in SECTIONS if s in chosen and s != "memory"]

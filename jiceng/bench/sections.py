@@ -43,15 +43,18 @@ class Context:
     tokens: dict[str, str] = field(default_factory=dict)
     results: dict[str, dict] = field(default_factory=dict)
     generation: dict[str, dict] = field(default_factory=dict)
+    reps_override: int | None = None
+    load_seconds_override: float | None = None
 
     @property
     def reps(self) -> int:
         """Repetitions of a timed query."""
-        return 15 if self.quick else 20
+        return self.reps_override or (15 if self.quick else 20)
 
     @property
     def load_seconds(self) -> float:
-        return 2.0 if self.quick else 10.0
+        """Seconds of load at each concurrency level."""
+        return self.load_seconds_override or (2.0 if self.quick else 10.0)
 
     def need_part(self, part: str) -> None:
         info = self.generation.get(part, {})

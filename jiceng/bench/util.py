@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import sys
@@ -71,8 +72,8 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
     n = len(s)
 
     def pick(q: float) -> float:
-        # nearest-rank: the value below which q of the samples fall
-        idx = min(n - 1, max(0, int(round(q * n + 0.5)) - 1))
+        # nearest rank: the smallest value with at least q of the samples at or below it
+        idx = min(n - 1, max(0, math.ceil(q * n - 1e-9) - 1))
         return s[idx]
 
     return {

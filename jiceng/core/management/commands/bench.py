@@ -18,11 +18,15 @@ class Command(BaseCommand):
         parser.add_argument("--scale", type=float, help="share of the full county (1.0 = 安康)")
         parser.add_argument("--output", help="write the results as JSON to this file")
         parser.add_argument("--sections", help="comma-separated sections (default: all)")
+        parser.add_argument("--reps", type=int, help="repetitions of each timed query")
+        parser.add_argument(
+            "--load-seconds", type=float, help="seconds of HTTP load at each concurrency"
+        )
         parser.add_argument(
             "--reset", action="store_true", help="empty the benchmark database and regenerate"
         )
 
-    def handle(self, *args, quick, scale, output, sections, reset, **options):
+    def handle(self, *args, quick, scale, output, sections, reset, reps, load_seconds, **options):
         from jiceng.bench import report, runner
         from jiceng.bench.generate import ForeignData
 
@@ -40,6 +44,8 @@ class Command(BaseCommand):
                 sections=chosen,
                 output=output,
                 reset=reset,
+                reps=reps,
+                load_seconds=load_seconds,
                 say=say,
                 err=sys.stderr,
             )

@@ -209,13 +209,16 @@ def split_counts(total: int, parts: int, rng: random.Random, spread: float = 0.3
     return out
 
 
-def cells(rect: tuple[float, float, float, float], n: int) -> list[tuple[float, ...]]:
+Rect = tuple[float, float, float, float]
+
+
+def cells(rect: Rect, n: int) -> list[Rect]:
     """`n` rectangles tiling `rect` in rows (no gap, no overlap)."""
     x0, y0, x1, y1 = rect
     rows = max(1, round(math.sqrt(n * (y1 - y0) / max(x1 - x0, 1e-9))))
     rows = min(rows, n)
     base, extra = divmod(n, rows)
-    out = []
+    out: list[Rect] = []
     h = (y1 - y0) / rows
     for r in range(rows):
         k = base + (1 if r < extra else 0)
@@ -811,6 +814,7 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
         deadline = created + span
         yellow = deadline - span * 0.2
         gcode, x0, y0, x1, y1 = grids[rng.randrange(len(grids))]
+        assert x0 is not None and y0 is not None and x1 is not None and y1 is not None
         channel = pick_channel()
         level = 1 if channel == "grid" else rng.choice((2, 3, 3, 3, 4))
         street_unit = centres.get(gcode[:9])

@@ -319,8 +319,8 @@ def intake_http(ctx: Context) -> dict:
     def health_req(k: int, i: int) -> loadgen.Request:
         return ("GET", "/api/v1/health", None, {})
 
-    levels = []
-    targets = []
+    levels: list[dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
     try:
         for c in (1, 4, 16):
             floor = loadgen.run(server.port, health_req, c, ctx.load_seconds)
@@ -639,7 +639,7 @@ def worker(ctx: Context) -> dict:
     with transaction.atomic():
         Case.objects.filter(status__in=OPEN_STATES).exclude(card="").update(card="")
         fields = {f.name for f in Case._meta.concrete_fields}
-        reset = {}
+        reset: dict[str, Any] = {}
         if "supervised_level" in fields:
             reset["supervised_level"] = None
         if "remind_count" in fields:

@@ -23,16 +23,43 @@ class Command(BaseCommand):
             "--load-seconds", type=float, help="seconds of HTTP load at each concurrency"
         )
         parser.add_argument(
+            "--profile",
+            metavar="WORKLOAD",
+            help="profile one workload (intake, case_list, summary, worker, import_residents) "
+            "with pyinstrument on the generated data, print the profile and stop",
+        )
+        parser.add_argument(
             "--reset", action="store_true", help="empty the benchmark database and regenerate"
         )
 
-    def handle(self, *args, quick, scale, output, sections, reset, reps, load_seconds, **options):
+    def handle(
+        self, *args, quick, scale, output, sections, reset, reps, load_seconds, profile, **options
+    ):
         from jiceng.bench import report, runner
         from jiceng.bench.generate import ForeignData
 
         if scale is not None and scale <= 0:
             raise CommandError("--scale 必须大于 0")
         chosen = [s.strip() for s in sections.split(",") if s.strip()] if sections else None
+        if profile:
+            from jiceng.bench import profile as prof
+            from jiceng.bench.generate import check_database, marker
+            from jiceng.bench.params import QUICK_SCALE, Params
+
+            params = Params(scale=scale if scale is not None else (QUICK_SCALE if quick else 1.0))
+            try:
+                check_database(params)
+            except ForeignData as exc:
+                raise CommandError(str(exc)) from exc
+            if not marker():
+                raise CommandError(
+                    "还没有基准数据：先运行一次 jiceng bench（同样的 --quick/--scale）"
+                )
+            try:
+                self.stdout.write(prof.run(profile, params))
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            return
 
         def say(msg: str) -> None:
             self.stderr.write(msg)

@@ -73,12 +73,25 @@ def import_residents(params: Params) -> None:
     sections.import_residents(ctx)
 
 
+def import_divisions(params: Params) -> None:
+    from jiceng.territory.divisions import import_divisions as run_import
+
+    ctx = sections.Context(params=params, quick=True, say=lambda s: None)
+    directory, under, _, tmp = sections.division_source(ctx)
+    try:
+        run_import(directory, under, source="profile")
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
 WORKLOADS: dict[str, Callable[[Params], None]] = {
     "intake": intake,
     "case_list": case_list,
     "summary": summary,
     "worker": worker,
     "import_residents": import_residents,
+    "import_divisions": import_divisions,
 }
 
 

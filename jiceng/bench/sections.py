@@ -222,6 +222,7 @@ def locate(ctx: Context) -> dict:
                 "≥ 100,000/s at 45,000 grids",
                 round(batch_rate),
                 batch_rate >= 100_000 if not ctx.quick else None,
+                "quick mode: fewer grids, not judged" if ctx.quick else "",
             )
         )
     return out

@@ -25,7 +25,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--profile",
             metavar="WORKLOAD",
-            help="profile one workload (intake, case_list, summary, worker, import_residents) "
+            help="profile one workload (intake, case_list, summary, worker, import_residents, "
+            "import_divisions) "
             "with pyinstrument on the generated data, print the profile and stop",
         )
         parser.add_argument(

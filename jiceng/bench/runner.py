@@ -38,6 +38,7 @@ def run(
     if unknown:
         raise ValueError(f"unknown sections: {', '.join(unknown)} (known: {', '.join(SECTIONS)})")
     if migrate:
+        ensure_database(say)
         call_command("migrate", verbosity=0, interactive=False)
     if reset:
         if gen.marker() or not _has_rows():
@@ -97,6 +98,37 @@ def run(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     return result
+
+
+def ensure_database(say: Callable[[str], None]) -> None:
+    """PostgreSQL: create the database named in DATABASE_URL when it does not exist yet."""
+    from django.db import OperationalError, connection
+
+    if connection.vendor != "postgresql":
+        return
+    try:
+        connection.ensure_connection()
+        return
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    import psycopg
+    from psycopg import sql
+
+    sd = connection.settings_dict
+    params = {
+        "dbname": "postgres",
+        "user": sd.get("USER") or None,
+        "password": sd.get("PASSWORD") or None,
+        "host": sd.get("HOST") or None,
+        "port": sd.get("PORT") or None,
+    }
+    from psycopg.conninfo import make_conninfo
+
+    info = make_conninfo(**{k: str(v) for k, v in params.items() if v})
+    with psycopg.connect(info, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(sd["NAME"])))
+    say(f"  已创建 PostgreSQL 数据库 {sd['NAME']}")
 
 
 def _has_rows() -> bool:

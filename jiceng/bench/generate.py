@@ -314,7 +314,7 @@ def territory(params: Params, say: Callable[[str], None], err: IO[str] | None = 
 
     village_grids: list[tuple[str, str, list, list, list, bool, int]] = []
     for (vcode, vname, vrect, urban), hh in zip(village_rows, households, strict=True):
-        n3 = rng.randint(3, 8) if urban else rng.randint(12, 24)
+        n3 = rng.randint(3, 8) if urban else rng.randint(14, 26)
         pts = np.column_stack(
             [
                 [rng.uniform(vrect[0], vrect[2]) for _ in range(n3)],

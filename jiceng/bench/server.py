@@ -113,8 +113,20 @@ class Server:
     def peak_rss(self) -> dict[str, float | None]:
         """Peak resident set (MB) of the server's processes (master first)."""
         out = {}
+        k = 0
         for i, pid in enumerate(self.pids()):
-            out["master" if i == 0 else f"worker{i}"] = peak_rss_mb(pid)
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+            except OSError:
+                cmd = ""
+            if i == 0:
+                name = "master"
+            elif "resource_tracker" in cmd:
+                name = "resource_tracker"  # multiprocessing's helper, not a server worker
+            else:
+                k += 1
+                name = f"worker{k}"
+            out[name] = peak_rss_mb(pid)
         return out
 
     def stop(self) -> None:

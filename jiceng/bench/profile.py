@@ -96,7 +96,12 @@ WORKLOADS: dict[str, Callable[[Params], None]] = {
 
 
 def run(name: str, params: Params) -> str:
+    import logging
+
     from pyinstrument import Profiler
+
+    for logger in ("jiceng.outbox", "jiceng.worker"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
 
     if name not in WORKLOADS:
         raise ValueError(f"unknown workload {name} (known: {', '.join(WORKLOADS)})")

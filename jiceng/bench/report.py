@@ -176,7 +176,55 @@ def _rows(name: str, s: dict) -> list[tuple[str, str, str, str]]:
         r.append((f"ratio {s['ratio_to_raw']}× raw", "", "", ""))
     elif name == "memory":
         srv = s.get("server_peak_rss_mb") or {}
-        txt = ", ".join(f"{k} {v:.0f}" for k, v in srv.items() if v) or "—"
-        r.append((f"server peak RSS MB: {txt}"[:46], "", "", ""))
+        workers = "/".join(f"{v:.0f}" for k, v in srv.items() if k.startswith("worker") and v)
+        master = srv.get("master")
+        txt = f"master {master:.0f}, workers {workers or '—'}" if master else "—"
+        r.append((f"server peak RSS MB: {txt}", "", "", ""))
         r.append((f"worker peak RSS MB: {s.get('worker_peak_rss_mb')}", "", "", ""))
     return r
+
+
+def markdown(result: dict) -> str:
+    """The figures of one run as Markdown (for docs/benchmarks.md)."""
+    m = result["meta"]
+    mach = m["machine"]
+    db = m["database"]
+    out = [
+        f"Run of {m['date']} (commit `{m['git_commit']}`), scale {m['params']['scale']}: "
+        f"{mach['cpu']} × {mach['cpu_count']}, {mach['memory_gb']} GB, load average at start "
+        f"{mach.get('loadavg_at_start')}; Python {m['python']}, Django {m['django']}, "
+        f"{db['vendor']} {db.get('version', '')}.",
+        "",
+        "| part | status | seconds | rows |",
+        "| --- | --- | ---: | --- |",
+    ]
+    for part, g in result["generation"].items():
+        counts = g.get("counts", {})
+        short = ", ".join(f"{k} {v:,}" for k, v in counts.items() if isinstance(v, int))
+        secs = g.get("seconds")
+        secs = f"{secs:,.1f}" if isinstance(secs, (int, float)) else ""
+        out.append(f"| {part} | {g['status']} | {secs} | {short} |")
+    out += [
+        "",
+        "| section | figure | median ms | p95 ms | p99 ms |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for name, sec in result["sections"].items():
+        if sec.get("status") != "ok":
+            why = sec.get("reason") or sec.get("error", "")
+            out.append(f"| {name} | {sec.get('status')}: {why[:120]} | | | |")
+            continue
+        for label, med, p95, p99 in _rows(name, sec):
+            out.append(f"| {name} | {label} | {med} | {p95} | {p99} |")
+    out += ["", "| target | goal | measured | holds |", "| --- | --- | --- | --- |"]
+    for t in result.get("targets", []):
+        mark = {True: "yes", False: "**no**", None: "not judged"}[t["holds"]]
+        note = f" ({t['note']})" if t.get("note") else ""
+        out.append(f"| {t['target']} | {t['goal']} | {t['value']}{note} | {mark} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m jiceng.bench.report RESULT.json
+    import json as _json
+
+    print(markdown(_json.loads(Path(sys.argv[1]).read_text())))

@@ -1,0 +1,119 @@
+"""`jiceng bench --profile NAME`: one workload of a section, in this process, under
+pyinstrument, on the generated data (rolled back afterwards). For finding out *why* a
+figure misses its target; the figures themselves come from the sections."""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Callable
+
+from django.db import transaction
+
+from jiceng.bench import sections
+from jiceng.bench.params import ANCHOR, Params
+
+
+def _user(name: str = "bench-admin"):
+    from jiceng.accounts.models import User
+
+    return User.objects.select_related("scope", "unit").get(username=name)
+
+
+def intake(params: Params, n: int = 300) -> None:
+    from jiceng.cases.models import Category
+
+    services = importlib.import_module("jiceng.cases.services")
+
+    user = _user()
+    leaves = list(Category.objects.filter(code__startswith="B", parent__isnull=False))
+    rng = random.Random(1)
+    for i, (lon, lat) in enumerate(sections.sample_points(n, "profile")):
+        services.intake(
+            channel="hotline",
+            request_type="complaint",
+            category=rng.choice(leaves),
+            description=f"基准测试：第{i}处道路破损，请尽快处理。",
+            lon=lon,
+            lat=lat,
+            user=user,
+        )
+
+
+def case_list(params: Params, n: int = 10) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    c = Client()
+    c.force_login(_user())
+    for _ in range(n):
+        c.get("/api/v1/cases/", {"status": "handling", "limit": "50"})
+        c.get(reverse("cases:queue"), {"tab": "open", "status": "handling"})
+
+
+def summary(params: Params, n: int = 5) -> None:
+    found = sections.find_callable(sections.SUMMARY_CANDIDATES)
+    user = _user()
+    for _ in range(n):
+        if found:
+            found[1](user)
+        else:
+            sections.stand_in_summary(user, ANCHOR)
+
+
+def worker(params: Params) -> None:
+    from jiceng.cases.worker import run_pass
+
+    run_pass(now=ANCHOR)
+
+
+def import_residents(params: Params) -> None:
+    ctx = sections.Context(params=params, quick=True, say=lambda s: None)
+    ctx.generation = {"accounts": {"status": "reused"}}
+    sections.import_residents(ctx)
+
+
+def import_divisions(params: Params) -> None:
+    from jiceng.territory.divisions import import_divisions as run_import
+
+    ctx = sections.Context(params=params, quick=True, say=lambda s: None)
+    directory, under, _, tmp = sections.division_source(ctx)
+    try:
+        run_import(directory, under, source="profile")
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+WORKLOADS: dict[str, Callable[[Params], None]] = {
+    "intake": intake,
+    "case_list": case_list,
+    "summary": summary,
+    "worker": worker,
+    "import_residents": import_residents,
+    "import_divisions": import_divisions,
+}
+
+
+def run(name: str, params: Params) -> str:
+    import logging
+
+    from pyinstrument import Profiler
+
+    for logger in ("jiceng.outbox", "jiceng.worker"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
+
+    if name not in WORKLOADS:
+        raise ValueError(f"unknown workload {name} (known: {', '.join(WORKLOADS)})")
+    profiler = Profiler(interval=0.001)
+    try:
+        with transaction.atomic():
+            profiler.start()
+            try:
+                WORKLOADS[name](params)
+            finally:
+                profiler.stop()
+            raise sections.Rollback
+    except sections.Rollback:
+        pass
+    return profiler.output_text(unicode=True, color=False, show_all=False)

@@ -7,6 +7,7 @@ is converted at the edges with the PyPI package `coord-convert` (its gcj→wgs i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,8 @@ class GeoError(ValueError):
 
 
 def check_crs(crs: str) -> str:
+    if crs == WGS84 or crs == GCJ02:  # the common calls, without string clean-up
+        return crs
     crs = (crs or WGS84).strip().lower().replace("-", "")
     if crs not in CRS_CHOICES:
         raise GeoError(f"不支持的坐标系：{crs}（可用 wgs84 或 gcj02）")
@@ -38,7 +41,8 @@ def check_point(lon: float, lat: float) -> tuple[float, float]:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError) as exc:
         raise GeoError("经纬度必须是数字") from exc
-    if not (np.isfinite(lon) and np.isfinite(lat)):
+    # math, not numpy: numpy on one float costs a microsecond per call.
+    if not (math.isfinite(lon) and math.isfinite(lat)):
         raise GeoError("经纬度必须是有限数值")
     if not -180 <= lon <= 180:
         raise GeoError(f"经度 {lon} 超出 -180～180")

@@ -74,7 +74,7 @@ TEMPLATES = [
 
 _database_url = envstr("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": parse_database_url(_database_url)}
+    DATABASES = {"default": parse_database_url(_database_url, envint("JICENG_DB_POOL_SIZE", 8))}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -57,7 +57,7 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def parse_database_url(url: str) -> dict:
+def parse_database_url(url: str, pool_size: int = 8) -> dict:
     """Turn postgres://user:pass@host:port/name?opt=v into a Django DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
@@ -73,7 +73,8 @@ def parse_database_url(url: str) -> dict:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": options,
+        # A bounded pool per server process (psycopg_pool): persistent per-thread
+        # connections under ASGI grow with the thread pool and exhausted max_connections.
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_size, "timeout": 20}, **options},
     }

@@ -62,7 +62,9 @@ def test_bad_settings_stop_with_a_message(monkeypatch):
 def test_database_url_becomes_a_django_database():
     db = parse_database_url("postgres://u:p%40ss@db.example:6543/jiceng?sslmode=require")
     assert db["NAME"] == "jiceng" and db["PASSWORD"] == "p@ss" and db["PORT"] == "6543"
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"]["sslmode"] == "require"
+    # connections come from a bounded pool, never one kept per thread
+    assert db["CONN_MAX_AGE"] == 0 and db["OPTIONS"]["pool"]["max_size"] == 8
 
 
 @pytest.mark.parametrize(

@@ -295,8 +295,6 @@ class Case(models.Model):
             # the command-centre summary counts open states only, from the index
             models.Index(fields=["status", "deadline"], name="case_status_deadline"),
             models.Index(fields=["status", "unit"], name="case_status_unit"),
-            # per-state totals of a territory: an index-only range per state
-            models.Index(fields=["status", "region_code"], name="case_status_region"),
             # PostgreSQL's FK check on delete looks merged cases up by target; few rows
             models.Index(
                 fields=["merged_into"],

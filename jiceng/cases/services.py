@@ -116,8 +116,7 @@ def summary(user, now: datetime | None = None) -> dict[str, Any]:
     """The command centre's figures for the cases this user sees (`visible_cases`).
 
     Open states are counted live from the indexes that start with status (a small share
-    of all cases); each closed-type state is one count over the `(status, region_code)`
-    index range, so closed cases are counted from the index, never read.
+    of all cases); each closed-type state is one count (see README: no rollup yet).
     Refuses (PermissionDenied) users without the `cases.board` action.
     """
     from django.db.models import Count

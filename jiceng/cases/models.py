@@ -290,6 +290,17 @@ class Case(models.Model):
             models.Index(fields=["unit", "status"], name="case_unit_status"),
             models.Index(fields=["region_code", "status"], name="case_region_status"),
             models.Index(fields=["category", "created_at"], name="case_cat_created"),
+            # one state newest first (the filtered list stops at a page, no sort)
+            models.Index(fields=["status", "created_at"], name="case_status_created"),
+            # the command-centre summary counts open states only, from the index
+            models.Index(fields=["status", "deadline"], name="case_status_deadline"),
+            models.Index(fields=["status", "unit"], name="case_status_unit"),
+            # PostgreSQL's FK check on delete looks merged cases up by target; few rows
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="case_merged_into",
+            ),
         ]
 
     def __str__(self) -> str:

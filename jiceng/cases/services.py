@@ -16,13 +16,15 @@ Other apps call these functions (and `visible_cases`), never the tables directly
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
@@ -108,6 +110,54 @@ def visible_cases(user) -> QuerySet[Case]:
     if code is None:
         return qs.none()
     return qs.filter(region_code__under=code)
+
+
+def summary(user, now: datetime | None = None) -> dict[str, Any]:
+    """The command centre's figures for the cases this user sees (`visible_cases`).
+
+    Open states are counted live from the indexes that start with status (a small share
+    of all cases); each closed-type state is one count (see README: no rollup yet).
+    Refuses (PermissionDenied) users without the `cases.board` action.
+    """
+    from django.db.models import Count
+
+    from jiceng.accounts.scope import require
+    from jiceng.cases.workflow import WATCHED_STATES
+
+    require(user, "cases.board")
+    now = now or timezone.now()
+    qs = visible_cases(user).order_by()
+    open_states = sorted(OPEN_STATES)
+    open_qs = qs.filter(status__in=open_states)
+    late = Q(status__in=sorted(WATCHED_STATES), deadline__lt=now)
+    by_status = {s: 0 for s in Status.values}
+    by_status.update(dict(open_qs.values_list("status").annotate(n=Count("id"))))
+    for s in Status.values:
+        if s not in OPEN_STATES:
+            by_status[s] = qs.filter(status=s).count()
+    by_unit = list(
+        open_qs.values("unit_id")
+        .annotate(n=Count("id"), overdue=Count("id", filter=late))
+        .order_by("-n", "unit_id")
+    )
+    names = dict(
+        Unit.objects.filter(pk__in=[r["unit_id"] for r in by_unit if r["unit_id"]]).values_list(
+            "pk", "name"
+        )
+    )
+    for r in by_unit:
+        r["unit_name"] = names.get(r["unit_id"], "未派单")
+    day = now.astimezone(deadlines.tz()).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "at": now,
+        "by_status": by_status,
+        "open": sum(by_status[s] for s in OPEN_STATES),
+        "open_by_level": dict(open_qs.values_list("level").annotate(n=Count("id"))),
+        "open_by_unit": by_unit,
+        "overdue": qs.filter(late).count(),
+        "today_new": qs.filter(created_at__gte=day, created_at__lt=now).count(),
+        "today_closed": qs.filter(closed_at__gte=day, closed_at__lt=now).count(),
+    }
 
 
 def get_visible(user, number: str) -> Case:
@@ -205,16 +255,83 @@ def installation_county_code() -> str:
 
 
 def _next_number(county: str, now: datetime) -> str:
+    """Today's next number for the county, in one upsert statement.
+
+    The counter row stays locked until commit, so callers take the number as the last
+    thing before they insert (intake does); numbers are unique, a rolled-back
+    transaction gives its number back (no gaps from that)."""
     prefix = f"{county}-{now.astimezone(deadlines.tz()):%Y%m%d}"
-    try:
-        with transaction.atomic():
-            CaseCounter.objects.get_or_create(prefix=prefix)
-    except IntegrityError:
-        pass
-    counter = CaseCounter.objects.select_for_update().get(prefix=prefix)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{counter.last:04d}"
+    table = connection.ops.quote_name(CaseCounter._meta.db_table)
+    with connection.cursor() as cur:
+        # ON CONFLICT … RETURNING: PostgreSQL and SQLite ≥ 3.35 alike
+        cur.execute(
+            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1) "
+            f"ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix],
+        )
+        last = cur.fetchone()[0]
+    return f"{prefix}-{last:04d}"
+
+
+# Territorial centres by code, kept in process: intake looks two up per case. Cleared
+# when a Unit is saved or deleted here; other processes see changes within _CENTRES_TTL.
+_CENTRES_TTL = 30.0
+_centres: dict[str, Unit] = {}
+_centres_at = -math.inf
+
+
+def _centre(kind: str, code: str) -> Unit | None:
+    global _centres, _centres_at
+    now = time.monotonic()
+    if now - _centres_at > _CENTRES_TTL:
+        _centres = {
+            u.code: u
+            for u in Unit.objects.filter(
+                active=True, kind__in=[k for k, _ in TIER_UNIT_KIND.values()]
+            )
+        }
+        _centres_at = now
+    u = _centres.get(code)
+    if u is not None and u.kind == kind:
+        return u
+    # a miss may be a unit made since the map was read (bulk-created, other process)
+    return Unit.objects.filter(kind=kind, code=code, active=True).first()
+
+
+def forget_centres(**_kw) -> None:
+    """Drop the in-process map of territorial centres (Unit saved/deleted)."""
+    global _centres_at
+    _centres_at = -math.inf
+
+
+# A category's time limit (read up its lineage), kept like the centres.
+_limits: dict[tuple[int, int], tuple[float, str]] = {}
+_limits_at = -math.inf
+
+
+def _limit_for(category: Category | None, urgency: int) -> tuple[float, str]:
+    global _limits_at
+    if category is None:
+        return deadlines.limit_for(None, urgency)
+    now = time.monotonic()
+    if now - _limits_at > _CENTRES_TTL:
+        _limits.clear()
+        _limits_at = now
+    key = (category.pk, int(urgency))
+    if key not in _limits:
+        _limits[key] = deadlines.limit_for(category, urgency)
+    return _limits[key]
+
+
+def forget_limits(**_kw) -> None:
+    global _limits_at
+    _limits_at = -math.inf
+
+
+post_save.connect(forget_limits, sender=Category, dispatch_uid="cases.forget_limits.save")
+post_delete.connect(forget_limits, sender=Category, dispatch_uid="cases.forget_limits.delete")
+post_save.connect(forget_centres, sender=Unit, dispatch_uid="cases.forget_centres.save")
+post_delete.connect(forget_centres, sender=Unit, dispatch_uid="cases.forget_centres.delete")
 
 
 def unit_at(tier: int, region_code: str) -> Unit | None:
@@ -226,7 +343,7 @@ def unit_at(tier: int, region_code: str) -> Unit | None:
         if tier == Tier.DISTRICT:
             return Unit.objects.filter(kind=kind, code=_county_code(region_code)).first()
         return None
-    return Unit.objects.filter(kind=kind, code=region_code[:n], active=True).first()
+    return _centre(kind, region_code[:n])
 
 
 def validate_extra(category: Category | None, extra: dict | None) -> dict:
@@ -365,10 +482,12 @@ def intake(
         level = Tier.STREET if owner else Tier.DISTRICT
         owner = owner or unit_at(Tier.DISTRICT, region_code)
 
-    amount, unit = deadlines.limit_for(category, urgency)
+    amount, unit = _limit_for(category, urgency)
     due = deadlines.compute(now, amount, unit)
+    # Registered at once by staff: insert the case in its final state with both events in
+    # one bulk insert, instead of insert + register update + second event.
+    register = is_staff_user or channel in STAFF_CHANNELS
     case = Case(
-        number=_next_number(county, now),
         channel=channel,
         request_type=request_type,
         category=category,
@@ -387,7 +506,7 @@ def intake(
         external_ref=external_ref[:100],
         media=[media_url] if media_url else [],
         extra=extra_vals,
-        status=Status.REPORTED,
+        status=Status.REGISTERED if register else Status.REPORTED,
         level=level,
         owner_unit=owner,
         unit=owner if level != Tier.GRID else None,
@@ -395,15 +514,34 @@ def intake(
         yellow_at=due.yellow_at,
         calendar_missing=due.calendar_missing,
         created_at=now,
+        registered_at=now if register else None,
+        version=1 if register else 0,
     )
-    case.save()
-    ev = _event(case, "report", user, "", Status.REPORTED, data={"channel": channel}, now=now)
-    _after_commit(case, "report", ev)
+    # The number last: the counter row is locked from here to commit.
+    case.number = _next_number(county, now)
+    case.save(force_insert=True)
+    events = [
+        _event_row(case, "report", user, "", Status.REPORTED, data={"channel": channel}, now=now)
+    ]
+    if register:
+        m = MOVES["register"]
+        events.append(
+            _event_row(
+                case,
+                "register",
+                user if is_staff_user else None,
+                Status.REPORTED,
+                Status.REGISTERED,
+                from_unit=case.unit,
+                now=now,
+                public=m.public,
+            )
+        )
+    CaseEvent.objects.bulk_create(events)
+    for ev in events:
+        _after_commit(case, ev.move, ev)
     if channel == Channel.ALARM:
         _alarm(case, now)
-    if is_staff_user or channel in STAFF_CHANNELS:
-        actor = user if is_staff_user else None
-        _apply(case, MOVES["register"], actor, "", {}, now, check=False)
     return case
 
 
@@ -504,9 +642,41 @@ def _event(
     public=True,
     actor_label="",
 ) -> CaseEvent:
+    ev = _event_row(
+        case,
+        move,
+        user,
+        from_status,
+        to_status,
+        reason=reason,
+        data=data,
+        from_unit=from_unit,
+        now=now,
+        public=public,
+        actor_label=actor_label,
+    )
+    ev.save()
+    return ev
+
+
+def _event_row(
+    case,
+    move,
+    user,
+    from_status,
+    to_status,
+    *,
+    reason="",
+    data=None,
+    from_unit=None,
+    now=None,
+    public=True,
+    actor_label="",
+) -> CaseEvent:
+    """The event, not yet saved (intake inserts two at once)."""
     data = {k: v for k, v in (data or {}).items() if not k.startswith("_")}
     u = user if user is not None and getattr(user, "is_authenticated", False) else None
-    return CaseEvent.objects.create(
+    return CaseEvent(
         case=case,
         at=now or timezone.now(),
         actor=u,

@@ -93,6 +93,13 @@ def _calendar(request):
     if any(m.name == "django_db" for m in request.node.iter_markers()):
         if not CalendarYear.objects.exists():
             seed(CalendarYear, CalendarDay)
+    from jiceng.cases import services
+
     deadlines.invalidate()
+    # the in-process maps of centres and limits outlive a rolled-back test's rows
+    services.forget_centres()
+    services.forget_limits()
     yield
     deadlines.invalidate()
+    services.forget_centres()
+    services.forget_limits()

@@ -128,6 +128,11 @@ for app, prefix in [
     ("territory", "/territory"),
     ("people", "/people"),
     ("cases", "/cases"),
+    ("command", "/command"),
+    ("assessment", "/assessment"),
+    ("servicehall", "/servicehall"),
+    ("community", "/community"),
+    ("dispatch", "/dispatch"),
 ]:
     try:
         module = importlib.import_module(f"jiceng.{app}.api")

@@ -22,6 +22,11 @@ for app, prefix in [
     ("people", "people/"),
     ("cases", "cases/"),
     ("open311", "open311/"),
+    ("command", "command/"),
+    ("assessment", "assessment/"),
+    ("servicehall", "servicehall/"),
+    ("community", "community/"),
+    ("dispatch", "dispatch/"),
 ]:
     try:
         importlib.import_module(f"jiceng.{app}.urls")

@@ -101,19 +101,19 @@ def run(
 
 
 def ensure_database(say: Callable[[str], None]) -> None:
-    """PostgreSQL: create the database named in DATABASE_URL when it does not exist yet."""
-    from django.db import OperationalError, connection
+    """PostgreSQL: create the database named in DATABASE_URL when it does not exist yet.
+
+    Asked directly of the server's `postgres` database, before Django opens its connection
+    pool: a pool pointed at a missing database retries in the background until its timeout
+    instead of failing with "does not exist".
+    """
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         return
-    try:
-        connection.ensure_connection()
-        return
-    except OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise
     import psycopg
     from psycopg import sql
+    from psycopg.conninfo import make_conninfo
 
     sd = connection.settings_dict
     params = {
@@ -123,10 +123,11 @@ def ensure_database(say: Callable[[str], None]) -> None:
         "host": sd.get("HOST") or None,
         "port": sd.get("PORT") or None,
     }
-    from psycopg.conninfo import make_conninfo
-
     info = make_conninfo(**{k: str(v) for k, v in params.items() if v})
-    with psycopg.connect(info, autocommit=True) as conn:
+    with psycopg.connect(info, autocommit=True, connect_timeout=10) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [sd["NAME"]])
+        if found.fetchone():
+            return
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(sd["NAME"])))
     say(f"  已创建 PostgreSQL 数据库 {sd['NAME']}")
 

@@ -106,3 +106,42 @@ def test_percentiles_are_nearest_rank_in_milliseconds(samples, median, p95, p99)
 
 def test_percentiles_of_no_samples_say_so():
     assert percentiles([]) == {"n": 0}
+
+
+@pytest.mark.postgres
+def test_the_benchmark_creates_a_missing_postgresql_database_at_once():
+    """The pool must not be asked first: it would retry "does not exist" until its timeout."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+    from psycopg import sql
+
+    sd = connection.settings_dict
+    name = f"jiceng_bench_probe_{uuid.uuid4().hex[:8]}"
+    host, port = sd.get("HOST") or "127.0.0.1", sd.get("PORT") or 5432
+    user = sd.get("USER") or "postgres"
+    env = {**os.environ, "DATABASE_URL": f"postgres://{user}@{host}:{port}/{name}"}
+    code = (
+        "import django; django.setup();"
+        "from jiceng.bench.runner import ensure_database; ensure_database(print)"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert name in done.stdout
+        with psycopg.connect(f"host={host} port={port} user={user} dbname=postgres") as conn:
+            assert conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [name]).fetchone()
+    finally:
+        with psycopg.connect(
+            f"host={host} port={port} user={user} dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))

@@ -6,10 +6,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from jiceng.api import api
-from jiceng.views import home
+from jiceng.views import favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
+    # Browsers and tools ask for /favicon.ico whatever the page says.
+    path("favicon.ico", favicon),
     path("accounts/", include("jiceng.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 
 @login_required
@@ -13,3 +15,8 @@ def home(request):
 def csrf_failure(request, reason=""):
     """A Chinese page instead of Django's English CSRF error."""
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links; answer with the site icon."""
+    return HttpResponsePermanentRedirect(static("jiceng/favicon.svg"))

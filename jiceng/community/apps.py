@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CommunityConfig(AppConfig):
+    name = "jiceng.community"
+    label = "community"
+    verbose_name = "村务与自治"
+    nav_items = [
+        ("村务公开", "community:index", "community.view"),
+    ]

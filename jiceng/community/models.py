@@ -1,0 +1,202 @@
+"""Community self-governance: the village board (村情通), 三务公开, policy publicity (三进),
+resident messages and the 回音墙, dispute mediation (矛盾纠纷调处), deliberation (议事协商).
+
+Every table that holds a village's data carries `village_code` (a CodeField), so that
+`accounts.scope.code_filter(user, "village_code")` keeps a user inside their territory.
+History is append-only: publication versions, dispute events and votes are never edited
+(their `save` refuses an update, their `delete` refuses).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from jiceng.territory.fields import CodeField
+
+
+class AppendOnly(models.Model):
+    """A row that is written once: corrections are new rows, never edits."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ValueError(f"{type(self).__name__} rows are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are never deleted")
+
+
+class VillageSettings(models.Model):
+    """What a village chose for its own board (村委会 decides; defaults are conservative)."""
+
+    class ReplyUnit(models.TextChoices):
+        WORKDAYS = "workdays", "工作日"
+        DAYS = "days", "自然日"
+
+    village_code = CodeField(unique=True)
+    # Residents read the board without logging in (a QR code on the village notice board).
+    public_board = models.BooleanField("村务公开无需登录即可查看", default=False)
+    reply_days = models.PositiveSmallIntegerField("留言答复期限", default=5)
+    reply_unit = models.CharField(
+        "期限单位", max_length=10, choices=ReplyUnit.choices, default=ReplyUnit.WORKDAYS
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.village_code
+
+
+class Membership(models.Model):
+    """A resident's account belongs to one village (村民身份), registered by village staff.
+
+    Residents have no territorial scope in `accounts`; this row is what lets a resident
+    leave messages, read a village-only board and vote as a household representative.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="village_membership"
+    )
+    village_code = CodeField(db_index=True)
+    household_rep = models.BooleanField("户代表", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.village_code}"
+
+
+class Publication(models.Model):
+    """One item on the board; its content lives in its versions (never changed in place)."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", "村情通知"
+        PARTY = "party", "党务公开"
+        VILLAGE = "village", "村务公开"
+        FINANCE = "finance", "财务公开"
+
+    village_code = CodeField(db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
+    # The period the publication covers (三务公开 is periodic: a quarter, a month, a year).
+    period_start = models.DateField("公开期间起", null=True, blank=True)
+    period_end = models.DateField("公开期间止", null=True, blank=True)
+    period_label = models.CharField("期间", max_length=40, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    # The newest version, kept here so the board lists without a subquery.
+    current = models.ForeignKey(
+        "PublicationVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    versions_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["village_code", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.current.title if self.current_id and self.current else f"公开 {self.pk}"
+
+
+class PublicationVersion(AppendOnly):
+    """What was published, when, by whom; version 2+ carries the reason of the correction."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    body = models.TextField(blank=True)
+    # Finance tables: {"income": [{"item", "amount"}], "spending": [...], "assets": [...]},
+    # amounts as strings of yuan with two decimals (exact, not floats).
+    tables = models.JSONField(default=dict, blank=True)
+    reason = models.CharField("更正原因", max_length=300, blank=True)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["publication", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "number"], name="pubversion_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（第{self.number}版）"
+
+
+class Attachment(AppendOnly):
+    """A file attached to one version (a scanned 账目, a photo of the 公开栏)."""
+
+    version = models.ForeignKey(
+        PublicationVersion, on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(upload_to="community/%Y/%m/")
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Policy(models.Model):
+    """A policy document published to chosen companies, communities and villages (平度 三进)."""
+
+    title = models.CharField(max_length=160)
+    body = models.TextField()
+    issuer_code = CodeField(db_index=True)  # the county or town that publishes it
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PolicyTarget(models.Model):
+    """One addressee: a community/village (its staff read it logged in) or a company (its
+    contact reads it through a link with a secret key, no account needed)."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", "进企业"
+        COMMUNITY = "community", "进社区"
+        VILLAGE = "village", "进农村"
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    region_code = CodeField(db_index=True)  # the community/village, or where the company is
+    company_name = models.CharField(max_length=120, blank=True)
+    key = models.CharField(max_length=32, unique=True, default="")
+
+    def __str__(self) -> str:
+        return self.company_name or self.region_code
+
+    def save(self, *args, **kwargs):
+        if not self.key:
+            self.key = secrets.token_urlsafe(16)[:22]
+        super().save(*args, **kwargs)
+
+
+class PolicyRead(AppendOnly):
+    """Who read a policy, and when (每个对象可多人阅读；第一次阅读即视为已送达)."""
+
+    target = models.ForeignKey(PolicyTarget, on_delete=models.PROTECT, related_name="reads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reader_name = models.CharField(max_length=50)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.reader_name} {self.at:%Y-%m-%d}"

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from jiceng.community import views
+
+app_name = "community"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("v/<str:code>/", views.board_page, name="board"),
+    path("v/<str:code>/p/<int:pk>/", views.publication_page, name="publication"),
+    path("v/<str:code>/publish/", views.publish_page, name="publish"),
+    path("v/<str:code>/p/<int:pk>/correct/", views.correct_page, name="correct"),
+    path("v/<str:code>/settings/", views.settings_page, name="settings"),
+    path("finance-template.xlsx", views.finance_template, name="finance_template"),
+    path("policies/", views.policies, name="policies"),
+    path("policies/new/", views.policy_new, name="policy_new"),
+    path("policies/<int:pk>/", views.policy_detail, name="policy"),
+    path("policy/r/<str:key>/", views.policy_company, name="policy_company"),
+]

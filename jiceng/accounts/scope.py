@@ -109,6 +109,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # full names, phones and ID numbers of dispute parties, each view logged
     "community.reveal": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
     "community.deliberate": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    "community.resident": frozenset({A.RESIDENT}),  # my village's board, messages, votes
 }
 
 

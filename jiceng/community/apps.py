@@ -7,4 +7,6 @@ class CommunityConfig(AppConfig):
     verbose_name = "村务与自治"
     nav_items = [
         ("村务公开", "community:index", "community.view"),
+        ("我的村", "community:index", "community.resident"),
+        ("留言", "community:inbox", "community.reply"),
     ]

@@ -200,3 +200,41 @@ class PolicyRead(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.reader_name} {self.at:%Y-%m-%d}"
+
+
+class Message(models.Model):
+    """A resident's message to the village committee (村情通 留言), with its reply deadline.
+
+    The reply is written once (a second answer is refused); a message that is really a
+    case is taken into the case loop and keeps the case number here.
+    """
+
+    village_code = CodeField(db_index=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    # The resident agrees that the message and its answer appear on the 回音墙.
+    public_consent = models.BooleanField("同意公开", default=False)
+    created_at = models.DateTimeField(db_index=True)
+    # Stored at creation from the village's setting; "overdue" is a query on it.
+    due_at = models.DateTimeField(db_index=True)
+    due_rule = models.CharField(max_length=20)  # "5 workdays" / "7 days": the rule applied
+    calendar_missing = models.BooleanField(default=False)
+    reply = models.TextField(blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    case_number = models.CharField(max_length=32, blank=True, db_index=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["village_code", "replied_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"留言 {self.pk}"
+
+    @property
+    def settled(self) -> bool:
+        """Answered, or handed to the case loop (its own deadline applies there)."""
+        return self.replied_at is not None or bool(self.case_number)

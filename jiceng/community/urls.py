@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jiceng.community import views
+from jiceng.community import message_views, views
 
 app_name = "community"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("policies/new/", views.policy_new, name="policy_new"),
     path("policies/<int:pk>/", views.policy_detail, name="policy"),
     path("policy/r/<str:key>/", views.policy_company, name="policy_company"),
+    path("v/<str:code>/message/", message_views.message_new, name="message_new"),
+    path("v/<str:code>/mine/", message_views.my_messages, name="my_messages"),
+    path("v/<str:code>/echo/", message_views.echo, name="echo"),
+    path("messages/", message_views.inbox_page, name="inbox"),
+    path("messages/<int:pk>/", message_views.message_detail, name="message"),
+    path("messages/overdue/", message_views.overdue, name="overdue"),
 ]

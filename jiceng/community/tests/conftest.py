@@ -19,3 +19,13 @@ def people(users, territory):
     r3 = make_user("resident3", Role.RESIDENT, None, phone="13800000003")
     Membership.objects.create(user=r3, village_code=territory.village1.code, household_rep=True)
     return SimpleNamespace(resident=r1, other_resident=r2, neighbour=r3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """The working-day calendar is cached per process; tests start from the database."""
+    from jiceng.cases import deadlines
+
+    deadlines.invalidate()
+    yield
+    deadlines.invalidate()

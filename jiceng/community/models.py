@@ -238,3 +238,197 @@ class Message(models.Model):
     def settled(self) -> bool:
         """Answered, or handed to the case loop (its own deadline applies there)."""
         return self.replied_at is not None or bool(self.case_number)
+
+
+# ---------------------------------------------------------------- dispute mediation
+
+
+class MediationLevel(models.TextChoices):
+    VILLAGE = "village", "村（社区）调委会"
+    TOWN = "town", "镇（街道）调委会"
+    COUNTY = "county", "县级调处中心"
+
+
+class Committee(models.Model):
+    """A mediation committee (人民调解委员会) of a village, a town or the county."""
+
+    name = models.CharField(max_length=100)
+    region_code = CodeField(db_index=True)
+    level = models.CharField(max_length=10, choices=MediationLevel.choices)
+
+    class Meta:
+        ordering = ["region_code", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Mediator(models.Model):
+    """A mediator (调解员) of a committee; may have an account (`user`)."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="mediators")
+    name = models.CharField(max_length=50)
+    phone = models.CharField(max_length=20, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["committee", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dispute(models.Model):
+    """A dispute registered for mediation (矛盾纠纷), handled at one level at a time."""
+
+    class Kind(models.TextChoices):
+        FAMILY = "family", "婚姻家庭"
+        NEIGHBOUR = "neighbour", "邻里纠纷"
+        LAND = "land", "土地山林"
+        DAMAGES = "damages", "损害赔偿"
+        WAGES = "wages", "劳资纠纷"
+        CONTRACT = "contract", "合同纠纷"
+        PROPERTY = "property", "物业纠纷"
+        OTHER = "other", "其他"
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", "已登记"
+        MEDIATING = "mediating", "调解中"
+        AGREED = "agreed", "调解成功"
+        FAILED = "failed", "调解不成"
+        WITHDRAWN = "withdrawn", "撤回"
+
+    class Performance(models.TextChoices):
+        PENDING = "", "待回访"
+        PERFORMED = "performed", "已履行"
+        PARTLY = "partly", "部分履行"
+        BREACHED = "breached", "未履行"
+
+    number = models.CharField(max_length=32, unique=True)
+    village_code = CodeField(db_index=True)  # where it arose
+    handling_code = CodeField(db_index=True)  # the region whose committee handles it now
+    level = models.CharField(max_length=10, choices=MediationLevel.choices, db_index=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    place = models.CharField("发生地点", max_length=200)
+    amount = models.DecimalField(
+        "涉及金额（元）", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    summary = models.TextField("纠纷简要情况")
+    status = models.CharField(max_length=12, choices=Status.choices, db_index=True)
+    committee = models.ForeignKey(
+        Committee, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    mediator = models.ForeignKey(
+        Mediator, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    case_number = models.CharField(max_length=32, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    concluded_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    performance = models.CharField(
+        max_length=12, choices=Performance.choices, default="", blank=True
+    )
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def open(self) -> bool:
+        return self.status in (self.Status.REGISTERED, self.Status.MEDIATING)
+
+
+class DisputeParty(models.Model):
+    """A party (当事人). Name, phone and ID number are personal data: masked on every page
+    and in the API unless a full view is asked for with a reason (logged)."""
+
+    class Role(models.TextChoices):
+        APPLICANT = "applicant", "申请人"
+        RESPONDENT = "respondent", "被申请人"
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    name = models.CharField(max_length=50)
+    phone = models.CharField(max_length=20, blank=True)
+    id_number = models.CharField(max_length=20, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["dispute", "role", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.pk}"
+
+
+class MediationSession(AppendOnly):
+    """One sitting (调解会) with its minutes (调解笔录)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="sessions")
+    at = models.DateTimeField()
+    place = models.CharField(max_length=200, blank=True)
+    mediator = models.ForeignKey(
+        Mediator, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attendees = models.CharField(max_length=300, blank=True)
+    minutes = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["dispute", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.dispute_id} {self.at:%Y-%m-%d}"
+
+
+class Agreement(AppendOnly):
+    """The mediation agreement (人民调解协议书), printed and signed by the parties."""
+
+    dispute = models.OneToOneField(Dispute, on_delete=models.PROTECT, related_name="agreement")
+    text = models.TextField()
+    perform_by = models.DateField("履行期限", null=True, blank=True)
+    signed_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"协议 {self.dispute_id}"
+
+
+class DisputeEvent(AppendOnly):
+    """The history of a dispute, one row per step; escalations carry from/to level and why."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(
+        max_length=20
+    )  # register, assign, session, agree, fail, escalate, perform, withdraw
+    level = models.CharField(
+        max_length=10, choices=MediationLevel.choices
+    )  # level when it happened
+    to_level = models.CharField(max_length=10, blank=True)
+    mediator = models.ForeignKey(
+        Mediator, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["dispute", "at", "id"]
+        indexes = [models.Index(fields=["kind", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.dispute_id} {self.kind}"

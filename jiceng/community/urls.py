@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jiceng.community import message_views, views
+from jiceng.community import mediation_views, message_views, views
 
 app_name = "community"
 
@@ -22,4 +22,10 @@ urlpatterns = [
     path("messages/", message_views.inbox_page, name="inbox"),
     path("messages/<int:pk>/", message_views.message_detail, name="message"),
     path("messages/overdue/", message_views.overdue, name="overdue"),
+    path("disputes/", mediation_views.disputes, name="disputes"),
+    path("disputes/new/", mediation_views.dispute_new, name="dispute_new"),
+    path("disputes/committees/", mediation_views.committees, name="committees"),
+    path("disputes/stats/", mediation_views.mediation_stats, name="mediation_stats"),
+    path("disputes/<str:number>/", mediation_views.dispute_detail, name="dispute"),
+    path("disputes/<str:number>/agreement/", mediation_views.agreement_print, name="agreement"),
 ]

@@ -432,3 +432,124 @@ class DisputeEvent(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.dispute_id} {self.kind}"
+
+
+# ---------------------------------------------------------------- deliberation (议事协商)
+
+
+class Topic(models.Model):
+    """A matter for the village to deliberate (两说一商: 村民说事、干部说法、商量办事)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "已提出"
+        VOTING = "voting", "表决中"
+        ADOPTED = "adopted", "已通过"
+        REJECTED = "rejected", "未通过"
+
+    village_code = CodeField(db_index=True)
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_by_resident = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Meeting(AppendOnly):
+    """A meeting on a topic (村民代表会议、院坝会) with attendance and minutes."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="meetings")
+    at = models.DateTimeField()
+    place = models.CharField(max_length=200)
+    expected = models.PositiveIntegerField("应到")
+    attended = models.PositiveIntegerField("实到")
+    minutes = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["topic", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} {self.at:%Y-%m-%d}"
+
+
+class Vote(AppendOnly):
+    """One household representative's vote; a second vote by the same person is refused."""
+
+    class Choice(models.TextChoices):
+        YES = "yes", "同意"
+        NO = "no", "不同意"
+        ABSTAIN = "abstain", "弃权"
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "voter"], name="one_vote_per_rep")]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} {self.choice}"
+
+
+class Decision(AppendOnly):
+    """The decision (决议) with the vote count where there was a vote."""
+
+    topic = models.OneToOneField(Topic, on_delete=models.PROTECT, related_name="decision")
+    text = models.TextField()
+    adopted = models.BooleanField()
+    yes = models.PositiveIntegerField(default=0)
+    no = models.PositiveIntegerField(default=0)
+    abstain = models.PositiveIntegerField(default=0)
+    decided_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"决议 {self.topic_id}"
+
+
+class Task(models.Model):
+    """A follow-up task of a decision, tracked to completion (Decidim's accountability: a
+    result with progress and a timeline of updates)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(max_length=200)
+    owner = models.CharField("责任人", max_length=50)
+    due = models.DateField("完成时限")
+    progress = models.PositiveSmallIntegerField(default=0)  # percent
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["decision", "due", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskUpdate(AppendOnly):
+    """One entry of a task's timeline: the progress reached and what was done."""
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="updates")
+    at = models.DateTimeField()
+    progress = models.PositiveSmallIntegerField()
+    note = models.CharField(max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["task", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.progress}%"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jiceng.community import mediation_views, message_views, views
+from jiceng.community import deliberation_views, mediation_views, message_views, views
 
 app_name = "community"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path("disputes/stats/", mediation_views.mediation_stats, name="mediation_stats"),
     path("disputes/<str:number>/", mediation_views.dispute_detail, name="dispute"),
     path("disputes/<str:number>/agreement/", mediation_views.agreement_print, name="agreement"),
+    path("v/<str:code>/topics/", deliberation_views.topics, name="topics"),
+    path("v/<str:code>/topics/<int:pk>/", deliberation_views.topic, name="topic"),
 ]

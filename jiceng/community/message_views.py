@@ -62,7 +62,8 @@ def echo(request, code: str):
     page = Paginator(inbox.echo_wall(code).select_related("author"), 20).get_page(
         request.GET.get("page")
     )
-    rows = [inbox.message_dict(m, public=True) for m in page]
+    # the wall shows the author masked (王**); dates as local time from the objects
+    rows = [(m, inbox.message_dict(m, public=True)["author"]) for m in page]
     return render(
         request,
         "community/echo.html",

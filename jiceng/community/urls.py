@@ -15,6 +15,7 @@ urlpatterns = [
     path("policies/", views.policies, name="policies"),
     path("policies/new/", views.policy_new, name="policy_new"),
     path("policies/<int:pk>/", views.policy_detail, name="policy"),
+    path("v/<str:code>/policy/<int:pk>/", views.village_policy, name="village_policy"),
     path("policy/r/<str:key>/", views.policy_company, name="policy_company"),
     path("v/<str:code>/message/", message_views.message_new, name="message_new"),
     path("v/<str:code>/mine/", message_views.my_messages, name="my_messages"),

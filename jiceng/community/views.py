@@ -358,6 +358,17 @@ def policy_detail(request, pk: int):
     return render(request, "community/policy.html", {"p": p, "report": board.read_report(p)})
 
 
+def village_policy(request, code: str, pk: int):
+    """A policy sent to this village, read under the board's rule (residents too)."""
+    access.village(code)
+    if not access.can_read_board(request.user, code):
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        raise Http404("该村（社区）不存在或您无权查看")
+    p = get_object_or_404(board.policies_for_village(code), pk=pk)
+    return render(request, "community/policy.html", {"p": p, "report": None, "code": code})
+
+
 def policy_company(request, key: str):
     """A company's contact opens the link sent to them (no account) and confirms reading."""
     t = get_object_or_404(

@@ -18,3 +18,15 @@ def community_origin(context, case) -> dict[str, Any]:
     number = getattr(case, "number", "") or ""
     m = Message.objects.filter(case_number=number).first() if number else None
     return {"message": m}
+
+
+@register.filter
+def yuan(value) -> str:
+    """12345.6 / "12345.60" → "12,345.60" (the grouping finance sheets use, whatever the
+    locale's number format)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return ""

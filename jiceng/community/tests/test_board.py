@@ -210,7 +210,7 @@ def test_finance_import_from_excel_is_whole_or_nothing(users, territory):
     pub = Publication.objects.get()
     assert pub.current.tables["spending"] == [{"item": "修路", "amount": "500.50"}]
     page = c.get(r["Location"]).content.decode()
-    assert "42000.00" in page and "41499.50" in page  # total and balance
+    assert "42,000.00" in page and "41,499.50" in page  # total and balance
 
 
 def test_finance_rows_typed_on_the_page(users, territory):
@@ -278,3 +278,21 @@ def test_policy_targets_outside_the_publishers_scope_are_refused(users, territor
         )
     c = client_for(users.community)  # village staff do not publish policies
     assert c.get("/community/policies/new/").status_code == 403
+
+
+def test_a_policy_sent_to_a_public_village_is_read_on_its_board_without_login(users, territory):
+    p = board.publish_policy(
+        users.street,
+        title="耕地地力保护补贴",
+        body="每亩 105 元，按确权面积发放到户。",
+        region_codes=[territory.village1.code],
+    )
+    VillageSettings.objects.create(village_code=territory.village1.code, public_board=True)
+    anon = Client()
+    assert (
+        "每亩 105 元"
+        in anon.get(f"/community/v/{territory.village1.code}/policy/{p.pk}/").content.decode()
+    )
+    # not sent to village2: not found there
+    VillageSettings.objects.create(village_code=territory.village2.code, public_board=True)
+    assert anon.get(f"/community/v/{territory.village2.code}/policy/{p.pk}/").status_code == 404

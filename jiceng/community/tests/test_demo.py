@@ -40,4 +40,6 @@ def test_the_demo_fills_boards_messages_and_disputes_in_every_state(territory):
         and Task.objects.filter(done_at=None).exists()
     )
     r = mediation.rates(territory.town1.code)
-    assert r["total"]["concluded"] > 0
+    assert r["villages"][village]["pct"] == "85.7%"  # 三台's figure, on the red board
+    red, black = mediation.honour_board(r["villages"])
+    assert village in red and black

@@ -110,6 +110,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "community.reveal": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
     "community.deliberate": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
     "community.resident": frozenset({A.RESIDENT}),  # my village's board, messages, votes
+    "community.points": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF}),  # record 积分
+    "community.points_approve": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
 }
 
 

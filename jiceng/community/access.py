@@ -60,6 +60,22 @@ def require_staff(user, code: str, action: str) -> None:
         raise Http404("该村（社区）不存在或不在您的管辖范围内")
 
 
+def require_worker(user, code: str, action: str) -> None:
+    """Like `require_staff`, and also a grid worker whose grid lies inside the village
+    (their scope is below the village, not above it)."""
+    scope.require(user, action)
+    own = scope.scope_code(user) or ""
+    if not (user.is_superuser or scope.can_see_code(user, code) or (own and own.startswith(code))):
+        raise Http404("该村（社区）不存在或不在您的管辖范围内")
+
+
+def worker_covers(user, code: str, action: str) -> bool:
+    own = scope.scope_code(user) or ""
+    return scope.can(user, action) and (
+        user.is_superuser or scope.can_see_code(user, code) or bool(own and own.startswith(code))
+    )
+
+
 def can_read_board(user, code: str) -> bool:
     """Rule 3: public villages to anyone; others to members and covering staff."""
     if settings_for(code).public_board:

@@ -239,6 +239,8 @@ def build(ctx) -> None:
     n_msg = _messages(v0, others, authors, staff, people)
     n_disp = _disputes(v0, others, town, county, staff, street, district)
     n_topics = _deliberation(v0, staff, people)
+    _points(v0, staff, street, resident)
+    _cobuild(v0, staff)
     ctx.say(
         f"  村务公开 {len(villages)} 个村（社区），居民留言 {n_msg} 条，"
         f"矛盾纠纷 {n_disp} 件，议事议题 {n_topics} 个"
@@ -613,3 +615,118 @@ def _deliberation(v0: Region, staff: User, people: list[User]) -> int:
         now=_at(2),
     )
     return 3
+
+
+POINT_RULES = [
+    ("环境卫生", "参加义务劳动（河道清淤、道路清扫）", 5, "村规民约第八条"),
+    ("环境卫生", "庭院整洁评为“美丽庭院”", 10, "村规民约第八条"),
+    ("孝老爱亲", "评为“好婆婆”“好媳妇”", 10, "村规民约第五条"),
+    ("移风易俗", "红白喜事简办", 5, "村规民约第十一条"),
+    ("环境卫生", "乱倒垃圾、乱堆乱放", -5, "村规民约第八条"),
+    ("遵纪守法", "违规燃放烟花、野外用火", -10, "村规民约第十三条"),
+]
+HOUSEHOLDS = [
+    ("HY-0001", "赵大爷"),
+    ("HY-0002", "陈秀英"),
+    ("HY-0003", "刘建华"),
+    ("HY-0004", "张桂兰"),
+    ("HY-0005", "王明"),
+    ("HY-0006", "李春花"),
+    ("HY-0007", "周大海"),
+    ("HY-0008", "黄建设"),
+]
+ENTRIES = [
+    # (household index, rule index, months ago, day)
+    (0, 0, 0, 3),
+    (0, 3, 0, 8),
+    (1, 1, 0, 5),
+    (1, 0, 0, 12),
+    (2, 2, 0, 6),
+    (2, 0, 0, 3),
+    (3, 0, 0, 3),
+    (4, 4, 0, 9),
+    (5, 5, 0, 15),
+    (5, 4, 0, 18),
+    (6, 0, 0, 3),
+    (7, 1, 0, 2),
+    (0, 2, 1, 10),
+    (1, 0, 1, 5),
+    (3, 4, 1, 20),
+    (4, 0, 1, 5),
+    (6, 3, 1, 22),
+    (7, 0, 1, 5),
+]
+
+
+def _points(v0: Region, staff: User, street: User, resident: User) -> None:
+    from jiceng.community import points
+
+    grid = User.objects.filter(username="grid").first() or staff
+    rules = [
+        points.add_rule(staff, v0.code, category=c, name=n, points=p, source=s)
+        for c, n, p, s in POINT_RULES
+    ]
+    Membership.objects.filter(user=resident).update(household_number=HOUSEHOLDS[0][0])
+    today = timezone.localdate()
+    for h, r, months_ago, day in ENTRIES:
+        first = today.replace(day=1)
+        for _ in range(months_ago):
+            first = (first - timedelta(days=1)).replace(day=1)
+        on = min(first.replace(day=day), today)
+        number, name = HOUSEHOLDS[h]
+        e = points.record(
+            grid,
+            v0.code,
+            household_number=number,
+            household_name=name,
+            rule_id=rules[r].pk,
+            evidence=f"{on:%m月%d日}网格员核实：{rules[r].name}",
+            on=on,
+        )
+        points.approve(staff if grid != staff else street, e)
+    # one waiting for approval
+    points.record(
+        grid,
+        v0.code,
+        household_number=HOUSEHOLDS[2][0],
+        household_name=HOUSEHOLDS[2][1],
+        rule_id=rules[0].pk,
+        evidence="参加村道积雪清扫",
+        on=today,
+    )
+
+
+def _cobuild(v0: Region, staff: User) -> None:
+    from jiceng.community import cobuild
+
+    a = cobuild.start(
+        staff,
+        v0.code,
+        partner="国网汉阴县供电分公司",
+        title="党建共建·安全用电进社区",
+        now=_at(120),
+    )
+    c1 = cobuild.add_commitment(staff, a, "每季度上门检查独居老人家中电路", True, None)
+    c2 = cobuild.add_commitment(staff, a, "社区提供党员活动室作为用电服务点", False, None)
+    for days in (110, 108, 100):
+        a = cobuild.advance(staff, a, now=_at(days))
+    cobuild.fulfil(staff, c1, "检查独居老人家庭 23 户，更换老化线路 6 处", now=_at(60))
+    cobuild.fulfil(staff, c2, "服务点每周三开放", now=_at(90))
+    cobuild.advance(staff, a, "双方履约良好，群众满意", {c1.pk: 5, c2.pk: 4}, now=_at(20))
+
+    b = cobuild.start(
+        staff, v0.code, partner="汉阴县中医医院", title="医社共建·家门口健康服务", now=_at(40)
+    )
+    d1 = cobuild.add_commitment(staff, b, "每月一次义诊和健康讲座", True, None)
+    cobuild.add_commitment(
+        staff, b, "为 65 岁以上老人建立健康档案", True, timezone.localdate() + timedelta(days=60)
+    )
+    cobuild.add_commitment(staff, b, "社区组织居民参加、提供场地", False, None)
+    for days in (35, 33, 30):
+        b = cobuild.advance(staff, b, now=_at(days))
+    cobuild.fulfil(staff, d1, "本月义诊 86 人次", now=_at(10))
+
+    c = cobuild.start(
+        staff, v0.code, partner="汉阴县富硒茶业有限公司", title="村企共建·茶农技能培训", now=_at(5)
+    )
+    cobuild.add_commitment(staff, c, "每年两期茶叶采摘加工培训", True, None)

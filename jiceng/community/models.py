@@ -67,6 +67,8 @@ class Membership(models.Model):
     )
     village_code = CodeField(db_index=True)
     household_rep = models.BooleanField("户代表", default=False)
+    # the household in the village's points book (户号), so a resident sees their points
+    household_number = models.CharField("户号", max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -553,3 +555,112 @@ class TaskUpdate(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.progress}%"
+
+
+# ---------------------------------------------------------------- household points (积分制)
+
+
+class PointRule(models.Model):
+    """One line of the village's points rules under its 村规民约 (rules are data: each
+    village writes its own)."""
+
+    village_code = CodeField(db_index=True)
+    category = models.CharField("类别", max_length=30)  # 环境卫生、孝老爱亲、移风易俗、遵纪守法…
+    name = models.CharField("事项", max_length=100)
+    points = models.SmallIntegerField("分值")  # + award, − deduction
+    source = models.CharField("依据", max_length=100, blank=True)  # 村规民约第八条
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["village_code", "-points", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.points:+d}）"
+
+
+class PointEntry(models.Model):
+    """Points awarded or deducted to a household, with evidence; they count once approved
+    by someone other than the recorder. Points, household and evidence are never edited:
+    a mistake is rejected and entered again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审核"
+        APPROVED = "approved", "已生效"
+        REJECTED = "rejected", "已驳回"
+
+    village_code = CodeField(db_index=True)
+    household_number = models.CharField("户号", max_length=40, db_index=True)
+    household_name = models.CharField("户主", max_length=50)
+    rule = models.ForeignKey(PointRule, on_delete=models.PROTECT, related_name="+")
+    points = models.SmallIntegerField()  # copied from the rule when entered
+    month = models.DateField(db_index=True)  # the first day of the month it counts for
+    evidence = models.CharField("事实依据", max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["village_code", "month", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.household_number} {self.points:+d}"
+
+
+# ---------------------------------------------------------------- co-building (共建协议)
+
+
+class CoAgreement(models.Model):
+    """A co-building agreement between a community and a unit or company in its area
+    (迎泽: 商约、签约、亮约、履约、评约), each step with its date."""
+
+    class Stage(models.TextChoices):
+        NEGOTIATING = "negotiating", "商约"
+        SIGNED = "signed", "签约"
+        SHOWN = "shown", "亮约"
+        PERFORMING = "performing", "履约"
+        EVALUATED = "evaluated", "评约"
+
+    village_code = CodeField(db_index=True)
+    partner = models.CharField("共建单位", max_length=120)
+    title = models.CharField(max_length=120)
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.NEGOTIATING)
+    negotiated_at = models.DateTimeField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+    shown_at = models.DateTimeField(null=True, blank=True)
+    performing_at = models.DateTimeField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    evaluation = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-negotiated_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Commitment(models.Model):
+    """One commitment of an agreement (活动合办、服务互助、场所共用…), tracked and rated."""
+
+    agreement = models.ForeignKey(CoAgreement, on_delete=models.CASCADE, related_name="commitments")
+    by_partner = models.BooleanField("由共建单位承担", default=True)
+    text = models.CharField(max_length=300)
+    due = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_note = models.CharField(max_length=300, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # 1–5 at 评约
+
+    class Meta:
+        ordering = ["agreement", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:30]

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from jiceng.community import deliberation_views, mediation_views, message_views, views
+from jiceng.community import (
+    deliberation_views,
+    mediation_views,
+    message_views,
+    points_views,
+    views,
+)
 
 app_name = "community"
 
@@ -31,4 +37,8 @@ urlpatterns = [
     path("disputes/<str:number>/agreement/", mediation_views.agreement_print, name="agreement"),
     path("v/<str:code>/topics/", deliberation_views.topics, name="topics"),
     path("v/<str:code>/topics/<int:pk>/", deliberation_views.topic, name="topic"),
+    path("v/<str:code>/points/", points_views.board, name="points"),
+    path("v/<str:code>/points/mine/", points_views.mine, name="points_mine"),
+    path("v/<str:code>/cobuild/", points_views.agreements, name="cobuild"),
+    path("v/<str:code>/cobuild/<int:pk>/", points_views.agreement, name="agreement_co"),
 ]

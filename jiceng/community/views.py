@@ -265,7 +265,11 @@ def _add_member(request, code: str) -> None:
         raise ValidationError("该账号已登记在其他村，须由原村注销后再登记")
     Membership.objects.update_or_create(
         user=u,
-        defaults={"village_code": code, "household_rep": request.POST.get("household_rep") == "on"},
+        defaults={
+            "village_code": code,
+            "household_rep": request.POST.get("household_rep") == "on",
+            "household_number": (request.POST.get("household_number") or "").strip()[:40],
+        },
     )
 
 

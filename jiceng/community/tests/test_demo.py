@@ -39,6 +39,15 @@ def test_the_demo_fills_boards_messages_and_disputes_in_every_state(territory):
         Task.objects.filter(done_at__isnull=False).exists()
         and Task.objects.filter(done_at=None).exists()
     )
+    from jiceng.community import points
+    from jiceng.community.models import CoAgreement
+
+    red, _ = points.boards(village, timezone.localdate())
+    assert red and set(CoAgreement.objects.values_list("stage", flat=True)) == {
+        "evaluated",
+        "performing",
+        "negotiating",
+    }
     r = mediation.rates(territory.town1.code)
     assert r["villages"][village]["pct"] == "85.7%"  # 三台's figure, on the red board
     red, black = mediation.honour_board(r["villages"])

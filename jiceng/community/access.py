@@ -82,7 +82,7 @@ def can_read_board(user, code: str) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    return is_member(user, code) or staff_covers(user, code, "community.view")
+    return is_member(user, code) or worker_covers(user, code, "community.view")
 
 
 def require_board(user, code: str) -> None:

@@ -91,7 +91,14 @@ def _locked(d: Dispute) -> Dispute:
 
 def _event(d: Dispute, kind: str, user, now: datetime, note: str = "", **kw) -> DisputeEvent:
     return DisputeEvent.objects.create(
-        dispute=d, at=now, kind=kind, level=d.level, by=user, note=note, **kw
+        dispute=d,
+        village_code=d.village_code,
+        at=now,
+        kind=kind,
+        level=d.level,
+        by=user,
+        note=note,
+        **kw,
     )
 
 
@@ -443,31 +450,30 @@ def rates(prefix: str, since: datetime | None = None) -> dict[str, Any]:
     "mediators": {mediator_id: rate}, "total": rate over disputes (agreed at any level /
     concluded at any level), "open": count}. One grouped query per figure.
     """
-    ev = DisputeEvent.objects.filter(
-        dispute__village_code__startswith=prefix, kind__in=["agree", "fail", "escalate"]
-    )
+    ev = DisputeEvent.objects.filter(kind__in=["agree", "fail", "escalate"])
+    if prefix:
+        ev = ev.filter(village_code__under=prefix)
     if since is not None:
         ev = ev.filter(at__gte=since)
+    # One grouped pass; the groups are bounded by villages × mediators × levels × kinds.
     by_level: dict[str, dict[str, int]] = {}
-    for level, kind, n in ev.values_list("level", "kind").annotate(n=Count("id")):
-        by_level.setdefault(level, {})[kind] = n
     villages: dict[str, dict[str, int]] = {}
-    for code, kind, n in (
-        ev.filter(level=L.VILLAGE)
-        .values_list("dispute__village_code", "kind")
-        .annotate(n=Count("id"))
-    ):
-        villages.setdefault(code, {})[kind] = n
     mediators: dict[int, dict[str, int]] = {}
-    for mid, kind, n in (
-        ev.filter(mediator__isnull=False).values_list("mediator_id", "kind").annotate(n=Count("id"))
-    ):
-        mediators.setdefault(mid, {})[kind] = n
+    rows = ev.values_list("level", "village_code", "mediator_id", "kind").annotate(n=Count("id"))
+    for level, code, mid, kind, n in rows:
+        lv = by_level.setdefault(level, {})
+        lv[kind] = lv.get(kind, 0) + n
+        if level == L.VILLAGE:
+            vv = villages.setdefault(code, {})
+            vv[kind] = vv.get(kind, 0) + n
+        if mid is not None:
+            mv = mediators.setdefault(mid, {})
+            mv[kind] = mv.get(kind, 0) + n
 
     def r(d: dict[str, int]) -> dict[str, Any]:
         return _rate(d.get("agree", 0), d.get("fail", 0), d.get("escalate", 0))
 
-    ds = Dispute.objects.filter(village_code__startswith=prefix)
+    ds = Dispute.objects.filter(village_code__under=prefix) if prefix else Dispute.objects.all()
     if since is not None:
         ds = ds.filter(created_at__gte=since)
     counts = dict(ds.values_list("status").annotate(n=Count("id")).values_list("status", "n"))

@@ -412,6 +412,8 @@ class DisputeEvent(AppendOnly):
     """The history of a dispute, one row per step; escalations carry from/to level and why."""
 
     dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="events")
+    # copied from the dispute so that rates per territory read this table alone
+    village_code = CodeField(default="")
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(
         max_length=20
@@ -430,7 +432,7 @@ class DisputeEvent(AppendOnly):
 
     class Meta:
         ordering = ["dispute", "at", "id"]
-        indexes = [models.Index(fields=["kind", "level"])]
+        indexes = [models.Index(fields=["kind", "village_code"])]
 
     def __str__(self) -> str:
         return f"{self.dispute_id} {self.kind}"

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from jiceng.accounts import scope
-from jiceng.community import access, mediation
+from jiceng.community import access, facts, mediation
 from jiceng.community.models import Committee, Dispute, MediationLevel, Mediator
 from jiceng.territory.models import Level, Region
 
@@ -193,6 +193,8 @@ def dispute_detail(request, number: str):
             "can_follow": d.status == Dispute.Status.AGREED
             and access.staff_covers(user, d.handling_code, "community.mediate"),
             "can_reveal": scope.can(user, "community.reveal"),
+            "can_open_case": bool(d.case_number)
+            and d.case_number in facts.visible_case_numbers(user, [d.case_number]),
             "mediators": mediation.mediators_for(d),
             "next_level": mediation.NEXT_LEVEL.get(MediationLevel(d.level)),
             "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),

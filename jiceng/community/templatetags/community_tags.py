@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from jiceng.community.models import Message
+from jiceng.community.models import Dispute, Message
 
 register = template.Library()
 
@@ -17,7 +17,8 @@ register = template.Library()
 def community_origin(context, case) -> dict[str, Any]:
     number = getattr(case, "number", "") or ""
     m = Message.objects.filter(case_number=number).first() if number else None
-    return {"message": m}
+    disputes = list(Dispute.objects.filter(case_number=number)[:5]) if number else []
+    return {"message": m, "disputes": disputes}
 
 
 @register.filter

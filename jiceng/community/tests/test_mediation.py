@@ -204,3 +204,27 @@ def test_success_rates_per_level_village_and_mediator(users, territory, committe
     assert "75.0%" in page and "城关社区" in page
     other = client_for(users.other_street).get("/community/disputes/stats/").content.decode()
     assert "城关社区" not in other
+
+
+def test_a_dispute_from_a_case_is_linked_both_ways(users, territory, committees):
+    from django.template import Context, Template
+
+    from jiceng.cases import services as case_services
+
+    case = case_services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=None,
+        description="邻居建房占用通行道路，双方争吵",
+        user=users.street,
+        region_code=territory.village1.code,
+    )
+    d = _register(users.community, territory, case_number=case.number)
+    page = client_for(users.community).get(f"/community/disputes/{d.number}/").content.decode()
+    assert f"/cases/{case.number}/" in page or case.number in page
+    html = Template("{% load community_tags %}{% community_origin case %}").render(
+        Context({"case": case})
+    )
+    assert f"/community/disputes/{d.number}/" in html
+    with pytest.raises(ValidationError):  # a case number the registrar cannot see
+        _register(users.community, territory, case_number="NOPE-1")

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -51,7 +52,9 @@ def index(request):
         raise PermissionDenied("您没有管辖区域")
     villages = Region.objects.filter(level=Level.VILLAGE)
     if not user.is_superuser:
-        villages = villages.filter(code__under=prefix)
+        assert prefix is not None
+        # a grid worker's scope lies below the village: their village is its 12-digit prefix
+        villages = villages.filter(Q(code__under=prefix) | Q(code=prefix[:12]))
     villages = list(villages.order_by("code")[:300])
     from jiceng.community import stats
 

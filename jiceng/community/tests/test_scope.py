@@ -53,6 +53,7 @@ CASES = [
     ("/community/disputes/committees/", "street", "grid_worker", 403),
     ("/community/policies/new/", "street", "community", 403),
     ("/community/", "community", "department", 403),
+    ("/community/", "grid_worker", "department", 403),
 ]
 
 
@@ -70,3 +71,8 @@ def test_each_page_admits_its_users_and_refuses_outsiders(
     no = client_for(_user(users, people, refused)).get(path)
     assert no.status_code == status, (path, refused, no.status_code)
     assert "李建国" not in no.content.decode()
+
+
+def test_a_grid_worker_sees_their_own_village_in_the_overview(users, territory):
+    page = client_for(users.grid_worker).get("/community/").content.decode()
+    assert "城关社区" in page and "五一村" not in page

@@ -172,6 +172,7 @@ DISPUTES = [
         "mediating",
     ),
     ("family", "六组", "", "兄弟分家时老宅归属意见不一。", "钱海", "钱涛", "registered"),
+    ("contract", "三组", "1800", "农机租用费用结算争议。", "邱志成", "姜红军", "withdrawn"),
 ]
 
 
@@ -474,6 +475,9 @@ def _disputes(v0, others, town, county, staff, street, district) -> int:
             now=_at(ago - 1),
         )
         if outcome == "mediating":
+            continue
+        if outcome == "withdrawn":
+            mediation.withdraw(staff, d, "双方已自行和解，申请人撤回调解申请", now=_at(ago - 2))
             continue
         if outcome == "failed":
             mediation.fail(staff, d, "双方对账目分歧较大，已告知可向人民法院起诉", now=_at(ago - 3))

@@ -321,6 +321,22 @@ def fail(user, d: Dispute, reason: str, now: datetime | None = None) -> Dispute:
     return d
 
 
+def withdraw(user, d: Dispute, reason: str, now: datetime | None = None) -> Dispute:
+    """撤回: the applicant withdraws (settled between themselves, or gone to court). Neither a
+    success nor a failure of mediation: it is left out of the rates."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    with transaction.atomic():
+        d = _locked(d)
+        _require_act(user, d)
+        d.status = S.WITHDRAWN
+        d.concluded_at = now
+        d.outcome = reason
+        _save(d, ["status", "concluded_at", "outcome"])
+        _event(d, "withdraw", user, now, mediator=d.mediator, note=reason)
+    return d
+
+
 def escalate(user, d: Dispute, reason: str, now: datetime | None = None) -> Dispute:
     """Village → town → county, with the reason; the higher committee starts afresh."""
     reason = _reason(reason)

@@ -158,6 +158,8 @@ def dispute_detail(request, number: str):
                 )
             elif action == "fail":
                 mediation.fail(user, d, p.get("reason", ""))
+            elif action == "withdraw":
+                mediation.withdraw(user, d, p.get("reason", ""))
             elif action == "escalate":
                 mediation.escalate(user, d, p.get("reason", ""))
             elif action == "perform":

@@ -22,9 +22,7 @@ def test_the_demo_fills_boards_messages_and_disputes_in_every_state(territory):
         "finance",
     }
     assert Publication.objects.filter(versions_count=2).exists()
-    assert set(Dispute.objects.values_list("status", flat=True)) == set(Dispute.Status.values) - {
-        "withdrawn"
-    }
+    assert set(Dispute.objects.values_list("status", flat=True)) == set(Dispute.Status.values)
     assert set(Dispute.objects.values_list("level", flat=True)) == {"village", "town", "county"}
     from django.utils import timezone
 

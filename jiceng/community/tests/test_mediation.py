@@ -228,3 +228,16 @@ def test_a_dispute_from_a_case_is_linked_both_ways(users, territory, committees)
     assert f"/community/disputes/{d.number}/" in html
     with pytest.raises(ValidationError):  # a case number the registrar cannot see
         _register(users.community, territory, case_number="NOPE-1")
+
+
+def test_a_withdrawn_dispute_is_neither_success_nor_failure(users, territory, committees):
+    d = _register(users.community, territory)
+    with pytest.raises(ValidationError):
+        mediation.withdraw(users.community, d, "短")
+    mediation.withdraw(users.community, d, "双方已自行和解")
+    d.refresh_from_db()
+    assert d.status == "withdrawn" and d.concluded_at is not None
+    r = mediation.rates(territory.town1.code)
+    assert r["levels"]["village"]["concluded"] == 0 and r["total"]["concluded"] == 0
+    with pytest.raises(ValidationError):
+        mediation.escalate(users.community, d, "撤回后不能上报")

@@ -88,6 +88,30 @@ ACTIONS: dict[str, frozenset[str]] = {
         {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}
     ),
     "people.rules": frozenset({A.DISTRICT_ADMIN}),
+    # community (村务公开、留言、调解、议事; jiceng/community/access.py has the rules)
+    "community.view": frozenset(
+        {
+            A.GRID_WORKER,
+            A.COMMUNITY_STAFF,
+            A.STREET_DISPATCHER,
+            A.DISTRICT_ADMIN,
+            A.AUDITOR,
+        }
+    ),
+    "community.publish": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "community.settings": frozenset({A.COMMUNITY_STAFF, A.DISTRICT_ADMIN}),
+    "community.policy": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "community.reply": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "community.mediate": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "community.mediation_stats": frozenset(
+        {A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}
+    ),
+    # full names, phones and ID numbers of dispute parties, each view logged
+    "community.reveal": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "community.deliberate": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    "community.resident": frozenset({A.RESIDENT}),  # my village's board, messages, votes
+    "community.points": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF}),  # record 积分
+    "community.points_approve": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
 }
 
 

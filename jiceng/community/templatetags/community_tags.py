@@ -1,0 +1,33 @@
+"""`{% load community_tags %}{% community_origin case %}` on the case page: a link back to
+the resident message (or dispute) the case came from. The case page is the cases app's;
+this include is what it adds at merge (one line)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from jiceng.community.models import Dispute, Message
+
+register = template.Library()
+
+
+@register.inclusion_tag("community/_case_origin.html", takes_context=True)
+def community_origin(context, case) -> dict[str, Any]:
+    number = getattr(case, "number", "") or ""
+    m = Message.objects.filter(case_number=number).first() if number else None
+    disputes = list(Dispute.objects.filter(case_number=number)[:5]) if number else []
+    return {"message": m, "disputes": disputes}
+
+
+@register.filter
+def yuan(value) -> str:
+    """12345.6 / "12345.60" → "12,345.60" (the grouping finance sheets use, whatever the
+    locale's number format)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return ""

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
 from jiceng.cases import deadlines, privacy, services
@@ -103,7 +104,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if f["q"]:
         q = f["q"].strip()
         qs = qs.filter(
-            Q(number__contains=q) | Q(title__contains=q) | Q(reporter_phone__startswith=q)
+            Q(number__contains=q) | Q(title__contains=q) | lookups.queue_phone_q(request, q)
         )
     if tab == "all":
         qs = qs.order_by("-created_at")
@@ -427,7 +428,13 @@ def alarm(request: HttpRequest) -> HttpResponse:
 @login_required
 def lookup_phone(request: HttpRequest) -> JsonResponse:
     require(request.user, "cases.hotline")
-    rows = services.earlier_cases_by_phone(request.user, request.GET.get("phone", ""))
+    try:  # a full number only, logged and counted (jiceng.accounts.lookups)
+        f = lookups.case_phone_filter(
+            request.user, request.GET.get("phone", ""), channel="page", request=request
+        )
+    except (ValidationError, lookups.TooManyLookups) as exc:
+        return JsonResponse({"cases": [], "error": getattr(exc, "message", str(exc))})
+    rows = services.visible_cases(request.user).filter(f).order_by("-created_at")[:10]
     return JsonResponse(
         {
             "cases": [

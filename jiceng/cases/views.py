@@ -474,7 +474,7 @@ def lookup_duplicates(request: HttpRequest) -> JsonResponse:
             "cases": [
                 {"number": c.number, "title": c.title, "status": status_label(c.status)}
                 for c in found
-                if c.pk in visible or _u(request).role == Role.RESIDENT
+                if c.pk in visible  # any role, a resident too: only what they may see
             ]
         }
     )

@@ -17,6 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from jiceng.accounts.lookups import TooManyLookups
 from jiceng.accounts.models import ApiToken
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,11 @@ def on_404(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(TooManyLookups)
+def on_too_many(request, exc: TooManyLookups):
+    return error(request, 429, "too_many_requests", exc.message)
 
 
 @api.exception_handler(Exception)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from jiceng.lib.clientip import parse_proxies
 from jiceng.lib.env import envbool, envint, envlist, envstr, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -123,6 +124,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Forwarded headers (X-Forwarded-For) are believed only from these proxies (addresses or
+# CIDR networks); otherwise the connecting address is the client (lockout, logs, throttles).
+JICENG_TRUSTED_PROXIES = parse_proxies(envlist("JICENG_TRUSTED_PROXIES", []))
+AXES_CLIENT_IP_CALLABLE = "jiceng.lib.clientip.client_ip"
+# Lookups by a full phone or ID number (each logged): at most this many per user per window,
+# counted in the database so every server process shares the count.
+JICENG_LOOKUP_LIMIT = envint("JICENG_LOOKUP_LIMIT", 30)
+JICENG_LOOKUP_WINDOW_MINUTES = envint("JICENG_LOOKUP_WINDOW_MINUTES", 10)
 
 # Sessions and CSRF: cookies never readable from scripts; Secure when served over HTTPS.
 _https = envbool("JICENG_HTTPS", False)

@@ -246,7 +246,9 @@ def list_cases(
     if q:
         qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q))
     if phone:
-        qs = qs.filter(lookups.case_phone_filter(request.auth, phone, channel="api", request=request))
+        qs = qs.filter(
+            lookups.case_phone_filter(request.auth, phone, channel="api", request=request)
+        )
     limit = max(1, min(limit, 200))
     return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
 

@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
-from jiceng.lib import idcard, phones
+from jiceng.lib import clientip, idcard, phones
 from jiceng.people import tagschema
 from jiceng.people.models import Household, Resident
 
@@ -63,9 +63,7 @@ def decide(user, reason: str | None = None) -> Access:
 
 
 def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    return clientip.client_ip(request)
 
 
 def log_views(user, subjects: list[tuple[str, Any, str]], reason: str, channel: str, request=None):

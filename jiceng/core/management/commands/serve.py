@@ -36,4 +36,8 @@ class Command(BaseCommand):
             log_level=log_level,
             access_log=False,
             lifespan="off",
+            # Forwarded headers are resolved by the application, only from the proxies
+            # named in JICENG_TRUSTED_PROXIES (jiceng.lib.clientip); uvicorn's own default
+            # trusts X-Forwarded-For from 127.0.0.1 and let a local client spoof addresses.
+            proxy_headers=False,
         )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
@@ -42,6 +41,7 @@ from jiceng.cases.models import (
     WhistleCall,
 )
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
+from jiceng.lib.clientip import client_ip
 from jiceng.lib.env import envint
 
 MAX_PHOTO_MB = envint("JICENG_PHOTO_MAX_MB", 8)
@@ -576,16 +576,13 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 
 def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "-"
+    return client_ip(request) or "-"
 
 
 def _limited(request) -> bool:
+    # counted in the database: one count shared by every server process
     key = f"cases-track:{_client_ip(request)}"
-    n = cache.get(key, 0)
-    if n >= TRACK_LIMIT:
-        return True
-    cache.set(key, n + 1, 600)
-    return False
+    return lookups.count_attempt(key, TRACK_LIMIT, timedelta(minutes=10))
 
 
 def track(request: HttpRequest) -> HttpResponse:

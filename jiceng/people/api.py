@@ -234,7 +234,8 @@ def create_visit(request, hid: int, body: VisitIn):
 @router.get("/residents")
 def search(request, q: str = "", page: int = 1, size: int = PAGE):
     """Search by name (contains), full ID number or phone (exact); results always masked."""
-    qs = services.search_residents(request.user, q).prefetch_related("tags__type")
+    qs = services.search_residents(request.user, q, channel="api", request=request)
+    qs = qs.prefetch_related("tags__type")
     total, rows = _page(qs.order_by("grid_code", "id"), page, size)
     return {"total": total, "page": page, "items": [privacy.resident_dict(r, False) for r in rows]}
 

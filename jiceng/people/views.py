@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jiceng.accounts import scope
+from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
 from jiceng.people import importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
@@ -89,8 +89,15 @@ def search(request):
     q = q.strip()
     rows = []
     total = 0
+    error = ""
     if q:
-        qs = services.search_residents(request.user, q).prefetch_related("tags__type")
+        try:
+            qs = services.search_residents(request.user, q, channel="page", request=request)
+        except PermissionDenied as exc:
+            qs, error = Resident.objects.none(), str(exc)
+        except lookups.TooManyLookups as exc:
+            qs, error = Resident.objects.none(), exc.message
+        qs = qs.prefetch_related("tags__type")
         total = qs.count()
         rows = [
             {
@@ -103,7 +110,8 @@ def search(request):
     return render(
         request,
         "people/search.html",
-        {"q": shown, "searched": bool(q), "rows": rows, "total": total},
+        {"q": shown, "searched": bool(q), "rows": rows, "total": total, "error": error},
+        status=429 if error and "频繁" in error else 200,
     )
 
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiceng.accounts import scope
+from jiceng.lib import exports
 from jiceng.people import bulk, services
 from jiceng.people.models import Household, Resident
 from jiceng.territory.models import ImportRun, Level, Region
@@ -514,7 +515,7 @@ NOTES = [
 
 def template_csv() -> bytes:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = exports.csv_writer(out)
     w.writerow([h for h, *_ in COLUMNS])
     w.writerow([c[3] for c in COLUMNS])
     w.writerow([c[4] for c in COLUMNS])
@@ -530,7 +531,7 @@ def template_xlsx() -> bytes:
     ws.title = "居民"
     ws.append([h for h, *_ in COLUMNS])
     for row in (3, 4):
-        ws.append([c[row] for c in COLUMNS])
+        ws.append(exports.xlsx_row(ws, [c[row] for c in COLUMNS]))
     for i, (_, key, req, *_rest) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True, color="B91C1C" if req else "000000")
@@ -544,7 +545,7 @@ def template_xlsx() -> bytes:
     notes.append(["列", "说明"])
     notes.append(["红色列名", "必填"])
     for n in NOTES:
-        notes.append(list(n))
+        notes.append(exports.xlsx_row(notes, list(n)))
     notes.column_dimensions["B"].width = 90
     buf = io.BytesIO()
     wb.save(buf)
@@ -552,7 +553,7 @@ def template_xlsx() -> bytes:
 
 
 def write_csv(stream: IO[str], rows) -> None:
-    w = csv.writer(stream)
+    w = exports.csv_writer(stream)
     w.writerow([h for h, *_ in COLUMNS])
     for row in rows:
         w.writerow(row)

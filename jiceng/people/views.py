@@ -3,7 +3,6 @@ and `privacy` for masking, the same functions as the API and exports."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
+from jiceng.lib import exports
 from jiceng.people import importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
 from jiceng.territory.models import Level
@@ -424,7 +424,7 @@ def export(request, code: str, fmt: str):
         ws = wb.create_sheet("居民")
         ws.append(header)
         for p in qs.iterator(chunk_size=2000):
-            ws.append(privacy.export_row(p, access.full))
+            ws.append(exports.xlsx_row(ws, privacy.export_row(p, access.full)))
         buf = io.BytesIO()
         wb.save(buf)
         resp: HttpResponse | StreamingHttpResponse = HttpResponse(
@@ -435,7 +435,7 @@ def export(request, code: str, fmt: str):
 
         def stream():
             out = io.StringIO()
-            w = csv.writer(out)
+            w = exports.csv_writer(out)
             out.write("\ufeff")
             w.writerow(header)
             for i, p in enumerate(qs.iterator(chunk_size=2000)):

@@ -115,15 +115,17 @@ def _household_out(request, h, access: privacy.Access) -> dict:
     if access.full:
         privacy.log_views(
             request.user,
-            [("household", h.id, h.number)] + [("resident", r.id, r.name) for r in h.members.all()],
+            [("household", h.id, h.number)]
+            + [("resident", r.id, r.name) for r in h.members.all()]
+            + privacy.contact_subjects(h),
             access.reason,
             "api",
             request,
         )
     out = privacy.household_dict(h, access.full)
     out["contacts"] = [
-        {"kind": c.get_kind_display(), "name": c.name, "phone": c.phone, "title": c.title}
-        for c in h.contacts.all()
+        {"kind": c["kind_label"], "name": c["name"], "phone": c["phone"], "title": c["title"]}
+        for c in privacy.contacts(h, access.full)
     ]
     return out
 

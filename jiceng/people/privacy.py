@@ -174,6 +174,28 @@ def household_dict(h: Household, full: bool, members: bool = True) -> dict:
     return out
 
 
+def contacts(h: Household, full: bool) -> list[dict]:
+    """The household's three lines of contact (党员, 人大代表, 中心户长) as this viewer sees
+    them: a contact's phone is personal data like a member's — masked unless `full`, and a
+    full view is logged with the household (`contact_subjects`)."""
+    return [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "kind_label": c.get_kind_display(),
+            "name": c.name,
+            "title": c.title,
+            "phone": c.phone if full else phones.mask(c.phone),
+        }
+        for c in h.contacts.all()
+    ]
+
+
+def contact_subjects(h: Household) -> list[tuple[str, Any, str]]:
+    """Access-log subjects for the contacts whose phones a full household view shows."""
+    return [("contact", c.id, c.name) for c in h.contacts.all() if c.phone]
+
+
 # Columns of exports, the same masking as pages and the API.
 EXPORT_COLUMNS = [
     ("户号", "household_number"),

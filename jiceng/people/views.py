@@ -119,7 +119,9 @@ def _household_context(request, h: Household, access: privacy.Access, channel="p
     if access.full:
         privacy.log_views(
             request.user,
-            [("household", h.id, h.number)] + [("resident", m.id, m.name) for m in h.members.all()],
+            [("household", h.id, h.number)]
+            + [("resident", m.id, m.name) for m in h.members.all()]
+            + privacy.contact_subjects(h),
             access.reason,
             channel,
             request,
@@ -131,7 +133,7 @@ def _household_context(request, h: Household, access: privacy.Access, channel="p
         "access": access,
         "service": service,
         "history": h.colour_history.select_related("by")[:20],
-        "contacts": h.contacts.all(),
+        "contacts": privacy.contacts(h, access.full),
         "visits": h.visits.all()[:50],
         "visit_kinds": Visit.Kind.choices,
         "relations": Resident.Relation.choices,

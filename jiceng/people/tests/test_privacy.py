@@ -191,3 +191,31 @@ def test_sensitive_care_tags_are_named_only_to_viewers_with_full_access(users, p
     full = client_for(users.grid_worker).get(f"/api/v1/people/residents/{people.r1.id}").json()
     assert [t["name"] for t in full["tags"]] == ["社区矫正对象"]
     assert full["tags"][0]["values"]["correction_type"] == "缓刑"
+
+
+@pytest.mark.django_db
+def test_contact_line_phones_are_masked_and_logged_like_members(users, territory, people):
+    """Issue 9 item 5: the 中心户长's phone was shown in full on a masked household file."""
+    from jiceng.people.models import ContactLink, ContactPerson
+
+    head = ContactPerson.objects.create(
+        kind="central_head",
+        name="周长富",
+        phone="13700007777",
+        grid=territory.grid3a,
+        grid_code=territory.grid3a.code,
+    )
+    ContactLink.objects.create(contact=head, household=people.h1)
+    for user in (users.street, users.auditor):
+        c = client_for(user)
+        page = c.get(f"/people/h/{people.h1.id}/").content.decode()
+        api = c.get(f"/api/v1/people/households/{people.h1.id}").json()
+        assert "13700007777" not in page and "137****7777" in page
+        assert api["contacts"] == [
+            {"kind": "中心户长", "name": "周长富", "phone": "137****7777", "title": ""}
+        ]
+    assert not AccessLog.objects.exists()
+    c = client_for(users.grid_worker)
+    assert "13700007777" in c.get(f"/people/h/{people.h1.id}/").content.decode()
+    logged = AccessLog.objects.filter(viewer=users.grid_worker, subject_type="contact")
+    assert [(e.subject_id, e.channel) for e in logged] == [(str(head.id), "page")]

@@ -188,7 +188,7 @@ def test_the_household_page_shows_its_contact_lines(users, territory, people):
     assert "刘代表" in body and "人大代表" in body
     api = client_for(users.street).get(f"/api/v1/people/households/{people.h1.id}").json()
     assert api["contacts"] == [
-        {"kind": "人大代表", "name": "刘代表", "phone": "13800001111", "title": ""}
+        {"kind": "人大代表", "name": "刘代表", "phone": "138****1111", "title": ""}
     ]
 
 

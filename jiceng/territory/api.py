@@ -15,6 +15,7 @@ from pydantic import Field
 
 from jiceng.accounts import scope
 from jiceng.lib import codes, geo
+from jiceng.lib.bounds import Page, Size500
 from jiceng.territory import locate as locating
 from jiceng.territory import services, sizing
 from jiceng.territory.grids import export_grids
@@ -199,8 +200,8 @@ def grids(
     level: int | None = Query(None, ge=1, le=9, description="网格层级 1–3，微网格 4+"),  # type: ignore[type-arg]
     kind: Literal["comprehensive", "dedicated"] | None = None,
     q: str | None = Query(None, max_length=50, description="名称或代码"),  # type: ignore[type-arg]
-    page: int = Query(1, ge=1),  # type: ignore[type-arg]
-    page_size: int = Query(50, ge=1, le=500),  # type: ignore[type-arg]
+    page: Page = 1,
+    page_size: Size500 = 50,
 ):
     scope.require(request.user, "territory.view")
     qs = Region.objects.filter(services.grids_visible(request.user))

@@ -23,7 +23,7 @@ from jiceng.territory.models import GridStaff, Level, Region, RegionKind
 
 router = Router(tags=["territory"])
 
-Crs = Literal["wgs84", "gcj02"]
+Crs = Literal["wgs84", "gcj02", "bd09"]
 
 
 class RegionOut(Schema):

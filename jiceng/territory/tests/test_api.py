@@ -153,7 +153,7 @@ def test_locate_converts_gcj02_and_takes_batches(users, territory):
     "url, status, message",
     [
         (f"{API}/locate?lon=abc&lat=32", 422, "请求参数有误"),
-        (f"{API}/locate?lon=108&lat=32&crs=bd09", 422, "请求参数有误"),
+        (f"{API}/locate?lon=108&lat=32&crs=epsg3857", 422, "请求参数有误"),
         (f"{API}/locate?lon=500&lat=32", 400, "经度 500.0 超出"),
         (f"{API}/grids?under=61x", 400, "区划代码只能由数字组成"),
         (f"{API}/grids?page_size=100000", 422, "请求参数有误"),
@@ -189,3 +189,23 @@ def test_geojson_for_the_map_holds_the_region_outline_and_its_grids(users, terri
         G3A,
         "610921001001001001002",
     }
+
+
+@pytest.mark.django_db
+def test_the_gcj02_point_that_hung_a_worker_is_a_400_at_once(users):
+    import time
+
+    t0 = time.perf_counter()
+    r = client_for(users.district).get(f"{API}/locate?lon=72.006&lat=30.0&crs=gcj02")
+    assert r.status_code == 400 and "GCJ-02" in r.json()["error"]["message"]
+    assert time.perf_counter() - t0 < 1
+
+
+@pytest.mark.django_db
+def test_locate_takes_bd09(users, territory):
+    from jiceng.lib import geo
+
+    lon, lat = geo.from_wgs84(108.405, 32.805, "bd09")
+    r = client_for(users.district).get(f"{API}/locate", {"lon": lon, "lat": lat, "crs": "bd09"})
+    assert r.status_code == 200
+    assert r.json()["grid_code"] == territory.grid3a.code

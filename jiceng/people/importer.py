@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiceng.accounts import scope
-from jiceng.lib import exports
+from jiceng.lib import exports, textfile
 from jiceng.people import bulk, services
 from jiceng.people.models import Household, Resident
 from jiceng.territory.models import ImportRun, Level, Region
@@ -89,14 +89,26 @@ class FileError(ValueError):
     pass
 
 
+class NumberCell(str):
+    """A cell that was a number in the spreadsheet: an identifier in it cannot be trusted
+    (Excel keeps 15 significant digits)."""
+
+
+# Identifiers that must come from text cells (phones are checked by their own rule: a
+# mobile number is exact in a number cell, a landline loses its leading 0 and is refused).
+IDENTIFIER_KEYS = ("id_number", "grid_code", "number")
+
+
 # ---- reading ------------------------------------------------------------------------------
 
 
 def _cell(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)  # Excel keeps numbers as floats; an ID typed as a number is still digits
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return NumberCell(str(v))
     if isinstance(v, datetime):
         return v.date().isoformat()
     if isinstance(v, date):
@@ -115,20 +127,27 @@ def read_rows(name: str, data: bytes) -> tuple[list[str], list[tuple[int, list[s
 
 
 def _read_csv(data: bytes):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise FileError("无法识别文件编码，请另存为 UTF-8 编码的 CSV")
-    reader = csv.reader(io.StringIO(text))
-    rows = [(i, [c.strip() for c in r]) for i, r in enumerate(reader, start=1)]
+    """UTF-8 (with or without BOM), UTF-16 or GB18030/GBK; comma or tab separated."""
+    try:
+        text = textfile.decode(data)
+    except textfile.TextFileError as exc:
+        raise FileError(str(exc)) from None
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter=textfile.delimiter(first))
+    try:
+        rows = [(i, [_csv_cell(c) for c in r]) for i, r in enumerate(reader, start=1)]
+    except csv.Error as exc:
+        raise FileError(f"第 {reader.line_num} 行无法解析：{exc}") from None
     if not rows:
         raise FileError("文件是空的")
     header, body = rows[0][1], rows[1:]
     return header, [(i, r) for i, r in body if any(r)]
+
+
+def _csv_cell(c: str) -> str:
+    c = c.strip()
+    # a number cell saved as CSV: 6.10921E+17 (the digits are already lost)
+    return NumberCell(c) if textfile.looks_like_excel_number(c) else c
 
 
 def _read_xlsx(data: bytes):
@@ -252,6 +271,10 @@ def _check(user, rows, index, mode, report: Report) -> _Plan:
                 problems.append(f"“{h}”不能为空")
         if problems:
             report.error(line, "；".join(problems))
+            continue
+        numbers = [_label(k) for k in IDENTIFIER_KEYS if isinstance(r[k], NumberCell) and r[k]]
+        if numbers:
+            report.error(line, "；".join(f"“{h}”{textfile.NUMBER_CELL_HINT}" for h in numbers))
             continue
         try:
             r["relation"] = _pick(RELATIONS, r["relation"], "与户主关系")

@@ -10,10 +10,16 @@ from __future__ import annotations
 import importlib
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import BodyModel
@@ -164,6 +170,21 @@ def on_out_of_range(request, exc):
     # parameter is bounded (jiceng.lib.bounds); this is the net under them.
     log.info("value out of range on %s: %s", request.path, exc)
     return error(request, 400, "out_of_range", "数值超出允许范围")
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(BadRequest)
+@api.exception_handler(SuspiciousOperation)
+def on_bad_request(request, exc):
+    # A body the framework cannot parse (a multipart form without its boundary, a field
+    # name that is not text…) is the client's error, not ours.
+    log.info("unparsable request on %s: %s", request.path, exc)
+    return error(request, 400, "bad_request", "请求内容无法解析，请检查请求体和 Content-Type")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return error(request, 413, "too_large", "请求内容过大")
 
 
 @api.exception_handler(TooManyLookups)

@@ -108,3 +108,20 @@ def test_an_object_body_still_works(users, territory):
         "/api/v1/people/residents/search", {"q": "张"}, content_type="application/json"
     )
     assert r.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("multipart/form-data", b"x"),
+        ("multipart/form-data; boundary=", b"x"),
+        ("multipart/form-data; boundary=b0d9", b"--b0d9\r\ngarbage"),
+    ],
+)
+def test_an_unparsable_upload_is_a_400(users, content_type, body):
+    r = client_for(users.district).generic(
+        "POST", "/api/v1/people/import", body, content_type=content_type
+    )
+    assert r.status_code in (400, 422), r.content[:200]
+    assert r.json()["error"]["message"]

@@ -432,7 +432,7 @@ def counts(request, region: str = ""):
 @router.post("/import")
 def import_file(request, file: UploadedFile = File(...), mode: str = Form("report")):  # noqa: B008
     """Import an .xlsx or .csv (see /people/import/template.xlsx); whole or nothing."""
-    report = importer.run(request.user, file.name or "upload.csv", file.read(), mode)
+    report = importer.run(request.user, file.name or "upload.csv", file, mode)
     return {
         "ok": report.ok,
         "rows": report.rows,

@@ -360,7 +360,7 @@ def import_page(request):
         else:
             try:
                 report = importer.run(
-                    request.user, upload.name, upload.read(), request.POST.get("mode", "report")
+                    request.user, upload.name, upload, request.POST.get("mode", "report")
                 )
             except ValidationError as exc:
                 messages.error(request, _errors(exc))

@@ -277,3 +277,33 @@ def test_a_csv_in_no_known_encoding_is_a_chinese_error(users, territory):
     body = upload(client_for(users.district), "r.csv", bytes(range(128, 256)) * 8).json()
     assert body["ok"] is False
     assert "编码" in body["errors"][0]["reason"] and "codec" not in body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+def test_an_upload_spooled_to_disk_is_streamed_and_imported(users, territory, settings):
+    """Large uploads arrive as temporary files; the importer reads them twice as streams."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file
+    rows = testdata.rows(120, [territory.grid3a.code, territory.grid3b.code])
+    body = upload(client_for(users.community), "r.csv", testdata.as_csv(rows)).json()
+    assert body["ok"], body["errors"]
+    assert Resident.objects.count() == 120
+
+
+@pytest.mark.django_db
+def test_the_command_streams_a_file_from_disk(users, territory, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes(testdata.as_csv(testdata.rows(50, [territory.grid3a.code])))
+    call_command("import_residents", str(path), user="district", stdout=io.StringIO())
+    assert Resident.objects.count() == 50
+
+
+@pytest.mark.django_db
+def test_a_bad_byte_late_in_the_file_is_a_numbered_error_and_nothing_is_written(
+    users, territory
+):
+    data = testdata.as_csv(testdata.rows(30, [territory.grid3a.code]))
+    # valid UTF-8 for the first 256 KB sample is not enough: the bad byte sits near the end
+    data = data[:-40] + b"\xff\xfe" + data[-38:]
+    body = upload(client_for(users.district), "r.csv", data).json()
+    assert body["ok"] is False and Resident.objects.count() == 0
+    assert body["errors"][0]["reason"]

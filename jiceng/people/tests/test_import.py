@@ -298,9 +298,7 @@ def test_the_command_streams_a_file_from_disk(users, territory, tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_bad_byte_late_in_the_file_is_a_numbered_error_and_nothing_is_written(
-    users, territory
-):
+def test_a_bad_byte_late_in_the_file_is_a_numbered_error_and_nothing_is_written(users, territory):
     data = testdata.as_csv(testdata.rows(30, [territory.grid3a.code]))
     # valid UTF-8 for the first 256 KB sample is not enough: the bad byte sits near the end
     data = data[:-40] + b"\xff\xfe" + data[-38:]

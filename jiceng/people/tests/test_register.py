@@ -382,3 +382,27 @@ def test_the_phone_list_puts_red_households_and_overdue_visits_first(users, terr
     body = client_for(users.grid_worker).get("/people/m/").content.decode()
     assert body.index("孙大爷家") < body.index("张秀兰家")
     assert "未走访" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stored", "searched"),
+    [
+        ("+86 139 1234 0077", "13912340077"),
+        ("139-1234-0077", "+86 13912340077"),
+        ("0915 5212345", "+86 915 5212345"),
+        ("(0915)5212345", "0915-5212345"),
+    ],
+)
+def test_a_phone_written_any_way_is_stored_and_found_as_one(users, people, stored, searched):
+    c = client_for(users.district)
+    r = c.patch(
+        f"/api/v1/people/residents/{people.r1.id}",
+        {"phone": stored},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    found = c.post(
+        "/api/v1/people/residents/search", {"q": searched}, content_type="application/json"
+    ).json()
+    assert [x["id"] for x in found["items"]] == [people.r1.id]

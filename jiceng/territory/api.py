@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.db.models import Max
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -293,14 +294,27 @@ def sizing_exceptions(request: HttpRequest, under: str | None = None):
 @router.get("/geojson", summary="区域内网格边界（GeoJSON，供地图使用）")
 def grids_geojson(
     request: HttpRequest,
-    under: str,
+    under: str | None = None,
     level: int | None = Query(None, ge=1, le=9),  # type: ignore[type-arg]
+    deepest: bool = False,
     crs: Crs = "wgs84",
 ):
-    region = services.visible_region(request.user, under)
-    qs = Region.objects.filter(services.grids_visible(request.user), code__under=region.code)
+    """The one grids GeoJSON of the platform (territory maps, the report map of cases).
+
+    `under`: a region code (default: the caller's territory, or for a resident the
+    installation's county); `level`: one grid level; `deepest`: only the deepest grid level
+    present (the cells a point falls in, as the report map shows them).
+    """
+    region = services.map_region(request.user, under)
+    if scope.can(request.user, "territory.view"):
+        qs = Region.objects.filter(services.grids_visible(request.user), code__under=region.code)
+    else:
+        qs = Region.objects.filter(code__under=region.code, level__gte=Level.GRID)
     if level is not None:
         qs = qs.filter(grid_level=level)
+    elif deepest:
+        top = qs.exclude(boundary__isnull=True).aggregate(m=Max("grid_level"))["m"]
+        qs = qs.filter(grid_level=top) if top else qs.none()
     data = export_grids(region.code, crs=crs, grids=qs)
     # The outline of the region itself, so an empty region still shows where it is.
     if region.boundary is not None and region.level < Level.GRID:

@@ -10,13 +10,24 @@ from __future__ import annotations
 import importlib
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI
+from django.http.multipartparser import MultiPartParserError
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.params.models import BodyModel
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import BaseModel
+from pydantic import Field as PydField
 
+from jiceng.accounts.lookups import TooManyLookups
 from jiceng.accounts.models import ApiToken
 
 log = logging.getLogger(__name__)
@@ -42,7 +53,62 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-api = NinjaAPI(
+class ErrorDetail(Schema):
+    loc: list[str] = []
+    msg: str = ""
+    type: str = ""
+
+
+class ErrorBody(Schema):
+    code: str = PydField(description="machine-readable, e.g. validation_error, forbidden")
+    message: str = PydField(description="中文说明，可直接展示给用户")
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorOut(Schema):
+    """Every error answer of the API."""
+
+    error: ErrorBody
+
+
+# The error answers every operation may give, declared once for all (issue 9 item 13).
+ERROR_ANSWERS = {
+    "400": "请求有误（中文说明见 error.message）",
+    "401": "未登录或访问令牌无效",
+    "403": "无权执行此操作",
+    "404": "不存在或不在您的管辖范围内",
+    "409": "与当前状态冲突",
+    "422": "参数或请求体不符合接口定义",
+    "429": "请求过于频繁",
+}
+
+
+class JicengAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The generated document plus the error answers, with their schema, on every
+        operation (an operation's own declaration of a status wins)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        name = ErrorOut.__name__
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        js = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(js.pop("$defs", {}))
+        components[name] = js
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        for ops in schema.get("paths", {}).values():
+            for op in ops.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for status, text in ERROR_ANSWERS.items():
+                    if status == "401" and not op.get("security"):
+                        continue
+                    op["responses"].setdefault(
+                        status,
+                        {"description": text, "content": {"application/json": {"schema": ref}}},
+                    )
+        return schema
+
+
+api = JicengAPI(
     title="jiceng 基层治理平台 API",
     version="1",
     description="Typed JSON API of jiceng. Errors carry a Chinese message.",
@@ -97,6 +163,35 @@ def on_http_error(request, exc: HttpError):
     return error(request, exc.status_code, "error", str(exc))
 
 
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_out_of_range(request, exc):
+    # A number beyond what the database column holds (issue 9 item 6): every integer
+    # parameter is bounded (jiceng.lib.bounds); this is the net under them.
+    log.info("value out of range on %s: %s", request.path, exc)
+    return error(request, 400, "out_of_range", "数值超出允许范围")
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(BadRequest)
+@api.exception_handler(SuspiciousOperation)
+def on_bad_request(request, exc):
+    # A body the framework cannot parse (a multipart form without its boundary, a field
+    # name that is not text…) is the client's error, not ours.
+    log.info("unparsable request on %s: %s", request.path, exc)
+    return error(request, 400, "bad_request", "请求内容无法解析，请检查请求体和 Content-Type")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return error(request, 413, "too_large", "请求内容过大")
+
+
+@api.exception_handler(TooManyLookups)
+def on_too_many(request, exc: TooManyLookups):
+    return error(request, 429, "too_many_requests", exc.message)
+
+
 @api.exception_handler(Exception)
 def on_unexpected(request, exc):
     log.exception("API error on %s", request.path)
@@ -141,3 +236,30 @@ for app, prefix in [
             raise
         continue
     api.add_router(prefix, module.router)
+
+
+# A JSON body must be an object where the operation expects one (issue 9 item 13). ninja's
+# Schema reads input "from attributes", so a JSON array or string passed for an object
+# validated as an object with every field at its default (a move answered 200 to `[]`).
+# Checked once here for every operation with a body, before pydantic sees it.
+_body_data = BodyModel.get_request_data.__func__  # type: ignore[attr-defined]
+
+
+def _object_bodies(cls, request, api, path_params):
+    data = _body_data(cls, request, api, path_params)
+    if data is None:
+        return None
+    varname = getattr(cls, "__read_from_single_attr__", None)
+    raw = data.get(varname) if varname and isinstance(data, dict) else data
+    field = cls.model_fields.get(varname) if varname else None
+    wants_object = field is None or (
+        isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+    )
+    if wants_object and not isinstance(raw, dict):
+        raise ValidationError(
+            [{"loc": ["body"], "msg": "请求体应为 JSON 对象（{...}）", "type": "dict_type"}]
+        )
+    return data
+
+
+BodyModel.get_request_data = classmethod(_object_bodies)  # type: ignore[method-assign,assignment]

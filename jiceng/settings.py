@@ -1,5 +1,7 @@
 """Settings for jiceng, read from the environment (see docs/configuration.md).
 
+Every environment variable the platform reads is read here, through jiceng.lib.env (a bad
+value stops start-up with a message); secrets may come from NAME_FILE instead of NAME.
 SQLite is the zero-set-up default; DATABASE_URL=postgres://… switches to PostgreSQL.
 """
 
@@ -8,17 +10,30 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from jiceng.lib.env import envbool, envint, envlist, envstr, parse_database_url
+from jiceng.lib.clientip import parse_proxies
+from jiceng.lib.env import (
+    ConfigError,
+    envbool,
+    envfloat,
+    envint,
+    envlist,
+    envsecret,
+    envstr,
+    parse_database_url,
+    sqlite_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(envstr("JICENG_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 
 DEBUG = envbool("JICENG_DEBUG", False)
-# A fixed development key only when nothing is configured; production sets JICENG_SECRET_KEY.
-SECRET_KEY = envstr("JICENG_SECRET_KEY", "jiceng-insecure-development-key-change-me-0123456789")
+# A fixed development key only when nothing is configured; production sets JICENG_SECRET_KEY
+# (the check jiceng.E001 refuses this key when JICENG_HTTPS is on).
+DEVELOPMENT_SECRET_KEY = "jiceng-insecure-development-key-change-me-0123456789"
+SECRET_KEY = envsecret("JICENG_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 # Key of the hash that finds a resident by ID number without storing it searchable in
 # plain text. Keep it stable: changing it makes existing numbers unfindable until re-hashed.
-JICENG_PII_KEY = envstr("JICENG_PII_KEY", "")
+JICENG_PII_KEY = envsecret("JICENG_PII_KEY", "")
 ALLOWED_HOSTS = envlist("JICENG_ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = envlist("JICENG_CSRF_TRUSTED_ORIGINS", [])
 
@@ -43,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # after WhiteNoise: static files stay cacheable; every view's answer gets CSP + no-store
+    "jiceng.lib.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,29 +91,13 @@ TEMPLATES = [
     },
 ]
 
-_database_url = envstr("DATABASE_URL")
+_database_url = envsecret("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": parse_database_url(_database_url, envint("JICENG_DB_POOL_SIZE", 8))}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": envstr("JICENG_SQLITE_PATH", str(DATA_DIR / "jiceng.sqlite3")),
-            "OPTIONS": {
-                # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue on
-                # busy_timeout instead of failing with "database is locked" mid-transaction.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA busy_timeout=20000;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA cache_size=-64000;"
-                ),
-            },
-        }
+        "default": sqlite_database(envstr("JICENG_SQLITE_PATH", str(DATA_DIR / "jiceng.sqlite3")))
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -125,6 +126,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Forwarded headers (X-Forwarded-For) are believed only from these proxies (addresses or
+# CIDR networks); otherwise the connecting address is the client (lockout, logs, throttles).
+JICENG_TRUSTED_PROXIES = parse_proxies(envlist("JICENG_TRUSTED_PROXIES", []))
+AXES_CLIENT_IP_CALLABLE = "jiceng.lib.clientip.client_ip"
+# Lookups by a full phone or ID number (each logged): at most this many per user per window,
+# counted in the database so every server process shares the count.
+JICENG_LOOKUP_LIMIT = envint("JICENG_LOOKUP_LIMIT", 30)
+JICENG_LOOKUP_WINDOW_MINUTES = envint("JICENG_LOOKUP_WINDOW_MINUTES", 10)
 
 # Sessions and CSRF: cookies never readable from scripts; Secure when served over HTTPS.
 _https = envbool("JICENG_HTTPS", False)
@@ -161,7 +170,7 @@ MEDIA_ROOT = Path(envstr("JICENG_MEDIA_ROOT", str(DATA_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("JICENG_UPLOAD_MAX_MB", 20) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-_redis_url = envstr("JICENG_REDIS_URL")
+_redis_url = envsecret("JICENG_REDIS_URL")
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
@@ -175,6 +184,39 @@ JICENG_MAP_TILE_URL = envstr("JICENG_MAP_TILE_URL", "")
 JICENG_MAP_TILE_ATTRIBUTION = envstr("JICENG_MAP_TILE_ATTRIBUTION", "")
 # The county this installation serves (its division code); set by `jiceng demo` or an admin.
 JICENG_COUNTY_CODE = envstr("JICENG_COUNTY_CODE", "")
+
+# `jiceng serve`
+JICENG_HOST = envstr("JICENG_HOST", "127.0.0.1")
+JICENG_PORT = envint("JICENG_PORT", 8000)
+JICENG_WORKERS = envint("JICENG_WORKERS", 0)  # 0: the number of CPUs, at most 4
+if not 0 < JICENG_PORT < 65536:
+    raise ConfigError(f"JICENG_PORT={JICENG_PORT}: expected 1–65535")
+
+# The case loop (read by jiceng.cases; validated here at start-up)
+JICENG_WORK_PERIODS = envstr("JICENG_WORK_PERIODS", "08:30-12:00,14:00-17:30")
+JICENG_YELLOW_SHARE = envfloat("JICENG_YELLOW_SHARE", 0.8)
+JICENG_CRITICAL_HOURS = envfloat("JICENG_CRITICAL_HOURS", 2.0)
+JICENG_PHOTO_MAX_MB = envint("JICENG_PHOTO_MAX_MB", 8)
+JICENG_TRACK_LIMIT_PER_10MIN = envint("JICENG_TRACK_LIMIT_PER_10MIN", 20)
+JICENG_SMS_BACKEND = envstr("JICENG_SMS_BACKEND", "console")
+JICENG_SMS_FILE = envstr("JICENG_SMS_FILE", "var/sms.jsonl")
+JICENG_SMS_URL = envstr("JICENG_SMS_URL", "")
+JICENG_SMS_TOKEN = envsecret("JICENG_SMS_TOKEN", "")
+
+# Open311 (jiceng.open311.conf)
+JICENG_OPEN311_JURISDICTION = envlist("JICENG_OPEN311_JURISDICTION", [])
+JICENG_OPEN311_PUBLISH_CHANNELS = envlist("JICENG_OPEN311_PUBLISH_CHANNELS", ["open311"])
+JICENG_OPEN311_CONTACT = envstr("JICENG_OPEN311_CONTACT", "区县综治中心（12345 热线）平台管理员")
+JICENG_OPEN311_KEY_SERVICE = envstr(
+    "JICENG_OPEN311_KEY_SERVICE",
+    "向区县综治中心平台管理员申请 API 密钥（api_key）；管理员在“Open311 密钥”页面或用"
+    " `jiceng open311 create-key 应用名称` 创建。",
+)
+JICENG_OPEN311_ENDPOINT_TYPE = envstr("JICENG_OPEN311_ENDPOINT_TYPE", "production")
+if JICENG_OPEN311_ENDPOINT_TYPE not in ("production", "test"):
+    raise ConfigError(
+        f"JICENG_OPEN311_ENDPOINT_TYPE={JICENG_OPEN311_ENDPOINT_TYPE!r}: expected production or test"
+    )
 
 LOGGING = {
     "version": 1,

@@ -132,3 +132,16 @@ class AccessLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("access log entries are never deleted")
+
+
+class GuessCounter(models.Model):
+    """Attempts per key (a user, an address) in a fixed window, counted in the database so
+    that every server process shares one count (a per-process cache let two processes pass
+    twice the limit). Written only through `jiceng.accounts.lookups.count_attempt`."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

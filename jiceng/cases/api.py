@@ -15,6 +15,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema
 from ninja.responses import Status as HttpStatus
 
+from jiceng.accounts import lookups
 from jiceng.accounts.models import Role
 from jiceng.cases import privacy, services
 from jiceng.cases.models import Case, Category, Channel
@@ -245,7 +246,9 @@ def list_cases(
     if q:
         qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q))
     if phone:
-        qs = qs.filter(reporter_phone__startswith=phone)
+        qs = qs.filter(
+            lookups.case_phone_filter(request.auth, phone, channel="api", request=request)
+        )
     limit = max(1, min(limit, 200))
     return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
 

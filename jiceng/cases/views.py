@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
 from jiceng.cases import deadlines, privacy, services
@@ -41,6 +41,7 @@ from jiceng.cases.models import (
     WhistleCall,
 )
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
+from jiceng.lib.clientip import client_ip
 from jiceng.lib.env import envint
 
 MAX_PHOTO_MB = envint("JICENG_PHOTO_MAX_MB", 8)
@@ -103,7 +104,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if f["q"]:
         q = f["q"].strip()
         qs = qs.filter(
-            Q(number__contains=q) | Q(title__contains=q) | Q(reporter_phone__startswith=q)
+            Q(number__contains=q) | Q(title__contains=q) | lookups.queue_phone_q(request, q)
         )
     if tab == "all":
         qs = qs.order_by("-created_at")
@@ -427,7 +428,13 @@ def alarm(request: HttpRequest) -> HttpResponse:
 @login_required
 def lookup_phone(request: HttpRequest) -> JsonResponse:
     require(request.user, "cases.hotline")
-    rows = services.earlier_cases_by_phone(request.user, request.GET.get("phone", ""))
+    try:  # a full number only, logged and counted (jiceng.accounts.lookups)
+        f = lookups.case_phone_filter(
+            request.user, request.GET.get("phone", ""), channel="page", request=request
+        )
+    except (ValidationError, lookups.TooManyLookups) as exc:
+        return JsonResponse({"cases": [], "error": getattr(exc, "message", str(exc))})
+    rows = services.visible_cases(request.user).filter(f).order_by("-created_at")[:10]
     return JsonResponse(
         {
             "cases": [
@@ -467,7 +474,7 @@ def lookup_duplicates(request: HttpRequest) -> JsonResponse:
             "cases": [
                 {"number": c.number, "title": c.title, "status": status_label(c.status)}
                 for c in found
-                if c.pk in visible or _u(request).role == Role.RESIDENT
+                if c.pk in visible  # any role, a resident too: only what they may see
             ]
         }
     )
@@ -569,16 +576,13 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 
 def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "-"
+    return client_ip(request) or "-"
 
 
 def _limited(request) -> bool:
+    # counted in the database: one count shared by every server process
     key = f"cases-track:{_client_ip(request)}"
-    n = cache.get(key, 0)
-    if n >= TRACK_LIMIT:
-        return True
-    cache.set(key, n + 1, 600)
-    return False
+    return lookups.count_attempt(key, TRACK_LIMIT, timedelta(minutes=10))
 
 
 def track(request: HttpRequest) -> HttpResponse:

@@ -1,8 +1,16 @@
 """Coordinates and GeoJSON geometry, as pure functions (no Django).
 
 jiceng stores WGS-84 (docs/decisions/0002). GCJ-02 — what AMap, Tencent maps and DataV give —
-is converted at the edges with the PyPI package `coord-convert` (its gcj→wgs iterates to
-1e-6°, well under a metre), never with a hand-written formula.
+and BD-09 — what Baidu maps give — are converted at the edges with the PyPI package
+`coord-convert`'s forward formulas, never with a hand-written formula.
+
+The inverse GCJ-02 → WGS-84 has no closed form: it is found by fixed-point iteration on the
+forward formula. `coord-convert`'s own `gcj2wgs` iterates `while delta >= 1e-6` with no limit,
+and near the edge of its China box (lon 72.004…137.8347, lat 0.8293…55.8271) the forward
+formula jumps (offset inside, none outside), the iteration flips between two points for
+ever, and one request hung a server worker (issue 9 item 7). `_gcj_to_wgs` runs the same
+iteration at most `MAX_ITERATIONS` times and refuses a point that does not converge with a
+Chinese GeoError (a 400), so every call on user input is bounded.
 """
 
 from __future__ import annotations
@@ -13,14 +21,23 @@ from typing import Any
 
 import numpy as np
 import shapely
-from coord_convert.transform import gcj2wgs, wgs2gcj
+from coord_convert.transform import bd2gcj, outOfChina, wgs2bd, wgs2gcj
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 WGS84 = "wgs84"
 GCJ02 = "gcj02"
-CRS_CHOICES = (WGS84, GCJ02)
-CRS_LABELS = {WGS84: "WGS-84（GPS、浏览器定位）", GCJ02: "GCJ-02（高德、腾讯地图）"}
+BD09 = "bd09"
+CRS_CHOICES = (WGS84, GCJ02, BD09)
+CRS_LABELS = {
+    WGS84: "WGS-84（GPS、浏览器定位）",
+    GCJ02: "GCJ-02（高德、腾讯地图）",
+    BD09: "BD-09（百度地图）",
+}
+# The fixed-point iteration halves the error at least every step inside the box (the
+# offset's derivative is far below 1): 1e-6° is reached in under 10 steps; 30 is ample.
+MAX_ITERATIONS = 30
+TOLERANCE = 1e-6
 
 
 class GeoError(ValueError):
@@ -32,8 +49,39 @@ def check_crs(crs: str) -> str:
         return crs
     crs = (crs or WGS84).strip().lower().replace("-", "")
     if crs not in CRS_CHOICES:
-        raise GeoError(f"不支持的坐标系：{crs}（可用 wgs84 或 gcj02）")
+        raise GeoError(f"不支持的坐标系：{crs}（可用 wgs84、gcj02 或 bd09）")
     return crs
+
+
+def _gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
+    """GCJ-02 → WGS-84 by bounded fixed-point iteration on coord-convert's `wgs2gcj`.
+
+    Outside the China box GCJ-02 is WGS-84 (the forward formula is the identity there).
+    Raises GeoError when the iteration does not converge within MAX_ITERATIONS, which
+    happens only for points in the gap the forward formula leaves at the box's edge.
+    """
+    if outOfChina(lon, lat):
+        return lon, lat
+    x, y = lon, lat
+    for _ in range(MAX_ITERATIONS):
+        gx, gy = wgs2gcj(x, y)
+        nx, ny = x - (gx - lon), y - (gy - lat)
+        if abs(nx - x) < TOLERANCE and abs(ny - y) < TOLERANCE:
+            return nx, ny
+        x, y = nx, ny
+    raise GeoError(
+        f"GCJ-02 坐标 ({lon}, {lat}) 位于国测局坐标换算范围的边缘，无法换算为 WGS-84，"
+        "请改用 WGS-84（GPS）坐标"
+    )
+
+
+def _bd_to_wgs(lon: float, lat: float) -> tuple[float, float]:
+    """BD-09 → GCJ-02 (coord-convert's closed form) → WGS-84 (bounded)."""
+    return _gcj_to_wgs(*bd2gcj(lon, lat))
+
+
+_TO_WGS = {GCJ02: _gcj_to_wgs, BD09: _bd_to_wgs}
+_FROM_WGS = {GCJ02: wgs2gcj, BD09: wgs2bd}
 
 
 def check_point(lon: float, lat: float) -> tuple[float, float]:
@@ -52,21 +100,23 @@ def check_point(lon: float, lat: float) -> tuple[float, float]:
 
 
 def to_wgs84(lon: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
-    """A point in `crs` as WGS-84."""
+    """A point in `crs` (wgs84, gcj02, bd09) as WGS-84 degrees; GeoError if it cannot be."""
     lon, lat = check_point(lon, lat)
-    if check_crs(crs) == GCJ02:
-        x, y = gcj2wgs(lon, lat)
-        return float(x), float(y)
-    return lon, lat
+    crs = check_crs(crs)
+    if crs == WGS84:
+        return lon, lat
+    x, y = _TO_WGS[crs](lon, lat)
+    return float(x), float(y)
 
 
 def from_wgs84(lon: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
-    """A WGS-84 point expressed in `crs`."""
+    """A WGS-84 point expressed in `crs` (wgs84, gcj02, bd09)."""
     lon, lat = check_point(lon, lat)
-    if check_crs(crs) == GCJ02:
-        x, y = wgs2gcj(lon, lat)
-        return float(x), float(y)
-    return lon, lat
+    crs = check_crs(crs)
+    if crs == WGS84:
+        return lon, lat
+    x, y = _FROM_WGS[crs](lon, lat)
+    return float(x), float(y)
 
 
 def _convert_array(coords: np.ndarray, fn) -> np.ndarray:
@@ -81,7 +131,12 @@ def convert_geometry(geom: BaseGeometry, src: str, dst: str = WGS84) -> BaseGeom
     src, dst = check_crs(src), check_crs(dst)
     if src == dst:
         return geom
-    fn = gcj2wgs if src == GCJ02 else wgs2gcj
+
+    def fn(x: float, y: float) -> tuple[float, float]:
+        if src != WGS84:
+            x, y = _TO_WGS[src](x, y)
+        return _FROM_WGS[dst](x, y) if dst != WGS84 else (x, y)
+
     return shapely.transform(geom, lambda c: _convert_array(c, fn))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Area codes are 3 digits (010, 02x) or 4 digits (0xxx); local numbers are 7 or 8 digits;
@@ -16,20 +17,33 @@ class PhoneError(ValueError):
 
 
 def normalise(raw: str) -> str:
-    """A canonical spelling: 13912345678, or 0915-5212345 (with -ext if any).
+    """The one stored form of a Chinese phone number: 13912345678, or 0915-5212345 (with
+    -ext if any). Every entry point (people, imports, Open311, searches) stores and looks up
+    this form, so one number written any of the ways people write it is one number.
 
-    A leading +86 / 0086 / 86 country code is dropped.
+    Accepted spellings: full-width digits (１３９…), spaces, dots, brackets and dashes
+    anywhere; a leading +86 / 0086 / 86 country code (then a landline's area code may come
+    without its 0: +86 915 5212345); a landline with its area code in brackets
+    ((0915)5212345). Raises PhoneError (Chinese message) for anything else.
     """
-    s = str(raw).strip().translate(_STRIP).replace("－", "-").replace("—", "-")
+    s = unicodedata.normalize("NFKC", str(raw)).strip().translate(_STRIP)
+    s = s.replace("—", "-").replace(".", "-").replace("/", "-")
+    international = False
     for prefix in ("+86", "0086"):
         if s.startswith(prefix):
             s = s[len(prefix) :].lstrip("-")
-    if s.startswith("86") and len(s) == 13:
-        s = s[2:]
+            international = True
+    if s.startswith("86") and len(s.replace("-", "")) == 13:
+        s = s[2:].lstrip("-")
+        international = True
+    s = re.sub(r"-{2,}", "-", s).strip("-")
+    if international and not s.startswith("0") and not _MOBILE.match(s.replace("-", "")):
+        s = "0" + s  # abroad a landline's area code drops its 0
     digits = s.replace("-", "")
     if _MOBILE.match(digits):
         return digits
-    m = _LANDLINE.match(s)
+    # dashes where people put them (0915-5212345-801), else grouped for reading (521-2345)
+    m = _LANDLINE.match(s) or _LANDLINE.match(digits)
     if m:
         area, local, ext = m.groups()
         # Without a separator, "09155212345" is ambiguous between a 3- and 4-digit area code;

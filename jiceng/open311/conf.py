@@ -1,5 +1,4 @@
-"""Open311 settings, read from the environment (jiceng.lib.env) so that no shared settings
-file has to change:
+"""Open311 settings (read from the environment in jiceng/settings.py):
 
 - JICENG_OPEN311_JURISDICTION: the county's domain(s), comma separated (e.g. hanyin.gov.cn).
   The county's division code (610921, or 610921000000) is always accepted too.
@@ -12,16 +11,13 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from jiceng.lib.env import ConfigError, envlist, envstr
-
 # When the service list or the service definitions last changed shape (discovery changeset).
 CHANGESET = "2026-11-22T00:00:00+08:00"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 
 
 def domains() -> list[str]:
-    raw = getattr(settings, "JICENG_OPEN311_JURISDICTION", None)
-    items = raw if isinstance(raw, list) else envlist("JICENG_OPEN311_JURISDICTION", [])
+    items = settings.JICENG_OPEN311_JURISDICTION
     return [_norm_domain(d) for d in items if d.strip()]
 
 
@@ -35,23 +31,16 @@ def _norm_domain(d: str) -> str:
 
 
 def publish_channels() -> list[str]:
-    return envlist("JICENG_OPEN311_PUBLISH_CHANNELS", ["open311"])
+    return list(settings.JICENG_OPEN311_PUBLISH_CHANNELS)
 
 
 def contact() -> str:
-    return envstr("JICENG_OPEN311_CONTACT", "区县综治中心（12345 热线）平台管理员")
+    return str(settings.JICENG_OPEN311_CONTACT)
 
 
 def key_service() -> str:
-    return envstr(
-        "JICENG_OPEN311_KEY_SERVICE",
-        "向区县综治中心平台管理员申请 API 密钥（api_key）；管理员在“Open311 密钥”页面或用"
-        " `jiceng open311 create-key 应用名称` 创建。",
-    )
+    return str(settings.JICENG_OPEN311_KEY_SERVICE)
 
 
 def endpoint_type() -> str:
-    t = envstr("JICENG_OPEN311_ENDPOINT_TYPE", "production")
-    if t not in ("production", "test"):
-        raise ConfigError(f"JICENG_OPEN311_ENDPOINT_TYPE={t!r}: expected production or test")
-    return t
+    return str(settings.JICENG_OPEN311_ENDPOINT_TYPE)

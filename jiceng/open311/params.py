@@ -58,6 +58,9 @@ def comma_list(params: QueryDict, name: str, max_len: int = MAX_LIST) -> list[st
     return out
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+
 def w3_datetime(raw: str, name: str, *, end: bool = False) -> datetime:
     """Parse the w3 subset of ISO 8601 (YYYY, YYYY-MM, YYYY-MM-DD, with time and offset).
 
@@ -74,6 +77,14 @@ def w3_datetime(raw: str, name: str, *, end: bool = False) -> datetime:
     if not m:
         raise bad
     year, month, day, hh, mi, ss, frac, tzd = m.groups()
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        # Date arithmetic near datetime's edges (year 1 and 9999: the 90-day default
+        # window, time zones) overflowed into "general service error" (issue 9 item 12).
+        raise Open311Error(
+            400,
+            f"{name} 超出支持的时间范围（{MIN_YEAR}–{MAX_YEAR} 年）"
+            f" ({name} is outside the supported years {MIN_YEAR}-{MAX_YEAR}): {raw[:40]}",
+        )
     try:
         tz: tzinfo
         if tzd and tzd.upper() != "Z":

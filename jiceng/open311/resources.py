@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from jiceng.cases import services as cases
 from jiceng.cases.models import Case, Category
+from jiceng.lib import phones
 from jiceng.open311 import conf, params
 from jiceng.open311.models import ApiKey, Submission
 from jiceng.open311.render import Open311Error, w3
@@ -215,10 +216,11 @@ def _check_attributes(cat: Category, given: dict[str, list[str]]) -> tuple[dict,
 
 
 def _phone(raw: str) -> str:
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if raw.strip().startswith("+86") or (raw.strip().startswith("0086")):
-        digits = digits[2:] if raw.strip().startswith("+") else digits[4:]
-    return digits
+    """The platform's one phone form (jiceng.lib.phones.normalise), or "" when invalid."""
+    try:
+        return phones.normalise(raw)
+    except phones.PhoneError:
+        return ""
 
 
 def _person_name(first: str, last: str) -> str:
@@ -295,8 +297,8 @@ def create_request(query: QueryDict, host: str = "") -> dict:
         except ValidationError:
             errors.append("email 格式不正确 (invalid email)")
     phone = _phone(phone_raw) if phone_raw else ""
-    if phone_raw and not 7 <= len(phone) <= 15:
-        errors.append("phone 格式不正确 (invalid phone)")
+    if phone_raw and not phone:
+        errors.append("phone 格式不正确：手机 11 位，固话带区号如 0915-5212345 (invalid phone)")
     if media_url:
         try:
             URLValidator(schemes=["http", "https"])(media_url)

@@ -15,6 +15,7 @@ from ninja.files import UploadedFile
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
+from jiceng.lib.bounds import Page, RowId, Size200
 from jiceng.people import importer, privacy, services, stats
 from jiceng.people.models import (
     Building,
@@ -115,15 +116,17 @@ def _household_out(request, h, access: privacy.Access) -> dict:
     if access.full:
         privacy.log_views(
             request.user,
-            [("household", h.id, h.number)] + [("resident", r.id, r.name) for r in h.members.all()],
+            [("household", h.id, h.number)]
+            + [("resident", r.id, r.name) for r in h.members.all()]
+            + privacy.contact_subjects(h),
             access.reason,
             "api",
             request,
         )
     out = privacy.household_dict(h, access.full)
     out["contacts"] = [
-        {"kind": c.get_kind_display(), "name": c.name, "phone": c.phone, "title": c.title}
-        for c in h.contacts.all()
+        {"kind": c["kind_label"], "name": c["name"], "phone": c["phone"], "title": c["title"]}
+        for c in privacy.contacts(h, access.full)
     ]
     return out
 
@@ -152,8 +155,8 @@ def list_households(
     region: str = "",
     colour: str = "",
     q: str = "",
-    page: int = 1,
-    size: int = PAGE,
+    page: Page = 1,
+    size: Size200 = PAGE,
 ):
     """Households of the user's territory (masked), filtered by region code, colour or 户号."""
     qs = services.households_for(request.user).select_related("grid")
@@ -180,28 +183,28 @@ def create_household(request, body: HouseholdIn):
 
 
 @router.get("/households/{hid}")
-def get_household(request, hid: int):
+def get_household(request, hid: RowId):
     """The household file: full for roles that see full data (logged), masked otherwise."""
     h = services.get_household(request.user, hid)
     return _household_out(request, h, privacy.decide(request.user))
 
 
 @router.post("/households/{hid}/reveal")
-def reveal_household(request, hid: int, body: Reason):
+def reveal_household(request, hid: RowId, body: Reason):
     """The full household file, after a reason; logged in the access log."""
     h = services.get_household(request.user, hid)
     return _household_out(request, h, privacy.decide(request.user, body.reason))
 
 
 @router.patch("/households/{hid}")
-def patch_household(request, hid: int, body: HouseholdPatch):
+def patch_household(request, hid: RowId, body: HouseholdPatch):
     h = services.get_household(request.user, hid)
     h = services.update_household(request.user, h, body.dict(exclude_unset=True))
     return privacy.household_dict(h, False, members=False)
 
 
 @router.get("/households/{hid}/colour-history")
-def colour_history(request, hid: int):
+def colour_history(request, hid: RowId):
     h = services.get_household(request.user, hid)
     return [
         {
@@ -216,13 +219,13 @@ def colour_history(request, hid: int):
 
 
 @router.get("/households/{hid}/visits")
-def list_visits(request, hid: int):
+def list_visits(request, hid: RowId):
     h = services.get_household(request.user, hid)
     return [visit_dict(v) for v in h.visits.all()[:200]]
 
 
 @router.post("/households/{hid}/visits", response={201: dict})
-def create_visit(request, hid: int, body: VisitIn):
+def create_visit(request, hid: RowId, body: VisitIn):
     h = services.get_household(request.user, hid)
     v = services.record_visit(request.user, h, body.dict())
     return 201, visit_dict(v)
@@ -232,17 +235,18 @@ def create_visit(request, hid: int, body: VisitIn):
 
 
 @router.get("/residents")
-def search(request, q: str = "", page: int = 1, size: int = PAGE):
+def search(request, q: str = "", page: Page = 1, size: Size200 = PAGE):
     """Search by name (contains), full ID number or phone (exact); results always masked."""
-    qs = services.search_residents(request.user, q).prefetch_related("tags__type")
+    qs = services.search_residents(request.user, q, channel="api", request=request)
+    qs = qs.prefetch_related("tags__type")
     total, rows = _page(qs.order_by("grid_code", "id"), page, size)
     return {"total": total, "page": page, "items": [privacy.resident_dict(r, False) for r in rows]}
 
 
 class SearchIn(Schema):
     q: str
-    page: int = 1
-    size: int = PAGE
+    page: Page = 1
+    size: Size200 = PAGE
 
 
 @router.post("/residents/search")
@@ -265,33 +269,33 @@ def _resident_out(request, r, access: privacy.Access):
 
 
 @router.get("/residents/{rid}")
-def get_resident(request, rid: int):
+def get_resident(request, rid: RowId):
     r = services.get_resident(request.user, rid)
     return _resident_out(request, r, privacy.decide(request.user))
 
 
 @router.post("/residents/{rid}/reveal")
-def reveal_resident(request, rid: int, body: Reason):
+def reveal_resident(request, rid: RowId, body: Reason):
     r = services.get_resident(request.user, rid)
     return _resident_out(request, r, privacy.decide(request.user, body.reason))
 
 
 @router.patch("/residents/{rid}")
-def patch_resident(request, rid: int, body: ResidentPatch):
+def patch_resident(request, rid: RowId, body: ResidentPatch):
     r = services.get_resident(request.user, rid)
     r = services.update_resident(request.user, r, body.dict(exclude_unset=True))
     return privacy.resident_dict(r, False, tags=False)
 
 
 @router.post("/residents/{rid}/tags", response={201: dict})
-def add_tag(request, rid: int, body: TagIn):
+def add_tag(request, rid: RowId, body: TagIn):
     r = services.get_resident(request.user, rid)
     tag = services.add_tag(request.user, r, body.type, body.values, body.since, body.note)
     return 201, privacy.tag_dict(tag, True)
 
 
 @router.post("/tags/{tid}/end")
-def end_tag(request, tid: int):
+def end_tag(request, tid: RowId):
     scope.require(request.user, "people.edit")
     tag = get_object_or_404(CareTag.objects.select_related("resident", "type"), pk=tid)
     if not scope.can_see_code(request.user, tag.resident.grid_code):
@@ -322,7 +326,9 @@ def org_dict(o: Organisation) -> dict:
 
 
 @router.get("/organisations")
-def list_organisations(request, region: str = "", kind: str = "", page: int = 1, size: int = PAGE):
+def list_organisations(
+    request, region: str = "", kind: str = "", page: Page = 1, size: Size200 = PAGE
+):
     """Non-public companies and social organisations of the user's territory."""
     scope.require(request.user, "people.view")
     qs = Organisation.objects.filter(scope.code_filter(request.user, "grid_code"))
@@ -342,7 +348,7 @@ def create_organisation(request, body: OrganisationIn):
 
 
 @router.get("/buildings")
-def list_buildings(request, region: str = "", page: int = 1, size: int = PAGE):
+def list_buildings(request, region: str = "", page: Page = 1, size: Size200 = PAGE):
     """Buildings with their rooms and how many households live in them."""
     scope.require(request.user, "people.view")
     qs = Building.objects.filter(scope.code_filter(request.user, "grid_code")).annotate(
@@ -426,7 +432,7 @@ def counts(request, region: str = ""):
 @router.post("/import")
 def import_file(request, file: UploadedFile = File(...), mode: str = Form("report")):  # noqa: B008
     """Import an .xlsx or .csv (see /people/import/template.xlsx); whole or nothing."""
-    report = importer.run(request.user, file.name or "upload.csv", file.read(), mode)
+    report = importer.run(request.user, file.name or "upload.csv", file, mode)
     return {
         "ok": report.ok,
         "rows": report.rows,
@@ -437,7 +443,7 @@ def import_file(request, file: UploadedFile = File(...), mode: str = Form("repor
 
 
 @router.get("/access-log")
-def access_log(request, page: int = 1, size: int = PAGE, viewer: str = "", subject: str = ""):
+def access_log(request, page: Page = 1, size: Size200 = PAGE, viewer: str = "", subject: str = ""):
     """The PIPL access log: auditor and district administrator only."""
     scope.require(request.user, "accesslog.view")
     qs = stats.access_log_for(request.user)

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -25,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiceng.accounts import scope
+from jiceng.lib import exports, textfile
 from jiceng.people import bulk, services
 from jiceng.people.models import Household, Resident
 from jiceng.territory.models import ImportRun, Level, Region
@@ -88,14 +93,26 @@ class FileError(ValueError):
     pass
 
 
+class NumberCell(str):
+    """A cell that was a number in the spreadsheet: an identifier in it cannot be trusted
+    (Excel keeps 15 significant digits)."""
+
+
+# Identifiers that must come from text cells (phones are checked by their own rule: a
+# mobile number is exact in a number cell, a landline loses its leading 0 and is refused).
+IDENTIFIER_KEYS = ("id_number", "grid_code", "number")
+
+
 # ---- reading ------------------------------------------------------------------------------
 
 
 def _cell(v: Any) -> str:
     if v is None:
         return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)  # Excel keeps numbers as floats; an ID typed as a number is still digits
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return NumberCell(str(v))
     if isinstance(v, datetime):
         return v.date().isoformat()
     if isinstance(v, date):
@@ -103,107 +120,139 @@ def _cell(v: Any) -> str:
     return str(v).strip()
 
 
-def read_rows(name: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """(header, [(line number, cells)]) from an .xlsx or .csv file's bytes."""
+Source = bytes | Path | IO[bytes]
+Rows = Iterator[tuple[int, list[str]]]
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[IO[bytes]]:
+    """A binary stream at its start: bytes, a path, or an (uploaded) file that can seek."""
+    if isinstance(source, bytes):
+        yield io.BytesIO(source)
+    elif isinstance(source, Path):
+        with source.open("rb") as fh:
+            yield fh
+    else:
+        source.seek(0)
+        yield source
+
+
+def read_rows(name: str, fh: IO[bytes]) -> tuple[list[str], Rows]:
+    """(header, iterator of (line number, cells)) from an .xlsx or .csv stream.
+
+    Rows are produced one at a time (issue 9 item 14: 200,001 rows read whole peaked at
+    932 MB); a FileError may come from the iterator too (a bad byte on line 150,000).
+    """
     lower = name.lower()
     if lower.endswith(".xlsx"):
-        return _read_xlsx(data)
+        return _read_xlsx(fh)
     if lower.endswith(".csv") or lower.endswith(".txt"):
-        return _read_csv(data)
+        return _read_csv(fh)
     raise FileError("只支持 .xlsx 和 .csv 文件")
 
 
-def _read_csv(data: bytes):
-    for encoding in ("utf-8-sig", "gb18030"):
+def _read_csv(fh: IO[bytes]) -> tuple[list[str], Rows]:
+    """UTF-8 (with or without BOM), UTF-16 or GB18030/GBK; comma or tab separated."""
+    head = fh.read(textfile.SAMPLE)
+    fh.seek(0)
+    try:
+        codec = textfile.sniff(head)
+    except textfile.TextFileError as exc:
+        raise FileError(str(exc)) from None
+    first = head.decode(codec, errors="ignore").split("\n", 1)[0]
+    text = io.TextIOWrapper(fh, encoding=codec, newline="")
+    reader = csv.reader(text, delimiter=textfile.delimiter(first))
+
+    def rows() -> Rows:
         try:
-            text = data.decode(encoding)
-            break
+            for i, r in enumerate(reader, start=1):
+                cells = [_csv_cell(c) for c in r]
+                if i == 1:
+                    yield 1, cells
+                elif any(cells):
+                    yield i, cells
         except UnicodeDecodeError:
-            continue
-    else:
-        raise FileError("无法识别文件编码，请另存为 UTF-8 编码的 CSV")
-    reader = csv.reader(io.StringIO(text))
-    rows = [(i, [c.strip() for c in r]) for i, r in enumerate(reader, start=1)]
-    if not rows:
+            raise FileError(
+                f"第 {reader.line_num + 1} 行附近含有无法识别的字符（文件编码不一致）。"
+                f"{textfile.HOW_TO_SAVE}"
+            ) from None
+        except csv.Error as exc:
+            raise FileError(f"第 {reader.line_num} 行无法解析：{exc}") from None
+        finally:
+            text.detach()  # the caller owns the binary stream
+
+    it = rows()
+    first_row = next(it, None)
+    if first_row is None:
         raise FileError("文件是空的")
-    header, body = rows[0][1], rows[1:]
-    return header, [(i, r) for i, r in body if any(r)]
+    return first_row[1], it
 
 
-def _read_xlsx(data: bytes):
-    """The first sheet. python-calamine (Rust) reads 100k rows in ~3 s where openpyxl's
-    read-only mode needs ~40 s; openpyxl stays as the fallback."""
+def _csv_cell(c: str) -> str:
+    c = c.strip()
+    # a number cell saved as CSV: 6.10921E+17 (the digits are already lost)
+    return NumberCell(c) if textfile.looks_like_excel_number(c) else c
+
+
+def _read_xlsx(fh: IO[bytes]) -> tuple[list[str], Rows]:
+    """The first sheet through python-calamine (Rust), row by row."""
+    from python_calamine import CalamineWorkbook
+
     try:
-        from python_calamine import CalamineWorkbook
-    except ImportError:  # pragma: no cover - calamine is a dependency
-        return _read_xlsx_openpyxl(data)
-    try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        wb = CalamineWorkbook.from_filelike(fh)
+        sheet = wb.get_sheet_by_index(0)
+        it = iter(sheet.iter_rows())
+        first = next(it, None)
     except Exception as exc:  # a broken or foreign file: calamine raises its own kinds
         raise FileError(f"无法读取 Excel 文件：{exc.__class__.__name__}") from None
-    if not sheet:
+    if first is None:
         raise FileError("文件是空的")
-    header = [_cell(v) for v in sheet[0]]
-    body = []
-    for i, row in enumerate(sheet[1:], start=2):
-        cells = [_cell(v) for v in row]
-        if any(cells):
-            body.append((i, cells))
-    return header, body
+    # line numbers as Excel shows them: the used area may start below row 1
+    top = (sheet.start or (0, 0))[0] + 1
 
+    def rows() -> Rows:
+        for i, row in enumerate(it, start=top + 1):
+            cells = [_cell(v) for v in row]
+            if any(cells):
+                yield i, cells
 
-def _read_xlsx_openpyxl(data: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise FileError(f"无法读取 Excel 文件：{exc.__class__.__name__}") from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    try:
-        header = [_cell(v) for v in next(it)]
-    except StopIteration:
-        raise FileError("文件是空的") from None
-    body = []
-    for i, row in enumerate(it, start=2):
-        cells = [_cell(v) for v in row]
-        if any(cells):
-            body.append((i, cells))
-    wb.close()
-    return header, body
+    return [_cell(v) for v in first], rows()
 
 
 # ---- checking and writing -----------------------------------------------------------------
 
 
-def run(user, name: str, data: bytes, mode: str = "report", dry_run: bool = False) -> Report:
-    """Import a file for `user` (scope and role checked). Never raises for bad content."""
+def run(user, name: str, data: Source, mode: str = "report", dry_run: bool = False) -> Report:
+    """Import a file for `user` (scope and role checked). Never raises for bad content.
+
+    Two passes over the stream, whole or nothing: the first checks every row and keeps only
+    what cross-row rules need (households, ID hashes, line numbers); the second, only when
+    nothing is wrong, cleans each row again and writes in chunks inside one transaction.
+    """
     scope.require(user, "people.import")
     if mode not in ("report", "merge"):
         raise ValidationError("重复处理方式只能是 report（报告）或 merge（合并更新）")
     started = time.perf_counter()
     report = Report()
-    try:
-        header, rows = read_rows(name, data)
-    except FileError as exc:
-        report.error(0, str(exc))
-        return _finish(report, user, name, started)
-    report.rows = len(rows)
-    missing = [h for h in REQUIRED if h not in header]
-    if missing:
-        report.error(1, f"缺少必填列：{'、'.join(missing)}（请使用下载的模板）")
-        return _finish(report, user, name, started)
-    if not rows:
-        report.error(2, "文件中没有数据行")
-        return _finish(report, user, name, started)
-    index = {HEADERS[h]: i for i, h in enumerate(header) if h in HEADERS}
-    plan = _check(user, rows, index, mode, report)
-    if report.errors or dry_run:
-        return _finish(report, user, name, started)
-    with transaction.atomic():
-        _write(user, plan, report)
+    with _opened(data) as fh:
+        try:
+            header, rows = read_rows(name, fh)
+            missing = [h for h in REQUIRED if h not in header]
+            if missing:
+                report.error(1, f"缺少必填列：{'、'.join(missing)}（请使用下载的模板）")
+                return _finish(report, user, name, started)
+            index = {HEADERS[h]: i for i, h in enumerate(header) if h in HEADERS}
+            plan = _check(user, rows, index, mode, report)
+        except FileError as exc:
+            report.error(0 if not report.rows else report.rows + 1, str(exc))
+            return _finish(report, user, name, started)
+        if not report.rows and not report.errors:
+            report.error(2, "文件中没有数据行")
+        if report.errors or dry_run:
+            return _finish(report, user, name, started)
+        with _opened(data) as again, transaction.atomic():
+            _, rows = read_rows(name, again)
+            _write(user, plan, rows, index, report)
     report.ok = True
     return _finish(report, user, name, started)
 
@@ -226,52 +275,66 @@ def _finish(report: Report, user, name: str, started: float) -> Report:
 @dataclass
 class _Plan:
     households: dict[str, dict] = field(default_factory=dict)  # number -> fields
-    residents: list[dict] = field(default_factory=list)
+    # per row, only what the checks after the first pass need: (line, grid, number, id hash)
+    rows: list[tuple[int, str, str, str]] = field(default_factory=list)
     existing_households: dict[str, Household] = field(default_factory=dict)
     existing_residents: dict[str, tuple[int, int | None, str]] = field(default_factory=dict)
     grids: dict[str, Region] = field(default_factory=dict)
 
 
-def _check(user, rows, index, mode, report: Report) -> _Plan:
+class _RowError(Exception):
+    pass
+
+
+def _clean_row(cells: list[str], index: dict[str, int], line: int) -> dict:
+    """One row's values, cleaned; _RowError with the row's reasons (Chinese)."""
+
+    def get(key: str) -> str:
+        i = index.get(key)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    r: dict[str, Any] = {key: get(key) for key in HEADERS.values()}
+    r["line"] = line
+    problems = [f"“{h}”不能为空" for h in REQUIRED if not r[HEADERS[h]]]
+    if problems:
+        raise _RowError("；".join(problems))
+    numbers = [_label(k) for k in IDENTIFIER_KEYS if isinstance(r[k], NumberCell) and r[k]]
+    if numbers:
+        raise _RowError("；".join(f"“{h}”{textfile.NUMBER_CELL_HINT}" for h in numbers))
+    try:
+        r["relation"] = _pick(RELATIONS, r["relation"], "与户主关系")
+        r["kind"] = _pick(KINDS, r["kind"] or "registered", "人口类型")
+        r["id_type"] = _pick(ID_TYPES, r["id_type"] or "id_card", "证件类型")
+        number, born, sex = services.clean_document(r["id_type"], r["id_number"])
+        r.update(id_number=number, birth_date=born, sex=sex)
+        r["phone"] = services.clean_phone(r["phone"])
+        r["household_phone"] = services.clean_phone(r["household_phone"])
+        r["annual_income"] = services.clean_money(r["annual_income"])
+        years = r["safe_family_years"] or "0"
+        if not years.isdigit() or int(years) > 100:
+            raise ValidationError(f"平安家庭年数 {years} 应为 0–100 的整数")
+        r["safe_family_years"] = int(years)
+        r["party_member"] = r["party_member"].lower() in YES
+        if len(r["name"]) > 50:
+            raise ValidationError("姓名超过50字")
+    except ValidationError as exc:
+        raise _RowError("；".join(exc.messages)) from None
+    r["id_hash"] = services.id_hash(r["id_type"], number)
+    return r
+
+
+def _check(user, rows: Rows, index, mode, report: Report) -> _Plan:
     plan = _Plan()
     seen_ids: dict[str, int] = {}
     grid_codes: set[str] = set()
     hh_lines: dict[str, int] = {}
-
-    def get(cells, key):
-        i = index.get(key)
-        return cells[i] if i is not None and i < len(cells) else ""
-
     for line, cells in rows:
-        r = {key: get(cells, key) for key in HEADERS.values()}
-        r["line"] = line
-        problems = []
-        for h in REQUIRED:
-            if not r[HEADERS[h]]:
-                problems.append(f"“{h}”不能为空")
-        if problems:
-            report.error(line, "；".join(problems))
-            continue
+        report.rows += 1
         try:
-            r["relation"] = _pick(RELATIONS, r["relation"], "与户主关系")
-            r["kind"] = _pick(KINDS, r["kind"] or "registered", "人口类型")
-            r["id_type"] = _pick(ID_TYPES, r["id_type"] or "id_card", "证件类型")
-            number, born, sex = services.clean_document(r["id_type"], r["id_number"])
-            r.update(id_number=number, birth_date=born, sex=sex)
-            r["phone"] = services.clean_phone(r["phone"])
-            r["household_phone"] = services.clean_phone(r["household_phone"])
-            r["annual_income"] = services.clean_money(r["annual_income"])
-            years = r["safe_family_years"] or "0"
-            if not years.isdigit() or int(years) > 100:
-                raise ValidationError(f"平安家庭年数 {years} 应为 0–100 的整数")
-            r["safe_family_years"] = int(years)
-            r["party_member"] = r["party_member"].lower() in YES
-            if len(r["name"]) > 50:
-                raise ValidationError("姓名超过50字")
-        except ValidationError as exc:
-            report.error(line, "；".join(exc.messages))
+            r = _clean_row(cells, index, line)
+        except _RowError as exc:
+            report.error(line, str(exc))
             continue
-        r["id_hash"] = services.id_hash(r["id_type"], number)
         if r["id_hash"] in seen_ids:
             report.error(line, f"证件号码与第{seen_ids[r['id_hash']]}行重复")
             continue
@@ -300,8 +363,9 @@ def _check(user, rows, index, mode, report: Report) -> _Plan:
             for k in HOUSEHOLD_KEYS:
                 if r[k] not in ("", None, 0) and hh[k] in ("", None, 0):
                     hh[k] = r[k]
-        grid_codes.add(r["grid_code"])
-        plan.residents.append(r)
+        grid = sys.intern(r["grid_code"])
+        grid_codes.add(grid)
+        plan.rows.append((line, grid, r["number"], r["id_hash"]))
 
     # grids: one query
     for g in Region.objects.filter(code__in=list(grid_codes), level__gte=Level.GRID):
@@ -313,27 +377,26 @@ def _check(user, rows, index, mode, report: Report) -> _Plan:
     for chunk in services.chunks(numbers):
         for known in Household.objects.filter(number__in=chunk):
             plan.existing_households[known.number] = known
-    hashes = [r["id_hash"] for r in plan.residents]
-    for chunk in services.chunks(hashes):
+    for chunk in services.chunks(list(seen_ids)):
         for rid, hsh, hid, code in Resident.objects.filter(id_hash__in=chunk).values_list(
             "id", "id_hash", "household_id", "grid_code"
         ):
             plan.existing_residents[hsh] = (rid, hid, code)
-    for r in plan.residents:
-        line = r["line"]
-        if r["grid_code"] in bad_grids:
-            report.error(line, f"网格代码 {r['grid_code']} 不存在或不在您的管辖范围内")
+    for line, grid, number, id_hash in plan.rows:
+        if grid in bad_grids:
+            report.error(line, f"网格代码 {grid} 不存在或不在您的管辖范围内")
             continue
-        existing_h = plan.existing_households.get(r["number"])
+        existing_h = plan.existing_households.get(number)
         if existing_h is not None and not scope.can_see_code(user, existing_h.grid_code):
-            report.error(line, f"户号 {r['number']} 已被其他辖区使用")
+            report.error(line, f"户号 {number} 已被其他辖区使用")
             continue
-        found = plan.existing_residents.get(r["id_hash"])
+        found = plan.existing_residents.get(id_hash)
         if found is not None:
             if mode == "report":
                 report.error(line, "证件号码已登记（如需更新请选择“合并更新”）")
             elif not scope.can_see_code(user, found[2]):
                 report.error(line, "此人已在其他辖区登记，请联系其所在辖区迁移")
+    plan.rows = []  # the second pass reads the file again
     return plan
 
 
@@ -371,9 +434,10 @@ RESIDENT_UPDATE_FIELDS = [
 
 
 ATTNAMES = {"household": "household_id", "grid": "grid_id"}
+WRITE_CHUNK = 5000
 
 
-def _write(user, plan: _Plan, report: Report) -> None:
+def _write(user, plan: _Plan, rows: Rows, index: dict[str, int], report: Report) -> None:
     now = timezone.now()
     new_h, upd_h = [], []
     for number, f in plan.households.items():
@@ -446,10 +510,26 @@ def _write(user, plan: _Plan, report: Report) -> None:
     ids = {h.number: h.id for h in upd_h}
     for chunk in services.chunks([h.number for h in new_h]):
         ids.update(Household.objects.filter(number__in=chunk).values_list("number", "id"))
+    affected = set(ids.values())
+    created = updated = 0
     new_r: list[list] = []
     upd_r: list[Resident] = []
-    affected = set(ids.values())
-    for r in plan.residents:
+
+    def flush() -> None:
+        nonlocal created, updated
+        bulk.insert(
+            Resident,
+            [*RESIDENT_UPDATE_FIELDS, "id_hash", "created_at", "nationality", "occupation", "note"],
+            new_r,
+        )
+        bulk.update(Resident, upd_r, RESIDENT_UPDATE_FIELDS)
+        created += len(new_r)
+        updated += len(upd_r)
+        new_r.clear()
+        upd_r.clear()
+
+    for line, cells in rows:
+        r = _clean_row(cells, index, line)  # checked clean in the first pass
         hid = ids[r["number"]]
         grid = plan.grids[r["grid_code"]]
         row = [
@@ -481,18 +561,15 @@ def _write(user, plan: _Plan, report: Report) -> None:
             for name, v in zip(RESIDENT_UPDATE_FIELDS, row, strict=True):
                 setattr(obj, ATTNAMES.get(name, name), v)
             upd_r.append(obj)
-    bulk.insert(
-        Resident,
-        [*RESIDENT_UPDATE_FIELDS, "id_hash", "created_at", "nationality", "occupation", "note"],
-        new_r,
-    )
-    bulk.update(Resident, upd_r, RESIDENT_UPDATE_FIELDS)
+        if len(new_r) + len(upd_r) >= WRITE_CHUNK:
+            flush()
+    flush()
     changed = services.recompute(affected, "import", user)
     report.counts.update(
         households_created=len(new_h),
         households_updated=len(upd_h),
-        residents_created=len(new_r),
-        residents_updated=len(upd_r),
+        residents_created=created,
+        residents_updated=updated,
         colour_changes=changed,
     )
 
@@ -514,7 +591,7 @@ NOTES = [
 
 def template_csv() -> bytes:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = exports.csv_writer(out)
     w.writerow([h for h, *_ in COLUMNS])
     w.writerow([c[3] for c in COLUMNS])
     w.writerow([c[4] for c in COLUMNS])
@@ -530,7 +607,7 @@ def template_xlsx() -> bytes:
     ws.title = "居民"
     ws.append([h for h, *_ in COLUMNS])
     for row in (3, 4):
-        ws.append([c[row] for c in COLUMNS])
+        ws.append(exports.xlsx_row(ws, [c[row] for c in COLUMNS]))
     for i, (_, key, req, *_rest) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True, color="B91C1C" if req else "000000")
@@ -544,7 +621,7 @@ def template_xlsx() -> bytes:
     notes.append(["列", "说明"])
     notes.append(["红色列名", "必填"])
     for n in NOTES:
-        notes.append(list(n))
+        notes.append(exports.xlsx_row(notes, list(n)))
     notes.column_dimensions["B"].width = 90
     buf = io.BytesIO()
     wb.save(buf)
@@ -552,7 +629,7 @@ def template_xlsx() -> bytes:
 
 
 def write_csv(stream: IO[str], rows) -> None:
-    w = csv.writer(stream)
+    w = exports.csv_writer(stream)
     w.writerow([h for h, *_ in COLUMNS])
     for row in rows:
         w.writerow(row)

@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
-from jiceng.lib import idcard, phones
+from jiceng.lib import clientip, idcard, phones
 from jiceng.people import tagschema
 from jiceng.people.models import Household, Resident
 
@@ -63,9 +63,7 @@ def decide(user, reason: str | None = None) -> Access:
 
 
 def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    return clientip.client_ip(request)
 
 
 def log_views(user, subjects: list[tuple[str, Any, str]], reason: str, channel: str, request=None):
@@ -174,6 +172,28 @@ def household_dict(h: Household, full: bool, members: bool = True) -> dict:
     if members:
         out["members"] = [resident_dict(r, full) for r in h.members.all()]
     return out
+
+
+def contacts(h: Household, full: bool) -> list[dict]:
+    """The household's three lines of contact (党员, 人大代表, 中心户长) as this viewer sees
+    them: a contact's phone is personal data like a member's — masked unless `full`, and a
+    full view is logged with the household (`contact_subjects`)."""
+    return [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "kind_label": c.get_kind_display(),
+            "name": c.name,
+            "title": c.title,
+            "phone": c.phone if full else phones.mask(c.phone),
+        }
+        for c in h.contacts.all()
+    ]
+
+
+def contact_subjects(h: Household) -> list[tuple[str, Any, str]]:
+    """Access-log subjects for the contacts whose phones a full household view shows."""
+    return [("contact", c.id, c.name) for c in h.contacts.all() if c.phone]
 
 
 # Columns of exports, the same masking as pages and the API.

@@ -19,9 +19,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from jiceng.accounts import scope
+from jiceng.accounts import lookups, scope
 from jiceng.lib import idcard, phones
-from jiceng.people import bulk, colours, tagschema
+from jiceng.people import bulk, colours, privacy, tagschema
 from jiceng.people.models import (
     CareTag,
     CareTagType,
@@ -147,8 +147,17 @@ def get_resident(user, pk: int) -> Resident:
 # ---- search -------------------------------------------------------------------------------
 
 
-def search_residents(user, q: str):
-    """By full ID number or phone (exact, through the keyed hash) or by name (contains)."""
+PEOPLE_LOOKUP_ACTIONS = ("people.full", "people.reveal")
+
+
+def search_residents(user, q: str, *, channel: str = "page", request=None):
+    """By full ID number or phone (exact, through the keyed hash) or by name (contains).
+
+    A number is a lookup of a value most viewers see masked, so it is itself a view
+    (`jiceng.accounts.lookups.guard`): only roles that see or may reveal full data
+    (`people.full`, `people.reveal`), logged, and at most JICENG_LOOKUP_LIMIT per window.
+    Raises PermissionDenied / lookups.TooManyLookups before anything is matched.
+    """
     qs = residents_for(user).select_related("household")
     q = (q or "").strip()
     if not q:
@@ -156,14 +165,29 @@ def search_residents(user, q: str):
     card = idcard.normalise(q)
     if len(card) in (15, 18) and idcard.is_valid(card):
         number = idcard.parse(card).number
+        _guard(user, "id_number", idcard.mask(number), channel, request)
         return qs.filter(id_hash=id_hash(Resident.IdType.ID_CARD, number))
     if phones.is_valid(q) and any(ch.isdigit() for ch in q) and len(q) >= 7:
-        return qs.filter(phone_hash=phone_hash(phones.normalise(q)))
+        phone = phones.normalise(q)
+        _guard(user, "phone", phones.mask(phone), channel, request)
+        return qs.filter(phone_hash=phone_hash(phone))
     if any(ch.isdigit() for ch in q):
         # other document numbers (passports…) are matched exactly, never by a fragment
         upper = q.upper().replace(" ", "")
+        _guard(user, "id_number", privacy.mask_query(upper), channel, request)
         return qs.filter(id_hash__in=[id_hash(t, upper) for t in Resident.IdType.values])
     return qs.filter(name__contains=q)
+
+
+def _guard(user, kind: str, masked: str, channel: str, request) -> None:
+    lookups.guard(
+        user,
+        kind=kind,
+        masked=masked,
+        actions=PEOPLE_LOOKUP_ACTIONS,
+        channel=channel,
+        request=request,
+    )
 
 
 # ---- the colour service ---------------------------------------------------------------------

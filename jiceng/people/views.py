@@ -3,7 +3,6 @@ and `privacy` for masking, the same functions as the API and exports."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
@@ -18,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jiceng.accounts import scope
+from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
+from jiceng.lib import exports
 from jiceng.people import importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
 from jiceng.territory.models import Level
@@ -89,8 +89,15 @@ def search(request):
     q = q.strip()
     rows = []
     total = 0
+    error = ""
     if q:
-        qs = services.search_residents(request.user, q).prefetch_related("tags__type")
+        try:
+            qs = services.search_residents(request.user, q, channel="page", request=request)
+        except PermissionDenied as exc:
+            qs, error = Resident.objects.none(), str(exc)
+        except lookups.TooManyLookups as exc:
+            qs, error = Resident.objects.none(), exc.message
+        qs = qs.prefetch_related("tags__type")
         total = qs.count()
         rows = [
             {
@@ -103,7 +110,8 @@ def search(request):
     return render(
         request,
         "people/search.html",
-        {"q": shown, "searched": bool(q), "rows": rows, "total": total},
+        {"q": shown, "searched": bool(q), "rows": rows, "total": total, "error": error},
+        status=429 if error and "频繁" in error else 200,
     )
 
 
@@ -111,7 +119,9 @@ def _household_context(request, h: Household, access: privacy.Access, channel="p
     if access.full:
         privacy.log_views(
             request.user,
-            [("household", h.id, h.number)] + [("resident", m.id, m.name) for m in h.members.all()],
+            [("household", h.id, h.number)]
+            + [("resident", m.id, m.name) for m in h.members.all()]
+            + privacy.contact_subjects(h),
             access.reason,
             channel,
             request,
@@ -123,7 +133,7 @@ def _household_context(request, h: Household, access: privacy.Access, channel="p
         "access": access,
         "service": service,
         "history": h.colour_history.select_related("by")[:20],
-        "contacts": h.contacts.all(),
+        "contacts": privacy.contacts(h, access.full),
         "visits": h.visits.all()[:50],
         "visit_kinds": Visit.Kind.choices,
         "relations": Resident.Relation.choices,
@@ -350,7 +360,7 @@ def import_page(request):
         else:
             try:
                 report = importer.run(
-                    request.user, upload.name, upload.read(), request.POST.get("mode", "report")
+                    request.user, upload.name, upload, request.POST.get("mode", "report")
                 )
             except ValidationError as exc:
                 messages.error(request, _errors(exc))
@@ -416,7 +426,7 @@ def export(request, code: str, fmt: str):
         ws = wb.create_sheet("居民")
         ws.append(header)
         for p in qs.iterator(chunk_size=2000):
-            ws.append(privacy.export_row(p, access.full))
+            ws.append(exports.xlsx_row(ws, privacy.export_row(p, access.full)))
         buf = io.BytesIO()
         wb.save(buf)
         resp: HttpResponse | StreamingHttpResponse = HttpResponse(
@@ -427,7 +437,7 @@ def export(request, code: str, fmt: str):
 
         def stream():
             out = io.StringIO()
-            w = csv.writer(out)
+            w = exports.csv_writer(out)
             out.write("\ufeff")
             w.writerow(header)
             for i, p in enumerate(qs.iterator(chunk_size=2000)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.db.models import Max
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -15,6 +16,7 @@ from pydantic import Field
 
 from jiceng.accounts import scope
 from jiceng.lib import codes, geo
+from jiceng.lib.bounds import Page, Size500
 from jiceng.territory import locate as locating
 from jiceng.territory import services, sizing
 from jiceng.territory.grids import export_grids
@@ -22,7 +24,7 @@ from jiceng.territory.models import GridStaff, Level, Region, RegionKind
 
 router = Router(tags=["territory"])
 
-Crs = Literal["wgs84", "gcj02"]
+Crs = Literal["wgs84", "gcj02", "bd09"]
 
 
 class RegionOut(Schema):
@@ -199,8 +201,8 @@ def grids(
     level: int | None = Query(None, ge=1, le=9, description="网格层级 1–3，微网格 4+"),  # type: ignore[type-arg]
     kind: Literal["comprehensive", "dedicated"] | None = None,
     q: str | None = Query(None, max_length=50, description="名称或代码"),  # type: ignore[type-arg]
-    page: int = Query(1, ge=1),  # type: ignore[type-arg]
-    page_size: int = Query(50, ge=1, le=500),  # type: ignore[type-arg]
+    page: Page = 1,
+    page_size: Size500 = 50,
 ):
     scope.require(request.user, "territory.view")
     qs = Region.objects.filter(services.grids_visible(request.user))
@@ -292,14 +294,27 @@ def sizing_exceptions(request: HttpRequest, under: str | None = None):
 @router.get("/geojson", summary="区域内网格边界（GeoJSON，供地图使用）")
 def grids_geojson(
     request: HttpRequest,
-    under: str,
+    under: str | None = None,
     level: int | None = Query(None, ge=1, le=9),  # type: ignore[type-arg]
+    deepest: bool = False,
     crs: Crs = "wgs84",
 ):
-    region = services.visible_region(request.user, under)
-    qs = Region.objects.filter(services.grids_visible(request.user), code__under=region.code)
+    """The one grids GeoJSON of the platform (territory maps, the report map of cases).
+
+    `under`: a region code (default: the caller's territory, or for a resident the
+    installation's county); `level`: one grid level; `deepest`: only the deepest grid level
+    present (the cells a point falls in, as the report map shows them).
+    """
+    region = services.map_region(request.user, under)
+    if scope.can(request.user, "territory.view"):
+        qs = Region.objects.filter(services.grids_visible(request.user), code__under=region.code)
+    else:
+        qs = Region.objects.filter(code__under=region.code, level__gte=Level.GRID)
     if level is not None:
         qs = qs.filter(grid_level=level)
+    elif deepest:
+        top = qs.exclude(boundary__isnull=True).aggregate(m=Max("grid_level"))["m"]
+        qs = qs.filter(grid_level=top) if top else qs.none()
     data = export_grids(region.code, crs=crs, grids=qs)
     # The outline of the region itself, so an empty region still shows where it is.
     if region.boundary is not None and region.level < Level.GRID:

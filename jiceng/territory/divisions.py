@@ -17,7 +17,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from jiceng.lib import codes
+from jiceng.lib import codes, textfile
 from jiceng.territory.models import ImportRun, Level, Region, RegionKind
 
 BATCH = 2000
@@ -144,9 +144,12 @@ def _read(path: Path, level: int, columns: tuple[str, ...], parent_col: str | No
     length = codes.LEVEL_CODE_LENGTH[level]
     parent_length = codes.LEVEL_CODE_LENGTH.get(level - 1)
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = textfile.open_text(path)  # UTF-8 (BOM or not), UTF-16, GBK/GB18030
     except OSError as exc:
-        problems.append(Problem(name, 0, f"无法读取：{exc}"))
+        problems.append(Problem(name, 0, f"无法读取：{exc.strerror or exc}"))
+        return rows
+    except textfile.TextFileError as exc:
+        problems.append(Problem(name, 1, str(exc)))
         return rows
     with handle:
         reader = csv.reader(handle)
@@ -171,6 +174,11 @@ def _read(path: Path, level: int, columns: tuple[str, ...], parent_col: str | No
                     continue
                 code = rec[idx[0]].strip()
                 label = rec[idx[1]].strip()
+                if textfile.looks_like_excel_number(code):
+                    problems.append(
+                        Problem(name, line_no, f"代码 {code}{textfile.NUMBER_CELL_HINT}")
+                    )
+                    continue
                 if not codes.is_digits(code) or len(code) != length:
                     problems.append(Problem(name, line_no, f"代码 {code!r} 不是 {length} 位数字"))
                     continue
@@ -190,8 +198,16 @@ def _read(path: Path, level: int, columns: tuple[str, ...], parent_col: str | No
                         )
                         continue
                 rows.append((code, label, parent))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problems.append(Problem(name, reader.line_num, f"无法解析：{exc}"))
+        except UnicodeDecodeError:
+            problems.append(
+                Problem(
+                    name,
+                    reader.line_num + 1,
+                    f"此行或其后含有无法识别的字符（文件编码不一致）。{textfile.HOW_TO_SAVE}",
+                )
+            )
+        except csv.Error as exc:
+            problems.append(Problem(name, reader.line_num, f"无法解析 CSV：{exc}"))
     return rows
 
 

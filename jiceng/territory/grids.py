@@ -21,7 +21,7 @@ import shapely
 from django.db import transaction
 from django.utils import timezone
 
-from jiceng.lib import codes, geo
+from jiceng.lib import codes, geo, textfile
 from jiceng.territory import locate
 from jiceng.territory.models import DedicatedType, ImportRun, Level, Region, RegionKind
 
@@ -88,23 +88,69 @@ def _common_prefix(codes_: list[str]) -> str:
 def _int(value, default=0) -> int:
     if value in (None, ""):
         return default
-    return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | str | float):
+        raise TypeError(value)
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    n = int(value)
+    if n > 10**9:
+        raise ValueError(value)
+    return n
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"JSON 中不能有 {name}（坐标和数值必须是有限数字）")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
 
 
 def parse(data: Any, crs: str = geo.WGS84) -> tuple[list[GridFeature], list[GridProblem]]:
     """Features of a GeoJSON FeatureCollection (dict or text), converted to WGS-84."""
     problems: list[GridProblem] = []
-    if isinstance(data, bytes | str):
+    if isinstance(data, bytes):
         try:
-            data = json.loads(data)
+            data = textfile.decode(data)
+        except textfile.TextFileError as exc:
+            return [], [GridProblem(0, "", str(exc))]
+    if isinstance(data, str):
+        try:
+            data = json.loads(data, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             return [], [GridProblem(0, "", f"不是有效的 JSON（第 {exc.lineno} 行）：{exc.msg}")]
+        except ValueError as exc:
+            return [], [GridProblem(0, "", str(exc))]
+        except RecursionError:
+            return [], [GridProblem(0, "", "JSON 嵌套层数过多")]
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         return [], [GridProblem(0, "", "文件必须是 GeoJSON FeatureCollection")]
     crs = geo.check_crs(crs)
+    raw_features = data.get("features")
+    if not isinstance(raw_features, list):
+        return [], [GridProblem(0, "", "features 必须是要素（Feature）的数组")]
     features = []
-    for n, feat in enumerate(data.get("features") or [], start=1):
-        props = (feat or {}).get("properties") or {}
+    for n, feat in enumerate(raw_features, start=1):
+        # Every shape is checked before it is used: a feature that is not an object, or
+        # properties that are not one, is a problem of that feature, never a crash.
+        if not isinstance(feat, dict):
+            problems.append(GridProblem(n, "", '要素必须是 JSON 对象（{"type": "Feature", …}）'))
+            continue
+        props = feat.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            problems.append(GridProblem(n, "", "properties 必须是 JSON 对象"))
+            continue
+        bad = [k for k in ("code", "name", "kind", "dedicated_type") if not _scalar(props.get(k))]
+        if bad:
+            problems.append(GridProblem(n, "", f"属性 {'、'.join(bad)} 必须是文本或数字"))
+            continue
+        if isinstance(props.get("code"), float):
+            problems.append(
+                GridProblem(n, str(props["code"]), "code 是小数形式的数字，请写成文本（加引号）")
+            )
+            continue
         code = str(props.get("code", "")).strip()
         name = str(props.get("name", "")).strip()
         if not codes.is_digits(code):
@@ -118,6 +164,9 @@ def parse(data: Any, crs: str = geo.WGS84) -> tuple[list[GridFeature], list[Grid
             continue
         try:
             geom = geo.parse_geometry(feat.get("geometry"))
+            x0, y0, x1, y1 = geom.bounds
+            if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+                raise geo.GeoError("坐标超出经度 -180～180、纬度 -90～90 的范围")
             geom = geo.convert_geometry(geom, crs, geo.WGS84)
         except geo.GeoError as exc:
             problems.append(GridProblem(n, code, str(exc)))
@@ -368,4 +417,8 @@ def export_grids(under: str, crs: str = geo.WGS84, grids=None) -> dict:
 
 
 def read_file(path: Path | str) -> str:
-    return Path(path).read_text(encoding="utf-8-sig")
+    """A GeoJSON file's text: UTF-8 (BOM or not), UTF-16 or GBK/GB18030 (lib/textfile)."""
+    try:
+        return textfile.decode(Path(path).read_bytes())
+    except textfile.TextFileError as exc:
+        raise GridImportError([GridProblem(0, "", str(exc))]) from None

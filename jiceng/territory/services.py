@@ -42,6 +42,40 @@ def grids_visible(user) -> Q:
     return scope.code_filter(user, "code") & Q(level__gte=Level.GRID)
 
 
+def installation_county() -> Region | None:
+    """The county (or district) this installation serves: JICENG_COUNTY_CODE, else the
+    county that has handling units, else the first county loaded; None before any import."""
+    from django.conf import settings
+
+    code = getattr(settings, "JICENG_COUNTY_CODE", "") or ""
+    counties = Region.objects.filter(level=Level.COUNTY)
+    if code:
+        return counties.filter(code=code).first()
+    return (
+        counties.filter(units__isnull=False).order_by("code").first()
+        or counties.order_by("code").first()
+    )
+
+
+def map_region(user, under: str | None) -> Region:
+    """The region a grid map shows. Staff who see territory: `under` within their scope
+    (404 outside), or their scope. Everyone else signed in (residents reporting on a map):
+    the installation's county — grid boundaries are public, the people in them are not."""
+    if scope.can(user, "territory.view"):
+        if under:
+            return visible_region(user, under)
+        return root_region(user)
+    county = installation_county()
+    if county is None or (under and not codes.is_digits(under)):
+        raise Http404(NOT_VISIBLE)
+    if under and under != county.code:
+        region = Region.objects.filter(code=under, code__under=county.code).first()
+        if region is None:
+            raise Http404(NOT_VISIBLE)
+        return region
+    return county
+
+
 def crumbs(user, region: Region) -> list[tuple[Region, bool]]:
     """Ancestors (province down to the parent) and whether this user may open each."""
     return [(a, scope.can_see_code(user, a.code)) for a in region.ancestors()]

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from jiceng.accounts import scope
-from jiceng.lib import codes, geo
+from jiceng.lib import codes, geo, textfile
 from jiceng.territory import services, sizing
 from jiceng.territory.divisions import LEVEL_LABELS, DivisionImportError, import_divisions
 from jiceng.territory.grids import GridImportError, import_grids
@@ -208,9 +208,9 @@ def _import_grids_upload(request, root: Region) -> ImportRun | None:
         raise ValueError(str(exc)) from exc
     data = upload.read()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError("文件不是 UTF-8 编码的 GeoJSON") from exc
+        text = textfile.decode(data)
+    except textfile.TextFileError as exc:
+        raise ValueError(str(exc)) from exc
     from jiceng.territory.grids import parse
 
     features, _ = parse(text, crs)

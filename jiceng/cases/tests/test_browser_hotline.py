@@ -24,9 +24,8 @@ def test_an_operator_takes_a_call_with_the_keyboard_only(live_server, page, logi
     page.goto(f"{live_server.url}/cases/hotline/")
     # The phone field has the focus on arrival (autofocus); wait for it rather than race it.
     page.wait_for_function("document.activeElement && document.activeElement.id === 'phone'")
-    page.keyboard.type("1391111")
+    page.keyboard.type("13911112222")  # a full number only (jiceng.accounts.lookups)
     page.wait_for_selector(f"#earlier >> text={earlier.number}")
-    page.keyboard.type("2222")
     page.keyboard.press("Tab")
     page.keyboard.type("王秀英")
     page.keyboard.press("Tab")  # request type

@@ -173,10 +173,8 @@ def test_the_posting_view_needs_no_csrf_token(cats, api_key):
 
 
 @pytest.mark.django_db
-def test_the_jurisdiction_may_be_the_county_code_or_the_configured_domain(
-    cats, api_key, monkeypatch
-):
-    monkeypatch.setenv("JICENG_OPEN311_JURISDICTION", "hanyin.gov.cn")
+def test_the_jurisdiction_may_be_the_county_code_or_the_configured_domain(cats, api_key, settings):
+    settings.JICENG_OPEN311_JURISDICTION = ["hanyin.gov.cn"]
     for jid in ("610921", "610921000000", "hanyin.gov.cn", "www.hanyin.gov.cn", "testserver"):
         resp = post("json", base(api_key, jurisdiction_id=jid))
         assert resp.status_code == 200, (jid, resp.content.decode())

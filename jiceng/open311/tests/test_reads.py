@@ -80,7 +80,7 @@ def test_a_cancelled_case_reads_closed_with_the_reason(cats, users, frozen):
 
 @pytest.mark.django_db
 def test_only_published_channels_are_read_and_never_a_report_of_wrongdoing(
-    cats, users, frozen, monkeypatch
+    cats, users, frozen, settings
 ):
     mine = take(cats.road)
     hotline = take(cats.road, channel="hotline")
@@ -88,7 +88,7 @@ def test_only_published_channels_are_read_and_never_a_report_of_wrongdoing(
     web = take(cats.road, channel="web")
     assert numbers("requests.json") == [mine.number]
     assert Client().get(f"/open311/v2/requests/{hotline.number}.json").status_code == 404
-    monkeypatch.setenv("JICENG_OPEN311_PUBLISH_CHANNELS", "open311,web")
+    settings.JICENG_OPEN311_PUBLISH_CHANNELS = ["open311", "web"]
     assert set(numbers("requests.json")) == {mine.number, web.number}
     assert Client().get(f"/open311/v2/requests/{secret.number}.json").status_code == 404
 

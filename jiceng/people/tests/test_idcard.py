@@ -74,6 +74,16 @@ def test_a_masked_number_hides_the_birth_date():
         ("5212345", None),  # landline without area code
         ("0915-0212345", None),  # a local number never starts with 0
         ("abc", None),
+        # issue 10 item 5: the ways people write one number are one number
+        ("１３９ ９１５０ ０００１", "13991500001"),
+        ("0086-139-9150-0001", "13991500001"),
+        ("139.9150.0001", "13991500001"),
+        ("0915 5212345", "0915-5212345"),
+        ("09155212345", "0915-5212345"),
+        ("+86 915 5212345", "0915-5212345"),
+        ("+86 (915) 521-2345", "0915-5212345"),
+        ("+86 10 62345678", "010-62345678"),
+        ("+1 555 123 4567", None),
     ],
 )
 def test_phone_numbers_are_checked_and_normalised(raw, expected):

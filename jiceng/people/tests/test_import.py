@@ -186,3 +186,122 @@ def test_the_import_command_imports_a_file_and_reports_errors(users, territory, 
         call_command("import_residents", str(bad), "--user", users.district.username)
     assert "第4行" in capsys.readouterr().err
     assert Resident.objects.count() == 10
+
+
+def _xlsx_row(territory, id_cell, grid_cell=None) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(testdata.header())
+    ws.append(
+        [
+            "N1",
+            grid_cell or territory.grid3a.code,
+            "城关镇1组1号",
+            None,
+            30000,
+            2,
+            "周明",
+            "户主",
+            None,
+            id_cell,
+            None,
+            13991500007,
+            None,
+            None,
+        ]  # fmt: skip
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "id_cell",
+    [
+        6.10921196105126e17,  # what Excel keeps of an 18-digit ID typed as a number
+        610921197506010014,
+        float(idcard.make("610921", date(1975, 6, 1), 1)[:15]),
+    ],
+)
+def test_an_id_from_an_excel_number_cell_is_refused_with_the_text_format_hint(
+    users, territory, id_cell
+):
+    body = upload(client_for(users.district), "n.xlsx", _xlsx_row(territory, id_cell)).json()
+    assert body["ok"] is False
+    assert body["errors"][0]["line"] == 2
+    assert "证件号码" in body["errors"][0]["reason"] and "文本" in body["errors"][0]["reason"]
+    assert not Resident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_grid_code_from_a_number_cell_is_refused(users, territory):
+    number = idcard.make("610921", date(1975, 6, 1), 1)
+    data = _xlsx_row(territory, number, grid_cell=int(territory.grid3a.code))
+    body = upload(client_for(users.district), "n.xlsx", data).json()
+    assert body["ok"] is False and "网格代码" in body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+def test_a_csv_with_an_id_in_scientific_notation_is_refused(users, territory):
+    rows = testdata.rows(3, [territory.grid3a.code])
+    rows[1][9] = "6.10921196105126E+17"
+    body = upload(client_for(users.district), "r.csv", testdata.as_csv(rows)).json()
+    assert body["ok"] is False
+    assert [e["line"] for e in body["errors"]] == [3]
+    assert "文本" in body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("gbk", ","), ("gb18030", ","), ("utf-8-sig", ","), ("utf-8", ","), ("utf-16", "\t")],
+)
+def test_csv_as_excel_and_wps_write_it_imports(users, territory, encoding, sep):
+    import csv
+
+    rows = testdata.rows(5, [territory.grid3a.code])
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=sep, lineterminator="\r\n")
+    w.writerow(testdata.header())
+    w.writerows(rows)
+    body = upload(client_for(users.district), "r.csv", out.getvalue().encode(encoding)).json()
+    assert body["ok"], body["errors"]
+    assert sorted(Resident.objects.values_list("name", flat=True)) == sorted(r[6] for r in rows)
+
+
+@pytest.mark.django_db
+def test_a_csv_in_no_known_encoding_is_a_chinese_error(users, territory):
+    body = upload(client_for(users.district), "r.csv", bytes(range(128, 256)) * 8).json()
+    assert body["ok"] is False
+    assert "编码" in body["errors"][0]["reason"] and "codec" not in body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+def test_an_upload_spooled_to_disk_is_streamed_and_imported(users, territory, settings):
+    """Large uploads arrive as temporary files; the importer reads them twice as streams."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file
+    rows = testdata.rows(120, [territory.grid3a.code, territory.grid3b.code])
+    body = upload(client_for(users.community), "r.csv", testdata.as_csv(rows)).json()
+    assert body["ok"], body["errors"]
+    assert Resident.objects.count() == 120
+
+
+@pytest.mark.django_db
+def test_the_command_streams_a_file_from_disk(users, territory, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes(testdata.as_csv(testdata.rows(50, [territory.grid3a.code])))
+    call_command("import_residents", str(path), user="district", stdout=io.StringIO())
+    assert Resident.objects.count() == 50
+
+
+@pytest.mark.django_db
+def test_a_bad_byte_late_in_the_file_is_a_numbered_error_and_nothing_is_written(users, territory):
+    data = testdata.as_csv(testdata.rows(30, [territory.grid3a.code]))
+    # valid UTF-8 for the first 256 KB sample is not enough: the bad byte sits near the end
+    data = data[:-40] + b"\xff\xfe" + data[-38:]
+    body = upload(client_for(users.district), "r.csv", data).json()
+    assert body["ok"] is False and Resident.objects.count() == 0
+    assert body["errors"][0]["reason"]

@@ -188,7 +188,7 @@ def test_the_household_page_shows_its_contact_lines(users, territory, people):
     assert "刘代表" in body and "人大代表" in body
     api = client_for(users.street).get(f"/api/v1/people/households/{people.h1.id}").json()
     assert api["contacts"] == [
-        {"kind": "人大代表", "name": "刘代表", "phone": "13800001111", "title": ""}
+        {"kind": "人大代表", "name": "刘代表", "phone": "138****1111", "title": ""}
     ]
 
 
@@ -382,3 +382,27 @@ def test_the_phone_list_puts_red_households_and_overdue_visits_first(users, terr
     body = client_for(users.grid_worker).get("/people/m/").content.decode()
     assert body.index("孙大爷家") < body.index("张秀兰家")
     assert "未走访" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stored", "searched"),
+    [
+        ("+86 139 1234 0077", "13912340077"),
+        ("139-1234-0077", "+86 13912340077"),
+        ("0915 5212345", "+86 915 5212345"),
+        ("(0915)5212345", "0915-5212345"),
+    ],
+)
+def test_a_phone_written_any_way_is_stored_and_found_as_one(users, people, stored, searched):
+    c = client_for(users.district)
+    r = c.patch(
+        f"/api/v1/people/residents/{people.r1.id}",
+        {"phone": stored},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    found = c.post(
+        "/api/v1/people/residents/search", {"q": searched}, content_type="application/json"
+    ).json()
+    assert [x["id"] for x in found["items"]] == [people.r1.id]

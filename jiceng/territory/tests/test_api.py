@@ -47,7 +47,14 @@ def test_a_user_outside_the_town_gets_404_for_its_codes(users, url, who):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",
-    [*CODE_ENDPOINTS, f"{API}/regions", f"{API}/grids", f"{API}/locate?lon=108.405&lat=32.805"],
+    # (the grids GeoJSON is the report map's too: a resident sees the county's grid
+    # boundaries, public facts — see the test of the one grids GeoJSON below)
+    [
+        *(u for u in CODE_ENDPOINTS if "/geojson" not in u),
+        f"{API}/regions",
+        f"{API}/grids",
+        f"{API}/locate?lon=108.405&lat=32.805",
+    ],
 )
 def test_a_resident_is_refused_every_territory_endpoint(users, url):
     r = client_for(users.resident).get(url)
@@ -153,7 +160,7 @@ def test_locate_converts_gcj02_and_takes_batches(users, territory):
     "url, status, message",
     [
         (f"{API}/locate?lon=abc&lat=32", 422, "请求参数有误"),
-        (f"{API}/locate?lon=108&lat=32&crs=bd09", 422, "请求参数有误"),
+        (f"{API}/locate?lon=108&lat=32&crs=epsg3857", 422, "请求参数有误"),
         (f"{API}/locate?lon=500&lat=32", 400, "经度 500.0 超出"),
         (f"{API}/grids?under=61x", 400, "区划代码只能由数字组成"),
         (f"{API}/grids?page_size=100000", 422, "请求参数有误"),
@@ -188,4 +195,51 @@ def test_geojson_for_the_map_holds_the_region_outline_and_its_grids(users, terri
         "610921001001001001",
         G3A,
         "610921001001001001002",
+    }
+
+
+@pytest.mark.django_db
+def test_the_gcj02_point_that_hung_a_worker_is_a_400_at_once(users):
+    import time
+
+    t0 = time.perf_counter()
+    r = client_for(users.district).get(f"{API}/locate?lon=72.006&lat=30.0&crs=gcj02")
+    assert r.status_code == 400 and "GCJ-02" in r.json()["error"]["message"]
+    assert time.perf_counter() - t0 < 1
+
+
+@pytest.mark.django_db
+def test_locate_takes_bd09(users, territory):
+    from jiceng.lib import geo
+
+    lon, lat = geo.from_wgs84(108.405, 32.805, "bd09")
+    r = client_for(users.district).get(f"{API}/locate", {"lon": lon, "lat": lat, "crs": "bd09"})
+    assert r.status_code == 200
+    assert r.json()["grid_code"] == territory.grid3a.code
+
+
+@pytest.mark.django_db
+def test_the_one_grids_geojson_serves_the_report_map_of_a_resident(users, territory):
+    """Issue 10 item 5: one grids GeoJSON endpoint; a resident (no territory) gets the
+    installation county's deepest grid cells, never another county's."""
+    c = client_for(users.resident)
+    data = c.get(f"{API}/geojson?deepest=true").json()
+    codes_ = {
+        f["properties"]["code"]
+        for f in data["features"]
+        if f["properties"].get("kind") != "outline"
+    }
+    assert codes_ == {territory.grid3a.code, territory.grid3b.code}
+    assert data["region"]["code"] == territory.county.code
+    assert c.get(f"{API}/geojson?under={territory.other_county.code}").status_code == 404
+    # staff: their own territory by default, deepest level on request
+    data = client_for(users.street).get(f"{API}/geojson?deepest=true").json()
+    assert data["region"]["code"] == territory.town1.code
+    assert {
+        f["properties"]["code"]
+        for f in data["features"]
+        if f["properties"].get("kind") != "outline"
+    } == {
+        territory.grid3a.code,
+        territory.grid3b.code,
     }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -11,12 +12,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("JICENG_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("JICENG_PORT", "8000")))
+        # defaults from JICENG_HOST / JICENG_PORT / JICENG_WORKERS, read in settings.py
+        parser.add_argument("--host", default=settings.JICENG_HOST)
+        parser.add_argument("--port", type=int, default=settings.JICENG_PORT)
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("JICENG_WORKERS", "0")) or None,
+            default=settings.JICENG_WORKERS or None,
             help="processes (default: number of CPUs, at most 4)",
         )
         parser.add_argument("--log-level", default="warning")
@@ -36,4 +38,8 @@ class Command(BaseCommand):
             log_level=log_level,
             access_log=False,
             lifespan="off",
+            # Forwarded headers are resolved by the application, only from the proxies
+            # named in JICENG_TRUSTED_PROXIES (jiceng.lib.clientip); uvicorn's own default
+            # trusts X-Forwarded-For from 127.0.0.1 and let a local client spoof addresses.
+            proxy_headers=False,
         )

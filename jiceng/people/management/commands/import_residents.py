@@ -35,7 +35,7 @@ class Command(BaseCommand):
         report = importer.run(
             user,
             path.name,
-            path.read_bytes(),
+            path,  # streamed, read twice (check, then write)
             "merge" if opts["merge"] else "report",
             dry_run=opts["dry_run"],
         )

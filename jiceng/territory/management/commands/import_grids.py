@@ -17,8 +17,10 @@ class Command(BaseCommand):
     def handle(self, *args, file, crs, dry_run, **options):
         try:
             text = read_file(file)
+        except GridImportError as exc:
+            raise CommandError(str(exc)) from exc
         except OSError as exc:
-            raise CommandError(f"无法读取 {file}：{exc}") from exc
+            raise CommandError(f"无法读取 {file}：{exc.strerror or exc}") from exc
         try:
             result = import_grids(text, crs=crs, dry_run=dry_run, source=str(file))
         except GridImportError as exc:

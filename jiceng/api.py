@@ -137,7 +137,7 @@ for app, prefix in [
     try:
         module = importlib.import_module(f"jiceng.{app}.api")
     except ModuleNotFoundError as exc:
-        if exc.name != f"jiceng.{app}.api":
+        if exc.name not in (f"jiceng.{app}", f"jiceng.{app}.api"):
             raise
         continue
     api.add_router(prefix, module.router)

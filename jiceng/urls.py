@@ -31,7 +31,7 @@ for app, prefix in [
     try:
         importlib.import_module(f"jiceng.{app}.urls")
     except ModuleNotFoundError as exc:
-        if exc.name != f"jiceng.{app}.urls":
+        if exc.name not in (f"jiceng.{app}", f"jiceng.{app}.urls"):
             raise
         continue
     urlpatterns.append(path(prefix, include(f"jiceng.{app}.urls")))

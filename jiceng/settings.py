@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # serves Swagger UI from its own static files (no CDN)
     "jiceng.core",
     "jiceng.accounts",
     "jiceng.territory",

@@ -6,23 +6,25 @@ A refused move is a structured error: {"error": {"code": "invalid_state" | "forb
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts.models import Role
-from jiceng.cases import privacy, services
+from jiceng.cases import moves, privacy, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 
 router = Router(tags=["cases"])
 
 RESIDENT_CHANNELS = {Channel.WEB, Channel.APP, Channel.WECHAT}
+MAX_OFFSET = 1_000_000
 
 
 class CategoryOut(Schema):
@@ -108,22 +110,47 @@ class CaseDetail(CaseOut):
     moves: list[str]
 
 
-class MoveIn(Schema):
-    reason: str = ""
-    unit: str | None = Field(None, description="unit code or id (dispatch, redispatch)")
-    helpers: list[str] = []
-    units: list[str] = Field([], description="departments summoned by a whistle")
-    limit_hours: float | None = None
-    into: str | None = Field(None, description="case number to merge into")
-    days: int | None = None
-    satisfaction: str | None = None
-    resolved: bool | None = None
-    comment: str = ""
-    note: str = ""
-    result: str = ""
-    public: bool = False
-    rating: int | None = None
-    parts: list[dict[str, Any]] = []
+class ErrorBody(Schema):
+    code: str = Field(description="invalid_input, invalid_state, forbidden, reason_required, …")
+    message: str = Field(description="中文说明")
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$ref`s replaced by the definitions (no dangling refs
+    in the OpenAPI document)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def _move_body() -> dict[str, Any]:
+    """The request body of a move in the OpenAPI document: the union of every move's input,
+    told apart by the move named in the path (`moves.parse` reads it into that schema)."""
+    offered = [(n, moves.RULES[n].input) for n in MOVES if MOVES[n].offered]
+    inputs = list({cls.__name__: cls for _, cls in offered}.values())
+    variants = []
+    for cls in inputs:
+        js = cls.model_json_schema()
+        names = [n for n, c in offered if c is cls]
+        variants.append({**_inline(js, js.get("$defs", {})), "description": "、".join(names)})
+    schema = {
+        "oneOf": variants,
+        "description": "the input of the move named in the path: "
+        + "; ".join(f"{n} → {cls.__name__}" for n, cls in offered),
+    }
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
 def _out(c: Case) -> dict:
@@ -231,10 +258,11 @@ def list_cases(
     open: bool = False,
     q: str = "",
     phone: str = "",
-    limit: int = 50,
-    offset: int = 0,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
-    """Cases the caller may see, newest first."""
+    """Cases the caller may see, newest first. `offset` beyond 1,000,000 or below 0, or
+    `limit` outside 1–200, is a 422 (validation_error)."""
     qs = services.visible_cases(request.auth).select_related("category", "unit", "owner_unit")
     if status:
         qs = qs.filter(status__in=status.split(","))
@@ -246,7 +274,6 @@ def list_cases(
         qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q))
     if phone:
         qs = qs.filter(reporter_phone__startswith=phone)
-    limit = max(1, min(limit, 200))
     return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
 
 
@@ -294,21 +321,30 @@ def _detail(request, number: str, reason: str | None) -> dict:
     return d
 
 
-@router.post("/{number}/moves/{move}", response=CaseOut)
-def make_move(request, number: str, move: str, payload: MoveIn):
-    """Make one move of the loop (see workflow.MOVES). Refusals are structured errors."""
+@router.post(
+    "/{number}/moves/{move}",
+    response={200: CaseOut, **ERRORS},
+    openapi_extra={"requestBody": _move_body()},
+)
+def make_move(request, number: str, move: str):
+    """Make one move of the loop (see workflow.MOVES). The body is that move's input (a
+    JSON object; empty means defaults): it is parsed before anything else, so a bad input
+    is a 400 `invalid_input` with a Chinese message. Refusals are structured errors."""
+    try:
+        raw = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error(request, 400, "invalid_input", "请求内容不是有效的 JSON")
+    try:
+        params = moves.parse(move, raw)
+    except moves.MoveRefused as exc:
+        return _error(request, exc.status, exc.code, exc.message)
     try:
         case = services.get_visible(request.auth, number)
     except Http404:
         return _error(request, 404, "not_found", "该诉求不存在或不在您的管辖范围内")
-    kw = payload.dict(exclude={"reason"})
-    if kw.get("into") is None:
-        kw.pop("into", None)
-    if move in ("dispatch", "redispatch") and not kw.get("unit"):
-        kw["unit"] = None
     try:
-        case = services.transition(case, move, user=request.auth, reason=payload.reason, **kw)
-    except services.MoveRefused as exc:
+        case = moves.make(case, move, params, user=request.auth)
+    except moves.MoveRefused as exc:
         return _error(request, exc.status, exc.code, exc.message)
     return _out(_reload(case.number))
 

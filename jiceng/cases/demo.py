@@ -515,7 +515,7 @@ def _after_close(case, target, step, rng) -> str:
         sat = rng.choices(
             [Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED], [70, 20, 10]
         )[0]
-        case = step("visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
+        case = step("return_visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
         if case.status == Status.HANDLING:  # reopened by the visit: reworked and closed again
             step("report_handling", reason="已按回访意见重新处理到位")
             case = step("verify_close")

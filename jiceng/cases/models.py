@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from jiceng.cases.workflow import OPEN_STATES, public_status
+from jiceng.cases.workflow import Status as Status  # re-exported: the states live there
 from jiceng.territory.fields import CodeField
 
 
@@ -141,22 +143,6 @@ class CaseCounter(models.Model):
 
     def __str__(self) -> str:
         return self.prefix
-
-
-class Status(models.TextChoices):
-    REPORTED = "reported", "待受理"
-    REGISTERED = "registered", "已立案待派"
-    DISPATCHED = "dispatched", "已派单待签收"
-    RETURNED = "returned", "已退单待审核"
-    HANDLING = "handling", "办理中"
-    PAUSE_REQUESTED = "pause_requested", "缓办待批"
-    PAUSED = "paused", "缓办中"
-    HANDLED = "handled", "已反馈待核查"
-    CLOSED = "closed", "已结案"
-    ARCHIVED = "archived", "已归档"
-    MERGED = "merged", "已并单"
-    SPLIT = "split", "已拆分"
-    CANCELLED = "cancelled", "已作废"
 
 
 class Case(models.Model):
@@ -308,15 +294,11 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        from jiceng.cases.workflow import OPEN_STATES
-
         return self.status in OPEN_STATES
 
     @property
     def public_status(self) -> str:
         """Open311 status: 'open' or 'closed'."""
-        from jiceng.cases.workflow import public_status
-
         return public_status(self.status)
 
 

@@ -1,7 +1,7 @@
 """Household visits that ask for a case (走访发现 → 事件办理).
 
 jiceng.people sends `visit_needs_case` after the visit commits; `on_visit_needs_case` takes
-the case in through `services.intake(channel="grid", …)` and writes its number back with
+the case in through `intake(channel="grid", …)` and writes its number back with
 `people.services.link_case`, both in ONE transaction that first locks the visit row
 (`people.services.claim_visit_for_case`): either the case and the link commit together or
 neither does, and a second attempt finds the number and does nothing. If the after-commit
@@ -17,17 +17,12 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from jiceng.cases import services
+from jiceng.cases.intake import intake, title_from
 from jiceng.cases.models import Case, RequestType
 
 log = logging.getLogger("jiceng.cases.visits")
 # The worker leaves fresh visits to the after-commit hand-over.
 GRACE = timedelta(minutes=2)
-
-
-def _first_line(text: str, n: int = 30) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:n] + ("…" if len(line) > n else "")
 
 
 def take_in(visit_id: int) -> Case | None:
@@ -47,11 +42,11 @@ def take_in(visit_id: int) -> Case | None:
             description += f"\n后续措施：{visit.follow_up.strip()}"
         description += f"\n（{visit.visitor_name}于{timezone.localtime(visit.visited_at):%Y-%m-%d %H:%M}走访{h.number}户时发现）"
         has_point = building is not None and building.lon is not None and building.lat is not None
-        case = services.intake(
+        case = intake(
             channel="grid",
             request_type=RequestType.HELP,
             category=None,
-            title=f"走访转办：{_first_line(visit.found)}",
+            title=f"走访转办：{title_from(visit.found, 30)}",
             description=description,
             lon=building.lon if has_point else None,  # type: ignore[union-attr]
             lat=building.lat if has_point else None,  # type: ignore[union-attr]

@@ -21,7 +21,6 @@ fails is recorded in WorkerError and skipped for HOLD, never a crash loop.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -32,16 +31,19 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jiceng.accounts.models import Unit, UnitKind
-from jiceng.cases import deadlines, outbox
+from jiceng.accounts import centres
+from jiceng.accounts.models import Unit
+from jiceng.cases import deadlines, history, outbox
+from jiceng.cases.history import SystemEvent
+from jiceng.cases.intake import TIER_UNIT_KIND, limit_for
 from jiceng.cases.models import (
     Case,
-    CaseEvent,
     Outbox,
     Tier,
     WhistleCall,
     WorkerError,
 )
+from jiceng.cases.notifications import when
 from jiceng.cases.workflow import WATCHED_STATES
 
 log = logging.getLogger("jiceng.worker")
@@ -65,21 +67,19 @@ _FIELDS = (
 
 
 class Units:
-    """Territorial centres by code, loaded once per pass (no query per case)."""
+    """Units loaded once per pass (no query per case): by id, and the territorial centres
+    (accounts.centres) by code."""
 
     def __init__(self) -> None:
-        self.by_id: dict[int, Unit] = {}
-        self.centre: dict[str, Unit] = {}
-        for u in Unit.objects.filter(active=True):
-            self.by_id[u.pk] = u
-            if u.kind in (UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY):
-                self.centre[u.code] = u
+        self.by_id: dict[int, Unit] = {u.pk: u for u in Unit.objects.filter(active=True)}
+        self.centre: dict[str, Unit] = centres.centres()
 
     def at(self, tier: int, region_code: str) -> Unit | None:
-        n = {Tier.COMMUNITY: 12, Tier.STREET: 9, Tier.DISTRICT: 6}.get(Tier(tier))
-        if n is None or len(region_code) < n:
+        kind = TIER_UNIT_KIND.get(Tier(tier))
+        if kind is None or len(region_code) < centres.CODE_LENGTH[kind]:
             return None
-        return self.centre.get(region_code[:n])
+        u = self.centre.get(region_code[: centres.CODE_LENGTH[kind]])
+        return u if u is not None and u.kind == kind else None
 
 
 def _claim(qs, batch: int) -> list[dict[str, Any]]:
@@ -99,10 +99,6 @@ def _held(kind: str, now: datetime) -> list[int]:
     ]
 
 
-def _fmt(dt: datetime | None) -> str:
-    return "—" if dt is None else f"{dt.astimezone(deadlines.tz()):%m月%d日 %H:%M}"
-
-
 def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     """Write the cards, events and notifications of claimed rows (inside a transaction).
 
@@ -110,7 +106,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     the pass must stay within seconds for a county's 100,000 open cases.
     """
     ids = [r["id"] for r in rows]
-    events: list[tuple] = []
+    events: list[SystemEvent] = []
     notes: list[tuple] = []
     if kind == "red":
         # compare-and-set: only rows whose card is still not red
@@ -121,7 +117,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
             data = {"card": "red", "level": sup_level, "deadline": _iso(r["deadline"])}
             events.append(_event_row(r, now, "supervise", "超过办结期限，亮红牌并提级督办", data))
             body = (
-                f"【红牌督办】{r['number']} {r['title'][:30]} 已超期（期限 {_fmt(r['deadline'])}）"
+                f"【红牌督办】{r['number']} {r['title'][:30]} 已超期（期限 {when(r['deadline'])}）"
             )
             for u in (sup, units.by_id.get(r["unit_id"] or 0)):
                 if u is not None:
@@ -166,30 +162,17 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
             if u is not None:
                 body = (
                     f"【黄牌催办】{r['number']} {r['title'][:30]} "
-                    f"将于 {_fmt(r['deadline'])} 到期，请抓紧办理"
+                    f"将于 {when(r['deadline'])} 到期，请抓紧办理"
                 )
                 key = f"yellow:{r['number']}:{_iso(r['deadline'])}"
                 notes.append(_note_row(key, body, "remind", u, r["id"], now))
-    _insert(CaseEvent, EVENT_COLS, events)
+    history.write_system(events, now)
     _insert(Outbox, NOTE_COLS, notes, ignore_conflicts=True)
     if _after_batch_writes is not None:
         _after_batch_writes(kind, ids)
     return n
 
 
-EVENT_COLS = (
-    "case_id",
-    "at",
-    "actor_label",
-    "move",
-    "from_status",
-    "to_status",
-    "to_unit_id",
-    "level",
-    "reason",
-    "public",
-    "data",
-)
 NOTE_COLS = (
     "created_at",
     "kind",
@@ -210,19 +193,17 @@ def _dt(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _event_row(r: dict, now: datetime, move: str, reason: str, data: dict) -> tuple:
-    return (
-        r["id"],
-        _dt(now),
-        "系统",
-        move,
-        r["status"],
-        r["status"],
-        r["unit_id"],
-        r["level"],
-        reason,
-        False,
-        json.dumps(data, ensure_ascii=False),
+def _event_row(
+    r: dict[str, Any], now: datetime, move: str, reason: str, data: dict[str, Any]
+) -> SystemEvent:
+    return SystemEvent(
+        case_id=r["id"],
+        move=move,
+        status=r["status"],
+        unit_id=r["unit_id"],
+        level=r["level"],
+        reason=reason,
+        data=data,
     )
 
 
@@ -351,9 +332,9 @@ def _visit_tasks(now: datetime, units: Units, stats: dict) -> None:
             if u is not None:
                 notes.append(
                     _note(
-                        f"visit:{r['number']}",
+                        f"return_visit:{r['number']}",
                         f"【待回访】{r['number']} {r['title'][:30]} 已结案，请回访",
-                        "visit",
+                        "return_visit",
                         u,
                         r["id"],
                         now,
@@ -375,7 +356,7 @@ def _recompute_missing(now: datetime, stats: dict) -> None:
         for c in rows:
             if c.created_at.year not in cal.known_years:
                 continue
-            amount, unit = deadlines.limit_for(c.category, c.urgency)
+            amount, unit = limit_for(c.category, c.urgency)
             due = deadlines.compute(c.created_at, amount, unit, cal)
             if due.calendar_missing:
                 continue

@@ -44,7 +44,7 @@ def test_the_whole_loop_leaves_one_event_per_move(users, cats, in_grid):
     case = services.transition(case, "verify_close", user=users.street)
     assert case.status == Status.CLOSED and case.closed_level == Tier.STREET
     case = services.transition(
-        case, "visit", user=users.street, satisfaction="satisfied", resolved=True
+        case, "return_visit", user=users.street, satisfaction="satisfied", resolved=True
     )
     moves = list(CaseEvent.objects.filter(case=case).values_list("move", flat=True))
     assert moves == [
@@ -54,7 +54,7 @@ def test_the_whole_loop_leaves_one_event_per_move(users, cats, in_grid):
         "accept",
         "report_handling",
         "verify_close",
-        "visit",
+        "return_visit",
     ]
 
 
@@ -76,7 +76,7 @@ def test_an_unsatisfied_return_visit_reopens_the_case(users, cats, in_grid):
     ]:
         case = services.transition(case, move, user=u, **kw)
     case = services.transition(
-        case, "visit", user=users.street, satisfaction="unsatisfied", resolved=False
+        case, "return_visit", user=users.street, satisfaction="unsatisfied", resolved=False
     )
     assert case.status == Status.HANDLING and case.reopen_count == 1
     assert case.unit == users.dept

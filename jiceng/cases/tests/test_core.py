@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from jiceng.cases import services
@@ -68,12 +70,13 @@ def test_an_unsatisfied_return_visit_reopens_the_case(users, cats, in_grid):
         user=users.street,
         **in_grid,
     )
-    for move, u, kw in [
+    steps: list[tuple[str, Any, dict[str, Any]]] = [
         ("dispatch", users.street, {}),
         ("accept", users.department, {}),
         ("report_handling", users.department, {"reason": "已修补"}),
         ("verify_close", users.street, {}),
-    ]:
+    ]
+    for move, u, kw in steps:
         case = services.transition(case, move, user=u, **kw)
     case = services.transition(
         case, "return_visit", user=users.street, satisfaction="unsatisfied", resolved=False
@@ -117,12 +120,13 @@ def test_a_late_closure_is_recorded_as_not_on_time(users, cats, in_grid):
         **in_grid,
     )
     Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(hours=1))
-    for move, u, kw in [
+    steps: list[tuple[str, Any, dict[str, Any]]] = [
         ("dispatch", users.street, {}),
         ("accept", users.department, {}),
         ("report_handling", users.department, {"reason": "已修补"}),
         ("verify_close", users.street, {}),
-    ]:
+    ]
+    for move, u, kw in steps:
         case = services.transition(case, move, user=u, **kw)
     assert case.closed_on_time is False and case.first_response_at is not None
     assert case.visit_due_at is not None, "a return-visit task is due"

@@ -17,11 +17,15 @@ plain("reject_pause", "resume")
 
 
 class RequestPauseIn(MoveInput):
-    days: int | None = Field(None, title="缓办天数", description="working days, 1–60")
+    days: int | None = Field(
+        None, title="缓办天数", ge=1, le=MAX_PAUSE_DAYS, description="working days"
+    )
 
 
 class ApprovePauseIn(MoveInput):
-    days: int | None = Field(None, title="缓办天数", description="default: the days asked for")
+    days: int | None = Field(
+        None, title="缓办天数", ge=1, le=MAX_PAUSE_DAYS, description="default: the days asked for"
+    )
 
 
 @rule("request_pause", input=RequestPauseIn)

@@ -474,10 +474,16 @@ class CalendarDay(models.Model):
 
 
 class Outbox(models.Model):
-    """Notifications to send; the worker delivers them once through the gateway."""
+    """Notifications to send; the worker delivers them through the gateway (outbox.py).
 
-    PENDING, SENT, FAILED = "pending", "sent", "failed"
-    STATES = [(PENDING, "待发送"), (SENT, "已发送"), (FAILED, "发送失败")]
+    pending → sending (claimed: `claim` names the pass, `next_attempt_at` is the end of its
+    lease) → sent, or back to pending with a backoff, or failed after MAX_ATTEMPTS. A row
+    left in sending by a killed worker is claimed again when its lease ends: at most the
+    message that was in flight is sent twice, with the same dedupe key.
+    """
+
+    PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+    STATES = [(PENDING, "待发送"), (SENDING, "发送中"), (SENT, "已发送"), (FAILED, "发送失败")]
 
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=30)  # remind, supervise, alarm, dispatch, visit…
@@ -498,6 +504,9 @@ class Outbox(models.Model):
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    claim = models.CharField(
+        max_length=32, blank=True, default="", db_default="", help_text="the pass that claimed it"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]

@@ -273,7 +273,7 @@ def list_cases(
     if q:
         qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q))
     if phone:
-        qs = qs.filter(reporter_phone__startswith=phone)
+        qs = qs.filter(services.phone_q(phone))
     return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
 
 

@@ -33,6 +33,7 @@ from jiceng.cases.models import (
 )
 from jiceng.cases.notifications import notify, send_after_commit
 from jiceng.cases.workflow import MOVES
+from jiceng.lib import phones
 
 STAFF_CHANNELS = {Channel.HOTLINE, Channel.GRID, Channel.TRANSFER}
 TIER_UNIT_KIND: dict[Tier, str] = {
@@ -187,11 +188,15 @@ def title_from(text: str, n: int = 40) -> str:
 
 
 def clean_phone(raw: str) -> str:
-    """The stored form of a reporter's phone ("" stays ""). Raises ValidationError."""
-    phone = (raw or "").strip().replace(" ", "").replace("-", "")
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
-        raise ValidationError("联系电话格式不正确")
-    return phone
+    """The stored form of a reporter's phone, `jiceng.lib.phones.normalise`'s (13912345678,
+    0915-5212345), whichever way it was written (+86, spaces, dashes); "" stays "".
+    Raises ValidationError with the normaliser's Chinese message."""
+    if not (raw or "").strip():
+        return ""
+    try:
+        return phones.normalise(raw)
+    except phones.PhoneError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 @transaction.atomic
@@ -267,7 +272,8 @@ def intake(
     reporter = user if user is not None and user.role == Role.RESIDENT else None
     if reporter is not None:
         reporter_name = reporter_name or user.display_name
-        phone = phone or user.phone
+        if not phone and user.phone and phones.is_valid(user.phone):
+            phone = phones.normalise(user.phone)
 
     if channel == Channel.GRID:
         level = Tier.GRID

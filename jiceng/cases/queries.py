@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from jiceng.cases.access import visible_cases
 from jiceng.cases.models import Case, CaseEvent, Category, RequestType, Status
 from jiceng.cases.workflow import OPEN_STATES
+from jiceng.lib import phones
 
 PUBLIC_STATUSES = ("open", "closed")
 
@@ -25,7 +26,10 @@ PUBLIC_STATUSES = ("open", "closed")
 def find_public(number: str, phone: str) -> Case:
     """The case a resident follows by its number and the reporter's phone; Http404 when the
     pair does not match (no hint which half is wrong)."""
-    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    try:
+        phone = phones.normalise(phone) if (phone or "").strip() else ""
+    except phones.PhoneError:
+        phone = ""
     case = Case.objects.filter(number=(number or "").strip()).first()
     if case is None or not phone or case.reporter_phone != phone:
         raise Http404("未找到该编号与手机号对应的诉求")
@@ -122,14 +126,30 @@ def possible_duplicates(
     return out[:limit]
 
 
+def phone_q(typed: str) -> Q:
+    """Reporter phones matching what was typed, against the stored form (phones.normalise):
+    a whole number matches exactly however it was written; a beginning (at least 4 digits,
+    as an operator types) matches stored phones that begin so, a landline's area code
+    (3 or 4 digits) either way."""
+    raw = (typed or "").strip()
+    if phones.is_valid(raw):
+        return Q(reporter_phone=phones.normalise(raw))
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw.startswith("+86") or raw.startswith("0086"):
+        digits = digits[2:] if raw.startswith("+") else digits[4:]
+    if len(digits) < 4:
+        return Q(pk__in=[])
+    q = Q(reporter_phone__startswith=digits)
+    if digits.startswith("0"):
+        for n in (3, 4):
+            if len(digits) > n:
+                q |= Q(reporter_phone__startswith=f"{digits[:n]}-{digits[n:]}")
+    return q
+
+
 def earlier_cases_by_phone(user: Any, phone: str, limit: int = 10) -> QuerySet[Case]:
     """The caller's earlier cases the operator may see, newest first."""
-    phone = (phone or "").strip()
-    if len(phone) < 4:
-        return Case.objects.none()
-    return (
-        visible_cases(user).filter(reporter_phone__startswith=phone).order_by("-created_at")[:limit]
-    )
+    return visible_cases(user).filter(phone_q(phone)).order_by("-created_at")[:limit]
 
 
 def handling_unit_name(case: Case) -> str:

@@ -107,9 +107,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(category__code__startswith=f["category"])
     if f["q"]:
         q = f["q"].strip()
-        qs = qs.filter(
-            Q(number__contains=q) | Q(title__contains=q) | Q(reporter_phone__startswith=q)
-        )
+        qs = qs.filter(Q(number__contains=q) | Q(title__contains=q) | services.phone_q(q))
     if tab == "all":
         qs = qs.order_by("-created_at")
     elif tab == "todo":

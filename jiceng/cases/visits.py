@@ -19,10 +19,17 @@ from django.utils import timezone
 
 from jiceng.cases.intake import intake, title_from
 from jiceng.cases.models import Case, RequestType
+from jiceng.lib import phones
 
 log = logging.getLogger("jiceng.cases.visits")
 # The worker leaves fresh visits to the after-commit hand-over.
 GRACE = timedelta(minutes=2)
+
+
+def _phone(raw: str) -> str:
+    """The household's phone in the stored form; one that is not a phone is left out (the
+    hand-over must not fail on it: the household file still holds it)."""
+    return phones.normalise(raw) if raw and phones.is_valid(raw) else ""
 
 
 def take_in(visit_id: int) -> Case | None:
@@ -54,7 +61,7 @@ def take_in(visit_id: int) -> Case | None:
             address=h.address,
             home_address=True,  # the household's home: masked like the phone
             reporter_name=head.name if head else "",
-            reporter_phone=(h.phone or (head.phone if head else "")).replace("-", ""),
+            reporter_phone=_phone(h.phone or (head.phone if head else "")),
             user=visit.visitor,
             external_ref=f"visit:{visit.pk}",
         )

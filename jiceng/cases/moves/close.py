@@ -17,6 +17,7 @@ from jiceng.cases.intake import limit_for
 from jiceng.cases.models import Case, CaseAssignment, Tier
 from jiceng.cases.moves.base import Ctx, MoveInput, MoveRefused, Outcome, rule
 from jiceng.cases.notifications import notify
+from jiceng.lib import phones
 
 
 class VerifyCloseIn(MoveInput):
@@ -34,7 +35,7 @@ def close(case: Case, now: datetime, level: int) -> None:
     case.closed_on_time = case.deadline is None or now <= case.deadline
     case.visit_due_at = deadlines.visit_due(now)
     CaseAssignment.objects.filter(case=case, active=True).update(active=False)
-    if case.reporter_phone:
+    if phones.is_mobile(case.reporter_phone):  # an SMS reaches a mobile only
         notify(
             f"closed:{case.number}:{case.reopen_count}",
             f"您的诉求 {case.number} 已办结：{case.public_note[:60]}。欢迎查询并评价。",

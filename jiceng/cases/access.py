@@ -85,13 +85,13 @@ def actor_kinds(user: Any, case: Case, need: frozenset[str] | None = None) -> se
     kinds: set[str] = set()
     role = user.role
     in_scope = _covers(user, case.region_code)
-    if role in DISPATCH_ROLES and in_scope and ROLE_TIER[role] >= case.level:
+    if role in DISPATCH_ROLES and in_scope and ROLE_TIER[role] >= case.tier:
         kinds.add("dispatcher")
     if role in (Role.STREET_DISPATCHER, Role.DISTRICT_ADMIN) and in_scope:
         kinds.add("street")
     if role == Role.GRID_WORKER and in_scope:
         kinds.add("grid")
-        if case.level == Tier.GRID and case.unit_id is None:
+        if case.tier == Tier.GRID and case.unit_id is None:
             kinds.add("handler")
     if user.unit_id and user.unit_id == case.unit_id and role != Role.AUDITOR:
         kinds.add("handler")

@@ -79,7 +79,7 @@ class CaseOut(Schema):
     status: str
     status_label: str
     public_status: str
-    level: int
+    tier: int
     unit: str | None
     owner_unit: str | None
     region_code: str
@@ -94,7 +94,7 @@ class CaseOut(Schema):
     public_note: str
     created_at: datetime
     closed_at: datetime | None
-    closed_level: int | None
+    closed_tier: int | None
     satisfaction: str
     extra: dict[str, Any]
     media: list[str]
@@ -165,7 +165,7 @@ def _out(c: Case) -> dict:
         "status": c.status,
         "status_label": status_label(c.status),
         "public_status": c.public_status,
-        "level": c.level,
+        "tier": c.tier,
         "unit": c.unit.name if c.unit else None,
         "owner_unit": c.owner_unit.name if c.owner_unit else None,
         "region_code": c.region_code,
@@ -180,7 +180,7 @@ def _out(c: Case) -> dict:
         "public_note": c.public_note,
         "created_at": c.created_at,
         "closed_at": c.closed_at,
-        "closed_level": c.closed_level,
+        "closed_tier": c.closed_tier,
         "satisfaction": c.satisfaction,
         "extra": c.extra,
         "media": c.media,

@@ -445,7 +445,7 @@ def _drive(case: Case, target: str, at, now, rng, users, pace=(10.0, 600.0)) -> 
         case = services.transition(case, move, user=user or _who(move, case, users), **kw)
         return case
 
-    if case.level == 1:  # a grid worker's own report: close on the spot or escalate
+    if case.tier == 1:  # a grid worker's own report: close on the spot or escalate
         grid = users.get("grid")
         if target in ("reported", "registered", "dispatched"):
             return case.status  # still in the grid worker's hands

@@ -54,7 +54,7 @@ def event_row(
         to_status=to_status,
         from_unit=from_unit,
         to_unit=case.unit,
-        level=case.level,
+        tier=case.tier,
         reason=reason,
         public=public,
         data=dict(data or {}),
@@ -93,7 +93,7 @@ class SystemEvent:
     move: str
     status: str
     unit_id: int | None
-    level: int | None
+    tier: int | None
     reason: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -106,7 +106,7 @@ _COLS = (
     "from_status",
     "to_status",
     "to_unit_id",
-    "level",
+    "tier",
     "reason",
     "public",
     "data",
@@ -140,7 +140,7 @@ def write_system(rows: Sequence[SystemEvent], now: datetime) -> None:
                     r.status,
                     r.status,
                     r.unit_id,
-                    r.level,
+                    r.tier,
                     r.reason,
                     False,
                     json.dumps(r.data, ensure_ascii=False),
@@ -179,7 +179,7 @@ def _announce_system(rows: list[SystemEvent], now: datetime) -> None:
             from_status=r.status,
             to_status=r.status,
             to_unit_id=r.unit_id,
-            level=r.level,
+            tier=r.tier,
             reason=r.reason,
             public=False,
             data=r.data,

@@ -276,11 +276,11 @@ def intake(
             phone = phones.normalise(user.phone)
 
     if channel == Channel.GRID:
-        level = Tier.GRID
+        tier = Tier.GRID
         owner = unit_at(Tier.COMMUNITY, region_code)
     else:
         owner = unit_at(Tier.STREET, region_code)
-        level = Tier.STREET if owner else Tier.DISTRICT
+        tier = Tier.STREET if owner else Tier.DISTRICT
         owner = owner or unit_at(Tier.DISTRICT, region_code)
 
     amount, unit = limit_for(category, urgency)
@@ -308,9 +308,9 @@ def intake(
         media=[media_url] if media_url else [],
         extra=extra_vals,
         status=Status.REGISTERED if register else Status.REPORTED,
-        level=level,
+        tier=tier,
         owner_unit=owner,
-        unit=owner if level != Tier.GRID else None,
+        unit=owner if tier != Tier.GRID else None,
         deadline=due.deadline,
         yellow_at=due.yellow_at,
         calendar_missing=due.calendar_missing,

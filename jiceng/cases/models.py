@@ -2,7 +2,7 @@
 
 State is changed only by `jiceng.cases.services` (one entry point, see workflow.py for
 the table). History (`CaseEvent`) is append-only; the case row carries denormalised
-current-state columns (status, unit, level, deadline, card) so that queues and the
+current-state columns (status, unit, tier, deadline, card) so that queues and the
 worker are plain indexed queries.
 """
 
@@ -198,7 +198,7 @@ class Case(models.Model):
     status = models.CharField(
         "状态", max_length=20, choices=Status.choices, default=Status.REPORTED, db_index=True
     )
-    level = models.PositiveSmallIntegerField("层级", choices=Tier.choices, default=Tier.STREET)
+    tier = models.PositiveSmallIntegerField("层级", choices=Tier.choices, default=Tier.STREET)
     owner_unit = models.ForeignKey(
         "accounts.Unit",
         null=True,
@@ -237,8 +237,8 @@ class Case(models.Model):
     calendar_missing = models.BooleanField(
         default=False, help_text="deadline computed without holiday data for its year"
     )
-    supervised_level = models.PositiveSmallIntegerField(
-        choices=Tier.choices, null=True, blank=True, help_text="督办 by this level"
+    supervised_tier = models.PositiveSmallIntegerField(
+        choices=Tier.choices, null=True, blank=True, help_text="督办 by this tier"
     )
     remind_count = models.PositiveSmallIntegerField(default=0)
     visit_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -250,7 +250,7 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    closed_level = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    closed_tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     closed_on_spot = models.BooleanField(default=False)
     closed_on_time = models.BooleanField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -339,7 +339,7 @@ class CaseEvent(models.Model):
     to_unit = models.ForeignKey(
         "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    level = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     reason = models.TextField(blank=True)
     public = models.BooleanField(default=False, help_text="shown to the resident")
     data = models.JSONField(default=dict, blank=True)

@@ -50,7 +50,7 @@ def summary(user: Any, now: datetime | None = None) -> dict[str, Any]:
         "at": now,
         "by_status": by_status,
         "open": sum(by_status[s] for s in OPEN_STATES),
-        "open_by_level": dict(open_qs.values_list("level").annotate(n=Count("id"))),
+        "open_by_tier": dict(open_qs.values_list("tier").annotate(n=Count("id"))),
         "open_by_unit": by_unit,
         "overdue": qs.filter(late).count(),
         "today_new": qs.filter(created_at__gte=day, created_at__lt=now).count(),

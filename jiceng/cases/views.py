@@ -67,10 +67,10 @@ def _todo_q(user) -> Q:
     q = Q(pk__in=[])
     tier = services.ROLE_TIER.get(user.role)
     if user.role in services.DISPATCH_ROLES and tier:
-        q |= Q(status__in=DISPATCH_TODO, level__lte=tier)
-        q |= Q(status__in=VISIT_TODO, rated_at=None, level__lte=tier)  # return visit (回访) due
+        q |= Q(status__in=DISPATCH_TODO, tier__lte=tier)
+        q |= Q(status__in=VISIT_TODO, rated_at=None, tier__lte=tier)  # return visit (回访) due
     if user.role == Role.GRID_WORKER:
-        q |= Q(level=Tier.GRID, status__in=GRID_TODO)
+        q |= Q(tier=Tier.GRID, status__in=GRID_TODO)
     if user.unit_id:
         q |= Q(unit_id=user.unit_id, status__in=HANDLER_TODO)
         q |= Q(whistles__calls__unit_id=user.unit_id, whistles__calls__reported_at=None)
@@ -510,7 +510,7 @@ def board(request: HttpRequest) -> HttpResponse:
     """The street's dispatch board: what waits for the centre, column by column."""
     require(request.user, "cases.board")
     tier = services.ROLE_TIER.get(_u(request).role, Tier.DISTRICT)
-    qs = _base(request).filter(level__lte=tier)
+    qs = _base(request).filter(tier__lte=tier)
     cols = []
     for st in DISPATCH_TODO:
         rows = qs.filter(status=st).order_by("deadline")

@@ -2,7 +2,7 @@
 
 A pass:
   1. red cards: watched cases past their deadline → card red, 督办 to the supervisor's
-     level (one tier up), notify the supervisor and the handling unit;
+     tier (one tier up), notify the supervisor and the handling unit;
   2. yellow cards: watched cases past their yellow time → card yellow, 催办 to the unit;
   3. whistle calls past their limit without a report-in → remind the department;
   4. closed cases whose return visit is due → a task notice to the owning centre;
@@ -57,7 +57,7 @@ _FIELDS = (
     "id",
     "number",
     "title",
-    "level",
+    "tier",
     "region_code",
     "unit_id",
     "owner_unit_id",
@@ -112,9 +112,9 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
         # compare-and-set: only rows whose card is still not red
         n = Case.objects.filter(pk__in=ids).exclude(card="red").update(card="red")
         for r in rows:
-            sup_level = min(r["level"] + 1, Tier.DISTRICT)
-            sup = units.at(sup_level, r["region_code"])
-            data = {"card": "red", "level": sup_level, "deadline": _iso(r["deadline"])}
+            sup_tier = min(r["tier"] + 1, Tier.DISTRICT)
+            sup = units.at(sup_tier, r["region_code"])
+            data = {"card": "red", "level": sup_tier, "deadline": _iso(r["deadline"])}
             events.append(_event_row(r, now, "supervise", "超过办结期限，亮红牌并提级督办", data))
             body = (
                 f"【红牌督办】{r['number']} {r['title'][:30]} 已超期（期限 {when(r['deadline'])}）"
@@ -124,19 +124,19 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                     key = f"red:{r['number']}:{_iso(r['deadline'])}:{u.code}"
                     notes.append(_note_row(key, body, "supervise", u, r["id"], now))
         # supervision moves to one tier up: one UPDATE per tier, not per row
-        for lvl in {r["level"] for r in rows}:
-            Case.objects.filter(pk__in=[r["id"] for r in rows if r["level"] == lvl]).update(
-                supervised_level=min(lvl + 1, Tier.DISTRICT)
+        for tier in {r["tier"] for r in rows}:
+            Case.objects.filter(pk__in=[r["id"] for r in rows if r["tier"] == tier]).update(
+                supervised_tier=min(tier + 1, Tier.DISTRICT)
             )
         # what the grid could not fix in time moves up to its community (one UPDATE each)
         by_comm: dict[int, list[dict]] = {}
         for r in rows:
-            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["level"] == Tier.GRID else None
+            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["tier"] == Tier.GRID else None
             if comm is not None:
                 by_comm.setdefault(comm.pk, []).append(r)
         for comm_id, rs in by_comm.items():
-            Case.objects.filter(pk__in=[r["id"] for r in rs], level=Tier.GRID).update(
-                level=Tier.COMMUNITY,
+            Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID).update(
+                tier=Tier.COMMUNITY,
                 owner_unit_id=comm_id,
                 unit_id=comm_id,
                 escalate_count=F("escalate_count") + 1,
@@ -201,7 +201,7 @@ def _event_row(
         move=move,
         status=r["status"],
         unit_id=r["unit_id"],
-        level=r["level"],
+        tier=r["tier"],
         reason=reason,
         data=data,
     )
@@ -367,7 +367,7 @@ def _recompute_missing(now: datetime, stats: dict) -> None:
 
 
 def _visit_cases(now: datetime, stats: dict) -> None:
-    from jiceng.cases.visits import take_in_waiting
+    from jiceng.cases.visit_handover import take_in_waiting
 
     stats["visit_cases"] += take_in_waiting(now)
 

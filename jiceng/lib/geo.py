@@ -8,7 +8,6 @@ is converted at the edges with the PyPI package `coord-convert` (its gcj→wgs i
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -125,20 +124,6 @@ def bbox(geometry: dict | BaseGeometry) -> tuple[float, float, float, float]:
     geom = geometry if isinstance(geometry, BaseGeometry) else shape(geometry)
     x0, y0, x1, y1 = geom.bounds
     return float(x0), float(y0), float(x1), float(y1)
-
-
-def union_bbox(
-    boxes: Iterable[tuple[float, float, float, float]],
-) -> tuple[float, float, float, float] | None:
-    boxes = list(boxes)
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def validity_problem(geom: BaseGeometry) -> str | None:

@@ -28,10 +28,10 @@ class CloseOnSpotIn(MoveInput):
     result: str = Field("", title="就地处置情况", max_length=2000)
 
 
-def close(case: Case, now: datetime, level: int) -> None:
-    """The facts of closing at `level`, and the resident's notice."""
+def close(case: Case, now: datetime, tier: int) -> None:
+    """The facts of closing at `tier`, and the resident's notice."""
     case.closed_at = now
-    case.closed_level = level
+    case.closed_tier = tier
     case.closed_on_time = case.deadline is None or now <= case.deadline
     case.visit_due_at = deadlines.visit_due(now)
     CaseAssignment.objects.filter(case=case, active=True).update(active=False)
@@ -57,7 +57,7 @@ def set_due(case: Case, due: deadlines.Due) -> None:
 def verify_close(ctx: Ctx, inp: VerifyCloseIn) -> Outcome:
     if inp.public_note:
         ctx.case.public_note = inp.public_note
-    close(ctx.case, ctx.now, ctx.case.level)
+    close(ctx.case, ctx.now, ctx.case.tier)
     return Outcome()
 
 
@@ -97,7 +97,7 @@ def reopen(ctx: Ctx, inp: MoveInput) -> Outcome:
     case = ctx.case
     case.reopen_count += 1
     case.closed_at = None
-    case.closed_level = None
+    case.closed_tier = None
     case.closed_on_time = None
     case.closed_on_spot = False
     case.archived_at = None
@@ -116,7 +116,7 @@ def reopen(ctx: Ctx, inp: MoveInput) -> Outcome:
         case.unit = last_lead.unit
     else:
         case.unit = case.owner_unit
-        if case.level == Tier.GRID:
+        if case.tier == Tier.GRID:
             case.unit = None
     return Outcome()
 

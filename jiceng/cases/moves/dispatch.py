@@ -174,18 +174,18 @@ def report_handling(ctx: Ctx, inp: ResultIn) -> Outcome:
 @rule("escalate", input=MoveInput)
 def escalate(ctx: Ctx, inp: MoveInput) -> Outcome:
     case = ctx.case
-    if case.level >= Tier.DISTRICT:
+    if case.tier >= Tier.DISTRICT:
         raise MoveRefused("该诉求已在区县层级，无法继续上报", "top_level", 409)
-    new_level = case.level + 1
-    owner = unit_at(new_level, case.region_code)
-    while owner is None and new_level < Tier.DISTRICT:
-        new_level += 1
-        owner = unit_at(new_level, case.region_code)
+    new_tier = case.tier + 1
+    owner = unit_at(new_tier, case.region_code)
+    while owner is None and new_tier < Tier.DISTRICT:
+        new_tier += 1
+        owner = unit_at(new_tier, case.region_code)
     CaseAssignment.objects.filter(case=case, active=True).exclude(
         role=CaseAssignment.WHISTLE
     ).update(active=False)
-    old = case.level
-    case.level = new_level
+    old = case.tier
+    case.tier = new_tier
     case.owner_unit = owner
     case.unit = owner
     case.escalate_count += 1
@@ -199,4 +199,4 @@ def escalate(ctx: Ctx, inp: MoveInput) -> Outcome:
             case=case,
             now=ctx.now,
         )
-    return Outcome({"from_level": old, "to_level": new_level})
+    return Outcome({"from_level": old, "to_level": new_tier})

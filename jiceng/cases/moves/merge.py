@@ -114,7 +114,7 @@ def split(ctx: Ctx, inp: SplitIn) -> Outcome:
             extra=case.extra,
             media=case.media,
             status=Status.REGISTERED,
-            level=case.level,
+            tier=case.tier,
             owner_unit=case.owner_unit,
             unit=case.owner_unit,
             parent=case,

@@ -12,11 +12,11 @@ from jiceng.cases.notifications import notify, when
 
 
 class SuperviseIn(MoveInput):
-    level: int | None = Field(
+    tier: int | None = Field(
         None,
         title="督办层级",
         description="tier that supervises: 2 community, 3 street, 4 district (default one up)",
-        validation_alias=AliasChoices("level", "tier"),
+        validation_alias=AliasChoices("tier", "level"),
     )
 
 
@@ -39,19 +39,19 @@ def remind(ctx: Ctx, inp: MoveInput) -> Outcome:
 @rule("supervise", input=SuperviseIn)
 def supervise(ctx: Ctx, inp: SuperviseIn) -> Outcome:
     case = ctx.case
-    level = inp.level or min(case.level + 1, Tier.DISTRICT)
-    if level not in Tier.values:
-        raise MoveRefused("督办层级无效", "level_invalid", 400)
-    case.supervised_level = level
-    sup = unit_at(level, case.region_code)
+    tier = inp.tier or min(case.tier + 1, Tier.DISTRICT)
+    if tier not in Tier.values:
+        raise MoveRefused("督办层级无效", "tier_invalid", 400)
+    case.supervised_tier = tier
+    sup = unit_at(tier, case.region_code)
     for u in (sup, case.unit):
         if u is not None:
             notify(
-                f"supervise:{case.number}:{level}:{u.code}:{case.version}",
+                f"supervise:{case.number}:{tier}:{u.code}:{case.version}",
                 f"【督办】{case.number} {case.title}：{ctx.reason[:40]}",
                 kind="supervise",
                 unit=u,
                 case=case,
                 now=ctx.now,
             )
-    return Outcome({"level": level})
+    return Outcome({"level": tier})

@@ -21,7 +21,7 @@ from jiceng.cases.intake import intake, title_from
 from jiceng.cases.models import Case, RequestType
 from jiceng.lib import phones
 
-log = logging.getLogger("jiceng.cases.visits")
+log = logging.getLogger("jiceng.cases.visit_handover")
 # The worker leaves fresh visits to the after-commit hand-over.
 GRACE = timedelta(minutes=2)
 

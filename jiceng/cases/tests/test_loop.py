@@ -21,7 +21,7 @@ def test_a_resident_report_is_placed_in_its_grid_and_numbered_for_the_phone(user
     assert case.region_code == "610921001001001001001"
     assert case.number.startswith("610921-") and case.number.endswith("-0001")
     assert case.status == Status.REPORTED
-    assert case.level == Tier.STREET and case.owner_unit.name == "城关镇综治中心"
+    assert case.tier == Tier.STREET and case.owner_unit.name == "城关镇综治中心"
     assert case.reporter == users.resident and case.reporter_phone == "13800000001"
     assert case.deadline is not None and case.yellow_at < case.deadline
     assert list(case.events.values_list("move", flat=True)) == ["report"]
@@ -44,7 +44,7 @@ def test_the_whole_loop_leaves_one_event_per_move(users, cats, in_grid):
     case = services.transition(case, "accept", user=users.department)
     case = services.transition(case, "report_handling", user=users.department, reason="已修补")
     case = services.transition(case, "verify_close", user=users.street)
-    assert case.status == Status.CLOSED and case.closed_level == Tier.STREET
+    assert case.status == Status.CLOSED and case.closed_tier == Tier.STREET
     case = services.transition(
         case, "return_visit", user=users.street, satisfaction="satisfied", resolved=True
     )

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jiceng.accounts.models import Unit
-from jiceng.cases import deadlines
+from jiceng.cases import deadlines, outbox
 from jiceng.cases.models import Case, Outbox
 
 
@@ -60,8 +60,6 @@ def send_after_commit(ids: list[int]) -> None:
     for the worker's next pass); nothing is sent if it rolls back."""
     if not ids:
         return
-    from jiceng.cases import outbox
-
     transaction.on_commit(lambda: outbox.deliver_ids(ids))
 
 

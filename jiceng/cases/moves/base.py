@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticError
 
 from jiceng.accounts.models import Unit
 from jiceng.cases.models import Case, Category
-from jiceng.cases.workflow import Move
+from jiceng.cases.workflow import MOVES, Move
 
 
 class MoveRefused(Exception):
@@ -98,19 +98,22 @@ Rule = Callable[[Ctx, Any], Outcome]
 class Registered:
     input: type[MoveInput]
     rule: Rule | None
+    # offered to a viewer only if this holds (the rule would refuse at once otherwise)
+    offer: Callable[[Case], bool] | None = None
 
 
 RULES: dict[str, Registered] = {}
 
 
 def rule(
-    *names: str, input: type[In]
+    *names: str, input: type[In], offer: Callable[[Case], bool] | None = None
 ) -> Callable[[Callable[[Ctx, In], Outcome]], Callable[[Ctx, In], Outcome]]:
-    """Register the rule of one or more moves with the input it takes."""
+    """Register the rule of one or more moves with the input it takes; `offer`: whether
+    the move is worth offering on this case (e.g. not once it is rated)."""
 
     def wrap(fn: Callable[[Ctx, In], Outcome]) -> Callable[[Ctx, In], Outcome]:
         for n in names:
-            RULES[n] = Registered(input=input, rule=fn)
+            RULES[n] = Registered(input=input, rule=fn, offer=offer)
         return fn
 
     return wrap
@@ -170,8 +173,6 @@ def parse(move: str, raw: Any) -> MoveInput:
     """Read raw input for `move` into its schema. Raises MoveRefused (400, Chinese)."""
     reg = RULES.get(move)
     if reg is None:
-        from jiceng.cases.workflow import MOVES
-
         if move not in MOVES:
             raise MoveRefused(f"未知的操作：{move}", "unknown_move", 400)
         # an event kind the engine writes itself: refused by the table (state, actor) later

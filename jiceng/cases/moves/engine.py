@@ -22,9 +22,8 @@ from django.utils import timezone
 
 from jiceng.cases import history
 from jiceng.cases.access import actor_kinds
-from jiceng.cases.models import Case, WhistleCall
+from jiceng.cases.models import Case
 from jiceng.cases.moves.base import RULES, Ctx, MoveInput, MoveRefused, Outcome, parse
-from jiceng.cases.moves.return_visit import already_rated
 from jiceng.cases.workflow import MOVES, Move, status_label
 
 # Trusted actor kinds an internal caller may name instead of the user's relation to the case.
@@ -125,14 +124,8 @@ def allowed_moves_for(user: Any, case: Case) -> list[Move]:
     for m in MOVES.values():
         if not m.offered or case.status not in m.sources or not m.actors & kinds:
             continue
-        if (
-            m.name == "rate_report_in"
-            and not WhistleCall.objects.filter(
-                whistle__case=case, reported_at__isnull=False
-            ).exists()
-        ):
-            continue
-        if m.name == "return_visit" and case.rated_at and already_rated(case):
+        offer = RULES[m.name].offer
+        if offer is not None and not offer(case):
             continue
         out.append(m)
     return out

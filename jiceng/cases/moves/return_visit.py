@@ -11,6 +11,8 @@ from pydantic import Field
 
 from jiceng.cases.models import Case, ReturnVisit, Satisfaction
 from jiceng.cases.moves.base import Ctx, MoveInput, MoveRefused, Outcome, Then, rule
+from jiceng.cases.moves.engine import transition
+from jiceng.cases.queries import find_public
 
 # Return-visit rule: these answers reopen the case (at most MAX_REOPEN times by rule).
 REOPEN_ON = {Satisfaction.UNSATISFIED}
@@ -26,7 +28,7 @@ class ReturnVisitIn(MoveInput):
     channel: Literal["phone", "web", "sms"] = Field("phone", title="回访方式")
 
 
-@rule("return_visit", input=ReturnVisitIn)
+@rule("return_visit", input=ReturnVisitIn, offer=lambda case: not already_rated(case))
 def return_visit(ctx: Ctx, inp: ReturnVisitIn) -> Outcome:
     case, now = ctx.case, ctx.now
     sat = inp.satisfaction
@@ -67,9 +69,6 @@ def rate_by_resident(
 ) -> Case:
     """The public page: a resident rates their closed case, proven by number + phone.
     Raises Http404 (no such pair) or MoveRefused."""
-    from jiceng.cases.moves.engine import transition
-    from jiceng.cases.queries import find_public
-
     case = find_public(number, phone)
     return transition(
         case,

@@ -102,7 +102,13 @@ def report_in(ctx: Ctx, inp: ReportInIn) -> Outcome:
     return Outcome({"unit": call.unit.name, "on_time": call.on_time})
 
 
-@rule("rate_report_in", input=RateReportInIn)
+@rule(
+    "rate_report_in",
+    input=RateReportInIn,
+    offer=lambda case: WhistleCall.objects.filter(
+        whistle__case=case, reported_at__isnull=False
+    ).exists(),
+)
 def rate_report_in(ctx: Ctx, inp: RateReportInIn) -> Outcome:
     unit = unit_by_ref(inp.unit)
     rating = inp.rating or 0

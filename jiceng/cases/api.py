@@ -8,20 +8,28 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
-from jiceng.accounts.models import Role
+from jiceng.accounts.models import Role, User
 from jiceng.cases import moves, privacy, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 
 router = Router(tags=["cases"])
+
+if TYPE_CHECKING:
+
+    class ApiRequest(HttpRequest):
+        auth: User  # set by the API's authentication (jiceng/api.py)
+
+else:
+    ApiRequest = HttpRequest
 
 RESIDENT_CHANNELS = {Channel.WEB, Channel.APP, Channel.WECHAT}
 MAX_OFFSET = 1_000_000
@@ -153,7 +161,7 @@ def _move_body() -> dict[str, Any]:
     return {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
-def _out(c: Case) -> dict:
+def _out(c: Case) -> dict[str, Any]:
     return {
         "number": c.number,
         "title": c.title,
@@ -187,14 +195,14 @@ def _out(c: Case) -> dict:
     }
 
 
-def _error(request, status: int, code: str, message: str):
+def _error(request: ApiRequest, status: int, code: str, message: str) -> HttpResponse:
     from jiceng.api import error
 
     return error(request, status, code, message)
 
 
 @router.get("/categories", response=list[CategoryOut])
-def categories(request):
+def categories(request: ApiRequest) -> list[dict[str, Any]]:
     """The category tree (Open311 services), with limits and extra fields."""
     rows = Category.objects.filter(active=True).select_related("parent")
     return [
@@ -214,7 +222,7 @@ def categories(request):
 
 
 @router.post("/", response={201: CaseOut})
-def create_case(request, payload: CaseIn):
+def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
     """Take a case in. Residents may use the web, app and WeChat channels only."""
     user = request.auth
     if user.role == Role.RESIDENT and payload.channel not in RESIDENT_CHANNELS:
@@ -252,7 +260,7 @@ def _reload(number: str) -> Case:
 
 @router.get("/", response=list[CaseOut])
 def list_cases(
-    request,
+    request: ApiRequest,
     status: str = "",
     card: str = "",
     open: bool = False,
@@ -260,7 +268,7 @@ def list_cases(
     phone: str = "",
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
-):
+) -> list[dict[str, Any]]:
     """Cases the caller may see, newest first. `offset` beyond 1,000,000 or below 0, or
     `limit` outside 1–200, is a 422 (validation_error)."""
     qs = services.visible_cases(request.auth).select_related("category", "unit", "owner_unit")
@@ -282,18 +290,18 @@ class RevealIn(Schema):
 
 
 @router.get("/{number}", response=CaseDetail)
-def get_case(request, number: str):
+def get_case(request: ApiRequest, number: str) -> dict[str, Any]:
     """One case; the reporter is masked unless the caller's unit holds it (then logged)."""
     return _detail(request, number, None)
 
 
 @router.post("/{number}/reveal", response=CaseDetail)
-def reveal_case(request, number: str, body: RevealIn):
+def reveal_case(request: ApiRequest, number: str, body: RevealIn) -> dict[str, Any]:
     """One case with the reporter in full, after a reason; logged in the access log."""
     return _detail(request, number, body.reason)
 
 
-def _detail(request, number: str, reason: str | None) -> dict:
+def _detail(request: ApiRequest, number: str, reason: str | None) -> dict[str, Any]:
     case = services.get_visible(request.auth, number)
     case = _reload(case.number)
     who, access = privacy.present(request.auth, case, reason, "api", request)
@@ -326,7 +334,7 @@ def _detail(request, number: str, reason: str | None) -> dict:
     response={200: CaseOut, **ERRORS},
     openapi_extra={"requestBody": _move_body()},
 )
-def make_move(request, number: str, move: str):
+def make_move(request: ApiRequest, number: str, move: str) -> dict[str, Any] | HttpResponse:
     """Make one move of the loop (see workflow.MOVES). The body is that move's input (a
     JSON object; empty means defaults): it is parsed before anything else, so a bad input
     is a 400 `invalid_input` with a Chinese message. Refusals are structured errors."""
@@ -350,7 +358,9 @@ def make_move(request, number: str, move: str):
 
 
 @router.get("/lookup/duplicates", response=list[CaseOut])
-def duplicates(request, category: str, lon: float, lat: float, metres: float = 200):
+def duplicates(
+    request: ApiRequest, category: str, lon: float, lat: float, metres: float = 200
+) -> list[dict[str, Any]]:
     """Possible duplicates in scope: same category, near, recent."""
     cat = Category.objects.filter(code=category).first()
     found = services.possible_duplicates(category=cat, lon=lon, lat=lat, metres=metres)

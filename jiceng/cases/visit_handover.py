@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -69,7 +70,7 @@ def take_in(visit_id: int) -> Case | None:
     return case
 
 
-def on_visit_needs_case(sender, visit, user=None, **kw) -> None:
+def on_visit_needs_case(sender: object, visit: Any, user: Any = None, **kw: object) -> None:
     """Receiver of people's `visit_needs_case` (connected in CasesConfig.ready)."""
     take_in(visit.pk)
 

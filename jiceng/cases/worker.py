@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from jiceng.accounts import centres
@@ -82,7 +82,7 @@ class Units:
         return u if u is not None and u.kind == kind else None
 
 
-def _claim(qs, batch: int) -> list[dict[str, Any]]:
+def _claim(qs: QuerySet[Case], batch: int) -> list[dict[str, Any]]:
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     else:
@@ -189,7 +189,7 @@ NOTE_COLS = (
 )
 
 
-def _dt(value: datetime):
+def _dt(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
@@ -207,7 +207,9 @@ def _event_row(
     )
 
 
-def _note_row(key, body, kind, unit: Unit, case_id, now) -> tuple:
+def _note_row(
+    key: str, body: str, kind: str, unit: Unit, case_id: int, now: datetime
+) -> tuple[Any, ...]:
     return (
         _dt(now),
         kind,
@@ -224,7 +226,12 @@ def _note_row(key, body, kind, unit: Unit, case_id, now) -> tuple:
     )
 
 
-def _insert(model, cols: tuple[str, ...], rows: list[tuple], ignore_conflicts=False) -> None:
+def _insert(
+    model: type[Model],
+    cols: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    ignore_conflicts: bool = False,
+) -> None:
     """One multi-row INSERT per 500 rows; duplicates of a unique key skipped if asked."""
     if not rows:
         return
@@ -248,7 +255,7 @@ def _iso(dt: datetime | None) -> str:
     return dt.isoformat() if dt else ""
 
 
-def _note(key, body, kind, unit: Unit, case_id, now) -> Outbox:
+def _note(key: str, body: str, kind: str, unit: Unit, case_id: int, now: datetime) -> Outbox:
     return Outbox(
         kind=kind,
         channel="sms" if unit.phone else "inapp",

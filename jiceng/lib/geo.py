@@ -8,6 +8,8 @@ is converted at the edges with the PyPI package `coord-convert` (its gcj→wgs i
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -68,7 +70,9 @@ def from_wgs84(lon: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
     return lon, lat
 
 
-def _convert_array(coords: np.ndarray, fn) -> np.ndarray:
+def _convert_array(
+    coords: np.ndarray, fn: Callable[[float, float], tuple[float, float]]
+) -> np.ndarray:
     out = np.empty_like(coords)
     for i, (x, y) in enumerate(coords[:, :2]):
         out[i, 0], out[i, 1] = fn(float(x), float(y))
@@ -136,7 +140,7 @@ def validity_problem(geom: BaseGeometry) -> str | None:
 # --- generated subdivisions (demo and benchmark territories) -------------------------------
 
 
-def random_points_in(polygon: BaseGeometry, n: int, rng) -> np.ndarray:
+def random_points_in(polygon: BaseGeometry, n: int, rng: random.Random) -> np.ndarray:
     """`n` uniformly random points inside `polygon` (rejection sampling in its bbox)."""
     x0, y0, x1, y1 = polygon.bounds
     shapely.prepare(polygon)
@@ -161,7 +165,9 @@ def voronoi_cells(polygon: BaseGeometry, points: np.ndarray) -> list[BaseGeometr
     return [polygon.intersection(c) for c in shapely.get_parts(cells)]
 
 
-def relaxed_points(polygon: BaseGeometry, n: int, rng, rounds: int = 2) -> np.ndarray:
+def relaxed_points(
+    polygon: BaseGeometry, n: int, rng: random.Random, rounds: int = 2
+) -> np.ndarray:
     """Random points spread more evenly by a few Lloyd rounds (cells of similar size)."""
     pts = random_points_in(polygon, n, rng)
     for _ in range(rounds):

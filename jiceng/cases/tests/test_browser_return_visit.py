@@ -4,6 +4,7 @@ centre, and a centre's return visit (回访) answered 不满意 reopens the case
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,12 +31,13 @@ def test_the_board_columns_and_an_unsatisfied_return_visit(
         lon=108.405,
         lat=32.805,
     )
-    for move, user, kw in [
+    steps: list[tuple[str, Any, dict[str, Any]]] = [
         ("dispatch", users.street, {}),
         ("accept", users.department, {}),
         ("report_handling", users.department, {"reason": "已修补"}),
         ("verify_close", users.street, {}),
-    ]:
+    ]
+    for move, user, kw in steps:
         case = services.transition(case, move, user=user, **kw)
     waiting = services.intake(
         channel="web",

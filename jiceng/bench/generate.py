@@ -782,11 +782,11 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
         events, assigns = [], []
         for pk, c, (status, move, last_at, unit_id, level) in zip(ids, buf, meta, strict=True):
             events.append(dict(case_id=pk, at=c["created_at"], actor_label="系统", move="report",
-                               from_status="", to_status="reported", level=level, public=True,
+                               from_status="", to_status="reported", tier=level, public=True,
                                data={"channel": c["channel"]}))  # fmt: skip
             if move:
                 events.append(dict(case_id=pk, at=last_at, actor_label="基准", move=move,
-                                   from_status="", to_status=status, level=level,
+                                   from_status="", to_status=status, tier=level,
                                    to_unit_id=unit_id, public=True, data={}))  # fmt: skip
             if unit_id and ins_assign is not None:
                 assigns.append(dict(case_id=pk, unit_id=unit_id, role="lead", active=True,
@@ -842,7 +842,7 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
             reporter_name=person_name(rng),
             reporter_phone=f"1{rng.choice('35789')}{rng.randrange(10**9):09d}",
             status=status,
-            level=level,
+            tier=level,
             owner_unit_id=owner or street_unit,
             unit_id=unit_id,
             deadline=deadline,
@@ -854,7 +854,7 @@ def cases(params: Params, say: Callable[[str], None], err: IO[str] | None = None
             first_response_at=created + dt.timedelta(hours=2) if unit_id else None,
             handled_at=last_at if status in ("handled", "closed", "archived") else None,
             closed_at=last_at if closed else None,
-            closed_level=level if closed else None,
+            closed_tier=level if closed else None,
             closed_on_time=(last_at <= deadline) if closed else None,
             archived_at=last_at if status == "archived" else None,
             satisfaction=rng.choice(["satisfied", "satisfied", "basic", "unsatisfied"])

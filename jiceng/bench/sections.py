@@ -401,7 +401,7 @@ def stand_in_summary(user, now) -> dict:
     day = now.astimezone(ANCHOR.tzinfo).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "by_status": dict(qs.values_list("status").annotate(n=Count("id")).order_by()),
-        "open_by_level": dict(open_qs.values_list("level").annotate(n=Count("id")).order_by()),
+        "open_by_level": dict(open_qs.values_list("tier").annotate(n=Count("id")).order_by()),
         "open_by_unit": list(
             open_qs.values("unit_id")
             .annotate(
@@ -643,8 +643,8 @@ def worker(ctx: Context) -> dict:
         Case.objects.filter(status__in=OPEN_STATES).exclude(card="").update(card="")
         fields = {f.name for f in Case._meta.concrete_fields}
         reset: dict[str, Any] = {}
-        if "supervised_level" in fields:
-            reset["supervised_level"] = None
+        if "supervised_tier" in fields:
+            reset["supervised_tier"] = None
         if "remind_count" in fields:
             reset["remind_count"] = 0
         if reset:

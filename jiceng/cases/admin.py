@@ -64,8 +64,8 @@ class EventInline(admin.TabularInline):
 class CaseAdmin(admin.ModelAdmin):
     """Read-only: cases change only through the workflow (services.transition)."""
 
-    list_display = ["number", "title", "status", "level", "unit", "deadline", "card"]
-    list_filter = ["status", "channel", "card", "level"]
+    list_display = ["number", "title", "status", "tier", "unit", "deadline", "card"]
+    list_filter = ["status", "channel", "card", "tier"]
     search_fields = ["number", "title", "reporter_phone"]
     inlines = [EventInline]
 

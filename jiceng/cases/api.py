@@ -6,24 +6,34 @@ A refused move is a structured error: {"error": {"code": "invalid_state" | "forb
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404
-from ninja import Field, Router, Schema
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import lookups
-from jiceng.accounts.models import Role
-from jiceng.cases import privacy, services
+from jiceng.accounts.models import Role, User
+from jiceng.cases import moves, privacy, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 
 router = Router(tags=["cases"])
 
+if TYPE_CHECKING:
+
+    class ApiRequest(HttpRequest):
+        auth: User  # set by the API's authentication (jiceng/api.py)
+
+else:
+    ApiRequest = HttpRequest
+
 RESIDENT_CHANNELS = {Channel.WEB, Channel.APP, Channel.WECHAT}
+MAX_OFFSET = 1_000_000
 
 
 class CategoryOut(Schema):
@@ -78,7 +88,7 @@ class CaseOut(Schema):
     status: str
     status_label: str
     public_status: str
-    level: int
+    tier: int
     unit: str | None
     owner_unit: str | None
     region_code: str
@@ -93,7 +103,7 @@ class CaseOut(Schema):
     public_note: str
     created_at: datetime
     closed_at: datetime | None
-    closed_level: int | None
+    closed_tier: int | None
     satisfaction: str
     extra: dict[str, Any]
     media: list[str]
@@ -109,25 +119,50 @@ class CaseDetail(CaseOut):
     moves: list[str]
 
 
-class MoveIn(Schema):
-    reason: str = ""
-    unit: str | None = Field(None, description="unit code or id (dispatch, redispatch)")
-    helpers: list[str] = []
-    units: list[str] = Field([], description="departments summoned by a whistle")
-    limit_hours: float | None = None
-    into: str | None = Field(None, description="case number to merge into")
-    days: int | None = None
-    satisfaction: str | None = None
-    resolved: bool | None = None
-    comment: str = ""
-    note: str = ""
-    result: str = ""
-    public: bool = False
-    rating: int | None = None
-    parts: list[dict[str, Any]] = []
+class ErrorBody(Schema):
+    code: str = Field(description="invalid_input, invalid_state, forbidden, reason_required, …")
+    message: str = Field(description="中文说明")
 
 
-def _out(c: Case) -> dict:
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its local `$ref`s replaced by the definitions (no dangling refs
+    in the OpenAPI document)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def _move_body() -> dict[str, Any]:
+    """The request body of a move in the OpenAPI document: the union of every move's input,
+    told apart by the move named in the path (`moves.parse` reads it into that schema)."""
+    offered = [(n, moves.RULES[n].input) for n in MOVES if MOVES[n].offered]
+    inputs = list({cls.__name__: cls for _, cls in offered}.values())
+    variants = []
+    for cls in inputs:
+        js = cls.model_json_schema()
+        names = [n for n, c in offered if c is cls]
+        variants.append({**_inline(js, js.get("$defs", {})), "description": "、".join(names)})
+    schema = {
+        "oneOf": variants,
+        "description": "the input of the move named in the path: "
+        + "; ".join(f"{n} → {cls.__name__}" for n, cls in offered),
+    }
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
+def _out(c: Case) -> dict[str, Any]:
     return {
         "number": c.number,
         "title": c.title,
@@ -139,7 +174,7 @@ def _out(c: Case) -> dict:
         "status": c.status,
         "status_label": status_label(c.status),
         "public_status": c.public_status,
-        "level": c.level,
+        "tier": c.tier,
         "unit": c.unit.name if c.unit else None,
         "owner_unit": c.owner_unit.name if c.owner_unit else None,
         "region_code": c.region_code,
@@ -154,21 +189,21 @@ def _out(c: Case) -> dict:
         "public_note": c.public_note,
         "created_at": c.created_at,
         "closed_at": c.closed_at,
-        "closed_level": c.closed_level,
+        "closed_tier": c.closed_tier,
         "satisfaction": c.satisfaction,
         "extra": c.extra,
         "media": c.media,
     }
 
 
-def _error(request, status: int, code: str, message: str):
+def _error(request: ApiRequest, status: int, code: str, message: str) -> HttpResponse:
     from jiceng.api import error
 
     return error(request, status, code, message)
 
 
 @router.get("/categories", response=list[CategoryOut])
-def categories(request):
+def categories(request: ApiRequest) -> list[dict[str, Any]]:
     """The category tree (Open311 services), with limits and extra fields."""
     rows = Category.objects.filter(active=True).select_related("parent")
     return [
@@ -188,7 +223,7 @@ def categories(request):
 
 
 @router.post("/", response={201: CaseOut})
-def create_case(request, payload: CaseIn):
+def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
     """Take a case in. Residents may use the web, app and WeChat channels only."""
     user = request.auth
     if user.role == Role.RESIDENT and payload.channel not in RESIDENT_CHANNELS:
@@ -226,16 +261,17 @@ def _reload(number: str) -> Case:
 
 @router.get("/", response=list[CaseOut])
 def list_cases(
-    request,
+    request: ApiRequest,
     status: str = "",
     card: str = "",
     open: bool = False,
     q: str = "",
     phone: str = "",
-    limit: int = 50,
-    offset: int = 0,
-):
-    """Cases the caller may see, newest first."""
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+) -> list[dict[str, Any]]:
+    """Cases the caller may see, newest first. `offset` beyond 1,000,000 or below 0, or
+    `limit` outside 1–200, is a 422 (validation_error)."""
     qs = services.visible_cases(request.auth).select_related("category", "unit", "owner_unit")
     if status:
         qs = qs.filter(status__in=status.split(","))
@@ -249,7 +285,6 @@ def list_cases(
         qs = qs.filter(
             lookups.case_phone_filter(request.auth, phone, channel="api", request=request)
         )
-    limit = max(1, min(limit, 200))
     return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
 
 
@@ -258,18 +293,18 @@ class RevealIn(Schema):
 
 
 @router.get("/{number}", response=CaseDetail)
-def get_case(request, number: str):
+def get_case(request: ApiRequest, number: str) -> dict[str, Any]:
     """One case; the reporter is masked unless the caller's unit holds it (then logged)."""
     return _detail(request, number, None)
 
 
 @router.post("/{number}/reveal", response=CaseDetail)
-def reveal_case(request, number: str, body: RevealIn):
+def reveal_case(request: ApiRequest, number: str, body: RevealIn) -> dict[str, Any]:
     """One case with the reporter in full, after a reason; logged in the access log."""
     return _detail(request, number, body.reason)
 
 
-def _detail(request, number: str, reason: str | None) -> dict:
+def _detail(request: ApiRequest, number: str, reason: str | None) -> dict[str, Any]:
     case = services.get_visible(request.auth, number)
     case = _reload(case.number)
     who, access = privacy.present(request.auth, case, reason, "api", request)
@@ -297,27 +332,38 @@ def _detail(request, number: str, reason: str | None) -> dict:
     return d
 
 
-@router.post("/{number}/moves/{move}", response=CaseOut)
-def make_move(request, number: str, move: str, payload: MoveIn):
-    """Make one move of the loop (see workflow.MOVES). Refusals are structured errors."""
+@router.post(
+    "/{number}/moves/{move}",
+    response={200: CaseOut, **ERRORS},
+    openapi_extra={"requestBody": _move_body()},
+)
+def make_move(request: ApiRequest, number: str, move: str) -> dict[str, Any] | HttpResponse:
+    """Make one move of the loop (see workflow.MOVES). The body is that move's input (a
+    JSON object; empty means defaults): it is parsed before anything else, so a bad input
+    is a 400 `invalid_input` with a Chinese message. Refusals are structured errors."""
+    try:
+        raw = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error(request, 400, "invalid_input", "请求内容不是有效的 JSON")
+    try:
+        params = moves.parse(move, raw)
+    except moves.MoveRefused as exc:
+        return _error(request, exc.status, exc.code, exc.message)
     try:
         case = services.get_visible(request.auth, number)
     except Http404:
         return _error(request, 404, "not_found", "该诉求不存在或不在您的管辖范围内")
-    kw = payload.dict(exclude={"reason"})
-    if kw.get("into") is None:
-        kw.pop("into", None)
-    if move in ("dispatch", "redispatch") and not kw.get("unit"):
-        kw["unit"] = None
     try:
-        case = services.transition(case, move, user=request.auth, reason=payload.reason, **kw)
-    except services.MoveRefused as exc:
+        case = moves.make(case, move, params, user=request.auth)
+    except moves.MoveRefused as exc:
         return _error(request, exc.status, exc.code, exc.message)
     return _out(_reload(case.number))
 
 
 @router.get("/lookup/duplicates", response=list[CaseOut])
-def duplicates(request, category: str, lon: float, lat: float, metres: float = 200):
+def duplicates(
+    request: ApiRequest, category: str, lon: float, lat: float, metres: float = 200
+) -> list[dict[str, Any]]:
     """Possible duplicates in scope: same category, near, recent."""
     cat = Category.objects.filter(code=category).first()
     found = services.possible_duplicates(category=cat, lon=lon, lat=lat, metres=metres)

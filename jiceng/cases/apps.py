@@ -16,8 +16,8 @@ class CasesConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from jiceng.cases.visits import on_visit_needs_case
+        from jiceng.cases.visit_handover import on_visit_needs_case
         from jiceng.people.signals import visit_needs_case
 
-        # A household visit marked 需转为事件办理 becomes a grid case (cases/visits.py).
+        # A household visit marked 需转为事件办理 becomes a grid case (cases/visit_handover.py).
         visit_needs_case.connect(on_visit_needs_case, dispatch_uid="cases.visit_needs_case")

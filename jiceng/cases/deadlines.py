@@ -9,12 +9,16 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from jiceng.lib.env import envfloat, envstr
 from jiceng.lib.workdays import Calendar, CalendarUnknown, parse_periods
+
+if TYPE_CHECKING:  # models import nothing from here; a runtime import would be a cycle risk
+    from jiceng.cases.models import Category
 
 # Working hours (docs/decisions/0005-cases-working-time.md) and the yellow-card share.
 WORK_PERIODS = parse_periods(envstr("JICENG_WORK_PERIODS", "08:30-12:00,14:00-17:30"))
@@ -54,7 +58,7 @@ def invalidate() -> None:
     _cache.clear()
 
 
-def limit_for(category, urgency: int) -> tuple[float, str]:
+def limit_for(category: Category | None, urgency: int) -> tuple[float, str]:
     """(amount, unit) for a category and urgency, inherited up the tree."""
     from jiceng.cases.models import Urgency
 

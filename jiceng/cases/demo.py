@@ -445,7 +445,7 @@ def _drive(case: Case, target: str, at, now, rng, users, pace=(10.0, 600.0)) -> 
         case = services.transition(case, move, user=user or _who(move, case, users), **kw)
         return case
 
-    if case.level == 1:  # a grid worker's own report: close on the spot or escalate
+    if case.tier == 1:  # a grid worker's own report: close on the spot or escalate
         grid = users.get("grid")
         if target in ("reported", "registered", "dispatched"):
             return case.status  # still in the grid worker's hands
@@ -515,7 +515,7 @@ def _after_close(case, target, step, rng) -> str:
         sat = rng.choices(
             [Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.UNSATISFIED], [70, 20, 10]
         )[0]
-        case = step("visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
+        case = step("return_visit", satisfaction=sat, resolved=sat != Satisfaction.UNSATISFIED)
         if case.status == Status.HANDLING:  # reopened by the visit: reworked and closed again
             step("report_handling", reason="已按回访意见重新处理到位")
             case = step("verify_close")

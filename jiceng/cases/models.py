@@ -2,15 +2,19 @@
 
 State is changed only by `jiceng.cases.services` (one entry point, see workflow.py for
 the table). History (`CaseEvent`) is append-only; the case row carries denormalised
-current-state columns (status, unit, level, deadline, card) so that queues and the
+current-state columns (status, unit, tier, deadline, card) so that queues and the
 worker are plain indexed queries.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
+from jiceng.cases.workflow import OPEN_STATES, public_status
+from jiceng.cases.workflow import Status as Status  # re-exported: the states live there
 from jiceng.territory.fields import CodeField
 
 
@@ -143,22 +147,6 @@ class CaseCounter(models.Model):
         return self.prefix
 
 
-class Status(models.TextChoices):
-    REPORTED = "reported", "待受理"
-    REGISTERED = "registered", "已立案待派"
-    DISPATCHED = "dispatched", "已派单待签收"
-    RETURNED = "returned", "已退单待审核"
-    HANDLING = "handling", "办理中"
-    PAUSE_REQUESTED = "pause_requested", "缓办待批"
-    PAUSED = "paused", "缓办中"
-    HANDLED = "handled", "已反馈待核查"
-    CLOSED = "closed", "已结案"
-    ARCHIVED = "archived", "已归档"
-    MERGED = "merged", "已并单"
-    SPLIT = "split", "已拆分"
-    CANCELLED = "cancelled", "已作废"
-
-
 class Case(models.Model):
     number = models.CharField("编号", max_length=40, unique=True)
     channel = models.CharField("渠道", max_length=20, choices=Channel.choices, db_index=True)
@@ -212,7 +200,7 @@ class Case(models.Model):
     status = models.CharField(
         "状态", max_length=20, choices=Status.choices, default=Status.REPORTED, db_index=True
     )
-    level = models.PositiveSmallIntegerField("层级", choices=Tier.choices, default=Tier.STREET)
+    tier = models.PositiveSmallIntegerField("层级", choices=Tier.choices, default=Tier.STREET)
     owner_unit = models.ForeignKey(
         "accounts.Unit",
         null=True,
@@ -251,8 +239,8 @@ class Case(models.Model):
     calendar_missing = models.BooleanField(
         default=False, help_text="deadline computed without holiday data for its year"
     )
-    supervised_level = models.PositiveSmallIntegerField(
-        choices=Tier.choices, null=True, blank=True, help_text="督办 by this level"
+    supervised_tier = models.PositiveSmallIntegerField(
+        choices=Tier.choices, null=True, blank=True, help_text="督办 by this tier"
     )
     remind_count = models.PositiveSmallIntegerField(default=0)
     visit_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -264,7 +252,7 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    closed_level = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    closed_tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     closed_on_spot = models.BooleanField(default=False)
     closed_on_time = models.BooleanField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -308,15 +296,11 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        from jiceng.cases.workflow import OPEN_STATES
-
         return self.status in OPEN_STATES
 
     @property
     def public_status(self) -> str:
         """Open311 status: 'open' or 'closed'."""
-        from jiceng.cases.workflow import public_status
-
         return public_status(self.status)
 
 
@@ -357,7 +341,7 @@ class CaseEvent(models.Model):
     to_unit = models.ForeignKey(
         "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    level = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, null=True, blank=True)
     reason = models.TextField(blank=True)
     public = models.BooleanField(default=False, help_text="shown to the resident")
     data = models.JSONField(default=dict, blank=True)
@@ -369,12 +353,12 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.move}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk:
             raise ValueError("case events are never edited")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("case events are never deleted")
 
 
@@ -492,10 +476,16 @@ class CalendarDay(models.Model):
 
 
 class Outbox(models.Model):
-    """Notifications to send; the worker delivers them once through the gateway."""
+    """Notifications to send; the worker delivers them through the gateway (outbox.py).
 
-    PENDING, SENT, FAILED = "pending", "sent", "failed"
-    STATES = [(PENDING, "待发送"), (SENT, "已发送"), (FAILED, "发送失败")]
+    pending → sending (claimed: `claim` names the pass, `next_attempt_at` is the end of its
+    lease) → sent, or back to pending with a backoff, or failed after MAX_ATTEMPTS. A row
+    left in sending by a killed worker is claimed again when its lease ends: at most the
+    message that was in flight is sent twice, with the same dedupe key.
+    """
+
+    PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+    STATES = [(PENDING, "待发送"), (SENDING, "发送中"), (SENT, "已发送"), (FAILED, "发送失败")]
 
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=30)  # remind, supervise, alarm, dispatch, visit…
@@ -516,6 +506,9 @@ class Outbox(models.Model):
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    claim = models.CharField(
+        max_length=32, blank=True, default="", db_default="", help_text="the pass that claimed it"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]

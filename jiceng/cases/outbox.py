@@ -2,10 +2,15 @@
 
 `JICENG_SMS_BACKEND`: ``console`` (default: log lines), ``file`` (append JSON lines to
 ``JICENG_SMS_FILE``) or ``http`` (POST JSON to ``JICENG_SMS_URL`` with an optional bearer
-``JICENG_SMS_TOKEN``). A row is sent inside the transaction that holds its lock, so two
-workers never send the same row (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the
-IMMEDIATE transaction serialises writers). A failing row is pushed forward with backoff
-and its error recorded; after MAX_ATTEMPTS it is marked failed.
+``JICENG_SMS_TOKEN``). Every message carries its dedupe key (`key` in the file, `id` and
+the `Idempotency-Key` header over HTTP) so a gateway can drop a repeat.
+
+The order is healthchecks': claim due rows in one short transaction (compare-and-set to
+`sending` with this pass's token and a lease), commit, send each row with no transaction
+open — a slow gateway never holds the database's write lock — then mark it sent, or
+pending again with backoff, or failed after MAX_ATTEMPTS. A worker killed between a send
+and its mark leaves that one row `sending`; it is claimed again when its lease ends, so
+at most the message in flight repeats, under the same key.
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from jiceng.cases.models import Outbox
-from jiceng.lib.env import envstr
+from jiceng.lib.env import envint, envstr
 
 log = logging.getLogger("jiceng.outbox")
 MAX_ATTEMPTS = 5
@@ -62,6 +68,7 @@ class HttpGateway(Gateway):
         ).encode()
         req = urllib.request.Request(self.url, data=body, method="POST")
         req.add_header("Content-Type", "application/json; charset=utf-8")
+        req.add_header("Idempotency-Key", msg.dedupe_key)
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
@@ -91,58 +98,92 @@ def set_gateway(gw: Gateway | None) -> None:
     _gateway = gw
 
 
-def _locked(qs):
+def lease_seconds() -> int:
+    """How long a claimed row is left to its pass before another pass may claim it again
+    (JICENG_OUTBOX_LEASE_SECONDS, default 300: well above a gateway's 10 s timeout)."""
+    return max(1, envint("JICENG_OUTBOX_LEASE_SECONDS", 300))
+
+
+def _locked(qs: QuerySet[Outbox]) -> QuerySet[Outbox]:
     if connection.vendor == "postgresql":
         return qs.select_for_update(skip_locked=True, of=("self",))
     return qs.select_for_update()
 
 
-def deliver_due(batch: int = 200, now=None) -> tuple[int, int]:
-    """Send due rows in batches until none are left; returns (sent, failed)."""
+def claim(batch: int, now: datetime, ids: list[int] | None = None) -> tuple[str, list[Outbox]]:
+    """Claim up to `batch` due rows for this pass, in one short transaction, and return
+    (token, rows) after it commits.
+
+    Due: pending rows whose time has come, and rows left `sending` by a pass whose lease
+    has ended (a killed worker). The claim is compare-and-set — only rows still due are
+    marked, with this pass's token — so two passes never hold the same row (PostgreSQL
+    also skips rows another pass has locked)."""
+    token = uuid.uuid4().hex
+    due = Q(state__in=[Outbox.PENDING, Outbox.SENDING], next_attempt_at__lte=now)
+    with transaction.atomic():
+        qs = Outbox.objects.filter(due)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        picked = list(
+            _locked(qs.order_by("next_attempt_at", "id")).values_list("pk", flat=True)[:batch]
+        )
+        if not picked:
+            return token, []
+        Outbox.objects.filter(due, pk__in=picked).update(
+            state=Outbox.SENDING,
+            claim=token,
+            next_attempt_at=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    rows = Outbox.objects.filter(pk__in=picked, claim=token, state=Outbox.SENDING)
+    return token, list(rows.select_related("to_unit").order_by("id"))
+
+
+def _send_claimed(token: str, rows: list[Outbox], now: datetime) -> tuple[int, int]:
+    """Send claimed rows one by one, outside any transaction of ours, marking each as soon
+    as the gateway answers: a kill between a send and its mark repeats that one message."""
+    gw = gateway()
+    sent = failed = 0
+    for msg in rows:
+        mine = Outbox.objects.filter(pk=msg.pk, claim=token, state=Outbox.SENDING)
+        try:
+            gw.send(msg)
+        except Exception as exc:  # one bad row never stops the loop
+            attempts = msg.attempts
+            mine.update(
+                last_error=str(exc)[:1000],
+                state=Outbox.FAILED if attempts >= MAX_ATTEMPTS else Outbox.PENDING,
+                next_attempt_at=now + timedelta(minutes=2**attempts),
+            )
+            failed += 1
+            continue
+        sent += mine.update(state=Outbox.SENT, sent_at=now)
+    return sent, failed
+
+
+def deliver_due(batch: int = 200, now: datetime | None = None) -> tuple[int, int]:
+    """Send due rows, a claimed batch at a time, until none are left; (sent, failed).
+
+    Call it outside a transaction: the claim commits before anything is sent, and nothing
+    is sent while this function holds a transaction (healthchecks' order: claim, commit,
+    send, mark)."""
+    now = now or timezone.now()
     sent = failed = 0
     while True:
-        s, f, n = _deliver_batch(batch, now)
+        token, rows = claim(batch, now)
+        s, f = _send_claimed(token, rows, now)
         sent += s
         failed += f
-        if n < batch:
+        if len(rows) < batch:
             return sent, failed
 
 
 def deliver_ids(ids: list[int]) -> None:
-    """Send these rows now (the one-key alarm does not wait for the worker's next pass)."""
+    """Send these rows now (the one-key alarm does not wait for the worker's next pass);
+    called after commit. A failure leaves them to the worker."""
     try:
-        _deliver_batch(len(ids), None, ids=ids)
+        now = timezone.now()
+        token, rows = claim(len(ids), now, ids=ids)
+        _send_claimed(token, rows, now)
     except Exception:  # the worker will pick them up
         log.exception("immediate delivery failed; left for the worker")
-
-
-def _deliver_batch(batch: int, now, ids: list[int] | None = None) -> tuple[int, int, int]:
-    now = now or timezone.now()
-    gw = gateway()
-    sent = failed = 0
-    with transaction.atomic():
-        qs = Outbox.objects.filter(state=Outbox.PENDING, next_attempt_at__lte=now)
-        if ids is not None:
-            qs = qs.filter(pk__in=ids)
-        rows = list(_locked(qs.order_by("next_attempt_at", "id")).select_related("to_unit")[:batch])
-        ok: list[int] = []
-        for msg in rows:
-            try:
-                gw.send(msg)
-            except Exception as exc:  # one bad row never stops the loop
-                attempts = msg.attempts + 1
-                # compare-and-set: only a row still pending is touched (SQLite has no row locks)
-                Outbox.objects.filter(pk=msg.pk, state=Outbox.PENDING).update(
-                    attempts=attempts,
-                    last_error=str(exc)[:1000],
-                    state=Outbox.FAILED if attempts >= MAX_ATTEMPTS else Outbox.PENDING,
-                    next_attempt_at=now + timedelta(minutes=2**attempts),
-                )
-                failed += 1
-                continue
-            ok.append(msg.pk)
-        for i in range(0, len(ok), 500):
-            sent += Outbox.objects.filter(pk__in=ok[i : i + 500], state=Outbox.PENDING).update(
-                state=Outbox.SENT, sent_at=now, attempts=F("attempts") + 1
-            )
-    return sent, failed, len(rows)

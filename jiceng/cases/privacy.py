@@ -20,11 +20,14 @@ and stay readable for everyone who handles the case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog, Role
+from jiceng.cases.access import actor_kinds
 from jiceng.cases.models import Case
 from jiceng.cases.workflow import OPEN_STATES
 from jiceng.lib import phones
@@ -45,16 +48,14 @@ class Access:
     can_reveal: bool = False  # masked now, but this viewer may ask with a reason
 
 
-def holds(user, case: Case) -> bool:
+def holds(user: Any, case: Case) -> bool:
     """The viewer belongs to the unit now handling the open case (or is its grid worker)."""
-    from jiceng.cases.services import actor_kinds
-
     return case.status in OPEN_STATES and "handler" in actor_kinds(
         user, case, need=frozenset({"handler"})
     )
 
 
-def decide(user, case: Case, reason: str | None = None) -> Access:
+def decide(user: Any, case: Case, reason: str | None = None) -> Access:
     """Full or masked for this viewer of this case (which they may already see).
 
     `reason` given: the viewer asks to see the full data. Raises PermissionDenied for a role
@@ -87,7 +88,9 @@ def reporter(case: Case, full: bool) -> dict:
     }
 
 
-def log_views(user, cases: list[Case], access: Access, channel: str, request=None) -> None:
+def log_views(
+    user: Any, cases: list[Case], access: Access, channel: str, request: HttpRequest | None = None
+) -> None:
     """One append-only AccessLog row per case whose reporter was seen in full."""
     if not access.full or access.own:
         return
@@ -112,8 +115,12 @@ def log_views(user, cases: list[Case], access: Access, channel: str, request=Non
 
 
 def present(
-    user, case: Case, reason: str | None = None, channel: str = "page", request=None
-) -> tuple[dict, Access]:
+    user: Any,
+    case: Case,
+    reason: str | None = None,
+    channel: str = "page",
+    request: HttpRequest | None = None,
+) -> tuple[dict[str, Any], Access]:
     """Decide, log and shape in one call: what every page and API of one case uses."""
     access = decide(user, case, reason)
     log_views(user, [case], access, channel, request)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
-from jiceng.cases import deadlines, privacy, services
+from jiceng.cases import deadlines, moves, privacy, services
 from jiceng.cases.models import (
     CalendarDay,
     CalendarYear,
@@ -40,7 +40,7 @@ from jiceng.cases.models import (
     Urgency,
     WhistleCall,
 )
-from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
+from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label, todo_states
 from jiceng.lib.clientip import client_ip
 from jiceng.lib.env import envint
 
@@ -49,8 +49,13 @@ PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 TRACK_LIMIT = envint("JICENG_TRACK_LIMIT_PER_10MIN", 20)
 
 S = Status
-DISPATCH_TODO = [S.REPORTED, S.REGISTERED, S.RETURNED, S.HANDLED, S.PAUSE_REQUESTED]
-HANDLER_TODO = [S.DISPATCHED, S.HANDLING, S.PAUSED, S.PAUSE_REQUESTED]
+# What waits for whom, from the table's `todo` column (workflow.MOVES).
+VISIT_TODO = todo_states("dispatcher", moves=["return_visit"])  # 回访 due
+DISPATCH_TODO = [s for s in todo_states("dispatcher") if s not in VISIT_TODO]
+HANDLER_TODO = todo_states("handler")
+GRID_TODO = todo_states("grid")
+# The board: a column per state waiting for the centre; the rest of the units' work below.
+IN_PROGRESS = [s for s in HANDLER_TODO if s not in DISPATCH_TODO]
 
 
 def _u(request) -> Any:
@@ -63,10 +68,10 @@ def _todo_q(user) -> Q:
     q = Q(pk__in=[])
     tier = services.ROLE_TIER.get(user.role)
     if user.role in services.DISPATCH_ROLES and tier:
-        q |= Q(status__in=DISPATCH_TODO, level__lte=tier)
-        q |= Q(status=S.CLOSED, rated_at=None, level__lte=tier)  # return visit (回访) due
+        q |= Q(status__in=DISPATCH_TODO, tier__lte=tier)
+        q |= Q(status__in=VISIT_TODO, rated_at=None, tier__lte=tier)  # return visit (回访) due
     if user.role == Role.GRID_WORKER:
-        q |= Q(level=Tier.GRID, status__in=[S.REGISTERED, S.HANDLING])
+        q |= Q(tier=Tier.GRID, status__in=GRID_TODO)
     if user.unit_id:
         q |= Q(unit_id=user.unit_id, status__in=HANDLER_TODO)
         q |= Q(whistles__calls__unit_id=user.unit_id, whistles__calls__reported_at=None)
@@ -211,32 +216,34 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "cases/detail.html", ctx)
 
 
+def _move_fields(request: HttpRequest, name: str) -> dict[str, Any]:
+    """The posted form of a move as raw input for its schema (services.parse checks it):
+    empty fields are left out (the schema's default), list fields read every value."""
+    p = request.POST
+    reg = moves.RULES.get(name)
+    if reg is None:
+        return {}
+    raw: dict[str, Any] = {}
+    for key, f in reg.input.model_fields.items():
+        if key == "parts":
+            raw[key] = [t for t in p.getlist("part") if t.strip()]
+        elif "list" in str(f.annotation):
+            raw[key] = [v for v in p.getlist(key) if v]
+        elif p.get(key, "") != "":
+            raw[key] = p[key]
+    if name in ("dispatch", "redispatch"):
+        raw["helpers"] = [h for h in raw.get("helpers", []) if h != p.get("unit")]
+    return raw
+
+
 @login_required
 @require_POST
 def move(request: HttpRequest, number: str, name: str) -> HttpResponse:
     require(request.user, "cases.view")
     case = services.get_visible(request.user, number)
-    p = request.POST
-    kw: dict = {}
-    for key in ("note", "result", "into", "days", "satisfaction", "comment", "limit_hours"):
-        if p.get(key):
-            kw[key] = p[key]
-    if name in ("dispatch", "redispatch"):
-        kw["unit"] = p.get("unit") or None
-        kw["helpers"] = [h for h in p.getlist("helpers") if h and h != p.get("unit")]
-    if name == "whistle":
-        kw["units"] = p.getlist("units")
-    if name == "rate_report_in":
-        kw["unit"], kw["rating"] = p.get("unit"), p.get("rating")
-    if name == "visit":
-        kw["resolved"] = {"1": True, "0": False}.get(p.get("resolved", ""))
-        kw["channel"] = "phone"
-    if name == "handle":
-        kw["public"] = p.get("public") == "1"
-    if name == "split":
-        kw["parts"] = [{"description": t} for t in p.getlist("part") if t.strip()]
     try:
-        services.transition(case, name, user=request.user, reason=p.get("reason", ""), **kw)
+        params = services.parse(name, _move_fields(request, name))
+        services.make(case, name, params, user=request.user)
     except services.MoveRefused as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
@@ -512,12 +519,14 @@ def board(request: HttpRequest) -> HttpResponse:
     """The street's dispatch board: what waits for the centre, column by column."""
     require(request.user, "cases.board")
     tier = services.ROLE_TIER.get(_u(request).role, Tier.DISTRICT)
-    qs = _base(request).filter(level__lte=tier)
+    qs = _base(request).filter(tier__lte=tier)
     cols = []
-    for st in [S.REPORTED, S.REGISTERED, S.RETURNED, S.HANDLED, S.PAUSE_REQUESTED]:
+    for st in DISPATCH_TODO:
         rows = qs.filter(status=st).order_by("deadline")
-        cols.append({"status": st, "label": st.label, "count": rows.count(), "cases": rows[:30]})
-    in_progress = qs.filter(status__in=[S.DISPATCHED, S.HANDLING, S.PAUSED])
+        cols.append(
+            {"status": st, "label": status_label(st), "count": rows.count(), "cases": rows[:30]}
+        )
+    in_progress = qs.filter(status__in=IN_PROGRESS)
     by_unit = (
         in_progress.values("unit__name")
         .annotate(

@@ -2,7 +2,7 @@
 
 A pass:
   1. red cards: watched cases past their deadline → card red, 督办 to the supervisor's
-     level (one tier up), notify the supervisor and the handling unit;
+     tier (one tier up), notify the supervisor and the handling unit;
   2. yellow cards: watched cases past their yellow time → card yellow, 催办 to the unit;
   3. whistle calls past their limit without a report-in → remind the department;
   4. closed cases whose return visit is due → a task notice to the owning centre;
@@ -21,7 +21,6 @@ fails is recorded in WorkerError and skipped for HOLD, never a crash loop.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,19 +28,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
-from jiceng.accounts.models import Unit, UnitKind
-from jiceng.cases import deadlines, outbox
+from jiceng.accounts import centres
+from jiceng.accounts.models import Unit
+from jiceng.cases import deadlines, history, outbox
+from jiceng.cases.history import SystemEvent
+from jiceng.cases.intake import TIER_UNIT_KIND, limit_for
 from jiceng.cases.models import (
     Case,
-    CaseEvent,
     Outbox,
     Tier,
     WhistleCall,
     WorkerError,
 )
+from jiceng.cases.notifications import when
 from jiceng.cases.workflow import WATCHED_STATES
 
 log = logging.getLogger("jiceng.worker")
@@ -55,7 +57,7 @@ _FIELDS = (
     "id",
     "number",
     "title",
-    "level",
+    "tier",
     "region_code",
     "unit_id",
     "owner_unit_id",
@@ -65,24 +67,22 @@ _FIELDS = (
 
 
 class Units:
-    """Territorial centres by code, loaded once per pass (no query per case)."""
+    """Units loaded once per pass (no query per case): by id, and the territorial centres
+    (accounts.centres) by code."""
 
     def __init__(self) -> None:
-        self.by_id: dict[int, Unit] = {}
-        self.centre: dict[str, Unit] = {}
-        for u in Unit.objects.filter(active=True):
-            self.by_id[u.pk] = u
-            if u.kind in (UnitKind.DISTRICT, UnitKind.STREET, UnitKind.COMMUNITY):
-                self.centre[u.code] = u
+        self.by_id: dict[int, Unit] = {u.pk: u for u in Unit.objects.filter(active=True)}
+        self.centre: dict[str, Unit] = centres.centres()
 
     def at(self, tier: int, region_code: str) -> Unit | None:
-        n = {Tier.COMMUNITY: 12, Tier.STREET: 9, Tier.DISTRICT: 6}.get(Tier(tier))
-        if n is None or len(region_code) < n:
+        kind = TIER_UNIT_KIND.get(Tier(tier))
+        if kind is None or len(region_code) < centres.CODE_LENGTH[kind]:
             return None
-        return self.centre.get(region_code[:n])
+        u = self.centre.get(region_code[: centres.CODE_LENGTH[kind]])
+        return u if u is not None and u.kind == kind else None
 
 
-def _claim(qs, batch: int) -> list[dict[str, Any]]:
+def _claim(qs: QuerySet[Case], batch: int) -> list[dict[str, Any]]:
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True, of=("self",))
     else:
@@ -99,10 +99,6 @@ def _held(kind: str, now: datetime) -> list[int]:
     ]
 
 
-def _fmt(dt: datetime | None) -> str:
-    return "—" if dt is None else f"{dt.astimezone(deadlines.tz()):%m月%d日 %H:%M}"
-
-
 def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     """Write the cards, events and notifications of claimed rows (inside a transaction).
 
@@ -110,37 +106,37 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     the pass must stay within seconds for a county's 100,000 open cases.
     """
     ids = [r["id"] for r in rows]
-    events: list[tuple] = []
+    events: list[SystemEvent] = []
     notes: list[tuple] = []
     if kind == "red":
         # compare-and-set: only rows whose card is still not red
         n = Case.objects.filter(pk__in=ids).exclude(card="red").update(card="red")
         for r in rows:
-            sup_level = min(r["level"] + 1, Tier.DISTRICT)
-            sup = units.at(sup_level, r["region_code"])
-            data = {"card": "red", "level": sup_level, "deadline": _iso(r["deadline"])}
+            sup_tier = min(r["tier"] + 1, Tier.DISTRICT)
+            sup = units.at(sup_tier, r["region_code"])
+            data = {"card": "red", "level": sup_tier, "deadline": _iso(r["deadline"])}
             events.append(_event_row(r, now, "supervise", "超过办结期限，亮红牌并提级督办", data))
             body = (
-                f"【红牌督办】{r['number']} {r['title'][:30]} 已超期（期限 {_fmt(r['deadline'])}）"
+                f"【红牌督办】{r['number']} {r['title'][:30]} 已超期（期限 {when(r['deadline'])}）"
             )
             for u in (sup, units.by_id.get(r["unit_id"] or 0)):
                 if u is not None:
                     key = f"red:{r['number']}:{_iso(r['deadline'])}:{u.code}"
                     notes.append(_note_row(key, body, "supervise", u, r["id"], now))
         # supervision moves to one tier up: one UPDATE per tier, not per row
-        for lvl in {r["level"] for r in rows}:
-            Case.objects.filter(pk__in=[r["id"] for r in rows if r["level"] == lvl]).update(
-                supervised_level=min(lvl + 1, Tier.DISTRICT)
+        for tier in {r["tier"] for r in rows}:
+            Case.objects.filter(pk__in=[r["id"] for r in rows if r["tier"] == tier]).update(
+                supervised_tier=min(tier + 1, Tier.DISTRICT)
             )
         # what the grid could not fix in time moves up to its community (one UPDATE each)
         by_comm: dict[int, list[dict]] = {}
         for r in rows:
-            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["level"] == Tier.GRID else None
+            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["tier"] == Tier.GRID else None
             if comm is not None:
                 by_comm.setdefault(comm.pk, []).append(r)
         for comm_id, rs in by_comm.items():
-            Case.objects.filter(pk__in=[r["id"] for r in rs], level=Tier.GRID).update(
-                level=Tier.COMMUNITY,
+            Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID).update(
+                tier=Tier.COMMUNITY,
                 owner_unit_id=comm_id,
                 unit_id=comm_id,
                 escalate_count=F("escalate_count") + 1,
@@ -166,30 +162,17 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
             if u is not None:
                 body = (
                     f"【黄牌催办】{r['number']} {r['title'][:30]} "
-                    f"将于 {_fmt(r['deadline'])} 到期，请抓紧办理"
+                    f"将于 {when(r['deadline'])} 到期，请抓紧办理"
                 )
                 key = f"yellow:{r['number']}:{_iso(r['deadline'])}"
                 notes.append(_note_row(key, body, "remind", u, r["id"], now))
-    _insert(CaseEvent, EVENT_COLS, events)
+    history.write_system(events, now)
     _insert(Outbox, NOTE_COLS, notes, ignore_conflicts=True)
     if _after_batch_writes is not None:
         _after_batch_writes(kind, ids)
     return n
 
 
-EVENT_COLS = (
-    "case_id",
-    "at",
-    "actor_label",
-    "move",
-    "from_status",
-    "to_status",
-    "to_unit_id",
-    "level",
-    "reason",
-    "public",
-    "data",
-)
 NOTE_COLS = (
     "created_at",
     "kind",
@@ -206,27 +189,27 @@ NOTE_COLS = (
 )
 
 
-def _dt(value: datetime):
+def _dt(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _event_row(r: dict, now: datetime, move: str, reason: str, data: dict) -> tuple:
-    return (
-        r["id"],
-        _dt(now),
-        "系统",
-        move,
-        r["status"],
-        r["status"],
-        r["unit_id"],
-        r["level"],
-        reason,
-        False,
-        json.dumps(data, ensure_ascii=False),
+def _event_row(
+    r: dict[str, Any], now: datetime, move: str, reason: str, data: dict[str, Any]
+) -> SystemEvent:
+    return SystemEvent(
+        case_id=r["id"],
+        move=move,
+        status=r["status"],
+        unit_id=r["unit_id"],
+        tier=r["tier"],
+        reason=reason,
+        data=data,
     )
 
 
-def _note_row(key, body, kind, unit: Unit, case_id, now) -> tuple:
+def _note_row(
+    key: str, body: str, kind: str, unit: Unit, case_id: int, now: datetime
+) -> tuple[Any, ...]:
     return (
         _dt(now),
         kind,
@@ -243,7 +226,12 @@ def _note_row(key, body, kind, unit: Unit, case_id, now) -> tuple:
     )
 
 
-def _insert(model, cols: tuple[str, ...], rows: list[tuple], ignore_conflicts=False) -> None:
+def _insert(
+    model: type[Model],
+    cols: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    ignore_conflicts: bool = False,
+) -> None:
     """One multi-row INSERT per 500 rows; duplicates of a unique key skipped if asked."""
     if not rows:
         return
@@ -267,7 +255,7 @@ def _iso(dt: datetime | None) -> str:
     return dt.isoformat() if dt else ""
 
 
-def _note(key, body, kind, unit: Unit, case_id, now) -> Outbox:
+def _note(key: str, body: str, kind: str, unit: Unit, case_id: int, now: datetime) -> Outbox:
     return Outbox(
         kind=kind,
         channel="sms" if unit.phone else "inapp",
@@ -351,9 +339,9 @@ def _visit_tasks(now: datetime, units: Units, stats: dict) -> None:
             if u is not None:
                 notes.append(
                     _note(
-                        f"visit:{r['number']}",
+                        f"return_visit:{r['number']}",
                         f"【待回访】{r['number']} {r['title'][:30]} 已结案，请回访",
-                        "visit",
+                        "return_visit",
                         u,
                         r["id"],
                         now,
@@ -375,7 +363,7 @@ def _recompute_missing(now: datetime, stats: dict) -> None:
         for c in rows:
             if c.created_at.year not in cal.known_years:
                 continue
-            amount, unit = deadlines.limit_for(c.category, c.urgency)
+            amount, unit = limit_for(c.category, c.urgency)
             due = deadlines.compute(c.created_at, amount, unit, cal)
             if due.calendar_missing:
                 continue
@@ -386,7 +374,7 @@ def _recompute_missing(now: datetime, stats: dict) -> None:
 
 
 def _visit_cases(now: datetime, stats: dict) -> None:
-    from jiceng.cases.visits import take_in_waiting
+    from jiceng.cases.visit_handover import take_in_waiting
 
     stats["visit_cases"] += take_in_waiting(now)
 

@@ -14,19 +14,44 @@ Who may make a move is given by `actors`:
   dispatcher — a centre (community/street/district staff) at or above the case's tier, in scope;
   handler    — a member of the case's current lead unit (or the grid worker of its grid);
   grid       — the grid worker whose grid holds the case;
+  street     — a street (or district) centre in scope (吹哨);
+  summoned   — a department called by an open whistle;
   resident   — the reporter (only through the public page/return visit);
-  system     — the worker.
+  system     — the worker, and the engine's own follow-up moves.
+
+`todo` says in which states the case is waiting for that move: the pages' to-do lists and
+the dispatch board are derived from it (`todo_states`), not restated.
+
+This module imports nothing from the app (models import `Status` from here).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from jiceng.cases.models import Status
+from django.db import models
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", "待受理"
+    REGISTERED = "registered", "已立案待派"
+    DISPATCHED = "dispatched", "已派单待签收"
+    RETURNED = "returned", "已退单待审核"
+    HANDLING = "handling", "办理中"
+    PAUSE_REQUESTED = "pause_requested", "缓办待批"
+    PAUSED = "paused", "缓办中"
+    HANDLED = "handled", "已反馈待核查"
+    CLOSED = "closed", "已结案"
+    ARCHIVED = "archived", "已归档"
+    MERGED = "merged", "已并单"
+    SPLIT = "split", "已拆分"
+    CANCELLED = "cancelled", "已作废"
+
 
 S = Status
 
-OPEN_STATES = frozenset(
+OPEN_STATES: frozenset[str] = frozenset(
     {
         S.REPORTED,
         S.REGISTERED,
@@ -38,82 +63,329 @@ OPEN_STATES = frozenset(
         S.HANDLED,
     }
 )
-FINAL_STATES = frozenset({S.ARCHIVED, S.MERGED, S.SPLIT, S.CANCELLED})
+FINAL_STATES: frozenset[str] = frozenset({S.ARCHIVED, S.MERGED, S.SPLIT, S.CANCELLED})
 # States in which the deadline clock is watched by the worker.
-WATCHED_STATES = OPEN_STATES - {S.PAUSED}
+WATCHED_STATES: frozenset[str] = OPEN_STATES - {S.PAUSED}
+ANY_OPEN = OPEN_STATES
+IN_HAND: frozenset[str] = frozenset({S.HANDLING, S.PAUSE_REQUESTED, S.PAUSED})
 
 
 @dataclass(frozen=True)
 class Move:
+    """One row of the table.
+
+    `target` None: the state does not change (remind, note, whistle…). `offered` False: an
+    event kind written by the engine itself as a side effect of another move (the report at
+    intake, the target's `absorb` of a merge, a part's `split_from`), never offered or
+    accepted as a move. `todo`: the states in which the case waits for this move.
+    """
+
     name: str
     label: str
     sources: frozenset[str]
-    target: str | None  # None: the state does not change (remind, note, whistle…)
+    target: str | None
     actors: frozenset[str]
     needs_reason: bool = False
     public: bool = False  # the event is shown to the resident
+    offered: bool = True
+    todo: frozenset[str] = frozenset()
 
 
-def _m(name, label, sources, target, actors, needs_reason=False, public=False) -> Move:
-    return Move(name, label, frozenset(sources), target, frozenset(actors), needs_reason, public)
+def _m(
+    *,
+    name: str,
+    label: str,
+    sources: Iterable[str],
+    target: str | None,
+    actors: Iterable[str],
+    needs_reason: bool = False,
+    public: bool = False,
+    offered: bool = True,
+    todo: Iterable[str] | bool = False,
+) -> Move:
+    src = frozenset(sources)
+    waits = src if todo is True else frozenset() if todo is False else frozenset(todo)
+    return Move(
+        name=name,
+        label=label,
+        sources=src,
+        target=target,
+        actors=frozenset(actors),
+        needs_reason=needs_reason,
+        public=public,
+        offered=offered,
+        todo=waits,
+    )
 
-
-ANY_OPEN = OPEN_STATES
-IN_HAND = {S.HANDLING, S.PAUSE_REQUESTED, S.PAUSED}
 
 MOVES: dict[str, Move] = {
     m.name: m
     for m in [
-        _m("report", "问题上报", set(), S.REPORTED, {"system"}, public=True),
-        _m("register", "受理立案", {S.REPORTED}, S.REGISTERED, {"dispatcher"}, public=True),
-        _m("dispatch", "派单", {S.REGISTERED}, S.DISPATCHED, {"dispatcher"}, public=True),
-        _m("accept", "签收", {S.DISPATCHED}, S.HANDLING, {"handler"}, public=True),
-        _m("return", "退单", {S.DISPATCHED, S.HANDLING}, S.RETURNED, {"handler"}, True),
-        _m("redispatch", "改派", {S.RETURNED, S.DISPATCHED}, S.DISPATCHED, {"dispatcher"}, True),
-        _m("handle", "调查处置", IN_HAND, None, {"handler"}, public=True),
-        _m("report_handling", "处理反馈", {S.HANDLING}, S.HANDLED, {"handler"}, public=True),
-        _m("verify_close", "核查结案", {S.HANDLED}, S.CLOSED, {"dispatcher"}, public=True),
-        _m("rework", "退回重办", {S.HANDLED}, S.HANDLING, {"dispatcher"}, True),
+        # events the engine writes itself
         _m(
-            "close_on_spot",
-            "网格就地办结",
-            {S.REPORTED, S.REGISTERED, S.HANDLING},
-            S.CLOSED,
-            {"grid"},
+            name="report",
+            label="问题上报",
+            sources=(),
+            target=S.REPORTED,
+            actors={"system"},
+            public=True,
+            offered=False,
+        ),
+        _m(
+            name="absorb",
+            label="并入工单",
+            sources=OPEN_STATES,
+            target=None,
+            actors={"system"},
+            offered=False,
+        ),
+        _m(
+            name="split_from",
+            label="拆分生成",
+            sources=(),
+            target=S.REGISTERED,
+            actors={"system"},
+            offered=False,
+        ),
+        # dispatch and return
+        _m(
+            name="register",
+            label="受理立案",
+            sources={S.REPORTED},
+            target=S.REGISTERED,
+            actors={"dispatcher"},
+            public=True,
+            todo=True,
+        ),
+        _m(
+            name="dispatch",
+            label="派单",
+            sources={S.REGISTERED},
+            target=S.DISPATCHED,
+            actors={"dispatcher"},
+            public=True,
+            todo=True,
+        ),
+        _m(
+            name="accept",
+            label="签收",
+            sources={S.DISPATCHED},
+            target=S.HANDLING,
+            actors={"handler"},
+            public=True,
+            todo=True,
+        ),
+        _m(
+            name="return",
+            label="退单",
+            sources={S.DISPATCHED, S.HANDLING},
+            target=S.RETURNED,
+            actors={"handler"},
+            needs_reason=True,
+        ),
+        _m(
+            name="redispatch",
+            label="改派",
+            sources={S.RETURNED, S.DISPATCHED},
+            target=S.DISPATCHED,
+            actors={"dispatcher"},
+            needs_reason=True,
+            todo={S.RETURNED},
+        ),
+        _m(
+            name="handle",
+            label="调查处置",
+            sources=IN_HAND,
+            target=None,
+            actors={"handler"},
+            public=True,
+            todo=True,
+        ),
+        _m(
+            name="report_handling",
+            label="处理反馈",
+            sources={S.HANDLING},
+            target=S.HANDLED,
+            actors={"handler"},
+            public=True,
+            todo=True,
+        ),
+        _m(
+            name="escalate",
+            label="上报上级",
+            sources={S.REPORTED, S.REGISTERED, S.DISPATCHED, S.RETURNED, S.HANDLING},
+            target=S.REGISTERED,
+            actors={"dispatcher", "handler", "grid", "system"},
+            needs_reason=True,
+        ),
+        # close and reopen
+        _m(
+            name="verify_close",
+            label="核查结案",
+            sources={S.HANDLED},
+            target=S.CLOSED,
+            actors={"dispatcher"},
+            public=True,
+            todo=True,
+        ),
+        _m(
+            name="rework",
+            label="退回重办",
+            sources={S.HANDLED},
+            target=S.HANDLING,
+            actors={"dispatcher"},
+            needs_reason=True,
+        ),
+        _m(
+            name="close_on_spot",
+            label="网格就地办结",
+            sources={S.REPORTED, S.REGISTERED, S.HANDLING},
+            target=S.CLOSED,
+            actors={"grid"},
+            public=True,
+            todo={S.REGISTERED, S.HANDLING},
+        ),
+        _m(
+            name="archive",
+            label="归档",
+            sources={S.CLOSED},
+            target=S.ARCHIVED,
+            actors={"dispatcher", "system"},
+        ),
+        _m(
+            name="reopen",
+            label="重新办理",
+            sources={S.CLOSED, S.ARCHIVED},
+            target=S.HANDLING,
+            actors={"dispatcher", "system"},
+            needs_reason=True,
+        ),
+        _m(
+            name="cancel",
+            label="作废",
+            sources={S.REPORTED, S.REGISTERED},
+            target=S.CANCELLED,
+            actors={"dispatcher"},
+            needs_reason=True,
             public=True,
         ),
-        _m("archive", "归档", {S.CLOSED}, S.ARCHIVED, {"dispatcher", "system"}),
+        # merge and split
         _m(
-            "reopen", "重新办理", {S.CLOSED, S.ARCHIVED}, S.HANDLING, {"dispatcher", "system"}, True
+            name="merge",
+            label="并单",
+            sources=ANY_OPEN,
+            target=S.MERGED,
+            actors={"dispatcher"},
+            needs_reason=True,
+            public=True,
         ),
         _m(
-            "escalate",
-            "上报上级",
-            {S.REPORTED, S.REGISTERED, S.DISPATCHED, S.RETURNED, S.HANDLING},
-            S.REGISTERED,
-            {"dispatcher", "handler", "grid", "system"},
-            True,
+            name="split",
+            label="拆分",
+            sources={S.REPORTED, S.REGISTERED},
+            target=S.SPLIT,
+            actors={"dispatcher"},
+            needs_reason=True,
         ),
-        _m("merge", "并单", ANY_OPEN, S.MERGED, {"dispatcher"}, True, public=True),
-        _m("split", "拆分", {S.REPORTED, S.REGISTERED}, S.SPLIT, {"dispatcher"}, True),
-        _m("cancel", "作废", {S.REPORTED, S.REGISTERED}, S.CANCELLED, {"dispatcher"}, True, True),
-        _m("request_pause", "申请缓办", {S.HANDLING}, S.PAUSE_REQUESTED, {"handler"}, True),
-        _m("approve_pause", "批准缓办", {S.PAUSE_REQUESTED}, S.PAUSED, {"dispatcher"}),
-        _m("reject_pause", "驳回缓办", {S.PAUSE_REQUESTED}, S.HANDLING, {"dispatcher"}, True),
-        _m("resume", "恢复办理", {S.PAUSED}, S.HANDLING, {"handler", "dispatcher", "system"}),
-        _m("remind", "催办", ANY_OPEN - {S.REPORTED}, None, {"dispatcher", "system"}),
-        _m("supervise", "督办", ANY_OPEN - {S.REPORTED}, None, {"dispatcher", "system"}, True),
-        _m("whistle", "吹哨", {S.REGISTERED, S.DISPATCHED, S.HANDLING}, None, {"street"}, True),
-        _m("report_in", "部门报到", ANY_OPEN, None, {"summoned"}),
-        _m("rate_report_in", "评价报到", OPEN_STATES | {S.CLOSED}, None, {"street"}),
-        _m("visit", "回访", {S.CLOSED, S.ARCHIVED}, None, {"dispatcher", "resident"}),
-        _m("card", "亮牌", WATCHED_STATES, None, {"system"}),
+        # pause
+        _m(
+            name="request_pause",
+            label="申请缓办",
+            sources={S.HANDLING},
+            target=S.PAUSE_REQUESTED,
+            actors={"handler"},
+            needs_reason=True,
+        ),
+        _m(
+            name="approve_pause",
+            label="批准缓办",
+            sources={S.PAUSE_REQUESTED},
+            target=S.PAUSED,
+            actors={"dispatcher"},
+            todo=True,
+        ),
+        _m(
+            name="reject_pause",
+            label="驳回缓办",
+            sources={S.PAUSE_REQUESTED},
+            target=S.HANDLING,
+            actors={"dispatcher"},
+            needs_reason=True,
+        ),
+        _m(
+            name="resume",
+            label="恢复办理",
+            sources={S.PAUSED},
+            target=S.HANDLING,
+            actors={"handler", "dispatcher", "system"},
+        ),
+        # supervision (the worker's yellow and red cards write these two as well)
+        _m(
+            name="remind",
+            label="催办",
+            sources=ANY_OPEN - {S.REPORTED},
+            target=None,
+            actors={"dispatcher", "system"},
+        ),
+        _m(
+            name="supervise",
+            label="督办",
+            sources=ANY_OPEN - {S.REPORTED},
+            target=None,
+            actors={"dispatcher", "system"},
+            needs_reason=True,
+        ),
+        # whistle
+        _m(
+            name="whistle",
+            label="吹哨",
+            sources={S.REGISTERED, S.DISPATCHED, S.HANDLING},
+            target=None,
+            actors={"street"},
+            needs_reason=True,
+        ),
+        _m(
+            name="report_in",
+            label="部门报到",
+            sources=ANY_OPEN,
+            target=None,
+            actors={"summoned"},
+            todo=True,
+        ),
+        _m(
+            name="rate_report_in",
+            label="评价报到",
+            sources=OPEN_STATES | {S.CLOSED},
+            target=None,
+            actors={"street"},
+        ),
+        # return visit
+        _m(
+            name="return_visit",
+            label="回访",
+            sources={S.CLOSED, S.ARCHIVED},
+            target=None,
+            actors={"dispatcher", "resident"},
+            todo={S.CLOSED},
+        ),
     ]
 }
 
+_ORDER = {s: i for i, s in enumerate(Status.values)}
 
-def allowed_moves(status: str) -> list[Move]:
-    return [m for m in MOVES.values() if status in m.sources]
+
+def todo_states(kind: str, *, moves: Iterable[str] | None = None) -> list[str]:
+    """The states in which a case waits for a move of this actor kind, in loop order.
+
+    `moves`: only these moves (e.g. the return visit, listed apart on the queue)."""
+    wanted = set(moves) if moves is not None else None
+    states = {
+        s
+        for m in MOVES.values()
+        if kind in m.actors and (wanted is None or m.name in wanted)
+        for s in m.todo
+    }
+    return sorted(states, key=_ORDER.__getitem__)
 
 
 def public_status(status: str) -> str:

@@ -55,14 +55,14 @@ def index(request):
         assert prefix is not None
         # a grid worker's scope lies below the village: their village is its 12-digit prefix
         villages = villages.filter(Q(code__under=prefix) | Q(code=prefix[:12]))
-    villages = list(villages.order_by("code")[:300])
+    village_list = list(villages.order_by("code")[:300])
     from jiceng.community import stats
 
     return render(
         request,
         "community/index.html",
         {
-            "villages": stats.village_rows(villages),
+            "villages": stats.village_rows(village_list),
             "can_policy": scope.can(user, "community.policy"),
         },
     )

@@ -40,17 +40,6 @@ def significant(code: str, level: int) -> str:
     raise CodeError(f"区划代码 {code} 的位数与层级不符（应为 {length} 位或 12 位）")
 
 
-def level_of(code: str) -> int:
-    """The level of a significant division code, or of a grid code by its length."""
-    n = len(code)
-    for level, length in LEVEL_CODE_LENGTH.items():
-        if n == length:
-            return level
-    if n > 12 and (n - 12) % GRID_SEGMENT == 0:
-        return GRID if (n - 12) // GRID_SEGMENT <= MAX_GRID_LEVEL else MICRO_GRID
-    raise CodeError(f"无法识别的代码长度：{code}")
-
-
 def statistical(code: str) -> str:
     """The 12-digit statistical form of a division code (grids keep their full code)."""
     return code.ljust(12, "0") if len(code) <= 12 else code
@@ -74,13 +63,3 @@ def ancestors(code: str) -> list[str]:
         out.append(cur)
         cur = parent_code(cur)
     return out[::-1]
-
-
-def child_grid_code(parent: str, serial: int) -> str:
-    if not 1 <= serial <= 999:
-        raise CodeError(f"网格序号 {serial} 超出 1–999")
-    return f"{parent}{serial:03d}"
-
-
-def is_under(code: str, prefix: str) -> bool:
-    return code.startswith(prefix)

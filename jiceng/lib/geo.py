@@ -16,7 +16,8 @@ Chinese GeoError (a 400), so every call on user input is bounded.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import random
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -119,7 +120,9 @@ def from_wgs84(lon: float, lat: float, crs: str = WGS84) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def _convert_array(coords: np.ndarray, fn) -> np.ndarray:
+def _convert_array(
+    coords: np.ndarray, fn: Callable[[float, float], tuple[float, float]]
+) -> np.ndarray:
     out = np.empty_like(coords)
     for i, (x, y) in enumerate(coords[:, :2]):
         out[i, 0], out[i, 1] = fn(float(x), float(y))
@@ -182,20 +185,6 @@ def bbox(geometry: dict | BaseGeometry) -> tuple[float, float, float, float]:
     return float(x0), float(y0), float(x1), float(y1)
 
 
-def union_bbox(
-    boxes: Iterable[tuple[float, float, float, float]],
-) -> tuple[float, float, float, float] | None:
-    boxes = list(boxes)
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
-
-
 def validity_problem(geom: BaseGeometry) -> str | None:
     """None if valid, else shapely's reason (e.g. 'Self-intersection[108.5 32.8]')."""
     if geom.is_valid:
@@ -206,7 +195,7 @@ def validity_problem(geom: BaseGeometry) -> str | None:
 # --- generated subdivisions (demo and benchmark territories) -------------------------------
 
 
-def random_points_in(polygon: BaseGeometry, n: int, rng) -> np.ndarray:
+def random_points_in(polygon: BaseGeometry, n: int, rng: random.Random) -> np.ndarray:
     """`n` uniformly random points inside `polygon` (rejection sampling in its bbox)."""
     x0, y0, x1, y1 = polygon.bounds
     shapely.prepare(polygon)
@@ -231,7 +220,9 @@ def voronoi_cells(polygon: BaseGeometry, points: np.ndarray) -> list[BaseGeometr
     return [polygon.intersection(c) for c in shapely.get_parts(cells)]
 
 
-def relaxed_points(polygon: BaseGeometry, n: int, rng, rounds: int = 2) -> np.ndarray:
+def relaxed_points(
+    polygon: BaseGeometry, n: int, rng: random.Random, rounds: int = 2
+) -> np.ndarray:
     """Random points spread more evenly by a few Lloyd rounds (cells of similar size)."""
     pts = random_points_in(polygon, n, rng)
     for _ in range(rounds):

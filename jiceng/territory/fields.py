@@ -38,7 +38,7 @@ class Under(Lookup):
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         _, rhs_params = self.process_rhs(compiler, connection)
-        prefix = rhs_params[0]
+        prefix = str(list(rhs_params)[0])
         if connection.vendor == "postgresql":
             return f"{lhs} LIKE %s", [*lhs_params, prefix + "%"]
         return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, prefix, *lhs_params, prefix + ":"]

@@ -16,9 +16,9 @@ def status_zh(status: str) -> str:
 
 
 @register.filter
-def tier_zh(level) -> str:
+def tier_zh(tier) -> str:
     try:
-        return Tier(int(level)).label
+        return Tier(int(tier)).label
     except (TypeError, ValueError):
         return ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -136,12 +137,13 @@ def test_the_public_tracker_needs_the_matching_phone_and_is_rate_limited(client,
 
 @pytest.mark.django_db
 def test_a_resident_rates_a_closed_case_on_the_public_page(client, users, case):
-    for move, u, kw in [
+    steps: list[tuple[str, Any, dict[str, Any]]] = [
         ("dispatch", users.street, {}),
         ("accept", users.department, {}),
         ("report_handling", users.department, {"reason": "已修补"}),
         ("verify_close", users.street, {}),
-    ]:
+    ]
+    for move, u, kw in steps:
         case = services.transition(case, move, user=u, **kw)
     r = client.post(
         "/cases/track/",

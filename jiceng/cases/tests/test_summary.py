@@ -46,7 +46,7 @@ def test_the_summary_counts_open_overdue_and_todays_cases_of_the_users_territory
     assert s["open"] == 2
     assert s["overdue"] == 1
     assert s["today_new"] == 3 and s["today_closed"] == 1
-    assert s["open_by_level"] == {a.level: 2}
+    assert s["open_by_tier"] == {a.tier: 2}
     assert [(r["unit_id"], r["n"], r["overdue"]) for r in s["open_by_unit"]] == [(a.unit_id, 2, 1)]
     assert s["open_by_unit"][0]["unit_name"] == "城关镇综治中心"
 

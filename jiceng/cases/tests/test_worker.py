@@ -83,7 +83,7 @@ def test_a_passed_deadline_gives_a_red_card_and_supervision_one_tier_up(users, c
     stats = worker.run_pass()
     assert stats["red"] == 2
     for c in Case.objects.all():
-        assert c.card == "red" and c.supervised_level == Tier.DISTRICT  # street → district
+        assert c.card == "red" and c.supervised_tier == Tier.DISTRICT  # street → district
     sup = Outbox.objects.filter(kind="supervise")
     assert {o.to_unit.name for o in sup} == {"汉阴县综治中心", "汉阴县住房和城乡建设局"}
 
@@ -196,11 +196,11 @@ def test_a_grid_case_past_its_deadline_moves_up_to_its_community(users, cats, ga
         lon=108.405,
         lat=32.805,
     )
-    assert case.level == Tier.GRID
+    assert case.tier == Tier.GRID
     Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(minutes=1))
     worker.run_pass()
     case.refresh_from_db()
-    assert case.level == Tier.COMMUNITY and case.owner_unit.name == "城关社区居委会"
+    assert case.tier == Tier.COMMUNITY and case.owner_unit.name == "城关社区居委会"
     assert case.card == "red" and case.escalate_count == 1
     assert CaseEvent.objects.filter(case=case, move="escalate", actor_label="系统").exists()
     # the community now dispatches it

@@ -102,11 +102,11 @@ def test_a_grid_worker_closes_on_the_spot_only_what_the_grid_can_fix(users, cats
         user=users.grid_worker,
         **in_grid,
     )
-    assert litter.level == 1 and litter.status == Status.REGISTERED
+    assert litter.tier == 1 and litter.status == Status.REGISTERED
     litter = services.transition(
         litter, "close_on_spot", user=users.grid_worker, reason="已组织清运"
     )
-    assert litter.status == Status.CLOSED and litter.closed_level == 1 and litter.closed_on_spot
+    assert litter.status == Status.CLOSED and litter.closed_tier == 1 and litter.closed_on_spot
     road = services.intake(
         channel="grid",
         request_type="report",
@@ -119,9 +119,9 @@ def test_a_grid_worker_closes_on_the_spot_only_what_the_grid_can_fix(users, cats
         services.transition(road, "close_on_spot", user=users.grid_worker, reason="试试")
     assert "不能由网格就地办结" in exc.value.message
     road = services.transition(road, "escalate", user=users.grid_worker, reason="需要机械")
-    assert road.level == 2 and road.owner_unit.name == "城关社区居委会"
+    assert road.tier == 2 and road.owner_unit.name == "城关社区居委会"
     road = services.transition(road, "escalate", user=users.community, reason="超出社区能力")
-    assert road.level == 3 and road.owner_unit.name == "城关镇综治中心"
+    assert road.tier == 3 and road.owner_unit.name == "城关镇综治中心"
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _pub(users, territory, **kw):
-    args = dict(
+    args: dict[str, Any] = dict(
         kind="village",
         title="2026年第三季度村务公开",
         body="修建村道 1.2 公里",

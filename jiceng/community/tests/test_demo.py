@@ -48,5 +48,5 @@ def test_the_demo_fills_boards_messages_and_disputes_in_every_state(territory):
     }
     r = mediation.rates(territory.town1.code)
     assert r["villages"][village]["pct"] == "85.7%"  # 三台's figure, on the red board
-    red, black = mediation.honour_board(r["villages"])
-    assert village in red and black
+    red_v, black_v = mediation.honour_board(r["villages"])
+    assert village in red_v and black_v

@@ -4,6 +4,7 @@ may act at each level, masked parties with logged full views, success rates and 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,7 +41,7 @@ def committees(territory):
 
 
 def _register(user, territory, **kw):
-    args = dict(
+    args: dict[str, Any] = dict(
         kind="neighbour",
         place="三组李家院坝",
         summary="两家因排水沟改道发生争执，一方要求赔偿菜地损失",

@@ -68,7 +68,7 @@ def test_a_badly_written_rule_is_refused_with_a_reason(conditions, error):
         colours.check_conditions(conditions)
 
 
-SCHEMA = [
+SCHEMA: list[dict] = [
     {
         "name": "grade",
         "label": "残疾等级",

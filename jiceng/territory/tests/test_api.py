@@ -213,7 +213,9 @@ def test_locate_takes_bd09(users, territory):
     from jiceng.lib import geo
 
     lon, lat = geo.from_wgs84(108.405, 32.805, "bd09")
-    r = client_for(users.district).get(f"{API}/locate", {"lon": lon, "lat": lat, "crs": "bd09"})
+    r = client_for(users.district).get(
+        f"{API}/locate", {"lon": str(lon), "lat": str(lat), "crs": "bd09"}
+    )
     assert r.status_code == 200
     assert r.json()["grid_code"] == territory.grid3a.code
 

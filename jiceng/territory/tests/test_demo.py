@@ -64,9 +64,9 @@ def test_grids_come_in_three_levels_with_staff_on_each():
     phone = GridStaff.objects.first().phone
     assert len(phone) == 11 and phone.startswith("1")
     # A level-3 grid's point is located back to it.
-    g = grids.filter(grid_level=3).first()
-    p = shapely.geometry.shape(g.boundary).representative_point()
-    assert locate.locate(p.x, p.y).grid_code == g.code
+    one = grids.filter(grid_level=3).first()
+    p = shapely.geometry.shape(one.boundary).representative_point()
+    assert locate.locate(p.x, p.y).grid_code == one.code
 
 
 @pytest.mark.django_db

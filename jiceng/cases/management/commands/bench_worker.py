@@ -69,7 +69,7 @@ class Command(BaseCommand):
                     description="基准工单内容",
                     region_code=f"999901001{i % 50:03d}",
                     status=Status.HANDLING,
-                    level=3,
+                    tier=3,
                     owner_unit=street,
                     unit=dept,
                     deadline=dl,

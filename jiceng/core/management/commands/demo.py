@@ -50,7 +50,7 @@ class Command(BaseCommand):
             u = users.get(username)
             if u is None:
                 continue
-            where = u.unit.name if u.unit_id else (u.scope.name if u.scope_id else "")
+            where = u.unit.name if u.unit else (u.scope.name if u.scope else "")
             if not where:
                 # No territory: a resident sees only their own cases (the demo phone is fictitious
                 # and is what the public tracker asks for with a case number).

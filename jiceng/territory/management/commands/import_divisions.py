@@ -37,4 +37,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{label:<6} 新增 {c['created']:>6}  更新 {c['updated']:>6}  未变 {c['unchanged']:>6}"
             )
-        self.stdout.write(f"用时 {result.seconds:.2f} 秒（导入记录 #{result.run.pk}）")
+        self.stdout.write(
+            f"用时 {result.seconds:.2f} 秒（导入记录 #{result.run.pk if result.run else '—'}）"
+        )

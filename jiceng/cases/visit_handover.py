@@ -1,7 +1,7 @@
 """Household visits that ask for a case (走访发现 → 事件办理).
 
 jiceng.people sends `visit_needs_case` after the visit commits; `on_visit_needs_case` takes
-the case in through `services.intake(channel="grid", …)` and writes its number back with
+the case in through `intake(channel="grid", …)` and writes its number back with
 `people.services.link_case`, both in ONE transaction that first locks the visit row
 (`people.services.claim_visit_for_case`): either the case and the link commit together or
 neither does, and a second attempt finds the number and does nothing. If the after-commit
@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from jiceng.cases import services
+from jiceng.cases.intake import intake, title_from
 from jiceng.cases.models import Case, RequestType
+from jiceng.lib import phones
 
-log = logging.getLogger("jiceng.cases.visits")
+log = logging.getLogger("jiceng.cases.visit_handover")
 # The worker leaves fresh visits to the after-commit hand-over.
 GRACE = timedelta(minutes=2)
 
 
-def _first_line(text: str, n: int = 30) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:n] + ("…" if len(line) > n else "")
+def _phone(raw: str) -> str:
+    """The household's phone in the stored form; one that is not a phone is left out (the
+    hand-over must not fail on it: the household file still holds it)."""
+    return phones.normalise(raw) if raw and phones.is_valid(raw) else ""
 
 
 def take_in(visit_id: int) -> Case | None:
@@ -47,11 +50,11 @@ def take_in(visit_id: int) -> Case | None:
             description += f"\n后续措施：{visit.follow_up.strip()}"
         description += f"\n（{visit.visitor_name}于{timezone.localtime(visit.visited_at):%Y-%m-%d %H:%M}走访{h.number}户时发现）"
         has_point = building is not None and building.lon is not None and building.lat is not None
-        case = services.intake(
+        case = intake(
             channel="grid",
             request_type=RequestType.HELP,
             category=None,
-            title=f"走访转办：{_first_line(visit.found)}",
+            title=f"走访转办：{title_from(visit.found, 30)}",
             description=description,
             lon=building.lon if has_point else None,  # type: ignore[union-attr]
             lat=building.lat if has_point else None,  # type: ignore[union-attr]
@@ -59,7 +62,7 @@ def take_in(visit_id: int) -> Case | None:
             address=h.address,
             home_address=True,  # the household's home: masked like the phone
             reporter_name=head.name if head else "",
-            reporter_phone=(h.phone or (head.phone if head else "")).replace("-", ""),
+            reporter_phone=_phone(h.phone or (head.phone if head else "")),
             user=visit.visitor,
             external_ref=f"visit:{visit.pk}",
         )
@@ -67,7 +70,7 @@ def take_in(visit_id: int) -> Case | None:
     return case
 
 
-def on_visit_needs_case(sender, visit, user=None, **kw) -> None:
+def on_visit_needs_case(sender: object, visit: Any, user: Any = None, **kw: object) -> None:
     """Receiver of people's `visit_needs_case` (connected in CasesConfig.ready)."""
     take_in(visit.pk)
 

@@ -1,4 +1,4 @@
-"""A household visit marked 需转为事件办理 becomes exactly one grid case (cases/visits.py)."""
+"""A household visit marked 需转为事件办理 becomes exactly one grid case (cases/visit_handover.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""Who sees a case and what they are to it (accounts/scope.py rules applied to cases).
+
+`visible_cases(user)` is the one filter every list, search, export and helper endpoint of
+cases starts from; `actor_kinds(user, case)` names the user's relations to one case (the
+`actors` of workflow.MOVES).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from jiceng.accounts.models import Role
+from jiceng.accounts.scope import scope_code
+from jiceng.cases.models import Case, CaseAssignment, Tier, WhistleCall
+
+ROLE_TIER: dict[str, Tier] = {
+    Role.GRID_WORKER: Tier.GRID,
+    Role.COMMUNITY_STAFF: Tier.COMMUNITY,
+    Role.STREET_DISPATCHER: Tier.STREET,
+    Role.DISTRICT_ADMIN: Tier.DISTRICT,
+}
+DISPATCH_ROLES = {Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.DISTRICT_ADMIN}
+ALL_KINDS = frozenset({"dispatcher", "handler", "grid", "street", "summoned"})
+
+
+def _active(user: Any) -> bool:
+    return (
+        user is not None
+        and bool(getattr(user, "is_authenticated", False))
+        and bool(getattr(user, "is_active", False))
+    )
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    """The cases this user may see:
+
+    resident → their own; department handler → assigned to its unit (lead, helper or
+    summoned); everyone else → cases whose region code is in their scope subtree.
+    """
+    qs = Case.objects.all()
+    if not _active(user):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    if user.role == Role.RESIDENT:
+        return qs.filter(reporter=user)
+    if user.role == Role.DEPARTMENT_HANDLER:
+        if not user.unit_id:
+            return qs.none()
+        assigned = CaseAssignment.objects.filter(unit_id=user.unit_id, active=True).values(
+            "case_id"
+        )
+        return qs.filter(Q(unit_id=user.unit_id) | Q(pk__in=assigned))
+    code = scope_code(user)
+    if code is None:
+        return qs.none()
+    return qs.filter(region_code__under=code)
+
+
+def get_visible(user: Any, number: str) -> Case:
+    """The case with this number if the user may see it; Http404 otherwise (no hint which)."""
+    case = visible_cases(user).filter(number=number).first()
+    if case is None:
+        raise Http404("该诉求不存在或不在您的管辖范围内")
+    return case
+
+
+def _covers(user: Any, code: str) -> bool:
+    prefix = scope_code(user)
+    return prefix is not None and code.startswith(prefix)
+
+
+def actor_kinds(user: Any, case: Case, need: frozenset[str] | None = None) -> set[str]:
+    """What this user is with respect to this case (see workflow.py's docstring).
+
+    `need`: the kinds the caller cares about (skips the whistle query when not needed).
+    """
+    if not _active(user):
+        return set()
+    if user.is_superuser:
+        return set(ALL_KINDS)
+    kinds: set[str] = set()
+    role = user.role
+    in_scope = _covers(user, case.region_code)
+    if role in DISPATCH_ROLES and in_scope and ROLE_TIER[role] >= case.tier:
+        kinds.add("dispatcher")
+    if role in (Role.STREET_DISPATCHER, Role.DISTRICT_ADMIN) and in_scope:
+        kinds.add("street")
+    if role == Role.GRID_WORKER and in_scope:
+        kinds.add("grid")
+        if case.tier == Tier.GRID and case.unit_id is None:
+            kinds.add("handler")
+    if user.unit_id and user.unit_id == case.unit_id and role != Role.AUDITOR:
+        kinds.add("handler")
+    if user.unit_id and role != Role.AUDITOR and (need is None or "summoned" in need):
+        if WhistleCall.objects.filter(
+            whistle__case=case, unit_id=user.unit_id, reported_at__isnull=True
+        ).exists():
+            kinds.add("summoned")
+    if role == Role.RESIDENT and case.reporter_id == user.pk:
+        kinds.add("resident")
+    return kinds

@@ -355,12 +355,13 @@ def move(user, number_or_app: str | Application, data: MoveIn, now: datetime | N
             raise Refused(f"办件当前「{app.get_status_display()}」，不能{MOVE_LABEL[data.move]}",
                           "wrong_state")  # fmt: skip
         note = data.reason.strip()
+        acted_at_level = app.current_level  # the event names the level that acted
         handler = _MOVES[data.move]
         extra = handler(app, data, now)
         if extra:
             note = f"{note}（{extra}）" if note else extra
         app.save()
-        _event(app, data.move, MOVE_LABEL[data.move], user, now, note)
+        _event(app, data.move, MOVE_LABEL[data.move], user, now, note, level=acted_at_level)
     return app
 
 

@@ -14,7 +14,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from jiceng.servicehall.models import ItemVersion, Material, ServiceItem
-from jiceng.servicehall.schemas import LEVEL_NAME, LEVEL_NUMBER, GuideIn, GuideOut, MaterialOut
+from jiceng.servicehall.schemas import (
+    LEVEL_NAME,
+    LEVEL_NUMBER,
+    GuideIn,
+    GuideOut,
+    MaterialIn,
+    MaterialOut,
+)
 
 # guide fields compared to decide whether a re-import changes anything
 _GUIDE_FIELDS = (
@@ -161,14 +168,14 @@ def guide_from_version(v: ItemVersion) -> GuideIn:
         flow=[LEVEL_NAME[x] for x in v.flow],  # type: ignore[misc]
         note=v.note,
         materials=[
-            {
-                "name": m.name,
-                "copies": m.copies,
-                "original": m.original,
-                "required": m.required,
-                "pendable": m.pendable,
-                "on_file_kind": m.on_file_kind,
-            }
+            MaterialIn(
+                name=m.name,
+                copies=m.copies,
+                original=m.original,
+                required=m.required,
+                pendable=m.pendable,
+                on_file_kind=m.on_file_kind,
+            )
             for m in v.materials.all()
         ],
         **{f: getattr(v, f) for f in _GUIDE_FIELDS},

@@ -8,7 +8,7 @@ allows pending, may extend (days), conditions, basis, materials) where a materia
 
 from __future__ import annotations
 
-from jiceng.servicehall.schemas import GuideIn
+from jiceng.servicehall.schemas import GuideIn, MaterialIn
 
 V, T, C = "village", "town", "county"
 ID = ("居民身份证", 1, True, False, "id_card")
@@ -144,14 +144,16 @@ def guides() -> list[GuideIn]:
                 may_suspend=True,
                 may_extend=extend > 0,
                 extension_days=extend,
+                note="",
                 materials=[
-                    {
-                        "name": m[0],
-                        "copies": m[1],
-                        "original": m[2],
-                        "pendable": m[3] and pending,
-                        "on_file_kind": m[4],
-                    }
+                    MaterialIn(
+                        name=m[0],
+                        copies=m[1],
+                        original=m[2],
+                        required=True,
+                        pendable=m[3] and pending,
+                        on_file_kind=m[4],
+                    )
                     for m in mats
                 ],
             )

@@ -402,3 +402,21 @@ class VainVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_name} {self.at:%Y-%m-%d}"
+
+
+class ReturnCall(models.Model):
+    """A random-sample return call (电话回访) on a proxied application, with its result."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField(max_length=7)
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    reached = models.BooleanField()
+    satisfied = models.BooleanField(null=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.quarter}"

@@ -25,6 +25,7 @@ from jiceng.servicehall.models import (
     ProxyAgent,
     ProxyRequest,
     RequestStatus,
+    ReturnCall,
     ServiceItem,
 )
 from jiceng.servicehall.schemas import AgentReviewIn, ProxyRequestIn
@@ -173,3 +174,19 @@ def sample_for_return_calls(
     )  # fmt: skip
     k = min(len(pool), max(1, round(len(pool) * share))) if pool else 0
     return random.Random(f"{quarter}:{scope.scope_code(user)}:{seed}").sample(pool, k)
+
+
+def record_return_call(user, number: str, quarter: str, reached: bool,
+                       satisfied: bool | None, note: str = "",
+                       now: datetime | None = None) -> ReturnCall:  # fmt: skip
+    """The result of one sampled return call; an unreached call has no satisfaction."""
+    scope.require(user, "servicehall.agents")
+    app = Application.objects.filter(scope.code_filter(user, "region_code"), number=number,
+                                     agent__isnull=False).first()  # fmt: skip
+    if app is None:
+        raise Refused("代办件不存在或不在您的管辖范围内", "not_found")
+    if reached and satisfied is None:
+        raise Refused("接通的回访须记录是否满意", "satisfied_required")
+    return ReturnCall.objects.create(application=app, quarter=quarter, caller=user,
+                                     at=now or timezone.now(), reached=reached,
+                                     satisfied=satisfied if reached else None, note=note)  # fmt: skip

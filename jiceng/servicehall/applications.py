@@ -295,10 +295,12 @@ def _may_act(user, app: Application, move: str) -> bool:
         return False
     if not scope.can_see_code(user, app.region_code) and not user.is_superuser:
         return False
-    if move == "supplement" or (move in ("deliver", "withdraw") and app.agent_id):
+    if app.agent_id and move in ("supplement", "deliver", "withdraw", "pass"):
+        # 邱县: the village agent checks and uploads (初审上报) what they carry; a village
+        # level step held by their application is theirs to pass up
         agent = agent_of(user)
         if agent is not None and agent.pk == app.agent_id:
-            return True
+            return move != "pass" or app.current_level == Level.VILLAGE
     if move in ("supplement", "withdraw", "deliver"):
         # the accepting level's window (or a reviewer there) carries the materials
         if not (scope.can(user, "servicehall.intake") or scope.can(user, "servicehall.review")):

@@ -215,3 +215,15 @@ def test_a_clerk_sees_only_applications_of_their_territory(hall):
         apps.get_visible(hall.village_clerk, other.number)
     with pytest.raises(PermissionDenied):
         apps.visible(hall.users.resident)
+
+
+def test_the_village_agent_checks_and_passes_up_what_they_carry_but_no_further(hall):
+    app = apps.intake(hall.agent_user, form(hall, "MZ-001"), now=MON)
+    assert app.accepted_level == 5 and app.current_level == 5
+    app = mv(hall.agent_user, app, "pass", now=MON)
+    assert app.current_level == 4
+    with pytest.raises(PermissionDenied):  # the town's step is not the agent's
+        mv(hall.agent_user, app, "pass", now=MON)
+    other = apps.intake(hall.village_clerk, form(hall, "MZ-001"), now=MON)
+    with pytest.raises(PermissionDenied):  # nor an application the agent does not carry
+        mv(hall.agent_user, other, "pass", now=MON)

@@ -4,7 +4,8 @@ from jiceng.servicehall import views
 
 app_name = "servicehall"
 urlpatterns = [
-    path("", views.guide, name="guide"),
+    path("", views.start, name="start"),
+    path("guide/", views.guide, name="guide"),
     path("item/<str:code>/", views.item, name="item"),
     path("catalogue.xlsx", views.export_catalogue, name="export"),
     path("import/", views.import_catalogue, name="import"),

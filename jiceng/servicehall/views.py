@@ -66,6 +66,16 @@ def _villages(user) -> list[Region]:
 # ------------------------------------------------------------------ public guide
 
 
+def start(request):
+    """/servicehall/: a clerk starts at the desk, an agent at their phone page, others at the guide."""
+    user = request.user
+    if user.is_authenticated and user.role == Role.PROXY_AGENT:
+        return redirect("servicehall:agent")
+    if user.is_authenticated and scope.can(user, "servicehall.intake"):
+        return redirect("servicehall:desk")
+    return redirect("servicehall:guide")
+
+
 def guide(request):
     """办事指南: every item in force, searchable (public)."""
     q = request.GET.get("q", "").strip()[:50]
@@ -137,6 +147,7 @@ def _intake_form(request, it: ServiceItem | None) -> dict:
         "chosen": it,
         "materials": list(it.current.materials.all()) if it and it.current else [],
         "villages": _villages(request.user),
+        "agent": request.user.role == Role.PROXY_AGENT,
         "post": request.POST
         if request.method == "POST"
         else {

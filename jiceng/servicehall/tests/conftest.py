@@ -11,8 +11,11 @@ from jiceng.testing import make_user
 @pytest.fixture
 def calendar_2026(db):
     """The cases calendar knows 2026 and 2027 (seeded by the cases migration); fresh cache."""
-    from jiceng.cases import deadlines
+    from jiceng.cases import calendar_seed, deadlines
+    from jiceng.cases.models import CalendarDay, CalendarYear
 
+    # a transactional (browser) test starts from a flushed database: seed it again
+    calendar_seed.seed(CalendarYear, CalendarDay)
     deadlines.invalidate()
     yield
     deadlines.invalidate()

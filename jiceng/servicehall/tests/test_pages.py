@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_public_guide_and_an_items_ten_elements(hall):
-    r = Client().get("/servicehall/")
+    assert Client().get("/servicehall/").url == "/servicehall/guide/"
+    assert client_for(hall.town_clerk).get("/servicehall/").url == "/servicehall/desk/"
+    assert client_for(hall.agent_user).get("/servicehall/").url == "/servicehall/agent/"
+    r = Client().get("/servicehall/guide/")
     assert r.status_code == 200 and "高龄老人生活补贴申请" in r.content.decode()
     page = Client().get("/servicehall/item/MZ-001/").content.decode()
     for label in ("办理依据", "办理条件", "受理单位及办理地点", "基本流程", "收费依据及标准",

@@ -112,7 +112,8 @@ def _number(now: datetime) -> str:
     local = timezone.localtime(now)
     prefix = "BJ" + local.strftime("%Y%m%d")
     last = (
-        Application.objects.filter(number__startswith=prefix)
+        # a range, not LIKE: SQLite's case-insensitive LIKE cannot use the unique index
+        Application.objects.filter(number__gte=prefix, number__lt=prefix + "~")
         .order_by("-number")
         .values_list("number", flat=True)
         .first()

@@ -57,6 +57,7 @@ def section(ctx) -> dict:
             missing = {m.id for m in mats[:2]} if k % 8 == 0 else set()
             forms.append(ApplicationIn(
                 item_code=it.code, applicant_name=f"申请人{k}", applicant_phone=f"139{k:08d}",
+                applicant_id_last4="", proxy_request_id=None, channel="window", delivery="collect",
                 region_code=villages[k % len(villages)].code,
                 materials=[MaterialCheck(material_id=m.id, state="missing" if m.id in missing
                                          else "provided") for m in mats],  # type: ignore[arg-type]

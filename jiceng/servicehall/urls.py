@@ -13,6 +13,7 @@ urlpatterns = [
     path("a/<str:number>/", views.application, name="application"),
     path("vain/", views.vain, name="vain"),
     path("agent/", views.agent, name="agent"),
+    path("board/", views.board, name="board"),
     path("rectify/<int:pk>/", views.rectify, name="rectify"),
     # the resident's pages (no login)
     path("track/", views.track, name="track"),

@@ -29,7 +29,7 @@ from jiceng.servicehall.models import (
     Status,
     VainVisit,
 )
-from jiceng.servicehall.schemas import ApplicationIn, MoveIn, ProxyRequestIn
+from jiceng.servicehall.schemas import AgentReviewIn, ApplicationIn, MoveIn, ProxyRequestIn
 from jiceng.territory.models import Level, Region
 
 FIELD_ZH = {
@@ -438,6 +438,42 @@ def book(request):
         else:
             ctx["booked"] = req
     return render(request, "servicehall/book.html", ctx)
+
+
+@login_required
+def board(request):
+    """Figures for town and county staff: per town, weekly satisfaction, the agents with
+    their workload and this quarter's review (and a form to record a review)."""
+    scope.require(request.user, "servicehall.view")
+    user = request.user
+    now = timezone.now()
+    quarter = proxy.quarter_of(now)
+    if request.method == "POST":
+        try:
+            data = AgentReviewIn(
+                quarter=request.POST.get("quarter", quarter),
+                reviewer=request.POST.get("reviewer", "").strip(),
+                score=int(request.POST.get("score", "0") or 0),
+                comment=request.POST.get("comment", "")[:300],
+            )
+            proxy.review(user, int(request.POST.get("agent", "0") or 0), data)
+        except ValidationError as exc:
+            messages.error(request, "评议须填写评议人并选择 1–5 分：" + _explain(exc))
+        except (Refused, ValueError) as exc:
+            messages.error(request, str(exc))
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "评议已记录")
+        return redirect("servicehall:board")
+    from jiceng.servicehall.models import Rating as R
+
+    weeks = ratings.weekly(R.objects.filter(scope.code_filter(user, "application__region_code")), 8)
+    return render(request, "servicehall/board.html", {
+        "towns": stats.by_town(user), "weeks": weeks, "quarter": quarter,
+        "agents": proxy.agent_board(user, quarter),
+        "can_review": scope.can(user, "servicehall.agents"),
+    })  # fmt: skip
 
 
 @require_POST

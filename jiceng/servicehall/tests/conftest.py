@@ -38,7 +38,9 @@ def hall(territory, users, catalogue, calendar_2026):
     from jiceng.servicehall.models import ProxyAgent, ProxyKind
 
     t = territory
-    agent_user = make_user("agent", Role.PROXY_AGENT, t.village2, phone="13900000009")
+    agent_user = make_user(
+        "agent", Role.PROXY_AGENT, t.village2, phone="13900000009", full_name="代办员任春河"
+    )
     agent = ProxyAgent.objects.create(
         user=agent_user, region=t.village2, region_code=t.village2.code, kind=ProxyKind.CADRE
     )

@@ -81,3 +81,27 @@ def test_the_public_guide_and_the_openapi_document(hall):
     assert f"{API.removeprefix('/api/v1')}/applications" in str(spec["paths"]) or any(
         p.endswith("/servicehall/applications") for p in spec["paths"]
     )
+
+
+def test_only_a_district_administrator_publishes_a_guide(hall):
+    from jiceng.servicehall.demo_items import guides
+
+    g = guides()[0].model_dump()
+    g["promised_days"] = 4
+    r = client_for(hall.town_clerk).post(f"{API}/catalogue", g, content_type="application/json")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = client_for(hall.users.district).post(f"{API}/catalogue", g, content_type="application/json")
+    assert r.status_code == 200 and r.json()["version"] == 2
+
+
+def test_weekly_ratings_and_agents_are_scoped_in_the_api(hall):
+    assert client_for(hall.users.resident).get(f"{API}/ratings/weekly").status_code == 403
+    mine = client_for(hall.users.street).get(f"{API}/proxy/agents").json()
+    assert [a["name"] for a in mine] == [hall.agent_user.display_name]
+    assert client_for(hall.users.other_street).get(f"{API}/proxy/agents").json() == []
+    r = client_for(hall.users.other_street).post(
+        f"{API}/proxy/agents/{hall.agent.pk}/reviews",
+        {"quarter": "2026Q4", "reviewer": "x", "score": 3},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and "不在您的管辖范围内" in r.json()["error"]["message"]

@@ -72,7 +72,12 @@ def test_village_clerk_town_reviewer_and_county_decider_finish_an_application(
 
     # the figures on the item's page (county clerk sees the whole county)
     pg.goto(f"{live_server.url}/servicehall/item/MZ-001/")
-    assert "提速率" in pg.locator("#figures").inner_text()
+    figures = pg.locator("#figures").inner_text()
+    assert "提速率" in figures and "75%" in figures
+    pg.screenshot(path=f"{SHOTS}/servicehall-item-figures.png", full_page=True)
+    pg.goto(f"{live_server.url}/servicehall/board/")
+    assert "城关镇" in pg.locator("#towns").inner_text()
+    pg.screenshot(path=f"{SHOTS}/servicehall-board.png", full_page=True)
 
 
 @pytest.mark.browser

@@ -128,3 +128,21 @@ def test_the_import_page_lists_every_error_and_refuses_others(hall):
     r = client_for(hall.users.district).post("/servicehall/import/",
                                              {"file": SimpleUploadedFile("x.xlsx", b"junk")})  # fmt: skip
     assert "不是 Excel 工作簿" in r.content.decode()
+
+
+def test_the_board_shows_towns_weeks_and_agents_and_records_a_review(hall):
+    c = client_for(hall.users.street)
+    body = c.get("/servicehall/board/").content.decode()
+    assert "城关镇" in body and "涧池镇" not in body and hall.agent_user.display_name in body
+    r = c.post("/servicehall/board/", {"agent": hall.agent.pk, "reviewer": "", "score": "5"},
+               follow=True)  # fmt: skip
+    assert "评议须填写评议人" in r.content.decode()
+    c.post("/servicehall/board/", {"agent": hall.agent.pk, "reviewer": "村民代表", "score": "4"})
+    assert hall.agent.reviews.get().score == 4
+    # another town's dispatcher sees no agent of 城关镇 and cannot review one
+    other = client_for(hall.users.other_street)
+    assert hall.agent_user.display_name not in other.get("/servicehall/board/").content.decode()
+    r = other.post("/servicehall/board/", {"agent": hall.agent.pk, "reviewer": "x", "score": "1"},
+                   follow=True)  # fmt: skip
+    assert "不在您的管辖范围内" in r.content.decode() and hall.agent.reviews.count() == 1
+    assert client_for(hall.users.resident).get("/servicehall/board/").status_code == 403

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import scope
 from jiceng.servicehall import applications, catalogue, excel, proxy, ratings, stats
@@ -178,7 +179,7 @@ def application_create(request, data: ApplicationIn):
         app = applications.intake(request.auth, data)
     except Refused as exc:
         return _refused(request, exc, 400)
-    return 201, app_out(app)
+    return HttpStatus(201, app_out(app))
 
 
 class AppRow(Schema):
@@ -267,9 +268,9 @@ def proxy_request(request, data: ProxyRequestIn):
         req = proxy.request(data)
     except Refused as exc:
         return _refused(request, exc, 400)
-    return 201, {"id": req.id, "status": req.status,
+    return HttpStatus(201, {"id": req.id, "status": req.status,
                  "agent": req.agent.user.display_name if req.agent else None,
-                 "agent_phone": req.agent.user.phone if req.agent else None}  # fmt: skip
+                 "agent_phone": req.agent.user.phone if req.agent else None})  # fmt: skip
 
 
 # ------------------------------------------------------------------ proxy agents, ratings
@@ -288,7 +289,7 @@ def agent_review(request, agent_id: int, data: AgentReviewIn):
         r = proxy.review(request.auth, agent_id, data)
     except Refused as exc:
         return _refused(request, exc, 400)
-    return 201, {"id": r.id, "quarter": r.quarter, "score": r.score}
+    return HttpStatus(201, {"id": r.id, "quarter": r.quarter, "score": r.score})
 
 
 @router.get("/ratings/weekly", response={200: list[dict], 403: ErrorOut})

@@ -105,3 +105,22 @@ def test_weekly_ratings_and_agents_are_scoped_in_the_api(hall):
         content_type="application/json",
     )
     assert r.status_code == 400 and "不在您的管辖范围内" in r.json()["error"]["message"]
+
+
+def test_public_booking_signing_and_rating_through_the_api(hall):
+    c = Client()
+    booking = {"kind": "home", "item_code": "MZ-001", "resident_name": "王德福",
+               "resident_phone": "13700001111", "region_code": hall.t.village2.code}  # fmt: skip
+    r = c.post(f"{API}/proxy/requests", booking, content_type="application/json")
+    assert r.status_code == 201 and r.json()["agent"] == hall.agent_user.display_name
+    r = c.post(f"{API}/proxy/requests", booking | {"resident_phone": "1"},
+               content_type="application/json")  # fmt: skip
+    assert r.status_code == 422
+    made = client_for(hall.village_clerk).post(f"{API}/applications", body(hall, code="RS-001"),
+                                               content_type="application/json").json()  # fmt: skip
+    who = {"number": made["number"], "phone": "13912345678"}
+    r = c.post(f"{API}/track/sign", who | {"signed_hash": "a" * 64,
+               "signature": "data:image/png;base64,AAAA"}, content_type="application/json")  # fmt: skip
+    assert r.status_code == 409 and r.json()["error"]["code"] == "changed"
+    r = c.post(f"{API}/track/rating", who | {"score": 5}, content_type="application/json")
+    assert r.status_code == 409 and "办结后才能评价" in r.json()["error"]["message"]

@@ -420,3 +420,28 @@ class ReturnCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.quarter}"
+
+
+class Whereabouts(models.TextChoices):
+    ON_DUTY = "on_duty", "在岗"
+    OUT = "out", "外出办事"
+    MEETING = "meeting", "开会"
+    LEAVE = "leave", "请假"
+
+
+class StaffWhereabouts(AppendOnly):
+    """去向牌 (定州): each change of a hall worker's whereabouts, appended; the board shows
+    the latest per person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    region_code = CodeField(db_index=True)  # the worker's scope when they set it
+    status = models.CharField(max_length=20, choices=Whereabouts.choices)
+    note = models.CharField(max_length=100, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status}"

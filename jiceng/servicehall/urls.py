@@ -14,6 +14,7 @@ urlpatterns = [
     path("vain/", views.vain, name="vain"),
     path("agent/", views.agent, name="agent"),
     path("board/", views.board, name="board"),
+    path("whereabouts/", views.whereabouts_board, name="whereabouts"),
     path("rectify/<int:pk>/", views.rectify, name="rectify"),
     # the resident's pages (no login)
     path("track/", views.track, name="track"),

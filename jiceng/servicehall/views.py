@@ -476,6 +476,36 @@ def board(request):
     })  # fmt: skip
 
 
+@login_required
+def whereabouts_board(request):
+    """去向牌: hall workers' whereabouts; a window clerk or agent sets their own here."""
+    from jiceng.servicehall import whereabouts
+    from jiceng.servicehall.models import Whereabouts
+
+    scope.require(request.user, "servicehall.view")
+    if request.method == "POST":
+        until = None
+        raw = request.POST.get("until", "").strip()
+        try:
+            if raw:
+                from datetime import datetime as _dt
+
+                until = timezone.make_aware(_dt.strptime(raw, "%Y-%m-%dT%H:%M"))
+            whereabouts.set_status(request.user, request.POST.get("status", ""),
+                                   request.POST.get("note", ""), until)  # fmt: skip
+        except ValueError:
+            messages.error(request, "预计返回时间格式不正确")
+        except Refused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "去向已更新")
+        return redirect("servicehall:whereabouts")
+    return render(request, "servicehall/whereabouts.html", {
+        "rows": whereabouts.board(request.user), "choices": Whereabouts.choices,
+        "mine": request.user.role in whereabouts.HALL_ROLES and request.user.scope_id,
+    })  # fmt: skip
+
+
 @require_POST
 @login_required
 def rectify(request, pk: int):

@@ -146,3 +146,23 @@ def test_the_board_shows_towns_weeks_and_agents_and_records_a_review(hall):
                    follow=True)  # fmt: skip
     assert "不在您的管辖范围内" in r.content.decode() and hall.agent.reviews.count() == 1
     assert client_for(hall.users.resident).get("/servicehall/board/").status_code == 403
+
+
+def test_the_whereabouts_board_shows_the_latest_status_in_the_territory(hall):
+    c = client_for(hall.village_clerk)
+    c.post("/servicehall/whereabouts/", {"status": "out", "note": "上门代办"})
+    c.post("/servicehall/whereabouts/", {"status": "on_duty"})
+    r = client_for(hall.users.resident).post("/servicehall/whereabouts/", {"status": "out"})
+    assert r.status_code == 403
+    r = client_for(hall.users.street).post("/servicehall/whereabouts/", {"status": "out"},
+                                           follow=True)  # fmt: skip
+    assert "只有窗口工作人员和代办员登记去向" in r.content.decode()
+    r = c.post("/servicehall/whereabouts/", {"status": "out", "until": "2020-01-01T10:00"},
+               follow=True)  # fmt: skip
+    assert "预计返回时间应晚于现在" in r.content.decode()
+    from jiceng.servicehall import whereabouts
+
+    rows = {r["name"]: r for r in whereabouts.board(hall.users.street)}
+    assert rows[hall.village_clerk.display_name]["label"] == "在岗"
+    assert rows[hall.agent_user.display_name]["label"] == "未登记"
+    assert hall.other_town_clerk.display_name not in rows

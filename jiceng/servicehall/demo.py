@@ -169,6 +169,14 @@ def build(ctx) -> None:
                              now=now)  # fmt: skip
             except apps.Refused:  # the demo street user covers another town
                 break
+    from jiceng.servicehall import whereabouts
+
+    whereabouts.set_status(clerk, "on_duty", now=now - timedelta(hours=1))
+    whereabouts.set_status(vclerk, "on_duty", now=now - timedelta(hours=1))
+    whereabouts.set_status(agents[0].user, "out", f"上门为{villages[0].name}老人代办",
+                           until=now + timedelta(hours=2), now=now - timedelta(minutes=30))  # fmt: skip
+    if len(agents) > 1:
+        whereabouts.set_status(agents[1].user, "leave", "病假", now=now - timedelta(hours=3))
     VainVisit.objects.create(
         resident_name="黄桂英", resident_phone="13991502233", region=villages[0],
         region_code=villages[0].code, item=ServiceItem.objects.get(code="YB-002"),

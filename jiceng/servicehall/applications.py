@@ -253,8 +253,11 @@ def intake(user, data: ApplicationIn, now: datetime | None = None) -> Applicatio
         )  # fmt: skip
         who = "代办员" if agent else "窗口"
         if missing:
-            Notice.objects.create(application=app, at=now, missing=missing,
-                                  text=notice_text(app, missing, pending))  # fmt: skip
+            n = Notice.objects.create(application=app, at=now, missing=missing,
+                                      text=notice_text(app, missing, pending))  # fmt: skip
+            # the one notice also goes to the applicant's phone (outbox, sent after commit)
+            facts.notify(f"sh-notice:{app.number}:{n.pk}", n.text, kind="sh_notice",
+                         phone=app.applicant_phone)  # fmt: skip
             _event(app, "notice", "一次性告知", user, now,
                    f"{who}核对材料，缺 {len(missing)} 项：" + "、".join(missing))  # fmt: skip
         else:
@@ -365,6 +368,11 @@ def move(user, number_or_app: str | Application, data: MoveIn, now: datetime | N
             note = f"{note}（{extra}）" if note else extra
         app.save()
         _event(app, data.move, MOVE_LABEL[data.move], user, now, note, level=acted_at_level)
+        if data.move in ("approve", "refuse"):
+            word = "已办结" if data.move == "approve" else "不予办理"
+            facts.notify(f"sh-result:{app.number}", f"您申请的「{app.version.item.name}」"
+                         f"（{app.number}）{word}。{data.reason.strip()} 可凭编号和手机号查询并评价。",
+                         kind="sh_result", phone=app.applicant_phone)  # fmt: skip
     return app
 
 

@@ -29,3 +29,11 @@ def yellow_share() -> float:
     from jiceng.cases import deadlines
 
     return deadlines.YELLOW_SHARE
+
+
+def notify(key: str, body: str, *, kind: str, phone: str = "", user=None) -> bool:
+    """Queue one notification in the platform's outbox (sent later by `jiceng worker`,
+    never inside this transaction); the same key is never queued twice. True if queued."""
+    from jiceng.cases import services
+
+    return services.notify(key, body, kind=kind, phone=phone, user=user) is not None

@@ -82,7 +82,10 @@ def guide(request):
     items = catalogue.published()
     if q:
         items = items.filter(name__icontains=q) | items.filter(topic__icontains=q)
-    return render(request, "servicehall/guide.html", {"items": items, "q": q})
+    can_import = request.user.is_authenticated and scope.can(request.user, "servicehall.catalogue")
+    can_export = request.user.is_authenticated and scope.can(request.user, "servicehall.view")
+    return render(request, "servicehall/guide.html", {"items": items, "q": q,
+                  "can_import": can_import, "can_export": can_export})  # fmt: skip
 
 
 def item(request, code: str):

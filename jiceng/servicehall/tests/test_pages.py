@@ -166,3 +166,16 @@ def test_the_whereabouts_board_shows_the_latest_status_in_the_territory(hall):
     assert rows[hall.village_clerk.display_name]["label"] == "在岗"
     assert rows[hall.agent_user.display_name]["label"] == "未登记"
     assert hall.other_town_clerk.display_name not in rows
+
+
+def test_the_catalogue_export_page_is_for_staff_and_gives_a_workbook(hall):
+    r = client_for(hall.town_clerk).get("/servicehall/catalogue.xlsx")
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    assert client_for(hall.users.resident).get("/servicehall/catalogue.xlsx").status_code == 403
+    assert (
+        "导出 Excel"
+        not in client_for(hall.users.resident).get("/servicehall/guide/").content.decode()
+    )
+    assert (
+        "导入 Excel" in client_for(hall.users.district).get("/servicehall/guide/").content.decode()
+    )

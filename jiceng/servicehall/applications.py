@@ -25,7 +25,7 @@ import json
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -111,12 +111,15 @@ def agent_of(user) -> ProxyAgent | None:
 def _number(now: datetime) -> str:
     local = timezone.localtime(now)
     prefix = "BJ" + local.strftime("%Y%m%d")
+    # The day's numbers from the unique index: on PostgreSQL a prefix LIKE (Django adds a
+    # varchar_pattern_ops index; a range would depend on the collation), on SQLite a range
+    # (its case-insensitive LIKE cannot use the index; its BINARY collation orders bytes).
+    if connection.vendor == "postgresql":
+        day = Q(number__startswith=prefix)
+    else:
+        day = Q(number__gte=prefix, number__lt=prefix + "~")
     last = (
-        # a range, not LIKE: SQLite's case-insensitive LIKE cannot use the unique index
-        Application.objects.filter(number__gte=prefix, number__lt=prefix + "~")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
+        Application.objects.filter(day).order_by("-number").values_list("number", flat=True).first()
     )
     seq = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{seq:05d}"
@@ -151,7 +154,9 @@ def notice_text(app: Application, missing: list[str], pending: list[str]) -> str
     return "\n".join(lines)
 
 
-def _start_clock(app: Application, now: datetime) -> None:
+def _start_clock(app: Application, now: datetime, pending: bool | None = None) -> None:
+    """Set acceptance time, deadlines and (with pending materials) the date to bring them.
+    `pending` None: look at the application's materials."""
     v = app.version
     cal = facts.calendar()
     lim = timelimits.compute(cal, now, v.promised_days, v.legal_days, facts.yellow_share(),
@@ -159,7 +164,8 @@ def _start_clock(app: Application, now: datetime) -> None:
     app.accepted_at = now
     app.promised_due, app.legal_due, app.yellow_at = lim.promised_due, lim.legal_due, lim.yellow_at
     app.calendar_missing = lim.calendar_missing
-    pending = app.materials.filter(state=MaterialState.PENDING).exists()
+    if pending is None:
+        pending = app.materials.filter(state=MaterialState.PENDING).exists()
     if pending:
         due, _ = timelimits._add_workdays(cal, now, v.pending_days, facts.zone())
         app.pending_until = due
@@ -220,11 +226,21 @@ def intake(user, data: ApplicationIn, now: datetime | None = None) -> Applicatio
             )
             if req is None or req.status in (RequestStatus.DONE, RequestStatus.CANCELLED):
                 raise Refused("代办预约不存在或已办理", "bad_request")
+        # deadlines are computed before the insert: one INSERT, no UPDATE after it
+        clock = Application(version=v)
+        if not missing:
+            _start_clock(clock, now, pending=bool(pending))
         for _attempt in range(5):
             try:
                 with transaction.atomic():
                     app = Application.objects.create(
                         number=_number(now),
+                        accepted_at=clock.accepted_at,
+                        promised_due=clock.promised_due,
+                        legal_due=clock.legal_due,
+                        yellow_at=clock.yellow_at,
+                        calendar_missing=clock.calendar_missing,
+                        pending_until=clock.pending_until,
                         version=v,
                         status=Status.AWAITING if missing else Status.ACCEPTED,
                         channel=channel,
@@ -261,8 +277,6 @@ def intake(user, data: ApplicationIn, now: datetime | None = None) -> Applicatio
             _event(app, "notice", "一次性告知", user, now,
                    f"{who}核对材料，缺 {len(missing)} 项：" + "、".join(missing))  # fmt: skip
         else:
-            _start_clock(app, now)
-            app.save()
             if pending:
                 Notice.objects.create(application=app, at=now, missing=pending,
                                       text=notice_text(app, [], pending))  # fmt: skip

@@ -41,8 +41,11 @@ GIVEN = [
 ]
 AGENT_NAMES = ["任春河", "沈小燕", "欧阳军", "罗秀芝", "潘文斌", "冯丽"]
 # the state each demo application is moved to, in turn (every state shows in the demo)
+# ("town_queue": waiting at the town's window, where the demo clerk works)
 TARGETS = ["approved", "delivered", "in_review", "accepted", "awaiting", "approved", "suspended",
-           "refused", "delivered", "in_review", "approved", "withdrawn"]  # fmt: skip
+           "refused", "town_queue", "delivered", "in_review", "approved", "withdrawn",
+           "town_queue"]  # fmt: skip
+OPEN_TARGETS = ("accepted", "in_review", "awaiting", "town_queue")
 REASONS_BAD = ["窗口说材料不全，又让我回去开证明", "等了一个多小时，没人解释"]
 
 
@@ -99,18 +102,17 @@ def build(ctx) -> None:
         target = TARGETS[k % len(TARGETS)]
         v = villages[k % len(villages)]
         by_agent = k % 4 == 3
-        if by_agent:
-            who, code = agents[k % len(agents)].user, rng.choice(village_items + town_items[:3])
+        if by_agent:  # each agent in turn, for their own village (the first one first)
+            ag = agents[(k // 4) % len(agents)]
+            v = next(x for x in villages if x.code == ag.region_code)
+            who, code = ag.user, rng.choice(village_items + town_items[:3])
         elif v == villages[0]:
             who, code = vclerk, rng.choice(village_items)
         else:
             who, code = clerk, rng.choice(town_items)
-        # open applications are recent (their cards mean something); finished ones older
-        back = (
-            rng.randint(0, 4)
-            if target in ("accepted", "in_review", "awaiting")
-            else rng.randint(5, 26)
-        )
+        # open applications are recent, some past their promised limit (the desk shows
+        # yellow and red cards); finished ones older
+        back = rng.randint(0, 8) if target in OPEN_TARGETS else rng.randint(5, 26)
         start = _at_work(now - timedelta(days=back, minutes=rng.randint(0, 59)))
         if start > now:
             start = now - timedelta(hours=1)
@@ -225,6 +227,8 @@ def _advance(app, rng, target, start, now, vclerk, clerk, cclerk, agents) -> Non
         if target == "accepted":
             return
         if target == "in_review" and app.status == "in_review":
+            return
+        if target == "town_queue" and app.current_level == Level.STREET:
             return
         if target == "suspended" and app.version.may_suspend:
             step(_actor(app, vclerk, clerk, cclerk, agents, holding=True), "suspend",

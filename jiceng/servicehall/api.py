@@ -276,6 +276,21 @@ def proxy_request(request, data: ProxyRequestIn):
 # ------------------------------------------------------------------ proxy agents, ratings
 
 
+class AssignIn(Schema):
+    agent_id: int
+
+
+@router.post("/proxy/requests/{req_id}/assign", response={200: dict, **ERRORS})
+def proxy_assign(request, req_id: int, data: AssignIn):
+    """A waiting booking handed to an active agent of the same village (town window)."""
+    try:
+        req = proxy.assign(request.auth, req_id, data.agent_id)
+    except Refused as exc:
+        return _refused(request, exc, 400)
+    return {"id": req.id, "status": req.status, "agent": req.agent.user.display_name
+            if req.agent else None}  # fmt: skip
+
+
 @router.get("/proxy/agents", response={200: list[dict], 403: ErrorOut})
 def agents(request, quarter: str = ""):
     """Agents in the caller's territory with workload and the quarter's review."""

@@ -124,3 +124,16 @@ def test_public_booking_signing_and_rating_through_the_api(hall):
     assert r.status_code == 409 and r.json()["error"]["code"] == "changed"
     r = c.post(f"{API}/track/rating", who | {"score": 5}, content_type="application/json")
     assert r.status_code == 409 and "办结后才能评价" in r.json()["error"]["message"]
+
+
+def test_assigning_a_booking_through_the_api_is_refused_outside_the_town(hall):
+    from jiceng.servicehall import proxy
+    from jiceng.servicehall.tests.test_ratings_proxy import req
+
+    waiting = proxy.request(req(hall, region_code=hall.t.village1.code))
+    r = client_for(hall.other_town_clerk).post(
+        f"{API}/proxy/requests/{waiting.pk}/assign",
+        {"agent_id": hall.agent.pk},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and "不在您的管辖范围内" in r.json()["error"]["message"]

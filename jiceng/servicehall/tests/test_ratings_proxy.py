@@ -143,3 +143,22 @@ def test_a_return_call_result_is_recorded_by_the_town_not_by_the_agent(hall):
         proxy.record_return_call(hall.users.street, app.number, "2026Q4", True, None)
     call = proxy.record_return_call(hall.users.street, app.number, "2026Q4", True, True, "很方便")
     assert call.satisfied is True
+
+
+def test_a_waiting_booking_is_assigned_only_to_an_agent_of_its_village_by_its_town(hall):
+    from jiceng.servicehall.models import ProxyAgent, ProxyKind
+    from jiceng.testing import make_user
+
+    waiting = proxy.request(req(hall, region_code=hall.t.village1.code), now=MON)
+    assert waiting.agent is None
+    with pytest.raises(Refused, match="只能分派给本村在岗代办员"):
+        proxy.assign(hall.town_clerk, waiting.pk, hall.agent.pk)  # 五一村's agent, not 城关社区's
+    with pytest.raises(Refused, match="不在您的管辖范围内"):
+        proxy.assign(hall.other_town_clerk, waiting.pk, hall.agent.pk)
+    with pytest.raises(PermissionDenied):
+        proxy.assign(hall.agent_user, waiting.pk, hall.agent.pk)
+    u = make_user("agent2", "proxy_agent", hall.t.village1, full_name="代办员沈小燕")
+    local = ProxyAgent.objects.create(user=u, region=hall.t.village1,
+                                      region_code=hall.t.village1.code, kind=ProxyKind.GRID)  # fmt: skip
+    r = proxy.assign(hall.town_clerk, waiting.pk, local.pk)
+    assert r.agent == local and r.status == RequestStatus.ASSIGNED

@@ -150,6 +150,8 @@ def test_a_proxy_agent_takes_a_home_visit_booking_on_a_phone(phone_page, login, 
     act.click()
     pg.wait_for_load_state()
     assert pg.input_value("#applicant_name") == "王德福"
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 391  # the desk fits a phone
+    pg.screenshot(path=f"{SHOTS}/servicehall-phone-agent-form.png", full_page=True)
     pg.click("#intake button[type=submit]")
     pg.wait_for_load_state()
     assert "已受理" in pg.content()

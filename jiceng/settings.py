@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "jiceng.cases",
     "jiceng.open311",
     "jiceng.community",
+    "jiceng.servicehall",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,9 @@ class Role(models.TextChoices):
     DEPARTMENT_HANDLER = "department_handler", "部门办理人员"
     DISTRICT_ADMIN = "district_admin", "区县管理员"
     AUDITOR = "auditor", "审计员"
+    # service hall (jiceng.servicehall): 一窗受理 clerks and 代办员 (松阳 1+N)
+    WINDOW_CLERK = "window_clerk", "窗口工作人员"
+    PROXY_AGENT = "proxy_agent", "代办员"
 
 
 STAFF_ROLES = frozenset(r for r in Role if r != Role.RESIDENT)

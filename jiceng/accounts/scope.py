@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from jiceng.accounts.models import Role
+from jiceng.accounts.models import STAFF_ROLES, Role
 
 if TYPE_CHECKING:
     from jiceng.territory.models import Region
@@ -112,6 +112,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "community.resident": frozenset({A.RESIDENT}),  # my village's board, messages, votes
     "community.points": frozenset({A.GRID_WORKER, A.COMMUNITY_STAFF}),  # record 积分
     "community.points_approve": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    # servicehall (便民服务): catalogue, applications, proxy handling, ratings
+    "servicehall.view": frozenset(STAFF_ROLES),
+    "servicehall.catalogue": frozenset({A.DISTRICT_ADMIN}),
+    "servicehall.intake": frozenset({A.WINDOW_CLERK, A.PROXY_AGENT, A.COMMUNITY_STAFF}),
+    "servicehall.review": frozenset({A.WINDOW_CLERK, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "servicehall.proxy": frozenset({A.PROXY_AGENT, A.GRID_WORKER, A.COMMUNITY_STAFF}),
+    "servicehall.assign": frozenset({A.WINDOW_CLERK, A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    "servicehall.rectify": frozenset({A.WINDOW_CLERK, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "servicehall.agents": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

@@ -970,5 +970,6 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "worker": worker,
     "import_divisions": import_divisions,
     "import_residents": import_residents,
+    "servicehall": lambda ctx: importlib.import_module("jiceng.servicehall.bench").section(ctx),
     "memory": memory,
 }

@@ -17,6 +17,7 @@ BUILDERS = [
     "jiceng.cases.demo",
     "jiceng.open311.demo",
     "jiceng.community.demo",
+    "jiceng.servicehall.demo",
 ]
 
 

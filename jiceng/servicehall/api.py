@@ -1,0 +1,332 @@
+"""JSON API of the service hall (/api/v1/servicehall/…).
+
+Typed schemas in and out (`schemas.py`); refusals are `{"error": {"code", "message"}}`
+with a Chinese message. The public routes (guide, follow an application by number and
+phone, rate it, book a proxy) need no login.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils import timezone
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status as HttpStatus
+
+from jiceng.accounts import scope
+from jiceng.servicehall import applications, catalogue, excel, proxy, ratings, stats
+from jiceng.servicehall.applications import Refused
+from jiceng.servicehall.models import Application, ServiceItem
+from jiceng.servicehall.schemas import (
+    LEVEL_NAME,
+    AgentReviewIn,
+    ApplicationIn,
+    ApplicationOut,
+    ErrorOut,
+    EventOut,
+    GuideIn,
+    GuideOut,
+    MoveIn,
+    NoticeOut,
+    ProxyRequestIn,
+    RatingIn,
+    SignIn,
+    TrackIn,
+)
+
+router = Router(tags=["servicehall"])
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+def _refused(request, exc: Refused, status: int = 409):
+    from jiceng.api import error
+
+    return error(request, status, exc.code, str(exc))
+
+
+def app_out(app: Application, public: bool = False) -> ApplicationOut:
+    now = timezone.now()
+    events = app.events.select_related("actor").order_by("at", "id")
+    if public:
+        events = events.filter(public=True)
+    rating = getattr(app, "rating", None) if hasattr(app, "rating") else None
+    return ApplicationOut(
+        number=app.number,
+        item_code=app.version.item.code,
+        item_name=app.version.item.name,
+        version=app.version.version,
+        status=app.status,
+        status_label=app.get_status_display(),
+        channel=app.channel,
+        applicant_name=app.applicant_name,
+        applicant_phone=app.applicant_phone[:3] + "****" + app.applicant_phone[-4:]
+        if public
+        else app.applicant_phone,
+        region_code=app.region_code,
+        accepted_level=LEVEL_NAME.get(app.accepted_level, ""),
+        current_level=LEVEL_NAME.get(app.current_level, ""),
+        accepted_at=app.accepted_at,
+        promised_due=app.promised_due,
+        legal_due=app.legal_due,
+        pending_until=app.pending_until,
+        card=applications.card_of(app, now),
+        clerk=app.clerk.display_name,
+        materials=[
+            {
+                "id": m.material_id,
+                "name": m.material.name,
+                "state": m.state,
+                "state_label": m.get_state_display(),
+            }
+            for m in app.materials.select_related("material")
+        ],  # fmt: skip
+        notices=[NoticeOut(at=n.at, missing=n.missing, text=n.text) for n in app.notices.all()],
+        events=[
+            EventOut(
+                at=e.at,
+                kind=e.kind,
+                label=e.label,
+                level=LEVEL_NAME.get(e.level, ""),
+                actor=e.actor_name,
+                note=e.note,
+            )
+            for e in events
+        ],  # fmt: skip
+        rating=rating.score if rating else None,
+    )
+
+
+# ------------------------------------------------------------------ catalogue
+
+
+@router.get("/catalogue", response=list[GuideOut], auth=None)
+def catalogue_list(request):
+    """The service guides in force (public: 办事指南)."""
+    return [catalogue.guide_out(i.current) for i in catalogue.published() if i.current]
+
+
+@router.post("/catalogue", response={200: GuideOut, 403: ErrorOut, 422: ErrorOut})
+def catalogue_publish(request, guide: GuideIn):
+    """Publish a guide (a new version when it differs from the one in force)."""
+    scope.require(request.auth, "servicehall.catalogue")
+    v, _ = catalogue.publish(guide, request.auth)
+    return catalogue.guide_out(v)
+
+
+class ImportOut(Schema):
+    items: int
+    published: int
+    unchanged: int
+
+
+@router.post("/catalogue/import", response={200: ImportOut, 400: ErrorOut, 403: ErrorOut})
+def catalogue_import(request, file: File[UploadedFile]):
+    """Import the catalogue workbook: everything or nothing; errors by sheet and row."""
+    scope.require(request.auth, "servicehall.catalogue")
+    from jiceng.api import error
+
+    try:
+        res = excel.import_catalogue(file.read(excel.MAX_BYTES + 1), request.auth)
+    except excel.ImportRefused as exc:
+        return error(request, 400, "import_refused", "导入失败，未写入任何数据", exc.errors)
+    return ImportOut(items=res.items, published=res.published, unchanged=res.unchanged)
+
+
+@router.get("/catalogue.xlsx", response={200: None, 403: ErrorOut})
+def catalogue_export(request):
+    """The catalogue in force as an Excel workbook (the import's format)."""
+    scope.require(request.auth, "servicehall.view")
+    resp = HttpResponse(
+        excel.export_catalogue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = "attachment; filename*=UTF-8''catalogue.xlsx"
+    return resp
+
+
+@router.get("/catalogue/{code}", response={200: GuideOut, 404: ErrorOut}, auth=None)
+def catalogue_get(request, code: str, version: int | None = None):
+    """One item's guide; `version` for an earlier one (what an old application was made under)."""
+    item = ServiceItem.objects.filter(code=code).first()
+    if item is None or item.current is None:
+        from django.http import Http404
+
+        raise Http404("该事项不存在或尚未发布")
+    v = item.versions.filter(version=version).first() if version else item.current
+    if v is None:
+        from django.http import Http404
+
+        raise Http404("该版本不存在")
+    return catalogue.guide_out(v)
+
+
+@router.get("/catalogue/{code}/figures", response={200: dict, 403: ErrorOut})
+def item_figures(request, code: str):
+    """提速率, 提前办结率, on-time and satisfaction figures of one item in the caller's territory."""
+    return stats.item_figures(request.auth, code)
+
+
+# ------------------------------------------------------------------ applications
+
+
+@router.post("/applications", response={201: ApplicationOut, **ERRORS})
+def application_create(request, data: ApplicationIn):
+    """一窗受理: take an application in; missing materials give one notice listing all."""
+    try:
+        app = applications.intake(request.auth, data)
+    except Refused as exc:
+        return _refused(request, exc, 400)
+    return HttpStatus(201, app_out(app))
+
+
+class AppRow(Schema):
+    number: str
+    item_name: str
+    status: str
+    status_label: str
+    applicant_name: str
+    current_level: str
+    promised_due: datetime | None
+    card: str
+
+
+@router.get("/applications", response={200: list[AppRow], 403: ErrorOut})
+def application_list(request, status: str = "", card: str = "", limit: int = 50):
+    """Applications in the caller's territory, newest first; `card` = yellow | red."""
+    qs = applications.visible(request.auth).select_related("version__item")
+    now = timezone.now()
+    if status:
+        qs = qs.filter(status=status)
+    if card in ("yellow", "red"):
+        qs = qs.filter(applications.card_q(card, now))
+    rows = qs.order_by("-created_at")[: max(1, min(limit, 200))]
+    return [
+        AppRow(number=a.number, item_name=a.version.item.name, status=a.status,
+               status_label=a.get_status_display(), applicant_name=a.applicant_name,
+               current_level=LEVEL_NAME.get(a.current_level, ""), promised_due=a.promised_due,
+               card=applications.card_of(a, now))
+        for a in rows
+    ]  # fmt: skip
+
+
+@router.get("/applications/{number}", response={200: ApplicationOut, 403: ErrorOut, 404: ErrorOut})
+def application_get(request, number: str):
+    return app_out(applications.get_visible(request.auth, number))
+
+
+@router.post("/applications/{number}/moves", response={200: ApplicationOut, **ERRORS})
+def application_move(request, number: str, data: MoveIn):
+    """Pass up, return, approve, refuse, suspend, resume, extend, supplement, deliver, withdraw."""
+    try:
+        app = applications.move(request.auth, number, data)
+    except Refused as exc:
+        return _refused(request, exc)
+    return app_out(app)
+
+
+# ------------------------------------------------------------------ public (no login)
+
+
+class TrackSignIn(TrackIn, SignIn):
+    pass
+
+
+@router.post("/track", response={200: ApplicationOut, 404: ErrorOut}, auth=None)
+def track(request, data: TrackIn):
+    """The applicant follows an application by its number and phone (no login)."""
+    return app_out(applications.find_public(data.number, data.phone), public=True)
+
+
+@router.post("/track/sign", response={200: ApplicationOut, **ERRORS}, auth=None)
+def track_sign(request, data: TrackSignIn):
+    """The applicant's drawn signature with the hash of the content it was drawn on."""
+    app = applications.find_public(data.number, data.phone)
+    try:
+        app = applications.sign(app, data.signed_hash, data.signature)
+    except Refused as exc:
+        return _refused(request, exc)
+    return app_out(app, public=True)
+
+
+@router.post("/track/rating", response={200: dict, **ERRORS}, auth=None)
+def track_rate(request, data: RatingIn):
+    """好差评: five levels; a 差评 opens a rectification with a deadline."""
+    try:
+        r = ratings.rate(data.number, data.phone, data.score, data.comment)
+    except Refused as exc:
+        return _refused(request, exc)
+    return {"score": r.score, "label": r.label, "rectification": r.bad}
+
+
+@router.post("/proxy/requests", response={201: dict, **ERRORS}, auth=None)
+def proxy_request(request, data: ProxyRequestIn):
+    """A resident books proxy handling (预约/上门/网上代办); assigned to the village's agent."""
+    try:
+        req = proxy.request(data)
+    except Refused as exc:
+        return _refused(request, exc, 400)
+    return HttpStatus(201, {"id": req.id, "status": req.status,
+                 "agent": req.agent.user.display_name if req.agent else None,
+                 "agent_phone": req.agent.user.phone if req.agent else None})  # fmt: skip
+
+
+# ------------------------------------------------------------------ proxy agents, ratings
+
+
+class AssignIn(Schema):
+    agent_id: int
+
+
+@router.post("/proxy/requests/{req_id}/assign", response={200: dict, **ERRORS})
+def proxy_assign(request, req_id: int, data: AssignIn):
+    """A waiting booking handed to an active agent of the same village (town window)."""
+    try:
+        req = proxy.assign(request.auth, req_id, data.agent_id)
+    except Refused as exc:
+        return _refused(request, exc, 400)
+    return {"id": req.id, "status": req.status, "agent": req.agent.user.display_name
+            if req.agent else None}  # fmt: skip
+
+
+@router.get("/proxy/agents", response={200: list[dict], 403: ErrorOut})
+def agents(request, quarter: str = ""):
+    """Agents in the caller's territory with workload and the quarter's review."""
+    return proxy.agent_board(request.auth, quarter or proxy.quarter_of(timezone.now()))
+
+
+@router.post("/proxy/agents/{agent_id}/reviews", response={201: dict, **ERRORS})
+def agent_review(request, agent_id: int, data: AgentReviewIn):
+    """Quarterly review (季度述职评议) of an agent by a villager or cadre."""
+    try:
+        r = proxy.review(request.auth, agent_id, data)
+    except Refused as exc:
+        return _refused(request, exc, 400)
+    return HttpStatus(201, {"id": r.id, "quarter": r.quarter, "score": r.score})
+
+
+@router.get("/ratings/weekly", response={200: list[dict], 403: ErrorOut})
+def ratings_weekly(request, weeks: int = 8):
+    """Weekly satisfaction (二七区's weekly survey) in the caller's territory."""
+    scope.require(request.auth, "servicehall.view")
+    from jiceng.servicehall.models import Rating
+
+    qs = Rating.objects.filter(scope.code_filter(request.auth, "application__region_code"))
+    return ratings.weekly(qs, max(1, min(weeks, 52)))
+
+
+class RectifyIn(Schema):
+    reply: str
+
+
+@router.post("/rectifications/{rect_id}", response={200: dict, **ERRORS})
+def rectification_close(request, rect_id: int, data: RectifyIn):
+    try:
+        r = ratings.rectify(request.auth, rect_id, data.reply)
+    except Refused as exc:
+        return _refused(request, exc)
+    except PermissionDenied:
+        raise
+    return {"id": r.id, "done_at": r.done_at}

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 
 @login_required
 def home(request):
-    """The start page: what this user may do, by role."""
+    """The start page: what this user may do, by role. District and street users land on
+    the command centre's live wall."""
+    if getattr(request.user, "role", "") in ("district_admin", "street_dispatcher"):
+        return redirect("command:wall")
     return render(request, "home.html", {})
 
 

@@ -88,6 +88,8 @@ ACTIONS: dict[str, frozenset[str]] = {
         {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}
     ),
     "people.rules": frozenset({A.DISTRICT_ADMIN}),
+    # command centre (jiceng.command): the live wall, map, big screen
+    "command.wall": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

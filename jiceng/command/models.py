@@ -1,0 +1,126 @@
+"""The command centre's own tables: rollups of the cases, the live feed, alarm takes.
+
+Nothing here is written by another app: the rollups follow `case_changed` and the case
+history (see rollup.py); they can be rebuilt from the cases at any time (`reconcile`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Tally(models.Model):
+    """What the rollups last counted for one case (its contribution), so a move is applied
+    as a difference: subtract the old contribution, add the new one. Also serves the
+    time-based counts (yellow/red by deadline) and pending alarms for open cases."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+    number = models.CharField(max_length=40)
+    title = models.CharField(max_length=120, blank=True)
+    region_code = models.CharField(max_length=32)
+    unit_id = models.IntegerField(default=0)  # 0: no unit (未派单)
+    tier = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20)
+    channel = models.CharField(max_length=20)
+    category_id = models.IntegerField(default=0)
+    urgency = models.PositiveSmallIntegerField(default=1)
+    created_day = models.DateField()
+    closed_day = models.DateField(null=True, blank=True)
+    closed_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_open = models.BooleanField()
+    watched = models.BooleanField()  # the deadline clock runs (open, not paused)
+    deadline = models.DateTimeField(null=True, blank=True)
+    yellow_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["watched", "yellow_at"], name="cmd_tally_yellow"),
+            models.Index(fields=["is_open", "region_code"], name="cmd_tally_open_region"),
+            models.Index(fields=["channel", "is_open"], name="cmd_tally_channel_open"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StatusCount(models.Model):
+    """Cases by region prefix × unit × tier × status (every prefix of the case's code that
+    a user's scope can be: "", province, city, county, street, village, each grid level)."""
+
+    region_code = models.CharField(max_length=32)
+    unit_id = models.IntegerField(default=0)
+    tier = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "unit_id", "tier", "status"], name="cmd_status_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.status} {self.n}"
+
+
+class DayCount(models.Model):
+    """Per local day (Asia/Shanghai) and region prefix: cases taken in by channel and by
+    category, cases closed by the tier that closed them."""
+
+    CHANNEL, CATEGORY, CLOSED_TIER = "channel", "category", "closed_tier"
+
+    day = models.DateField()
+    region_code = models.CharField(max_length=32)
+    kind = models.CharField(max_length=12)
+    key = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "kind", "day", "key"], name="cmd_day_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_code} {self.kind}:{self.key} {self.n}"
+
+
+class SyncMark(models.Model):
+    """How far the catch-up over the case history has read (last CaseEvent id)."""
+
+    name = models.CharField(max_length=30, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class LiveEvent(models.Model):
+    """One thing the walls are told (new case, alarm, move, alarm taken). The stream's
+    source of truth: pub/sub only wakes the servers, a reconnecting wall resumes from
+    its Last-Event-ID."""
+
+    NEW, ALARM, MOVE, TAKEN = "new", "alarm", "move", "taken"
+
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=10)
+    region_code = models.CharField(max_length=32)
+    data = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.kind} {self.region_code}"
+
+
+class AlarmTake(models.Model):
+    """Someone on a wall took a one-key alarm (it leaves the top of the walls)."""
+
+    case_id = models.BigIntegerField(unique=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.by_id}"

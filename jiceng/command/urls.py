@@ -1,0 +1,12 @@
+from django.urls import path
+
+from jiceng.command import views
+
+app_name = "command"
+
+urlpatterns = [
+    path("", views.wall_page, name="wall"),
+    path("summary.json", views.summary_json, name="summary"),
+    path("stream/", views.stream, name="stream"),
+    path("alarms/<int:case_id>/take/", views.take_alarm, name="take-alarm"),
+]

@@ -91,7 +91,9 @@ def _rows_after(last: int, limit: int = 500) -> list[dict[str, Any]]:
         .order_by("pk")
         .values("id", "kind", "region_code", "data", "at")[:limit]
     ]
-    connection.close_if_unusable_or_obsolete()
+    if not connection.in_atomic_block:
+        # the hub reads from executor threads: give the connection back (pool) each time
+        connection.close_if_unusable_or_obsolete()
     return rows
 
 

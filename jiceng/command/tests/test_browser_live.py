@@ -1,0 +1,84 @@
+"""In a browser: a grid worker presses the one-key alarm on a phone and it appears on an
+open district wall within 2 s, pushed by server-sent events from the ASGI server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """uvicorn serving jiceng.asgi in a thread of this process (what `jiceng serve` runs),
+    on the test database."""
+    import uvicorn
+
+    from jiceng.asgi import application
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _login(pg, base, username):
+    from jiceng.testing import PASSWORD
+
+    pg.goto(f"{base}/accounts/login/")
+    pg.fill("#id_username", username)
+    pg.fill("#id_password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_load_state()
+
+
+@pytest.mark.browser
+def test_a_phone_alarm_reaches_the_open_district_wall_within_two_seconds(
+    asgi_server, browser, phone_page, users, units, cats
+):
+    SHOTS.mkdir(exist_ok=True)
+    desk_ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    wall = desk_ctx.new_page()
+    wall.set_default_timeout(15000)
+    _login(wall, asgi_server, "district")
+    assert wall.url.rstrip("/").endswith("/command")  # the district user lands on the wall
+    wall.wait_for_selector("#live-state.on")  # the event stream is open
+
+    phone = phone_page
+    phone.context.grant_permissions(["geolocation"])
+    phone.context.set_geolocation({"longitude": 108.405, "latitude": 32.805})
+    _login(phone, asgi_server, "gridworker")
+    phone.goto(f"{asgi_server}/cases/alarm/")
+    phone.fill("input[name=description]", "河边有人落水，请速来救援")
+    phone.wait_for_function("document.getElementById('lon').value !== ''")
+    started = time.monotonic()
+    phone.click("button.alarm-btn")
+    wall.wait_for_selector("#alarms .alarm >> text=河边有人落水", timeout=2000)
+    elapsed = time.monotonic() - started
+    wall.wait_for_selector("#feed li.alarm")
+    assert elapsed < 2.0
+    wall.wait_for_function("document.getElementById('c-today_new').textContent === '1'")
+    wall.screenshot(path=str(SHOTS / "command-wall-alarm-1366.png"), full_page=True)
+
+    # taken on the wall: it leaves the top
+    wall.click("#alarms .take")
+    wall.wait_for_selector("#alarms .alarm", state="detached")
+    desk_ctx.close()

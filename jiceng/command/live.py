@@ -21,7 +21,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -33,6 +33,7 @@ log = logging.getLogger("jiceng.command.live")
 CHANNEL = "jiceng_command"
 POLL_SQLITE = 0.5  # seconds between reads of the table on SQLite
 POLL_SAFETY = 5.0  # with pub/sub: read anyway this often (a lost wake-up costs ≤ 5 s)
+CATCH_UP_EVERY = 10.0  # seconds between catch-ups over the case history (worker's cards)
 QUEUE_MAX = 1000
 
 
@@ -104,7 +105,18 @@ def _latest() -> int:
     return int(v or 0)
 
 
+def _catch_up() -> int:
+    from jiceng.command import rollup
+
+    try:
+        return rollup.catch_up()
+    finally:
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 rows_after = sync_to_async(_rows_after, thread_sensitive=False)
+catch_up = sync_to_async(_catch_up, thread_sensitive=False)
 latest_id = sync_to_async(_latest, thread_sensitive=False)
 
 
@@ -136,7 +148,17 @@ class Hub:
 
     async def _run(self) -> None:
         interval = POLL_SQLITE if self.kind == "poll" else POLL_SAFETY
+        loop = asyncio.get_running_loop()
+        caught_up = loop.time()
         while True:
+            if loop.time() - caught_up > CATCH_UP_EVERY:
+                # moves that send no signal (the worker's cards and escalations) reach the
+                # rollups here; several processes queue on the watermark row
+                caught_up = loop.time()
+                try:
+                    await catch_up()
+                except Exception:  # noqa: BLE001 — next round; reconcile repairs anything
+                    log.warning("rollup catch-up failed", exc_info=True)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), interval)
             self.wake.clear()
@@ -232,7 +254,7 @@ def sse(event_id: int | None, kind: str, data: Any) -> str:
 
 async def stream(
     scope_prefix: str, after: int | None, heartbeat: float = 15.0
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """The events of one wall: those whose region lies under `scope_prefix`, after the
     id `after` (None: from now). A comment line every `heartbeat` seconds keeps proxies
     from closing an idle stream."""

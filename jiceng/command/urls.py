@@ -9,4 +9,7 @@ urlpatterns = [
     path("summary.json", views.summary_json, name="summary"),
     path("stream/", views.stream, name="stream"),
     path("alarms/<int:case_id>/take/", views.take_alarm, name="take-alarm"),
+    path("map/", views.map_page, name="map"),
+    path("map/features.json", views.map_features, name="map-features"),
+    path("map/region/<str:code>.json", views.map_region, name="map-region"),
 ]

@@ -87,3 +87,58 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     resp["Cache-Control"] = "no-cache"
     resp["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return resp
+
+
+@login_required
+def map_page(request: HttpRequest) -> HttpResponse:
+    """The map of the scope coloured by load (open and overdue cases)."""
+    from django.conf import settings
+
+    from jiceng.territory.models import Region
+
+    prefix = wall.wall_prefix(request.user)
+    region = Region.objects.filter(code=prefix).first() if prefix else None
+    box = (
+        [region.min_lon, region.min_lat, region.max_lon, region.max_lat]
+        if region is not None and region.min_lon is not None
+        else None
+    )
+    return render(
+        request,
+        "command/map.html",
+        {
+            "scope_name": _scope_name(request.user),
+            "box": box,
+            "tile_url": settings.JICENG_MAP_TILE_URL,
+            "tile_attribution": settings.JICENG_MAP_TILE_ATTRIBUTION,
+        },
+    )
+
+
+@login_required
+def map_features(request: HttpRequest) -> JsonResponse:
+    """GeoJSON of the visible box: ?bbox=west,south,east,north&zoom=z (a bad value: 400
+    with {"error": {"code": "bad_bbox", "message": …}})."""
+    from jiceng.command import loadmap
+
+    prefix = wall.wall_prefix(request.user)
+    try:
+        zoom = int(request.GET.get("zoom", ""))
+        data = loadmap.features(prefix, request.GET.get("bbox", ""), zoom)
+    except (ValueError, loadmap.BadBox) as exc:
+        msg = str(exc) if isinstance(exc, loadmap.BadBox) else "zoom 应为整数"
+        return JsonResponse({"error": {"code": "bad_bbox", "message": msg}}, status=400)
+    return JsonResponse(data)
+
+
+@login_required
+def map_region(request: HttpRequest, code: str) -> JsonResponse:
+    from django.http import Http404
+
+    from jiceng.command import loadmap
+
+    prefix = wall.wall_prefix(request.user)
+    try:
+        return JsonResponse(loadmap.region_detail(prefix, code))
+    except Http404 as exc:
+        return JsonResponse({"error": {"code": "not_found", "message": str(exc)}}, status=404)

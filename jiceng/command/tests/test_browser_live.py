@@ -82,3 +82,34 @@ def test_a_phone_alarm_reaches_the_open_district_wall_within_two_seconds(
     wall.click("#alarms .take")
     wall.wait_for_selector("#alarms .alarm", state="detached")
     desk_ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_load_map_colours_grids_and_a_click_lists_open_cases(
+    live_server, page, login, users, units, cats
+):
+    from django.db import transaction
+
+    from jiceng.cases import services
+
+    with transaction.atomic():
+        case = services.intake(
+            channel="hotline",
+            request_type="complaint",
+            category=cats.road,
+            description="城关社区路面塌陷需要修补",
+            lon=108.405,
+            lat=32.805,
+            user=users.street,
+        )
+    login(page, "street")
+    page.goto(f"{live_server.url}/command/map/")
+    page.wait_for_function("/\\d+ 个区域/.test(document.getElementById('map-status').textContent)")
+    assert page.inner_text("#map-status").startswith("2 个区域")
+    # the village holding the case is coloured as loaded; a click lists its open cases
+    pt = page.evaluate("() => window.jicengLoadMap.latLngToContainerPoint([32.805, 108.405])")
+    box = page.locator("#loadmap").bounding_box()
+    page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
+    page.wait_for_selector(f"#region-cases >> text={case.number}")
+    page.screenshot(path=str(SHOTS / "command-map-1366.png"))

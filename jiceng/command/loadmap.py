@@ -116,7 +116,7 @@ def features(prefix: str, bbox: str, zoom: int, now: datetime | None = None) -> 
         .values_list("region_code", "n")
     )
     overdue = overdue_by_code(prefix, set(codes), now)
-    feats = [
+    feats: list[dict[str, Any]] = [
         {
             "type": "Feature",
             "properties": {
@@ -126,7 +126,7 @@ def features(prefix: str, bbox: str, zoom: int, now: datetime | None = None) -> 
                 "open": open_n.get(r["code"], 0) or 0,
                 "overdue": overdue.get(r["code"], 0),
             },
-            "geometry": simplified(r["code"], r["boundary"], zoom),
+            "geometry": simplified(r["code"], r["boundary"] or {}, zoom),
         }
         for r in rows
     ]

@@ -8,6 +8,7 @@ class CommandConfig(AppConfig):
     nav_items = [
         ("指挥中心", "command:wall", "command.wall"),
         ("负荷地图", "command:map", "command.wall"),
+        ("大屏", "command:screen", "command.wall"),
     ]
 
     def ready(self) -> None:

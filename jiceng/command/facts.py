@@ -178,3 +178,10 @@ def open_cases_in(code: str, limit: int = 50) -> list[dict[str, Any]]:
 
 def open_filter() -> Q:
     return Q(status__in=sorted(OPEN_STATES))
+
+
+def category_names(ids: Iterable[int]) -> dict[int, str]:
+    """Category id → its name (the path's last segments are in `name`)."""
+    from jiceng.cases.models import Category
+
+    return dict(Category.objects.filter(pk__in=list(ids)).values_list("pk", "name"))

@@ -10,6 +10,8 @@ urlpatterns = [
     path("stream/", views.stream, name="stream"),
     path("alarms/<int:case_id>/take/", views.take_alarm, name="take-alarm"),
     path("map/", views.map_page, name="map"),
+    path("screen/", views.screen_page, name="screen"),
+    path("screen.json", views.screen_json, name="screen-data"),
     path("map/features.json", views.map_features, name="map-features"),
     path("map/region/<str:code>.json", views.map_region, name="map-region"),
 ]

@@ -142,3 +142,17 @@ def map_region(request: HttpRequest, code: str) -> JsonResponse:
         return JsonResponse(loadmap.region_detail(prefix, code))
     except Http404 as exc:
         return JsonResponse({"error": {"code": "not_found", "message": str(exc)}}, status=404)
+
+
+@login_required
+def screen_page(request: HttpRequest) -> HttpResponse:
+    """The big screen (大屏, 1920×1080), plotted with the vendored ECharts."""
+    wall.wall_prefix(request.user)
+    return render(request, "command/screen.html", {"scope_name": _scope_name(request.user)})
+
+
+@login_required
+def screen_json(request: HttpRequest) -> JsonResponse:
+    from jiceng.command import screen
+
+    return JsonResponse(screen.figures(request.user))

@@ -90,6 +90,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "people.rules": frozenset({A.DISTRICT_ADMIN}),
     # command centre (jiceng.command): the live wall, map, big screen
     "command.wall": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "command.duty": frozenset({A.GRID_WORKER}),
+    "command.field": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

@@ -9,6 +9,8 @@ class CommandConfig(AppConfig):
         ("指挥中心", "command:wall", "command.wall"),
         ("负荷地图", "command:map", "command.wall"),
         ("大屏", "command:screen", "command.wall"),
+        ("上岗巡查", "command:field", "command.duty"),
+        ("在岗情况", "command:supervise", "command.field"),
     ]
 
     def ready(self) -> None:

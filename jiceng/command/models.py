@@ -124,3 +124,68 @@ class AlarmTake(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.by_id}"
+
+
+class Shift(models.Model):
+    """A grid worker on duty (上岗) from `started_at` to `ended_at` (open while on duty).
+    Position is recorded only during a shift and only with the worker's consent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=32)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    consent_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "started_at"], name="cmd_shift_user"),
+            models.Index(fields=["ended_at", "region_code"], name="cmd_shift_open"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="cmd_one_open_shift",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at}"
+
+
+class TrackDay(models.Model):
+    """One worker's patrol track (轨迹) of one local day, stored compactly: `points` is a
+    packed array of little-endian int32 triples (seconds since local midnight, lon×1e6,
+    lat×1e6), 12 bytes a point, appended in time order (tracks.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    region_code = models.CharField(max_length=32)
+    points = models.BinaryField(default=b"")
+    n = models.IntegerField(default=0)
+    last_at = models.DateTimeField(null=True, blank=True)
+    last_lon = models.FloatField(null=True, blank=True)
+    last_lat = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="cmd_track_user_day")]
+        indexes = [models.Index(fields=["day", "region_code"], name="cmd_track_day_region")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} ({self.n})"
+
+
+class TrackReject(models.Model):
+    """A position that was refused (outside the county, future or out-of-order time),
+    kept with its reason: nothing a phone sends is silently dropped."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    at = models.DateTimeField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    code = models.CharField(max_length=30)
+    raw = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.code}"

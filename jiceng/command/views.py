@@ -6,7 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import (
     HttpRequest,
@@ -15,7 +15,8 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jiceng.command import live, wall
@@ -156,3 +157,115 @@ def screen_json(request: HttpRequest) -> JsonResponse:
     from jiceng.command import screen
 
     return JsonResponse(screen.figures(request.user))
+
+
+# ---------------------------------------------------------------- field (上岗 · 轨迹 · 考勤)
+
+
+@login_required
+def field_page(request: HttpRequest) -> HttpResponse:
+    """The grid worker's phone page: on/off duty, position sent while on duty."""
+    from django.conf import settings as dj
+
+    from jiceng.accounts.scope import require
+    from jiceng.command import tracks
+
+    require(request.user, "command.duty")
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "on":
+                tracks.go_on_duty(request.user, consent=request.POST.get("consent") == "1")
+            else:
+                tracks.go_off_duty(request.user)
+        except ValidationError as exc:
+            error = "；".join(exc.messages)
+        if not error:
+            return redirect("command:field")
+    shift = tracks.open_shift(request.user)
+    today = tracks.track_of(request.user, int(request.user.pk or 0), timezone.localdate())
+    return render(
+        request,
+        "command/field.html",
+        {
+            "shift": shift,
+            "error": error,
+            "points_today": today["n"],
+            "interval": tracks.interval_seconds(),
+            "tile_url": dj.JICENG_MAP_TILE_URL,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def field_points(request: HttpRequest) -> JsonResponse:
+    """POST {"points": [{"t", "lon", "lat", "crs"?}]} → {"accepted", "rejected": [...]}."""
+    import json
+
+    from jiceng.command import tracks
+
+    try:
+        body = json.loads(request.body or b"{}")
+        out = tracks.record_points(
+            request.user, body.get("points") if isinstance(body, dict) else None
+        )
+    except (ValueError, ValidationError) as exc:
+        msg = (
+            "；".join(exc.messages)
+            if isinstance(exc, ValidationError)
+            else "请求内容不是有效的 JSON"
+        )
+        return JsonResponse({"error": {"code": "invalid", "message": msg}}, status=400)
+    return JsonResponse(out)
+
+
+@login_required
+def supervise_page(request: HttpRequest) -> HttpResponse:
+    """Who is on duty where, now; attendance of the month; a worker's track of a day."""
+    from jiceng.command import tracks
+
+    on_duty = tracks.on_duty_now(request.user)
+    month = _month(request.GET.get("month", ""))
+    rows = tracks.attendance(request.user, month)
+    return render(
+        request,
+        "command/supervise.html",
+        {
+            "on_duty": on_duty,
+            "attendance": rows,
+            "month": month,
+            "day": timezone.localdate().isoformat(),
+        },
+    )
+
+
+def _month(raw: str):
+    from datetime import date
+
+    try:
+        y, m = (int(x) for x in raw.split("-"))
+        return date(y, m, 1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@login_required
+def track_json(request: HttpRequest, user_id: int) -> JsonResponse:
+    from datetime import date
+
+    from django.http import Http404
+
+    from jiceng.command import tracks
+
+    try:
+        day = date.fromisoformat(request.GET.get("day") or timezone.localdate().isoformat())
+    except ValueError:
+        return JsonResponse(
+            {"error": {"code": "bad_day", "message": "日期格式应为 YYYY-MM-DD"}}, status=400
+        )
+    try:
+        return JsonResponse(tracks.track_of(request.user, user_id, day))
+    except Http404 as exc:
+        return JsonResponse({"error": {"code": "not_found", "message": str(exc)}}, status=404)

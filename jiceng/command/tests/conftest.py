@@ -50,7 +50,9 @@ def cats(units):
 def _fresh_maps(request):
     """The cases app keeps centres/limits in process maps that outlive rolled-back rows."""
     from jiceng.cases import deadlines, services
+    from jiceng.command import tracks
 
+    tracks.forget_county_box()
     deadlines.invalidate()
     services.forget_centres()
     services.forget_limits()

@@ -113,3 +113,31 @@ def test_the_load_map_colours_grids_and_a_click_lists_open_cases(
     page.mouse.click(box["x"] + pt["x"], box["y"] + pt["y"])
     page.wait_for_selector(f"#region-cases >> text={case.number}")
     page.screenshot(path=str(SHOTS / "command-map-1366.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_grid_worker_goes_on_duty_on_the_phone_and_the_street_sees_the_track(
+    live_server, browser, phone_page, login, users, units
+):
+    from jiceng.command import tracks
+
+    tracks.forget_county_box()
+    pg = phone_page
+    pg.context.grant_permissions(["geolocation"])
+    pg.context.set_geolocation({"longitude": 108.405, "latitude": 32.805})
+    login(pg, "gridworker")
+    pg.goto(f"{live_server.url}/command/field/")
+    pg.check("#consent")
+    pg.click("button.duty-btn.on")
+    pg.wait_for_selector("text=在岗中")
+    pg.wait_for_function("document.getElementById('points-today').textContent === '1'")
+    pg.screenshot(path=str(SHOTS / "command-field-phone.png"), full_page=True)
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    desk = ctx.new_page()
+    login(desk, "street")
+    desk.goto(f"{live_server.url}/command/field/supervise/")
+    desk.wait_for_selector(f"#on-duty >> text={users.grid_worker.display_name}")
+    desk.screenshot(path=str(SHOTS / "command-supervise-1366.png"), full_page=True)
+    ctx.close()

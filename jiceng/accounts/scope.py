@@ -92,6 +92,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "command.wall": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
     "command.duty": frozenset({A.GRID_WORKER}),
     "command.field": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "command.notice": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

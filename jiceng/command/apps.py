@@ -11,6 +11,7 @@ class CommandConfig(AppConfig):
         ("大屏", "command:screen", "command.wall"),
         ("上岗巡查", "command:field", "command.duty"),
         ("在岗情况", "command:supervise", "command.field"),
+        ("通知指令", "command:notices", "cases.view"),
     ]
 
     def ready(self) -> None:

@@ -189,3 +189,49 @@ class TrackReject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.code}"
+
+
+class Notice(models.Model):
+    """An announcement (信息发布) or an instruction (指令) sent to chosen regions/grids and
+    roles. The recipients are fixed when it is sent (NoticeRecipient rows)."""
+
+    ANNOUNCEMENT, INSTRUCTION = "announcement", "instruction"
+    KINDS = [(ANNOUNCEMENT, "通知公告"), (INSTRUCTION, "工作指令")]
+
+    kind = models.CharField(max_length=20, choices=KINDS)
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_scope = models.CharField(max_length=32, blank=True)
+    region_codes = models.JSONField(default=list)
+    roles = models.JSONField(default=list)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["author", "created_at"], name="cmd_notice_author")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NoticeRecipient(models.Model):
+    """One recipient of a notice: read receipt; for an instruction the acknowledgement
+    and the completion report."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+    acked_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    report = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "user"], name="cmd_notice_recipient")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="cmd_recipient_user")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} → {self.user_id}"

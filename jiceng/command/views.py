@@ -269,3 +269,113 @@ def track_json(request: HttpRequest, user_id: int) -> JsonResponse:
         return JsonResponse(tracks.track_of(request.user, user_id, day))
     except Http404 as exc:
         return JsonResponse({"error": {"code": "not_found", "message": str(exc)}}, status=404)
+
+
+# ---------------------------------------------------------------- notices (信息发布 · 指令)
+
+
+def _staff_only(user) -> None:
+    if getattr(user, "role", "") == "resident" and not user.is_superuser:
+        raise PermissionDenied("您的角色无权查看工作通知")
+
+
+@login_required
+def notices_page(request: HttpRequest) -> HttpResponse:
+    from jiceng.command import notices
+
+    _staff_only(request.user)
+    return render(
+        request,
+        "command/notices.html",
+        {
+            "inbox": notices.inbox(request.user),
+            "sent": notices.sent(request.user),
+            "can_send": notices.can(request.user, "command.notice"),
+        },
+    )
+
+
+@login_required
+def notice_new(request: HttpRequest) -> HttpResponse:
+    from datetime import datetime
+
+    from django.http import Http404
+
+    from jiceng.command import notices
+    from jiceng.territory.models import Level, Region
+
+    prefix = notices._sender_prefix(request.user)
+    regions = Region.objects.filter(level__lte=Level.VILLAGE, level__gte=Level.COUNTY)
+    if prefix:
+        regions = regions.filter(code__under=prefix)
+    errors: list[str] = []
+    form = request.POST if request.method == "POST" else None
+    if form is not None:
+        codes = form.getlist("regions") + [
+            c for c in form.get("grids", "").replace("，", ",").split(",") if c.strip()
+        ]
+        due = None
+        if form.get("due_at"):
+            try:
+                due = timezone.make_aware(datetime.fromisoformat(form["due_at"]))
+            except ValueError:
+                errors.append("办结期限格式无效")
+        if not errors:
+            try:
+                n = notices.send(
+                    request.user,
+                    kind=form.get("kind", ""),
+                    title=form.get("title", ""),
+                    body=form.get("body", ""),
+                    region_codes=codes,
+                    roles=form.getlist("roles"),
+                    due_at=due,
+                )
+                return redirect("command:notice", pk=n.pk)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            except Http404 as exc:
+                errors.append(str(exc))
+    return render(
+        request,
+        "command/notice_new.html",
+        {
+            "regions": regions.order_by("code")[:500],
+            "roles": [(r, notices.ROLE_LABELS[r]) for r in sorted(notices.STAFF_ROLES)],
+            "errors": errors,
+            "form": form,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def notice_page(request: HttpRequest, pk: int) -> HttpResponse:
+    from jiceng.command import notices
+
+    _staff_only(request.user)
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "ack":
+                notices.acknowledge(request.user, pk)
+            else:
+                notices.complete(request.user, pk, request.POST.get("report", ""))
+            return redirect("command:notice", pk=pk)
+        except ValidationError as exc:
+            error = "；".join(exc.messages)
+    n, mine = notices.open_notice(request.user, pk)
+    mine_view = n.author_id == request.user.pk or request.user.is_superuser
+    return render(
+        request,
+        "command/notice.html",
+        {
+            "n": n,
+            "mine": mine,
+            "receipts": notices.receipts(n) if mine_view else [],
+            "is_author": mine_view,
+            "error": error,
+            "now": timezone.now(),
+        },
+        status=400 if error else 200,
+    )

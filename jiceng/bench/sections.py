@@ -971,4 +971,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "import_divisions": import_divisions,
     "import_residents": import_residents,
     "memory": memory,
+    "command": lambda ctx: importlib.import_module("jiceng.command.bench").section(ctx),
 }

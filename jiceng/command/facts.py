@@ -62,7 +62,7 @@ class CaseFacts(TypedDict):
     is_open: bool
     watched: bool
     deadline: datetime | None
-    yellow_at: datetime | None
+    yellow_at: datetime | None  # set only while watched (open, not paused)
 
 
 def local_day(at: datetime) -> date:
@@ -90,7 +90,9 @@ def _facts(r: dict[str, Any]) -> CaseFacts:
         is_open=r["status"] in OPEN_STATES,
         watched=r["status"] in WATCHED_STATES,
         deadline=r["deadline"],
-        yellow_at=r["yellow_at"],
+        # only while the clock is watched: the wall's late query is then one index range
+        # on this column (no boolean term, which SQLite cannot use in an index)
+        yellow_at=(r["yellow_at"] or r["deadline"]) if r["status"] in WATCHED_STATES else None,
     )
 
 

@@ -140,7 +140,7 @@ def overdue_by_code(prefix: str, codes: set[str], now: datetime) -> dict[str, in
     from jiceng.command.rollup import prefixes
 
     out: dict[str, int] = {}
-    qs = Tally.objects.filter(watched=True, deadline__lt=now)
+    qs = Tally.objects.filter(yellow_at__lte=now, deadline__lt=now)
     if prefix:
         qs = qs.filter(region_code__startswith=prefix)
     for code in qs.values_list("region_code", flat=True).iterator():

@@ -36,7 +36,8 @@ class Tally(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["watched", "yellow_at"], name="cmd_tally_yellow"),
+            # yellow_at is set only while the clock is watched: late cases are one range
+            models.Index(fields=["yellow_at"], name="cmd_tally_yellow"),
             models.Index(fields=["is_open", "region_code"], name="cmd_tally_open_region"),
             models.Index(fields=["channel", "is_open"], name="cmd_tally_channel_open"),
         ]

@@ -71,7 +71,7 @@ def summary(user, now: datetime | None = None) -> dict[str, Any]:
             units.setdefault(unit_id, {"open": 0, "yellow": 0, "red": 0})["open"] += n
     late = (
         _tally_in(prefix)
-        .filter(watched=True, yellow_at__lte=now)
+        .filter(yellow_at__lte=now)
         .values_list("unit_id", "tier")
         .annotate(
             red=Count("case_id", filter=Q(deadline__lt=now)),

@@ -101,3 +101,28 @@ def test_the_stream_carries_only_the_scopes_events(users, two_streets):
         client_for(users.other_street).get("/command/stream/?after=0").streaming_content
     ).decode()
     assert b.number in other and alarm.number not in other
+
+
+def test_the_api_gives_the_same_figures_and_clear_errors(users, two_streets):
+    from django.test import Client
+
+    from jiceng.accounts.models import ApiToken
+
+    _, key = ApiToken.issue(users.street, "t")
+    c = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    api = c.get("/api/v1/command/summary").json()
+    page = client_for(users.street).get("/command/summary.json").json()
+    assert api["summary"] | {"at": ""} == page["summary"] | {"at": ""}
+    r = c.get("/api/v1/command/map/features?bbox=1,2,3&zoom=3")
+    assert r.status_code == 400 and r.json()["error"]["message"]
+    _, gkey = ApiToken.issue(users.grid_worker, "g")
+    g = Client(HTTP_AUTHORIZATION=f"Bearer {gkey}")
+    assert g.get("/api/v1/command/summary").json()["error"]["code"] == "forbidden"
+    r = g.post(
+        "/api/v1/command/field/points",
+        {"points": [{"t": 1, "lon": 1, "lat": 1}]},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["rejected"][0]["code"] == "not_on_duty"
+    doc = c.get("/api/v1/openapi.json").json()
+    assert "/api/v1/command/summary" in doc["paths"]

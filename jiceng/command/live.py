@@ -130,6 +130,7 @@ class Hub:
         self.task: asyncio.Task | None = None
         self.listener: asyncio.Task | None = None
         self.kind = "poll"
+        self.pg_conn: Any = None
 
     @property
     def connections(self) -> int:
@@ -198,6 +199,7 @@ class Hub:
             try:
                 conninfo = pg_conninfo()
                 aconn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+                self.pg_conn = aconn
                 async with aconn:
                     await aconn.execute(f"LISTEN {CHANNEL}")
                     async for _n in aconn.notifies():
@@ -213,6 +215,19 @@ class Hub:
 
     def unsubscribe(self, q: asyncio.Queue) -> None:
         self.queues.discard(q)
+
+
+def shutdown() -> None:
+    """Close the hubs' LISTEN connections (a server or a test stopping its loop)."""
+    for h in list(_hubs.values()):
+        for t in (h.task, h.listener):
+            if t is not None and not t.done():
+                t.get_loop().call_soon_threadsafe(t.cancel)
+        if h.pg_conn is not None:
+            with contextlib.suppress(Exception):
+                h.pg_conn.pgconn.finish()  # synchronous: the loop may be gone
+            h.pg_conn = None
+    _hubs.clear()
 
 
 def pg_conninfo() -> str:

@@ -38,6 +38,9 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+    from jiceng.command import live
+
+    live.shutdown()
 
 
 def _login(pg, base, username):
@@ -69,11 +72,18 @@ def test_a_phone_alarm_reaches_the_open_district_wall_within_two_seconds(
     phone.goto(f"{asgi_server}/cases/alarm/")
     phone.fill("input[name=description]", "河边有人落水，请速来救援")
     phone.wait_for_function("document.getElementById('lon').value !== ''")
-    started = time.monotonic()
+    # both pages read the same machine clock: the wall notes when the alarm row appears
+    wall.evaluate(
+        """() => new MutationObserver((_, obs) => {
+            if (document.querySelector('#alarms .alarm')) { window.alarmSeenAt = Date.now(); obs.disconnect(); }
+        }).observe(document.getElementById('alarms'), {childList: true})"""
+    )
+    pressed_at = phone.evaluate("() => Date.now()")
     phone.click("button.alarm-btn")
-    wall.wait_for_selector("#alarms .alarm >> text=河边有人落水", timeout=2000)
-    elapsed = time.monotonic() - started
+    wall.wait_for_selector("#alarms .alarm >> text=河边有人落水", timeout=5000)
     wall.wait_for_selector("#feed li.alarm")
+    elapsed = (wall.evaluate("() => window.alarmSeenAt") - pressed_at) / 1000
+    print(f"alarm pressed → on the wall: {elapsed:.2f} s")
     assert elapsed < 2.0
     wall.wait_for_function("document.getElementById('c-today_new').textContent === '1'")
     wall.screenshot(path=str(SHOTS / "command-wall-alarm-1366.png"), full_page=True)

@@ -15,13 +15,15 @@ How (numbered, because order matters for correctness under concurrency):
 
 Counting rules (same as facts.full_counts, checked in the tests):
   - by status: every case, keyed by its current region/unit/tier/status;
-  - new per day: by created_at's local day, per channel and per category;
+  - new per day: by created_at's local day, per channel and per category (prefixes down
+    to the village only);
   - closed per day: cases in closed/archived with closed_at, by closed_at's day and the
     tier that closed them (a reopened case leaves the count).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -43,12 +45,16 @@ LOOKBACK = 500
 # A case taken in longer ago than this is not announced as new (demo, imports, rebuild).
 ANNOUNCE_WITHIN = timedelta(minutes=10)
 MARK = "case_events"
+# Day counts are kept for scopes down to the village (12 digits): walls are for streets and
+# districts, and per grid × day × category they would be about one row per case.
+DAY_PREFIX_MAX = 12
 
 StatusKey = tuple[str, int, int, str]
 DayKey = tuple[str, str, Any, str]
 
 
-def prefixes(code: str) -> list[str]:
+@functools.lru_cache(maxsize=200_000)
+def prefixes(code: str) -> tuple[str, ...]:
     """Every scope a user can have that contains `code`: "", 2, 4, 6, 9, 12 digits, then
     each grid level (3 digits more). '610921001001001' → ['', '61', '6109', '610921',
     '610921001', '610921001001', '610921001001001']."""
@@ -59,22 +65,36 @@ def prefixes(code: str) -> list[str]:
     out.extend(code[:n] for n in range(15, len(code) + 1, 3))
     if code and code not in out:
         out.append(code)
-    return out
+    return tuple(out)
 
 
 def contribution(f: CaseFacts | None) -> tuple[Counter, Counter]:
     """The keys one case adds to StatusCount and DayCount (each +1)."""
     st: Counter = Counter()
     dy: Counter = Counter()
-    if f is None:
-        return st, dy
-    for p in prefixes(f["region_code"]):
-        st[(p, f["unit_id"], f["tier"], f["status"])] += 1
-        dy[(p, DayCount.CHANNEL, f["created_day"], f["channel"])] += 1
-        dy[(p, DayCount.CATEGORY, f["created_day"], str(f["category_id"]))] += 1
-        if f["closed_day"] is not None:
-            dy[(p, DayCount.CLOSED_TIER, f["closed_day"], str(f["closed_tier"]))] += 1
+    if f is not None:
+        add(st, dy, f, 1)
     return st, dy
+
+
+def add(st: dict, dy: dict, f: CaseFacts, sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) one case's keys in place (no per-case objects:
+    the rebuild runs this a million times)."""
+    unit, tier, status = f["unit_id"], f["tier"], f["status"]
+    created, channel, cat = f["created_day"], f["channel"], str(f["category_id"])
+    closed, closed_tier = f["closed_day"], str(f["closed_tier"])
+    for p in prefixes(f["region_code"]):
+        k: tuple = (p, unit, tier, status)
+        st[k] = st.get(k, 0) + sign
+        if len(p) > DAY_PREFIX_MAX:
+            continue  # per-day figures stop at the village: a grid's would be mostly ones
+        k = (p, DayCount.CHANNEL, created, channel)
+        dy[k] = dy.get(k, 0) + sign
+        k = (p, DayCount.CATEGORY, created, cat)
+        dy[k] = dy.get(k, 0) + sign
+        if closed is not None:
+            k = (p, DayCount.CLOSED_TIER, closed, closed_tier)
+            dy[k] = dy.get(k, 0) + sign
 
 
 def _tally_facts(t: Tally) -> CaseFacts:
@@ -154,8 +174,8 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
     with transaction.atomic():
         old = {t.case_id: t for t in Tally.objects.select_for_update().filter(case_id__in=ids)}
         new = facts.case_facts(ids)
-        st: Counter = Counter()
-        dy: Counter = Counter()
+        st: dict[tuple, int] = {}
+        dy: dict[tuple, int] = {}
         events: list[LiveEvent] = []
         for cid in ids:
             before = _tally_facts(old[cid]) if cid in old else None
@@ -163,12 +183,10 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
             if before == after:
                 continue
             changed += 1
-            b_st, b_dy = contribution(before)
-            a_st, a_dy = contribution(after)
-            st.update(a_st)
-            st.subtract(b_st)
-            dy.update(a_dy)
-            dy.subtract(b_dy)
+            if before is not None:
+                add(st, dy, before, -1)
+            if after is not None:
+                add(st, dy, after, 1)
             if after is None:
                 Tally.objects.filter(case_id=cid).delete()
             elif before is None:
@@ -177,8 +195,8 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
                 _tally(after).save(force_update=True)
             if announce and after is not None:
                 events.extend(_announce(before, after, now))
-        _upsert(StatusCount, STATUS_COLS, dict(st))
-        _upsert(DayCount, DAY_COLS, dict(dy))
+        _upsert(StatusCount, STATUS_COLS, st)
+        _upsert(DayCount, DAY_COLS, dy)
         if events:
             LiveEvent.objects.bulk_create(events)
             live.publish_in_transaction([e.pk for e in events if e.pk])
@@ -239,15 +257,13 @@ def reconcile() -> dict[str, int]:
         Tally.objects.all().delete()
         StatusCount.objects.all().delete()
         DayCount.objects.all().delete()
-        st: Counter = Counter()
-        dy: Counter = Counter()
+        st: dict[tuple, int] = {}
+        dy: dict[tuple, int] = {}
         n = 0
         for batch in facts.all_case_facts():
             Tally.objects.bulk_create([_tally(f) for f in batch], batch_size=1000)
             for f in batch:
-                a, b = contribution(f)
-                st.update(a)
-                dy.update(b)
+                add(st, dy, f, 1)
             n += len(batch)
         StatusCount.objects.bulk_create(
             [StatusCount(**dict(zip(STATUS_COLS, k, strict=True)), n=v) for k, v in st.items()],

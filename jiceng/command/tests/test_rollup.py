@@ -173,4 +173,4 @@ def test_the_catch_up_follows_moves_that_send_no_signal_and_reconcile_rebuilds(
     ],
 )
 def test_prefixes_are_every_scope_that_contains_a_code(code, expected):
-    assert rollup.prefixes(code) == expected
+    assert list(rollup.prefixes(code)) == expected

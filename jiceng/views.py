@@ -8,7 +8,8 @@ from django.shortcuts import redirect, render
 def home(request):
     """The start page: what this user may do, by role. District and street users land on
     the command centre's live wall."""
-    if getattr(request.user, "role", "") in ("district_admin", "street_dispatcher"):
+    user = request.user
+    if getattr(user, "role", "") in ("district_admin", "street_dispatcher") and user.scope_id:
         return redirect("command:wall")
     return render(request, "home.html", {})
 

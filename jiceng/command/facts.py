@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TypedDict
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 
 from jiceng.cases import deadlines
@@ -176,10 +176,6 @@ def open_cases_in(code: str, limit: int = 50) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
-
-
-def open_filter() -> Q:
-    return Q(status__in=sorted(OPEN_STATES))
 
 
 def category_names(ids: Iterable[int]) -> dict[int, str]:

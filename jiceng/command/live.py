@@ -257,10 +257,6 @@ async def hub() -> Hub:
     return h
 
 
-def open_connections() -> int:
-    return sum(h.connections for h in _hubs.values())
-
-
 def sse(event_id: int | None, kind: str, data: Any) -> str:
     """One server-sent event (text/event-stream framing)."""
     head = f"id: {event_id}\n" if event_id is not None else ""

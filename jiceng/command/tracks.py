@@ -24,8 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jiceng.accounts.models import Role
-from jiceng.accounts.scope import can, require, scope_code
+from jiceng.accounts.scope import require, scope_code
 from jiceng.cases import deadlines
 from jiceng.command.models import Shift, TrackDay, TrackReject
 from jiceng.lib import geo
@@ -354,7 +353,3 @@ def attendance(viewer, month: date) -> list[dict[str, Any]]:
         row["hours"] = round(sum(row["days"].values()) / 60, 1)
         out.append(row)
     return sorted(out, key=lambda r: r["name"])
-
-
-def is_field_worker(user) -> bool:
-    return can(user, "command.duty") and getattr(user, "role", "") == Role.GRID_WORKER

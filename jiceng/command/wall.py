@@ -6,7 +6,7 @@ user's region prefix (accounts/scope.py); a superuser sees everything ("").
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, Sum
@@ -190,8 +190,3 @@ def take_alarm(user, case_id: int, now: datetime | None = None) -> dict[str, Any
         take = AlarmTake.objects.select_related("by").get(case_id=case_id)
         return {"taken": False, "by": take.by.display_name, "at": take.at.isoformat()}
     return {"taken": True, "by": user.display_name, "at": take.at.isoformat()}
-
-
-def since(days: int, now: datetime | None = None):
-    now = now or timezone.now()
-    return facts.local_day(now) - timedelta(days=days - 1)

@@ -32,6 +32,7 @@ def test_district_and_street_users_land_on_the_wall(users):
         resp = client_for(u).get("/")
         assert resp.status_code == 302 and resp["Location"] == "/command/"
     assert client_for(users.community).get("/").status_code == 200
+    assert client_for(users.no_scope).get("/").status_code == 200  # no territory: no wall
 
 
 def test_the_wall_shows_only_the_users_street(users, two_streets):

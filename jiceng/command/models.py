@@ -81,8 +81,9 @@ class DayCount(models.Model):
 
     class Meta:
         constraints = [
+            # scope and day first: the wall reads one day of its scope, the screen a range
             models.UniqueConstraint(
-                fields=["region_code", "kind", "day", "key"], name="cmd_day_count_key"
+                fields=["region_code", "day", "kind", "key"], name="cmd_day_count_key2"
             )
         ]
 

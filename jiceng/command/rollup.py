@@ -49,9 +49,6 @@ MARK = "case_events"
 # districts, and per grid × day × category they would be about one row per case.
 DAY_PREFIX_MAX = 12
 
-StatusKey = tuple[str, int, int, str]
-DayKey = tuple[str, str, Any, str]
-
 
 @functools.lru_cache(maxsize=200_000)
 def prefixes(code: str) -> tuple[str, ...]:
@@ -88,12 +85,12 @@ def add(st: dict, dy: dict, f: CaseFacts, sign: int) -> None:
         st[k] = st.get(k, 0) + sign
         if len(p) > DAY_PREFIX_MAX:
             continue  # per-day figures stop at the village: a grid's would be mostly ones
-        k = (p, DayCount.CHANNEL, created, channel)
+        k = (p, created, DayCount.CHANNEL, channel)
         dy[k] = dy.get(k, 0) + sign
-        k = (p, DayCount.CATEGORY, created, cat)
+        k = (p, created, DayCount.CATEGORY, cat)
         dy[k] = dy.get(k, 0) + sign
         if closed is not None:
-            k = (p, DayCount.CLOSED_TIER, closed, closed_tier)
+            k = (p, closed, DayCount.CLOSED_TIER, closed_tier)
             dy[k] = dy.get(k, 0) + sign
 
 
@@ -148,7 +145,7 @@ def _upsert(model, cols: tuple[str, ...], deltas: dict[tuple, int]) -> None:
 
 
 STATUS_COLS = ("region_code", "unit_id", "tier", "status")
-DAY_COLS = ("region_code", "kind", "day", "key")
+DAY_COLS = ("region_code", "day", "kind", "key")
 
 
 def apply_cases(ids: Iterable[int], *, announce: bool = True, now: datetime | None = None) -> int:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "jiceng.open311",
     "jiceng.community",
     "jiceng.servicehall",
+    "jiceng.command",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,8 @@ JICENG_MAP_TILE_URL = envstr("JICENG_MAP_TILE_URL", "")
 JICENG_MAP_TILE_ATTRIBUTION = envstr("JICENG_MAP_TILE_ATTRIBUTION", "")
 # The county this installation serves (its division code); set by `jiceng demo` or an admin.
 JICENG_COUNTY_CODE = envstr("JICENG_COUNTY_CODE", "")
+# Seconds between position reports of a grid worker on duty (command centre field view).
+JICENG_TRACK_INTERVAL = envint("JICENG_TRACK_INTERVAL", 30)
 
 # `jiceng serve`
 JICENG_HOST = envstr("JICENG_HOST", "127.0.0.1")

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponsePermanentRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
 
 @login_required
 def home(request):
-    """The start page: what this user may do, by role."""
+    """The start page: what this user may do, by role. District and street users land on
+    the command centre's live wall."""
+    user = request.user
+    if getattr(user, "role", "") in ("district_admin", "street_dispatcher") and user.scope_id:
+        return redirect("command:wall")
     return render(request, "home.html", {})
 
 

@@ -121,6 +121,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "servicehall.assign": frozenset({A.WINDOW_CLERK, A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
     "servicehall.rectify": frozenset({A.WINDOW_CLERK, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
     "servicehall.agents": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    # command centre (jiceng.command): the live wall, map, big screen
+    "command.wall": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "command.duty": frozenset({A.GRID_WORKER}),
+    "command.field": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "command.notice": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

@@ -972,4 +972,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "import_residents": import_residents,
     "servicehall": lambda ctx: importlib.import_module("jiceng.servicehall.bench").section(ctx),
     "memory": memory,
+    "command": lambda ctx: importlib.import_module("jiceng.command.bench").section(ctx),
 }

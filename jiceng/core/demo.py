@@ -18,6 +18,7 @@ BUILDERS = [
     "jiceng.open311.demo",
     "jiceng.community.demo",
     "jiceng.servicehall.demo",
+    "jiceng.command.demo",
 ]
 
 

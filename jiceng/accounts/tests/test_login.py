@@ -44,7 +44,8 @@ def test_pages_need_a_login(users):
 @pytest.mark.django_db
 def test_logout_is_a_post_and_ends_the_session(users):
     c = Client()
-    c.post("/accounts/login/", {"username": "street", "password": PASSWORD})
+    # community staff: the home page itself (district/street users go on to the wall)
+    c.post("/accounts/login/", {"username": "community", "password": PASSWORD})
     assert c.get("/").status_code == 200
     c.post("/accounts/logout/")
     assert c.get("/").status_code == 302

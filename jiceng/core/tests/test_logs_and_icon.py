@@ -20,7 +20,7 @@ def test_favicon_is_answered_not_a_404():
 def test_pages_link_their_icon(users):
     c = Client()
     c.force_login(users.district)
-    assert 'rel="icon"' in c.get("/").content.decode()
+    assert 'rel="icon"' in c.get("/", follow=True).content.decode()
 
 
 @pytest.mark.parametrize("status, traceback_kept", [(403, False), (404, False), (500, True)])

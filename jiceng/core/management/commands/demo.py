@@ -60,4 +60,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {u.get_role_display():<10} 用户名 {username:<10} {where}")
         self.stdout.write("")
         if not no_serve:
-            call_command("serve", host=host, port=port)
+            from jiceng.command.demo import start_worker, stop_worker
+
+            worker = start_worker()  # the deadline worker beside the server (cards move)
+            try:
+                call_command("serve", host=host, port=port)
+            finally:
+                stop_worker(worker)

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class CommandConfig(AppConfig):
+    name = "jiceng.command"
+    label = "command"
+    verbose_name = "指挥中心"
+    nav_items = [
+        ("指挥中心", "command:wall", "command.wall"),
+        ("负荷地图", "command:map", "command.wall"),
+        ("大屏", "command:screen", "command.wall"),
+        ("上岗巡查", "command:field", "command.duty"),
+        ("在岗情况", "command:supervise", "command.field"),
+        ("通知指令", "command:notices", "cases.view"),
+    ]
+
+    def ready(self) -> None:
+        from jiceng.cases.services import case_changed
+        from jiceng.command.rollup import on_case_changed
+
+        # Rollups and the live feed follow every committed move (sent after commit).
+        case_changed.connect(on_case_changed, dispatch_uid="command.on_case_changed")

@@ -1,0 +1,185 @@
+"""Every read of case fields by the command centre, in one module.
+
+The cases app is being restructured (Case.level → tier, closed_level → closed_tier): only
+this module names case columns, so the merge adapts one file. Reads only; the cases app
+owns its tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from django.db.models import Count
+from django.db.models.functions import Coalesce
+
+from jiceng.cases import deadlines
+from jiceng.cases.models import Case, CaseEvent, Channel, Status
+from jiceng.cases.workflow import OPEN_STATES, WATCHED_STATES
+
+CLOSED_STATES = frozenset({Status.CLOSED, Status.ARCHIVED})
+ALARM = Channel.ALARM.value
+CHANNEL_LABELS = dict(Channel.choices)
+STATUS_LABELS = dict(Status.choices)
+
+_COLS = (
+    "id",
+    "number",
+    "title",
+    "region_code",
+    "unit_id",
+    "level",
+    "status",
+    "channel",
+    "category_id",
+    "urgency",
+    "created_at",
+    "closed_at",
+    "closed_level",
+    "deadline",
+    "yellow_at",
+)
+
+
+class CaseFacts(TypedDict):
+    """What the rollups count of one case (all plain values)."""
+
+    case_id: int
+    number: str
+    title: str
+    region_code: str
+    unit_id: int
+    tier: int
+    status: str
+    channel: str
+    category_id: int
+    urgency: int
+    created_at: datetime
+    created_day: date
+    closed_day: date | None
+    closed_tier: int | None
+    is_open: bool
+    watched: bool
+    deadline: datetime | None
+    yellow_at: datetime | None  # set only while watched (open, not paused)
+
+
+def local_day(at: datetime) -> date:
+    """The day in the installation's time zone (Asia/Shanghai)."""
+    return at.astimezone(deadlines.tz()).date()
+
+
+def _facts(r: dict[str, Any]) -> CaseFacts:
+    closed = r["status"] in CLOSED_STATES and r["closed_at"] is not None
+    return CaseFacts(
+        case_id=r["id"],
+        number=r["number"],
+        title=r["title"][:120],
+        region_code=r["region_code"] or "",
+        unit_id=r["unit_id"] or 0,
+        tier=r["level"],
+        status=r["status"],
+        channel=r["channel"],
+        category_id=r["category_id"] or 0,
+        urgency=r["urgency"],
+        created_at=r["created_at"],
+        created_day=local_day(r["created_at"]),
+        closed_day=local_day(r["closed_at"]) if closed else None,
+        closed_tier=(r["closed_level"] or r["level"]) if closed else None,
+        is_open=r["status"] in OPEN_STATES,
+        watched=r["status"] in WATCHED_STATES,
+        deadline=r["deadline"],
+        # only while the clock is watched: the wall's late query is then one index range
+        # on this column (no boolean term, which SQLite cannot use in an index)
+        yellow_at=(r["yellow_at"] or r["deadline"]) if r["status"] in WATCHED_STATES else None,
+    )
+
+
+def case_facts(ids: Iterable[int]) -> dict[int, CaseFacts]:
+    """The current facts of these cases (missing ids: deleted cases)."""
+    ids = list(ids)
+    return {r["id"]: _facts(r) for r in Case.objects.filter(pk__in=ids).values(*_COLS)}
+
+
+def all_case_facts(batch: int = 5000) -> Iterator[list[CaseFacts]]:
+    """Every case, in batches by id (for the rebuild)."""
+    last = 0
+    while True:
+        rows = list(Case.objects.filter(pk__gt=last).order_by("pk").values(*_COLS)[:batch])
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield [_facts(r) for r in rows]
+
+
+def last_event_id() -> int:
+    e = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return int(e or 0)
+
+
+def cases_with_events_after(event_id: int, limit: int = 5000) -> tuple[list[int], int]:
+    """Case ids that have history after `event_id` (any move, also the worker's cards and
+    escalations, which send no signal), and the highest event id read."""
+    rows = list(
+        CaseEvent.objects.filter(pk__gt=event_id)
+        .order_by("pk")
+        .values_list("pk", "case_id")[:limit]
+    )
+    if not rows:
+        return [], event_id
+    return sorted({c for _, c in rows}), rows[-1][0]
+
+
+def full_counts(prefix: str, now: datetime) -> dict[str, Any]:
+    """The wall's figures counted from the cases table directly (tests, reconcile check).
+    Same definitions as the rollups: see wall.summary."""
+    qs = Case.objects.order_by()
+    if prefix:
+        qs = qs.filter(region_code__under=prefix)
+    by_status = dict(qs.values_list("status").annotate(n=Count("id")))
+    day = local_day(now)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=deadlines.tz())
+    watched = qs.filter(status__in=sorted(WATCHED_STATES))
+    return {
+        "by_status": {s: by_status.get(s, 0) for s in Status.values},
+        "open_by_tier": dict(
+            qs.filter(status__in=sorted(OPEN_STATES)).values_list("level").annotate(n=Count("id"))
+        ),
+        "red": watched.filter(deadline__lt=now).count(),
+        "yellow": watched.filter(yellow_at__lte=now, deadline__gte=now).count(),
+        "today_new": qs.filter(created_at__gte=start).count(),
+        "today_closed": qs.filter(
+            status__in=sorted(CLOSED_STATES), closed_at__gte=start, closed_at__isnull=False
+        ).count(),
+        "closed_by_tier": dict(
+            qs.filter(status__in=sorted(CLOSED_STATES), closed_at__isnull=False)
+            .annotate(t=Coalesce("closed_level", "level"))
+            .values_list("t")
+            .annotate(n=Count("id"))
+        ),
+    }
+
+
+def open_cases_in(code: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Open cases of a region subtree, latest deadline pressure first (map click)."""
+    rows = (
+        Case.objects.filter(region_code__under=code, status__in=sorted(OPEN_STATES))
+        .order_by("deadline")
+        .values("number", "title", "status", "deadline", "channel", "urgency")[:limit]
+    )
+    return [
+        {
+            **r,
+            "status_label": STATUS_LABELS.get(r["status"], r["status"]),
+            "deadline": r["deadline"].isoformat() if r["deadline"] else None,
+        }
+        for r in rows
+    ]
+
+
+def category_names(ids: Iterable[int]) -> dict[int, str]:
+    """Category id → its name (the path's last segments are in `name`)."""
+    from jiceng.cases.models import Category
+
+    return dict(Category.objects.filter(pk__in=list(ids)).values_list("pk", "name"))

@@ -1,0 +1,176 @@
+"""The rollups equal a full count of the cases after any series of moves."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jiceng.cases import services
+from jiceng.cases.models import Case
+from jiceng.command import facts, rollup, wall
+from jiceng.command.models import DayCount, StatusCount, Tally
+from jiceng.command.tests.conftest import IN_GRID3A, IN_TOWN2
+from jiceng.testing import make_user
+
+pytestmark = pytest.mark.django_db
+
+CHANNELS = ["hotline", "web", "grid", "alarm", "app"]
+
+
+def _wall_view(user, prefix, now):
+    s = wall.summary(user, now)
+    closed_by_tier: dict[int, int] = {}
+    for key, n in DayCount.objects.filter(
+        region_code=prefix, kind=DayCount.CLOSED_TIER
+    ).values_list("key", "n"):
+        closed_by_tier[int(key)] = closed_by_tier.get(int(key), 0) + n
+    return {
+        "by_status": s["by_status"],
+        "open_by_tier": {t["tier"]: t["open"] for t in s["by_tier"] if t["open"]},
+        "red": s["red"],
+        "yellow": s["yellow"],
+        "today_new": s["today_new"],
+        "today_closed": s["today_closed"],
+        "closed_by_tier": {k: v for k, v in closed_by_tier.items() if v},
+    }
+
+
+def _full(prefix, now):
+    f = facts.full_counts(prefix, now)
+    f["open_by_tier"] = {k: v for k, v in f["open_by_tier"].items() if v}
+    return f
+
+
+def _random_series(rng, users, units, cats, intake, move, n_cases=25, n_moves=400):
+    """Cases from every channel in two towns, then random moves made by an admin."""
+    admin = make_user("root", "district_admin", None, is_superuser=True)
+    now = timezone.now()
+    cases = []
+    for _ in range(n_cases):
+        where = IN_GRID3A if rng.random() < 0.7 else IN_TOWN2
+        ch = rng.choice(CHANNELS)
+        user = users.grid_worker if ch in ("grid", "alarm") else users.street
+        if ch == "web":
+            user = None
+        cases.append(
+            intake(
+                channel=ch,
+                category=rng.choice([cats.road, cats.litter, None]),
+                lon=where[0],
+                lat=where[1],
+                user=user,
+                now=now
+                - (
+                    timedelta(minutes=rng.randint(1, 30))
+                    if rng.random() < 0.3
+                    else timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 20))
+                ),
+            )
+        )
+    moves = [
+        ("register", {}),
+        ("dispatch", {"unit": units.dept}),
+        ("accept", {}),
+        ("report_handling", {"result": "已处理完毕"}),
+        ("verify_close", {}),
+        ("rework", {}),
+        ("close_on_spot", {"result": "现场处理"}),
+        ("archive", {}),
+        ("reopen", {}),
+        ("escalate", {}),
+        ("cancel", {}),
+        ("return", {}),
+        ("redispatch", {"unit": units.town1}),
+        ("request_pause", {"days": 2}),
+        ("approve_pause", {}),
+        ("resume", {}),
+    ]
+    made = 0
+    for _ in range(n_moves):
+        case = rng.choice(cases)
+        # cancelling ends a case for good: rarely, so that the series keeps moving
+        name, kw = rng.choices(moves, weights=[1 if m == "cancel" else 6 for m, _ in moves])[0]
+        try:
+            move(case, name, admin, reason="随机测试", **kw)
+            made += 1
+        except services.MoveRefused:
+            continue
+    return admin, made
+
+
+def test_rollup_counts_equal_a_full_count_after_random_moves(
+    territory, users, units, cats, intake, move
+):
+    rng = random.Random(12)
+    admin, made = _random_series(rng, users, units, cats, intake, move)
+    assert made > 40  # the series really moved cases around
+    full = _full("610921", timezone.now() + timedelta(days=2))
+    # every kind of figure is exercised, not a wall of zeros
+    assert full["red"] and full["closed_by_tier"] and full["open_by_tier"]
+    hours = [timezone.now() + timedelta(hours=h) for h in range(0, 72, 4)]
+    assert any(_full("610921", at)["yellow"] for at in hours)
+    assert sum(1 for n in full["by_status"].values() if n) >= 5
+    now = timezone.now()
+    district, street, other = users.district, users.street, users.other_street
+    for user, prefix in ((district, "610921"), (street, "610921001"), (other, "610921002")):
+        for at in (
+            now,
+            now + timedelta(hours=30),
+            now + timedelta(days=2),
+            now + timedelta(days=8),
+        ):
+            assert _wall_view(user, prefix, at) == _full(prefix, at), (prefix, at)
+    # a superuser's wall is the whole installation
+    assert _wall_view(admin, "", now) == _full("", now)
+
+
+def test_the_catch_up_follows_moves_that_send_no_signal_and_reconcile_rebuilds(
+    territory, users, units, cats, intake, move
+):
+    from jiceng.cases import worker
+
+    rng = random.Random(3)
+    _random_series(rng, users, units, cats, intake, move, n_cases=15, n_moves=60)
+    later = timezone.now() + timedelta(days=9)
+    # the worker's red cards escalate grid cases to the community without a signal
+    worker.run_pass(now=later, send=False)
+    prefix = "610921"
+    rollup.catch_up()
+    assert _wall_view(users.district, prefix, later) == _full(prefix, later)
+    # break the rollups on purpose, then rebuild them from the cases
+    StatusCount.objects.update(n=0)
+    Tally.objects.filter(pk__in=list(Tally.objects.values_list("pk", flat=True)[:3])).delete()
+    assert _wall_view(users.district, prefix, later) != _full(prefix, later)
+    out = rollup.reconcile()
+    assert out["cases"] == Case.objects.count() >= 15
+    assert _wall_view(users.district, prefix, later) == _full(prefix, later)
+    # applying a case again changes nothing
+    assert rollup.apply_cases(Tally.objects.values_list("pk", flat=True)) == 0
+
+
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        ("", [""]),
+        ("610921", ["", "61", "6109", "610921"]),
+        ("610921001", ["", "61", "6109", "610921", "610921001"]),
+        (
+            "610921001001001001",
+            [
+                "",
+                "61",
+                "6109",
+                "610921",
+                "610921001",
+                "610921001001",
+                "610921001001001",
+                "610921001001001001",
+            ],
+        ),
+    ],
+)
+def test_prefixes_are_every_scope_that_contains_a_code(code, expected):
+    assert list(rollup.prefixes(code)) == expected

@@ -1,0 +1,351 @@
+"""Rankings of streets, villages, departments and grid workers from the daily rollups,
+with the change against the previous period; publishing (freezing) a period and
+appending corrections; and the scope rules of who sees which rows.
+
+Shape of one ranking row (also what a published version stores):
+    {"key": "610921001", "name": "城关镇",
+     "metrics": {code: {"value": 93.5 | None, "num": 187.0, "den": 200.0}},
+     "ranks": {code: 1 | None}, "prev": {code: value | None}, "prev_ranks": {code: …},
+     "counts": {count name: n}}          # counts without any exclusion
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Sum
+from django.http import Http404
+from django.utils import timezone
+
+from jiceng.accounts.models import Role, Unit, UnitKind
+from jiceng.accounts.scope import can, require, scope_code
+from jiceng.assessment import facts as facts_mod
+from jiceng.assessment import rollup
+from jiceng.assessment.metrics import Formula, evaluate, to_dict
+from jiceng.assessment.models import (
+    COUNT_NAMES,
+    CaseFact,
+    DailyRollup,
+    Dimension,
+    FrozenFact,
+    Metric,
+    Period,
+    PeriodVersion,
+)
+from jiceng.assessment.periods import Span
+from jiceng.territory.models import GridStaff, Region, StaffRole
+
+DIMS = [d.value for d in Dimension]
+COUNTY_LEN = 6
+
+
+def formulas() -> dict[str, Formula]:
+    return {m.code: Formula.of(m) for m in Metric.objects.filter(active=True)}
+
+
+def metric_defs() -> list[dict[str, Any]]:
+    return [to_dict(m) for m in Metric.objects.filter(active=True)]
+
+
+# ---------------------------------------------------------------- keys and names
+
+
+def grid_workers(county: str) -> dict[str, str]:
+    """grid code → the names of its on-duty grid workers (网格员), for the grid-worker
+    ranking: a case counts for the workers of the nearest grid at or above its region."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for code, name in GridStaff.objects.filter(
+        grid__code__under=county, role=StaffRole.GRID_WORKER, on_duty=True
+    ).values_list("grid__code", "name"):
+        out[code].append(name)
+    return {k: "、".join(sorted(v)) for k, v in out.items()}
+
+
+def worker_grid(code: str, workers: Mapping[str, str]) -> str | None:
+    c = code
+    while len(c) > 12:
+        if c in workers:
+            return c
+        c = c[:-3]
+    return None
+
+
+def names_for(dim: str, keys: Iterable[Any]) -> dict[Any, str]:
+    keys = [k for k in keys if k not in (None, "")]
+    if dim == Dimension.DEPARTMENT:
+        return dict(Unit.objects.filter(pk__in=keys).values_list("pk", "name"))
+    return dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+
+
+def department_ids(county: str) -> set[int]:
+    return set(
+        Unit.objects.filter(kind=UnitKind.DEPARTMENT, region__code__under=county).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+# ---------------------------------------------------------------- computing
+
+
+def _grouped(dim: str, county: str, span: Span) -> dict[Any, dict[str, dict[str, float]]]:
+    """{key: {reason: {count: n}}} summed from DailyRollup for one dimension."""
+    field = {
+        Dimension.STREET: "street_code",
+        Dimension.VILLAGE: "village_code",
+        Dimension.DEPARTMENT: "unit_id",
+        Dimension.GRID_WORKER: "region_code",
+    }[Dimension(dim)]
+    qs = DailyRollup.objects.filter(day__gte=span.start, day__lte=span.end)
+    qs = qs.filter(region_code__under=county)
+    if dim == Dimension.DEPARTMENT:
+        qs = qs.filter(unit_id__in=department_ids(county))
+    elif dim == Dimension.GRID_WORKER:
+        qs = qs.filter(region_code__regex=r"^\d{15}")
+    else:
+        qs = qs.exclude(**{field: ""})
+    rows = qs.values(field, "reason").annotate(**{n: Sum(n) for n in COUNT_NAMES}).order_by()
+    out: dict[Any, dict[str, dict[str, float]]] = defaultdict(dict)
+    if dim == Dimension.GRID_WORKER:
+        workers = grid_workers(county)
+        for r in rows:
+            g = worker_grid(r[field], workers)
+            if g is None:
+                continue
+            acc = out[g].setdefault(r["reason"], dict.fromkeys(COUNT_NAMES, 0.0))
+            for n in COUNT_NAMES:
+                acc[n] += r[n] or 0
+        return out
+    for r in rows:
+        out[r[field]][r["reason"]] = {n: float(r[n] or 0) for n in COUNT_NAMES}
+    return out
+
+
+def rank_rows(rows: list[dict[str, Any]], fs: Mapping[str, Formula], into: str = "ranks") -> None:
+    """Competition ranks (1, 2, 2, 4) per metric; rows without a value get None."""
+    for code, f in fs.items():
+        valued = [r for r in rows if r["metrics"][code]["value"] is not None]
+        valued.sort(key=lambda r: r["metrics"][code]["value"], reverse=f.higher_is_better)
+        rank, last = 0, None
+        for i, r in enumerate(valued, 1):
+            v = r["metrics"][code]["value"]
+            if v != last:
+                rank, last = i, v
+            r[into][code] = rank
+        for r in rows:
+            r[into].setdefault(code, None)
+
+
+def compute(
+    dim: str, county: str, span: Span, fs: Mapping[str, Formula] | None = None
+) -> list[dict[str, Any]]:
+    """One dimension's rows for a span (no previous period), ranked."""
+    fs = fs if fs is not None else formulas()
+    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
+    grouped = _grouped(dim, county, span)
+    names = names_for(dim, grouped)
+    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
+    rows = []
+    for key, by_reason in grouped.items():
+        name = names.get(key, str(key))
+        if dim == Dimension.GRID_WORKER:
+            name = f"{workers.get(key, '')}（{name}）"
+        counts = dict.fromkeys(COUNT_NAMES, 0.0)
+        for c in by_reason.values():
+            for n in COUNT_NAMES:
+                counts[n] += c.get(n, 0)
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "metrics": evaluate(fs, by_reason),
+                "counts": counts,
+                "ranks": {},
+            }
+        )
+    rows.sort(key=lambda r: str(r["key"]))
+    rank_rows(rows, fs)
+    return rows
+
+
+def compute_all(
+    county: str, span: Span, fs: Mapping[str, Formula] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every dimension for a span and its previous period (values and ranks joined)."""
+    rollup.refresh_dirty()
+    fs = fs if fs is not None else formulas()
+    prev_span = span.previous()
+    out = {}
+    for dim in DIMS:
+        rows = compute(dim, county, span, fs)
+        prev = {r["key"]: r for r in compute(dim, county, prev_span, fs)}
+        for r in rows:
+            p = prev.get(r["key"])
+            r["prev"] = {c: (p["metrics"][c]["value"] if p else None) for c in r["metrics"]}
+            r["prev_ranks"] = {c: (p["ranks"].get(c) if p else None) for c in r["metrics"]}
+        out[dim] = rows
+    return out
+
+
+# ---------------------------------------------------------------- scope
+
+
+def county_of(user) -> str:
+    """The county a user is assessed in (their scope's first six digits)."""
+    require(user, "assessment.view")
+    code = scope_code(user)
+    if code is None or len(code) < COUNTY_LEN:
+        raise PermissionDenied("您没有可查看的考核范围")
+    return code[:COUNTY_LEN]
+
+
+def row_visible(user, dim: str, key: Any) -> bool:
+    """A row of a ranking is visible to the user (rules in the module docstring of views)."""
+    if user.is_superuser or user.role in (Role.DISTRICT_ADMIN, Role.AUDITOR):
+        return bool(scope_code(user)) or user.is_superuser
+    code = scope_code(user) or ""
+    if dim == Dimension.DEPARTMENT:
+        if user.role == Role.DEPARTMENT_HANDLER:
+            return key == user.unit_id
+        # streets rate the departments that answered them (下对上): they see the ranking
+        return user.role == Role.STREET_DISPATCHER
+    if user.role == Role.DEPARTMENT_HANDLER:
+        return False
+    key = str(key)
+    if len(code) <= len(key):
+        return key.startswith(code)
+    # a village's staff sees its street's own row; nothing sideways
+    return dim == Dimension.STREET and code.startswith(key)
+
+
+def visible_rows(user, dim: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if row_visible(user, dim, r["key"])]
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def _freeze_facts(version: PeriodVersion, county: str, span: Span) -> int:
+    qs = CaseFact.objects.filter(day__gte=span.start, day__lte=span.end, region_code__under=county)
+    fields = ["case_id", "number", "day", "region_code", "street_code", "village_code",
+              "unit_id", "reason", "extra_units", *COUNT_NAMES]  # fmt: skip
+    batch: list[FrozenFact] = []
+    n = 0
+    for row in qs.values(*fields).iterator(chunk_size=5000):
+        batch.append(FrozenFact(version=version, **row))
+        if len(batch) >= 5000:
+            FrozenFact.objects.bulk_create(batch)
+            n += len(batch)
+            batch = []
+    FrozenFact.objects.bulk_create(batch)
+    return n + len(batch)
+
+
+def refresh_span(county: str, span: Span, now: datetime | None = None) -> int:
+    """Recompute the facts of every case taken in during the span (the clock moves facts
+    like 'overdue' without a move), then the rollups."""
+    ids: list[int] = []
+    n = 0
+    for pk in facts_mod.ids_created_between(span.start, span.end, county):
+        ids.append(pk)
+        if len(ids) >= 5000:
+            n += facts_mod.refresh(ids, now)
+            ids = []
+    n += facts_mod.refresh(ids, now)
+    rollup.refresh_dirty()
+    return n
+
+
+def _version(period: Period, n: int, user, reason: str, span: Span) -> PeriodVersion:
+    refresh_span(period.county_code, span)
+    fs = formulas()
+    rankings = compute_all(period.county_code, span, fs)
+    v = PeriodVersion.objects.create(
+        period=period,
+        n=n,
+        at=timezone.now(),
+        by=user,
+        reason=reason,
+        metrics=metric_defs(),
+        rankings=_jsonable(rankings),
+    )
+    _freeze_facts(v, period.county_code, span)
+    return v
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def publish(user, span: Span, note: str = "") -> Period:
+    """Freeze a closed period (its end before today): version 1 of its figures and facts.
+    Raises PermissionDenied / ValidationError (Chinese)."""
+    from django.core.exceptions import ValidationError
+
+    require(user, "assessment.publish")
+    county = county_of(user)
+    if span.end >= timezone.localdate():
+        raise ValidationError("只能发布已经结束的考核周期")
+    with transaction.atomic():
+        if (
+            Period.objects.select_for_update()
+            .filter(county_code=county, start=span.start, end=span.end)
+            .exists()
+        ):
+            raise ValidationError("该考核周期已发布；如需更正请追加更正")
+        period = Period.objects.create(
+            county_code=county,
+            kind=span.kind,
+            start=span.start,
+            end=span.end,
+            label=span.label,
+            published_at=timezone.now(),
+            published_by=user,
+        )
+        _version(period, 1, user, note or "发布", span)
+    return period
+
+
+def correct(user, period: Period, reason: str) -> PeriodVersion:
+    """Append a corrected version (figures recomputed from today's facts) with its reason;
+    earlier versions stay as they were."""
+    from django.core.exceptions import ValidationError
+
+    require(user, "assessment.publish")
+    if county_of(user) != period.county_code:
+        raise Http404("该考核周期不存在")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationError("请填写更正原因（至少 4 个字）")
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        n = (locked.versions.order_by("-n").values_list("n", flat=True).first() or 0) + 1
+        return _version(locked, n, user, reason, Span(locked.kind, locked.start, locked.end))
+
+
+def latest_version(period: Period) -> PeriodVersion:
+    v = period.versions.order_by("-n").first()
+    if v is None:
+        raise Http404("该考核周期没有发布的数据")
+    return v
+
+
+def find_period(user, pk: int) -> Period:
+    county = county_of(user)
+    p = Period.objects.filter(pk=pk, county_code=county).first()
+    if p is None:
+        raise Http404("该考核周期不存在")
+    return p
+
+
+def can_edit(user) -> bool:
+    return can(user, "assessment.edit")

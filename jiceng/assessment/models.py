@@ -160,6 +160,9 @@ class MetricChange(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
 
+
+    def __str__(self) -> str:
+        return f"{self.metric_id} v{self.version}"
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("metric changes are never edited")
@@ -183,6 +186,9 @@ class ExclusionMark(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.reason}{' 撤销' if self.removed else ''}"
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("exclusion marks are never edited")
@@ -203,6 +209,9 @@ class DispatchRating(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.number} {self.rating}"
+
 
 class CaseFact(Counts):
     """The counts one case contributes (facts.py), with where and when it counts."""
@@ -222,6 +231,9 @@ class CaseFact(Counts):
     class Meta:
         indexes = [models.Index(fields=["day", "street_code"], name="fact_day_street")]
 
+    def __str__(self) -> str:
+        return self.number
+
 
 class DailyRollup(Counts):
     """Σ of CaseFact counts per day × region × unit × exclusion reason."""
@@ -237,11 +249,17 @@ class DailyRollup(Counts):
     class Meta:
         indexes = [models.Index(fields=["day"], name="rollup_day")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_code} {self.unit_id}"
+
 
 class DirtyDay(models.Model):
     """A day whose rollup must be rebuilt from CaseFact (written when a fact changes)."""
 
     day = models.DateField(unique=True)
+
+    def __str__(self) -> str:
+        return str(self.day)
 
 
 class Period(models.Model):
@@ -287,6 +305,9 @@ class PeriodVersion(models.Model):
         ordering = ["period", "n"]
         constraints = [models.UniqueConstraint(fields=["period", "n"], name="period_version_n")]
 
+
+    def __str__(self) -> str:
+        return f"{self.period_id} v{self.n}"
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("published versions are never edited")
@@ -309,6 +330,9 @@ class FrozenFact(Counts):
 
     class Meta:
         indexes = [models.Index(fields=["version", "street_code"], name="frozen_version_street")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.number}"
 
 
 class ScoreItem(models.Model):
@@ -352,6 +376,9 @@ class ManualScore(models.Model):
     class Meta:
         ordering = ["month", "grid_code", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.grid_code} {self.month} {self.item_id}"
+
 
 class ManualScoreApproval(models.Model):
     entry = models.OneToOneField(ManualScore, on_delete=models.PROTECT, related_name="approval")
@@ -359,6 +386,9 @@ class ManualScoreApproval(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     note = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.approved}"
 
 
 class ExportJob(models.Model):
@@ -376,3 +406,6 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     filename = models.CharField(max_length=120, blank=True)
     content = models.BinaryField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.fmt} {self.state}"

@@ -72,7 +72,7 @@ def _facts_for(
             rows.append({**r, **counts})
     if dim != Dimension.DEPARTMENT:
         for r in rows:  # call counts live with the department, dispatch ratings with the area
-            for u, c in r["extra_units"]:
+            for _unit, c in r["extra_units"]:
                 for n, v in c.items():
                     if n.startswith("dispatch_"):
                         r[n] = r.get(n, 0) + v

@@ -160,9 +160,9 @@ class MetricChange(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
 
-
     def __str__(self) -> str:
         return f"{self.metric_id} v{self.version}"
+
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("metric changes are never edited")
@@ -186,9 +186,9 @@ class ExclusionMark(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
-
     def __str__(self) -> str:
         return f"{self.number} {self.reason}{' 撤销' if self.removed else ''}"
+
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("exclusion marks are never edited")
@@ -305,9 +305,9 @@ class PeriodVersion(models.Model):
         ordering = ["period", "n"]
         constraints = [models.UniqueConstraint(fields=["period", "n"], name="period_version_n")]
 
-
     def __str__(self) -> str:
         return f"{self.period_id} v{self.n}"
+
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("published versions are never edited")

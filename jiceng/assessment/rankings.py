@@ -173,23 +173,59 @@ def compute(
     return rows
 
 
+def with_previous(
+    dim: str, county: str, span: Span, fs: Mapping[str, Formula]
+) -> list[dict[str, Any]]:
+    """One dimension's rows with the previous period's values and ranks joined in."""
+    rows = compute(dim, county, span, fs)
+    prev = {r["key"]: r for r in compute(dim, county, span.previous(), fs)}
+    for r in rows:
+        p = prev.get(r["key"])
+        r["prev"] = {c: (p["metrics"][c]["value"] if p else None) for c in r["metrics"]}
+        r["prev_ranks"] = {c: (p["ranks"].get(c) if p else None) for c in r["metrics"]}
+    return rows
+
+
 def compute_all(
     county: str, span: Span, fs: Mapping[str, Formula] | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Every dimension for a span and its previous period (values and ranks joined)."""
     rollup.refresh_dirty()
     fs = fs if fs is not None else formulas()
-    prev_span = span.previous()
-    out = {}
-    for dim in DIMS:
-        rows = compute(dim, county, span, fs)
-        prev = {r["key"]: r for r in compute(dim, county, prev_span, fs)}
-        for r in rows:
-            p = prev.get(r["key"])
-            r["prev"] = {c: (p["metrics"][c]["value"] if p else None) for c in r["metrics"]}
-            r["prev_ranks"] = {c: (p["ranks"].get(c) if p else None) for c in r["metrics"]}
-        out[dim] = rows
-    return out
+    return {dim: with_previous(dim, county, span, fs) for dim in DIMS}
+
+
+def published(county: str, span: Span) -> tuple[Period | None, PeriodVersion | None]:
+    p = Period.objects.filter(county_code=county, start=span.start, end=span.end).first()
+    return p, (latest_version(p) if p is not None else None)
+
+
+def ranking(user, span: Span, dim: str) -> dict[str, Any]:
+    """What a user sees of one ranking: {rows (visible only), formulas, period, version,
+    live}. A published span shows its latest frozen version, never live figures."""
+    county = county_of(user)
+    if dim not in DIMS:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("排名对象应为 street、village、department 或 grid_worker")
+    period, version = published(county, span)
+    if version is not None:
+        fs = {d["code"]: Formula.of(d) for d in version.metrics}
+        rows = version.rankings.get(dim, [])
+    else:
+        rollup.refresh_dirty()
+        fs = formulas()
+        rows = with_previous(dim, county, span, fs)
+    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
+    return {
+        "county": county,
+        "rows": visible_rows(user, dim, rows),
+        "total": len(rows),
+        "formulas": fs,
+        "period": period,
+        "version": version,
+        "live": version is None,
+    }
 
 
 # ---------------------------------------------------------------- scope
@@ -206,9 +242,14 @@ def county_of(user) -> str:
 
 def row_visible(user, dim: str, key: Any) -> bool:
     """A row of a ranking is visible to the user (rules in the module docstring of views)."""
-    if user.is_superuser or user.role in (Role.DISTRICT_ADMIN, Role.AUDITOR):
-        return bool(scope_code(user)) or user.is_superuser
+    if user.is_superuser:
+        return True
     code = scope_code(user) or ""
+    if not code:
+        return False
+    if user.role in (Role.DISTRICT_ADMIN, Role.AUDITOR):
+        # the county's departments (rows come from the county only), and areas inside it
+        return dim == Dimension.DEPARTMENT or str(key).startswith(code)
     if dim == Dimension.DEPARTMENT:
         if user.role == Role.DEPARTMENT_HANDLER:
             return key == user.unit_id

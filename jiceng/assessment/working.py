@@ -141,7 +141,7 @@ def explain(
                 continue
             out.append({**b, "number": r["number"], "reason": r["reason"],
                         "reason_label": ExclusionReason(r["reason"]).label if r["reason"] else "",
-                        "terms": {n: r.get(n, 0) for n in names}})  # fmt: skip
+                        "terms": {COUNT_LABELS[n]: r.get(n, 0) for n in names}})  # fmt: skip
             if len(out) >= CASE_LIMIT:
                 break
         return out

@@ -55,3 +55,39 @@ def calendar_2026(db):
     deadlines.invalidate()
     yield
     deadlines.invalidate()
+
+
+@pytest.fixture
+def october(territory, users, calendar_2026):
+    """October 2026 in 汉阴县: hand-counted cases in both towns, a department and a grid
+    worker, facts and rollups built. Returns a namespace of the cases by role."""
+    from types import SimpleNamespace
+
+    from jiceng.assessment import facts, rollup
+    from jiceng.assessment.models import ExclusionMark
+    from jiceng.territory.models import GridStaff, StaffRole
+
+    GridStaff.objects.create(grid=territory.grid3a, user=users.grid_worker,
+                             role=StaffRole.GRID_WORKER, name="张网格", phone="13900000001")  # fmt: skip
+    g, v3 = territory.grid3a.code, territory.grid_v3.code
+    dept = users.dept.pk
+    ns = SimpleNamespace(
+        on_time=make_case(g, at(3), unit_id=dept, satisfaction="satisfied", resolved=True),
+        late=make_case(g, at(4), unit_id=dept, closed_at=at(20), handled_at=at(20),
+                       closed_on_time=False, satisfaction="unsatisfied", resolved=False),
+        paused=make_case(g, at(5), unit_id=dept, status="paused", paused_days=3, closed_at=None,
+                         closed_level=None, closed_on_time=None, handled_at=None),
+        litigation=make_case(g, at(6), closed_at=at(30), handled_at=at(30),
+                             closed_on_time=False),
+        town2_a=make_case(v3, at(7), satisfaction="basic", resolved=True),
+        town2_b=make_case(v3, at(8), reopen_count=1),
+        september=make_case(g, at(8, month=9), closed_at=at(9, month=9), handled_at=at(9, month=9),
+                            closed_on_time=True),
+    )  # fmt: skip
+    ExclusionMark.objects.create(number=ns.litigation.number, reason="litigation",
+                                 note="（2026）陕0921民初1号", by=users.district, at=at(10))  # fmt: skip
+    from jiceng.cases.models import Case
+
+    facts.refresh(Case.objects.values_list("pk", flat=True), at(31, 18))
+    rollup.refresh_dirty()
+    return ns

@@ -15,7 +15,6 @@ import logging
 import threading
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
@@ -49,15 +48,12 @@ def start(user, fmt: str, span: Span, metric: str = "") -> ExportJob:
             },  # fmt: skip
             created_at=timezone.now(),
         )
-        if getattr(settings, "ASSESSMENT_EXPORT_INLINE", False):
-            transaction.on_commit(lambda: run(job.pk))
-        else:
-            transaction.on_commit(lambda: _spawn(job.pk))
+        transaction.on_commit(lambda: _spawn(job.pk))
     return job
 
 
 def _spawn(job_id: int) -> None:
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:"):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
         run(job_id)  # an in-memory database is not shared with another thread
         return
     threading.Thread(target=_thread, args=(job_id,), daemon=True, name=f"export-{job_id}").start()

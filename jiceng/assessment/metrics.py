@@ -267,3 +267,23 @@ SCORE_ITEMS: list[dict[str, Any]] = [
     dict(code="good_deed", name="好人好事、先进事迹", list="assessment", points=2, fact="",
          cap=10),
 ]  # fmt: skip
+
+
+def ensure_defaults() -> int:
+    """Create the standard metrics and score items that are missing (never overwrites a
+    county's edits). Returns how many rows were created. Used by the data migration and
+    by the demo after `--reset` empties the tables."""
+    from jiceng.assessment.models import ScoreItem
+
+    made = 0
+    for d in DEFAULTS:
+        _, created = Metric.objects.get_or_create(
+            code=d["code"], defaults={k: v for k, v in d.items() if k != "code"}
+        )
+        made += created
+    for i, d in enumerate(SCORE_ITEMS):
+        _, created = ScoreItem.objects.get_or_create(
+            code=d["code"], defaults={**{k: v for k, v in d.items() if k != "code"}, "order": i}
+        )
+        made += created
+    return made

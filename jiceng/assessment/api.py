@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from jiceng.assessment import exports, rankings, services, working
-from jiceng.assessment.metrics import Formula, to_dict
+from jiceng.assessment.metrics import formula_set, to_dict
 from jiceng.assessment.models import ExportJob, Metric, MetricChange
 from jiceng.assessment.periods import parse
 
@@ -68,9 +68,8 @@ def list_metrics(request: HttpRequest):
     """Every active metric: code, name, kind, numerator/denominator/components weights,
     scale, exclusions, source, version, and the formula in words."""
     rankings.county_of(request.auth)
-    return [
-        {**to_dict(m), "text": Formula.of(m).text()} for m in Metric.objects.filter(active=True)
-    ]
+    fs = rankings.formulas()
+    return [{**to_dict(m), "text": fs[m.code].text()} for m in Metric.objects.filter(active=True)]
 
 
 @router.patch("/metrics/{code}", response={200: dict[str, Any], **ERRORS})
@@ -78,7 +77,7 @@ def edit_metric(request: HttpRequest, code: str, body: MetricPatch):
     """Change weights or exclusions (district administrator); the change is recorded."""
     changes = {k: v for k, v in body.dict().items() if k != "reason" and v is not None}
     m = services.edit_metric(request.auth, code, changes, body.reason)
-    return {**to_dict(m), "text": Formula.of(m).text()}
+    return {**to_dict(m), "text": rankings.formulas()[m.code].text()}
 
 
 @router.get("/metrics/{code}/changes", response={200: list[dict[str, Any]], **ERRORS})
@@ -140,7 +139,7 @@ def working_of(
     span = parse(kind, start, end)
     county = rankings.county_of(request.auth)
     period, version = rankings.published(county, span)
-    fs = {d["code"]: Formula.of(d) for d in version.metrics} if version else rankings.formulas()
+    fs = formula_set(version.metrics) if version else rankings.formulas()
     w = working.explain(request.auth, dimension, key, metric, county, span, fs, version)
     return {
         "metric": metric,

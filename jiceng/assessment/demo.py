@@ -66,10 +66,13 @@ def build(ctx) -> None:
     quality = {s: rng.uniform(0.55, 0.97) for s in streets}
     depts = list(Unit.objects.filter(kind=UnitKind.DEPARTMENT, code__startswith=county))
     span = month_of(timezone.localdate().replace(day=1) - timedelta(days=1))
+    before = span.previous()  # a thinner month before, so the change shows
     tz = timezone.get_current_timezone()
     n = max(60, int(260 * ctx.scale))
     made: list = []
-    for _ in range(n):
+    for i in range(n + n // 2):
+        if i == n:
+            span, before = before, span
         place = rng.choice(places)
         q = quality[place[:9]]
         day = span.start + timedelta(days=rng.randrange(span.days))
@@ -85,6 +88,7 @@ def build(ctx) -> None:
     _exclusions(made, district or bot)
     facts.refresh([c.pk for c in made])
     rollup.refresh_dirty()
+    span = before  # the last month again
     _scorecards(county, span.start, rng)
     if district is not None:
         rankings.publish(district, span, "月度考核结果（演示）")

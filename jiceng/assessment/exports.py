@@ -270,7 +270,7 @@ def pdf(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
                             topMargin=15 * mm, bottomMargin=15 * mm,
                             title=f"考核排名 {span.label}", author="jiceng")  # fmt: skip
     story: list[Any] = [
-        Paragraph(f"基层治理考核排名报告 · {span.label}", h1),
+        Paragraph(f"基层治理考核排名报告（{span.label}）", h1),
         Paragraph(
             f"周期：{span.start:%Y年%m月%d日} 至 {span.end:%Y年%m月%d日}；"
             f"生成时间：{timezone.localtime():%Y-%m-%d %H:%M}",

@@ -11,8 +11,8 @@ formula (涉诉、仲裁、信访、恶意、重复 …).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +37,7 @@ class Formula:
     source: str = ""
     dimensions: tuple[str, ...] = ()
     version: int = 1
+    component_names: tuple[tuple[str, str], ...] = ()  # filled by formula_set
 
     @classmethod
     def of(cls, m: Metric | Mapping[str, Any]) -> Formula:
@@ -60,10 +61,22 @@ class Formula:
     def text(self) -> str:
         """The formula in words, e.g. '(满意数×1 + 基本满意数×0.8) ÷ 参评数 × 100'."""
         if self.kind == Metric.COMPOSITE:
-            return " + ".join(f"{c}×{_num(w)}" for c, w in self.components.items()) + " ÷ 权重和"
+            names = dict(self.component_names)
+            terms = " + ".join(f"{names.get(c, c)}×{_num(w)}" for c, w in self.components.items())
+            return f"({terms}) ÷ 权重和"
         return f"{_side(self.numerator)} ÷ {_side(self.denominator)}" + (
             f" × {_num(self.scale)}" if self.scale != 1 else ""
         )
+
+
+def formula_set(defs: Iterable[Metric | Mapping[str, Any]]) -> dict[str, Formula]:
+    """Formulas by code, composites knowing their components' names (for the text)."""
+    fs = {f.code: f for f in (Formula.of(d) for d in defs)}
+    names = {c: f.name for c, f in fs.items()}
+    for c, f in fs.items():
+        if f.kind == Metric.COMPOSITE:
+            fs[c] = replace(f, component_names=tuple((k, names.get(k, k)) for k in f.components))
+    return fs
 
 
 def _num(v: float) -> str:

@@ -26,7 +26,7 @@ from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, require, scope_code
 from jiceng.assessment import facts as facts_mod
 from jiceng.assessment import rollup
-from jiceng.assessment.metrics import Formula, evaluate, to_dict
+from jiceng.assessment.metrics import Formula, evaluate, formula_set, to_dict
 from jiceng.assessment.models import (
     COUNT_NAMES,
     CaseFact,
@@ -45,7 +45,7 @@ COUNTY_LEN = 6
 
 
 def formulas() -> dict[str, Formula]:
-    return {m.code: Formula.of(m) for m in Metric.objects.filter(active=True)}
+    return formula_set(Metric.objects.filter(active=True))
 
 
 def metric_defs() -> list[dict[str, Any]]:
@@ -210,7 +210,7 @@ def ranking(user, span: Span, dim: str) -> dict[str, Any]:
         raise ValidationError("排名对象应为 street、village、department 或 grid_worker")
     period, version = published(county, span)
     if version is not None:
-        fs = {d["code"]: Formula.of(d) for d in version.metrics}
+        fs = formula_set(version.metrics)
         rows = version.rankings.get(dim, [])
     else:
         rollup.refresh_dirty()

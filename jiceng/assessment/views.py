@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.accounts.scope import can, require, scope_code
 from jiceng.assessment import exports, rankings, services, working
-from jiceng.assessment.metrics import Formula
+from jiceng.assessment.metrics import Formula, formula_set
 from jiceng.assessment.models import (
     COUNT_LABELS,
     COUNTS,
@@ -154,7 +154,7 @@ def working_page(request: HttpRequest) -> HttpResponse:
     if period is not None and wanted and wanted.isdigit():
         version = period.versions.filter(n=int(wanted)).first() or version
     if version is not None:
-        fs = {d["code"]: Formula.of(d) for d in version.metrics}
+        fs = formula_set(version.metrics)
     else:
         fs = rankings.formulas()
     w = working.explain(request.user, dim, key, code, county, span, fs, version)
@@ -237,8 +237,10 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, _msg(exc))
         return redirect(f"{request.path}#m-{code}")
     metrics = []
-    for m in Metric.objects.filter(active=True):
-        f = Formula.of(m)
+    active = list(Metric.objects.filter(active=True))
+    fs = formula_set(active)
+    for m in active:
+        f = fs[m.code]
         metrics.append(
             {
                 "m": m,

@@ -236,8 +236,16 @@ class CaseFact(Counts):
 
 
 class DailyRollup(Counts):
-    """Σ of CaseFact counts per day × region × unit × exclusion reason."""
+    """Σ of CaseFact counts per day (grain "d") or per month (grain "m", day = the 1st).
 
+    Two kinds of row: area rows (unit_id NULL) per region code × exclusion reason, for
+    streets, villages and grid workers; unit rows (region_code = the county) per handling
+    or summoned unit × reason, for departments. A month row set is small (one per grid
+    with cases), so a month or quarter ranking reads a few thousand rows.
+    """
+
+    DAY, MONTH = "d", "m"
+    grain = models.CharField(max_length=1, default=DAY)
     day = models.DateField()
     region_code = CodeField(blank=True)
     street_code = CodeField(blank=True)
@@ -247,7 +255,7 @@ class DailyRollup(Counts):
     cases = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="rollup_day")]
+        indexes = [models.Index(fields=["grain", "day"], name="rollup_grain_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.region_code} {self.unit_id}"

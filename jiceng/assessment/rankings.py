@@ -101,14 +101,15 @@ def _grouped(dim: str, county: str, span: Span) -> dict[Any, dict[str, dict[str,
         Dimension.DEPARTMENT: "unit_id",
         Dimension.GRID_WORKER: "region_code",
     }[Dimension(dim)]
-    qs = DailyRollup.objects.filter(day__gte=span.start, day__lte=span.end)
-    qs = qs.filter(region_code__under=county)
+    qs = DailyRollup.objects.filter(rollup.span_filter(span))
     if dim == Dimension.DEPARTMENT:
-        qs = qs.filter(unit_id__in=department_ids(county))
-    elif dim == Dimension.GRID_WORKER:
-        qs = qs.filter(region_code__regex=r"^\d{15}")
+        qs = qs.filter(region_code=county, unit_id__in=department_ids(county))
     else:
-        qs = qs.exclude(**{field: ""})
+        qs = qs.filter(region_code__under=county, unit_id__isnull=True)
+        if dim == Dimension.GRID_WORKER:
+            qs = qs.filter(region_code__regex=r"^\d{15}")
+        else:
+            qs = qs.exclude(**{field: ""})
     rows = qs.values(field, "reason").annotate(**{n: Sum(n) for n in COUNT_NAMES}).order_by()
     out: dict[Any, dict[str, dict[str, float]]] = defaultdict(dict)
     if dim == Dimension.GRID_WORKER:

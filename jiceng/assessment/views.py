@@ -192,9 +192,8 @@ def publish_view(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _msg(exc))
         span = span_from({})
-    return redirect(
-        reverse("assessment:rankings") + "?" + _query(span, dim=request.POST.get("dim"))
-    )
+    q = _query(span, dim=request.POST.get("dim"), metric=request.POST.get("metric"))
+    return redirect(reverse("assessment:rankings") + "?" + q)
 
 
 @login_required

@@ -148,3 +148,18 @@ def test_a_month_of_hand_counted_cases_ranks_the_two_towns(territory, users, cal
     assert town2["metrics"]["rework_rate"]["value"] == 50.0
     assert town1["counts"]["received"] == 4  # counts shown without exclusions
     assert town2["ranks"]["ontime_close_rate"] == 1 and town1["ranks"]["ontime_close_rate"] == 2
+
+
+def test_a_range_across_months_reads_day_and_month_rows_alike(territory, users, october):
+    from jiceng.assessment.periods import parse
+
+    def received(span):
+        rows = rankings.compute("street", "610921", span)
+        return {r["key"]: r["counts"]["received"] for r in rows}
+
+    t1, t2 = territory.town1.code, territory.town2.code
+    assert received(parse("range", "2026-10-04", "2026-10-07")) == {t1: 3, t2: 1}
+    assert received(parse("range", "2026-09-01", "2026-10-31")) == {t1: 5, t2: 2}  # Sep whole
+    assert received(parse("range", "2026-09-08", "2026-10-03")) == {t1: 2}
+    assert received(parse("quarter", "2026-10-01")) == {t1: 4, t2: 2}
+    assert received(parse("week", "2026-10-07")) == {t1: 2, t2: 2}  # Mon 5 – Sun 11

@@ -277,3 +277,25 @@ def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 def on_case_changed(sender, case, move, event, **kw) -> None:
     """case_changed receiver: the case's facts follow its moves."""
     refresh([case.pk])
+
+
+def backfill(now: datetime | None = None, chunk: int = 5000) -> int:
+    """Facts for every case from scratch (an empty CaseFact table, e.g. after install or
+    in the benchmark); the rollups are rebuilt by `rollup.rebuild_all()` afterwards."""
+    now = now or timezone.now()
+    CaseFact.objects.all().delete()
+    ids = Case.objects.order_by("pk").values_list("pk", flat=True)
+    n = 0
+    batch: list[int] = []
+    for pk in ids.iterator(chunk_size=chunk):
+        batch.append(pk)
+        if len(batch) >= chunk:
+            n += _insert(batch, now)
+            batch = []
+    return n + _insert(batch, now)
+
+
+def _insert(ids: list[int], now: datetime) -> int:
+    rows = case_facts(ids, now)
+    CaseFact.objects.bulk_create([CaseFact(**f) for f in rows], batch_size=2000)
+    return len(rows)

@@ -115,10 +115,11 @@ def to_dict(m: Metric) -> dict[str, Any]:
 
 def counts_without(by_reason: Mapping[str, Mapping[str, float]], exclusions) -> dict[str, float]:
     """Sum {reason: counts} over the reasons the metric does not exclude."""
+    kept = [c for r, c in by_reason.items() if not (r and r in exclusions)]
+    if len(kept) == 1:
+        return {n: kept[0].get(n, 0) or 0 for n in COUNT_NAMES}
     out = dict.fromkeys(COUNT_NAMES, 0.0)
-    for reason, counts in by_reason.items():
-        if reason and reason in exclusions:
-            continue
+    for counts in kept:
         for n in COUNT_NAMES:
             out[n] += counts.get(n, 0) or 0
     return out
@@ -136,12 +137,16 @@ def ratio(f: Formula, counts: Mapping[str, float]) -> tuple[float | None, float,
 def evaluate(
     formulas: Mapping[str, Formula], by_reason: Mapping[str, Mapping[str, float]]
 ) -> dict[str, dict[str, Any]]:
-    """Every formula on one unit's counts by reason → {code: {value, num, den, counts}}."""
+    """Every formula on one unit's counts by reason → {code: {value, num, den}}.
+    Counts are summed once per distinct exclusion set (most metrics share one)."""
     out: dict[str, dict[str, Any]] = {}
+    summed: dict[tuple[str, ...], dict[str, float]] = {}
     for code, f in formulas.items():
         if f.kind != Metric.RATIO:
             continue
-        counts = counts_without(by_reason, set(f.exclusions))
+        counts = summed.get(f.exclusions)
+        if counts is None:
+            counts = summed[f.exclusions] = counts_without(by_reason, set(f.exclusions))
         value, num, den = ratio(f, counts)
         out[code] = {"value": value, "num": num, "den": den}
     for code, f in formulas.items():

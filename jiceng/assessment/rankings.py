@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import ExpressionWrapper, F, FloatField, Q, Sum, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, require, scope_code
 from jiceng.assessment import facts as facts_mod
 from jiceng.assessment import rollup
-from jiceng.assessment.metrics import Formula, evaluate, formula_set, to_dict
+from jiceng.assessment.metrics import Formula, formula_set, to_dict
 from jiceng.assessment.models import (
     COUNT_NAMES,
     CaseFact,
@@ -67,12 +67,17 @@ def grid_workers(county: str) -> dict[str, str]:
 
 
 def worker_grid(code: str, workers: Mapping[str, str]) -> str | None:
+    """The grid whose workers answer for a case in `code`: the nearest grid at or above
+    it with an on-duty grid worker, else the grid itself (ranked as 未登记网格员);
+    None for a code above grid level."""
+    if len(code) <= 12:
+        return None
     c = code
     while len(c) > 12:
         if c in workers:
             return c
         c = c[:-3]
-    return None
+    return code
 
 
 def names_for(dim: str, keys: Iterable[Any]) -> dict[Any, str]:
@@ -93,37 +98,65 @@ def department_ids(county: str) -> set[int]:
 # ---------------------------------------------------------------- computing
 
 
-def _grouped(dim: str, county: str, span: Span) -> dict[Any, dict[str, dict[str, float]]]:
-    """{key: {reason: {count: n}}} summed from DailyRollup for one dimension."""
-    field = {
-        Dimension.STREET: "street_code",
-        Dimension.VILLAGE: "village_code",
-        Dimension.DEPARTMENT: "unit_id",
-        Dimension.GRID_WORKER: "region_code",
-    }[Dimension(dim)]
+def _linear(terms: Mapping[str, float]):
+    """Σ weight × column as one SQL expression (a formula side from the metric's data)."""
+    expr = None
+    for name, w in terms.items():
+        if name not in COUNT_NAMES:
+            continue
+        term = ExpressionWrapper(F(name) * Value(float(w)), output_field=FloatField())
+        expr = term if expr is None else expr + term
+    return expr if expr is not None else Value(0.0, output_field=FloatField())
+
+
+def _rollup_rows(dim: str, county: str, span: Span):
     qs = DailyRollup.objects.filter(rollup.span_filter(span))
     if dim == Dimension.DEPARTMENT:
-        qs = qs.filter(region_code=county, unit_id__in=department_ids(county))
-    else:
-        qs = qs.filter(region_code__under=county, unit_id__isnull=True)
-        if dim == Dimension.GRID_WORKER:
-            qs = qs.filter(region_code__regex=r"^\d{15}")
-        else:
-            qs = qs.exclude(**{field: ""})
-    rows = qs.values(field, "reason").annotate(**{n: Sum(n) for n in COUNT_NAMES}).order_by()
-    out: dict[Any, dict[str, dict[str, float]]] = defaultdict(dict)
+        return qs.filter(region_code=county, unit_id__in=department_ids(county)), "unit_id"
+    field = {Dimension.STREET: "street_code", Dimension.VILLAGE: "village_code",
+             Dimension.GRID_WORKER: "region_code"}[Dimension(dim)]  # fmt: skip
+    qs = qs.filter(region_code__under=county, unit_id__isnull=True)
     if dim == Dimension.GRID_WORKER:
-        workers = grid_workers(county)
-        for r in rows:
-            g = worker_grid(r[field], workers)
-            if g is None:
+        qs = qs.filter(region_code__regex=r"^\d{15}")
+    else:
+        qs = qs.exclude(**{field: ""})
+    return qs, field
+
+
+def _grouped(
+    dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool
+) -> dict[Any, dict[str, float]]:
+    """{key: {"n:code": numerator, "d:code": denominator, (count names…)}} — every ratio
+    formula summed by the database from the rollups, exclusions as SQL filters."""
+    qs, field = _rollup_rows(dim, county, span)
+    ann: dict[str, Any] = {}
+    for i, (_code, f) in enumerate(fs.items()):
+        if f.kind != Metric.RATIO:
+            continue
+        flt = ~Q(reason__in=list(f.exclusions)) if f.exclusions else None
+        ann[f"n{i}"] = Sum(_linear(f.numerator), filter=flt)
+        ann[f"d{i}"] = Sum(_linear(f.denominator), filter=flt)
+    if with_counts:
+        ann.update({f"c_{n}": Sum(n) for n in COUNT_NAMES})
+    codes = list(fs)
+    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
+    out: dict[Any, dict[str, float]] = {}
+    for r in qs.values(field).annotate(**ann).order_by():
+        key = r[field]
+        if dim == Dimension.GRID_WORKER:
+            key = worker_grid(key, workers)
+            if key is None:
                 continue
-            acc = out[g].setdefault(r["reason"], dict.fromkeys(COUNT_NAMES, 0.0))
-            for n in COUNT_NAMES:
-                acc[n] += r[n] or 0
-        return out
-    for r in rows:
-        out[r[field]][r["reason"]] = {n: float(r[n] or 0) for n in COUNT_NAMES}
+        acc = out.get(key)
+        if acc is None:
+            acc = out[key] = {}
+        for k, v in r.items():
+            if k == field:
+                continue
+            name = (
+                k[2:] if k.startswith("c_") else ("n:" if k[0] == "n" else "d:") + codes[int(k[1:])]
+            )
+            acc[name] = acc.get(name, 0.0) + float(v or 0)
     return out
 
 
@@ -143,43 +176,55 @@ def rank_rows(rows: list[dict[str, Any]], fs: Mapping[str, Formula], into: str =
 
 
 def compute(
-    dim: str, county: str, span: Span, fs: Mapping[str, Formula] | None = None
+    dim: str,
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula] | None = None,
+    with_counts: bool = True,
 ) -> list[dict[str, Any]]:
-    """One dimension's rows for a span (no previous period), ranked."""
+    """One dimension's rows for a span (no previous period), ranked.
+    Composite metrics are weighted from their components' values in Python."""
     fs = fs if fs is not None else formulas()
     fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
-    grouped = _grouped(dim, county, span)
+    grouped = _grouped(dim, county, span, fs, with_counts)
     names = names_for(dim, grouped)
     workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
     rows = []
-    for key, by_reason in grouped.items():
+    for key, acc in grouped.items():
         name = names.get(key, str(key))
         if dim == Dimension.GRID_WORKER:
-            name = f"{workers.get(key, '')}（{name}）"
-        counts = dict.fromkeys(COUNT_NAMES, 0.0)
-        for c in by_reason.values():
-            for n in COUNT_NAMES:
-                counts[n] += c.get(n, 0)
-        rows.append(
-            {
-                "key": key,
-                "name": name,
-                "metrics": evaluate(fs, by_reason),
-                "counts": counts,
-                "ranks": {},
-            }
-        )
+            name = f"{workers.get(key) or '未登记网格员'}（{name}）"
+        metrics: dict[str, dict[str, Any]] = {}
+        for code, f in fs.items():
+            if f.kind == Metric.RATIO:
+                num, den = acc.get(f"n:{code}", 0.0), acc.get(f"d:{code}", 0.0)
+                value = round(f.scale * num / den, 2) if den > 0 else None
+                metrics[code] = {"value": value, "num": num, "den": den}
+        for code, f in fs.items():
+            if f.kind == Metric.COMPOSITE:
+                total = weight = 0.0
+                for comp, w in f.components.items():
+                    v = metrics.get(comp, {}).get("value")
+                    if v is not None:
+                        total += w * v
+                        weight += w
+                metrics[code] = {"value": round(total / weight, 2) if weight > 0 else None,
+                                 "num": round(total, 4), "den": weight}  # fmt: skip
+        row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": {}}
+        if with_counts:
+            row["counts"] = {n: acc.get(n, 0.0) for n in COUNT_NAMES}
+        rows.append(row)
     rows.sort(key=lambda r: str(r["key"]))
     rank_rows(rows, fs)
     return rows
 
 
 def with_previous(
-    dim: str, county: str, span: Span, fs: Mapping[str, Formula]
+    dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool = True
 ) -> list[dict[str, Any]]:
     """One dimension's rows with the previous period's values and ranks joined in."""
-    rows = compute(dim, county, span, fs)
-    prev = {r["key"]: r for r in compute(dim, county, span.previous(), fs)}
+    rows = compute(dim, county, span, fs, with_counts)
+    prev = {r["key"]: r for r in compute(dim, county, span.previous(), fs, False)}
     for r in rows:
         p = prev.get(r["key"])
         r["prev"] = {c: (p["metrics"][c]["value"] if p else None) for c in r["metrics"]}
@@ -188,12 +233,12 @@ def with_previous(
 
 
 def compute_all(
-    county: str, span: Span, fs: Mapping[str, Formula] | None = None
+    county: str, span: Span, fs: Mapping[str, Formula] | None = None, with_counts: bool = True
 ) -> dict[str, list[dict[str, Any]]]:
     """Every dimension for a span and its previous period (values and ranks joined)."""
     rollup.refresh_dirty()
     fs = fs if fs is not None else formulas()
-    return {dim: with_previous(dim, county, span, fs) for dim in DIMS}
+    return {dim: with_previous(dim, county, span, fs, with_counts) for dim in DIMS}
 
 
 def published(county: str, span: Span) -> tuple[Period | None, PeriodVersion | None]:
@@ -216,7 +261,7 @@ def ranking(user, span: Span, dim: str) -> dict[str, Any]:
     else:
         rollup.refresh_dirty()
         fs = formulas()
-        rows = with_previous(dim, county, span, fs)
+        rows = with_previous(dim, county, span, fs, with_counts=False)
     fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
     return {
         "county": county,

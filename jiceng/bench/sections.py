@@ -971,4 +971,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "import_divisions": import_divisions,
     "import_residents": import_residents,
     "memory": memory,
+    "assessment": lambda ctx: importlib.import_module("jiceng.assessment.bench").section(ctx),
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from jiceng.assessment import exports, rankings, services, working
@@ -64,7 +63,7 @@ class ExportIn(Schema):
 
 
 @router.get("/metrics", response={200: list[dict[str, Any]], **ERRORS})
-def list_metrics(request: HttpRequest):
+def list_metrics(request):
     """Every active metric: code, name, kind, numerator/denominator/components weights,
     scale, exclusions, source, version, and the formula in words."""
     rankings.county_of(request.auth)
@@ -73,7 +72,7 @@ def list_metrics(request: HttpRequest):
 
 
 @router.patch("/metrics/{code}", response={200: dict[str, Any], **ERRORS})
-def edit_metric(request: HttpRequest, code: str, body: MetricPatch):
+def edit_metric(request, code: str, body: MetricPatch):
     """Change weights or exclusions (district administrator); the change is recorded."""
     changes = {k: v for k, v in body.dict().items() if k != "reason" and v is not None}
     m = services.edit_metric(request.auth, code, changes, body.reason)
@@ -81,7 +80,7 @@ def edit_metric(request: HttpRequest, code: str, body: MetricPatch):
 
 
 @router.get("/metrics/{code}/changes", response={200: list[dict[str, Any]], **ERRORS})
-def metric_changes(request: HttpRequest, code: str):
+def metric_changes(request, code: str):
     rankings.county_of(request.auth)
     return [
         {
@@ -98,7 +97,7 @@ def metric_changes(request: HttpRequest, code: str):
 
 @router.get("/rankings", response={200: dict[str, Any], **ERRORS})
 def ranking(
-    request: HttpRequest,
+    request,
     dimension: str = "street",
     kind: str = "month",
     start: str = "",
@@ -126,7 +125,7 @@ def ranking(
 
 @router.get("/working", response={200: dict[str, Any], **ERRORS})
 def working_of(
-    request: HttpRequest,
+    request,
     dimension: str,
     key: str,
     metric: str,
@@ -156,7 +155,7 @@ def working_of(
 
 
 @router.post("/periods", response={201: dict[str, Any], **ERRORS})
-def publish(request: HttpRequest, body: PeriodIn):
+def publish(request, body: PeriodIn):
     """Publish (freeze) a closed period (district administrator)."""
     span = parse(body.kind, body.start, body.end)
     p = rankings.publish(request.auth, span, body.note)
@@ -164,7 +163,7 @@ def publish(request: HttpRequest, body: PeriodIn):
 
 
 @router.post("/periods/{pk}/corrections", response={201: dict[str, Any], **ERRORS})
-def correct(request: HttpRequest, pk: int, body: CorrectionIn):
+def correct(request, pk: int, body: CorrectionIn):
     """Append a corrected version with its reason; earlier versions stay."""
     p = rankings.find_period(request.auth, pk)
     v = rankings.correct(request.auth, p, body.reason)
@@ -172,26 +171,26 @@ def correct(request: HttpRequest, pk: int, body: CorrectionIn):
 
 
 @router.post("/exclusions", response={201: dict[str, Any], **ERRORS})
-def exclude(request: HttpRequest, body: ExclusionIn):
+def exclude(request, body: ExclusionIn):
     m = services.mark_exclusion(request.auth, body.number, body.reason, body.note, body.remove)
     return 201, {"number": m.number, "reason": m.reason, "removed": m.removed}
 
 
 @router.post("/dispatch-ratings", response={201: dict[str, Any], **ERRORS})
-def rate_dispatch(request: HttpRequest, body: DispatchRatingIn):
+def rate_dispatch(request, body: DispatchRatingIn):
     r = services.rate_dispatch(request.auth, body.number, body.rating, body.note)
     return 201, {"number": r.number, "rating": r.rating}
 
 
 @router.post("/exports", response={201: dict[str, Any], **ERRORS})
-def start_export(request: HttpRequest, body: ExportIn):
+def start_export(request, body: ExportIn):
     span = parse(body.kind, body.start, body.end)
     job = exports.start(request.auth, body.fmt, span, body.metric)
     return 201, {"id": job.pk, "state": job.state}
 
 
 @router.get("/exports/{pk}", response={200: dict[str, Any], **ERRORS})
-def export_status(request: HttpRequest, pk: int):
+def export_status(request, pk: int):
     """Progress of an export; `download` is the file's address once it is ready."""
     from django.http import Http404
 

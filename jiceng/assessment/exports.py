@@ -53,7 +53,7 @@ def start(user, fmt: str, span: Span, metric: str = "") -> ExportJob:
 
 
 def _spawn(job_id: int) -> None:
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
         run(job_id)  # an in-memory database is not shared with another thread
         return
     threading.Thread(target=_thread, args=(job_id,), daemon=True, name=f"export-{job_id}").start()

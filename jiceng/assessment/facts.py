@@ -265,12 +265,13 @@ def open_case_ids() -> Iterable[int]:
 
 def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """For the working pages: number, title, status label, created, closed per case id."""
-    out = {}
+    out: dict[int, dict[str, Any]] = {}
     for r in Case.objects.filter(pk__in=list(ids)).values(
         "id", "number", "title", "status", "created_at", "closed_at", "deadline"
     ):
-        r["status_label"] = Status(r["status"]).label if r["status"] in Status.values else ""
-        out[r["id"]] = r
+        row: dict[str, Any] = dict(r)
+        row["status_label"] = Status(r["status"]).label if r["status"] in Status.values else ""
+        out[r["id"]] = row
     return out
 
 

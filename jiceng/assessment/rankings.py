@@ -45,6 +45,12 @@ COUNTY_LEN = 6
 
 
 def formulas() -> dict[str, Formula]:
+    """The active metrics; the standard set is put back if the table was emptied (a
+    database flush drops what the data migration wrote)."""
+    if not Metric.objects.exists():
+        from jiceng.assessment.metrics import ensure_defaults
+
+        ensure_defaults()
     return formula_set(Metric.objects.filter(active=True))
 
 
@@ -100,7 +106,7 @@ def department_ids(county: str) -> set[int]:
 
 def _linear(terms: Mapping[str, float]):
     """Σ weight × column as one SQL expression (a formula side from the metric's data)."""
-    expr = None
+    expr: Any = None
     for name, w in terms.items():
         if name not in COUNT_NAMES:
             continue

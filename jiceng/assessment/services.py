@@ -193,28 +193,28 @@ def scorecard(grid_prefix: str, month: date) -> list[dict[str, Any]]:
     from jiceng.assessment.rankings import grid_workers
 
     workers = grid_workers(grid_prefix[:6])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for g in sorted(grids):
-        lines = []
+        lines: list[dict[str, Any]] = []
         total = BASE_SCORE
         c = counts.get(g, {})
         for it in items:
+            times: float
             if it.fact:
-                n = c.get(it.fact, 0)
-                pts = it.points * n
+                times = c.get(it.fact, 0.0)
             else:
                 ok = [e for e in manual.get(g, []) if e.item_id == it.pk and _approved(e)]
-                n = sum(e.times for e in ok)
-                pts = it.points * n
+                times = float(sum(e.times for e in ok))
+            pts = it.points * times
             if it.cap is not None:
                 pts = max(-it.cap, min(it.cap, pts))
-            if n:
-                lines.append({"item": it, "times": n, "points": round(pts, 2)})
+            if times:
+                lines.append({"item": it, "times": times, "points": round(pts, 2)})
             total += pts
         rows.append({"grid": g, "name": names.get(g, g), "worker": workers.get(g, ""),
                      "score": round(total, 2), "lines": lines,
                      "manual": manual.get(g, [])})  # fmt: skip
-    rows.sort(key=lambda r: -r["score"])
+    rows.sort(key=lambda r: -float(r["score"]))
     return rows
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from jiceng.accounts.models import User
 from jiceng.accounts.scope import can, require, scope_code
 from jiceng.assessment import exports, rankings, services, working
 from jiceng.assessment.metrics import Formula, formula_set
@@ -37,6 +38,11 @@ from jiceng.assessment.models import (
     ScoreItem,
 )
 from jiceng.assessment.periods import KINDS, Span, month_of, parse
+
+
+def _me(request: HttpRequest) -> User:
+    """The logged-in user (every view here is behind login_required)."""
+    return cast(User, request.user)
 
 
 def _msg(exc: ValidationError) -> str:
@@ -323,7 +329,7 @@ def dispatch_rating_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/dispatch_rating.html",
-        {"ratings": DispatchRating.objects.filter(unit_id=request.user.unit_id)[:50]},
+        {"ratings": DispatchRating.objects.filter(unit_id=_me(request).unit_id or 0)[:50]},
     )
 
 
@@ -402,13 +408,13 @@ def exports_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, _msg(exc))
             return redirect(request.path)
-    jobs = ExportJob.objects.filter(user=request.user).defer("content").order_by("-id")[:20]
+    jobs = ExportJob.objects.filter(user=_me(request)).defer("content").order_by("-id")[:20]
     return render(request, "assessment/exports.html", {"jobs": jobs})
 
 
 @login_required
 def export_status(request: HttpRequest, pk: int) -> HttpResponse:
-    job = ExportJob.objects.defer("content").filter(pk=pk, user=request.user).first()
+    job = ExportJob.objects.defer("content").filter(pk=pk, user=_me(request)).first()
     if job is None:
         raise Http404("没有这个导出任务")
     from django.http import JsonResponse
@@ -426,7 +432,7 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
-    job = ExportJob.objects.filter(pk=pk, user=request.user, state=ExportJob.DONE).first()
+    job = ExportJob.objects.filter(pk=pk, user=_me(request), state=ExportJob.DONE).first()
     if job is None:
         raise Http404("文件尚未生成或不存在")
     ctype = (

@@ -39,10 +39,12 @@ def _facts_for(
 ) -> list[dict[str, Any]]:
     """The fact rows that make up one ranking row (with call/rating counts attributed
     to the department for the department dimension)."""
-    model = FrozenFact if version is not None else CaseFact
-    qs = model.objects.filter(day__gte=span.start, day__lte=span.end, region_code__under=county)
+    qs: Any
     if version is not None:
-        qs = qs.filter(version=version)
+        qs = FrozenFact.objects.filter(version=version)
+    else:
+        qs = CaseFact.objects.all()
+    qs = qs.filter(day__gte=span.start, day__lte=span.end, region_code__under=county)
     fields = ["case_id", "number", "region_code", "unit_id", "reason", "extra_units", *COUNT_NAMES]
     if dim == Dimension.STREET:
         rows = list(qs.filter(street_code=key).values(*fields))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,7 @@ def make_case(region_code: str, created: datetime, **kw):
 
     n = next(_seq)
     closed = kw.get("status", "closed") in ("closed", "archived")
-    values = dict(
+    values: dict[str, Any] = dict(
         number=f"610921-{created:%Y%m%d}-{n:04d}",
         channel="hotline",
         request_type="complaint",

@@ -21,6 +21,9 @@ def _shot(pg, name):
 def test_district_ranking_figure_cases_and_exports(
     live_server, page, phone_page, login, users, territory, october
 ):
+    from jiceng.assessment.metrics import ensure_defaults
+
+    ensure_defaults()  # a transactional test may follow a flush that dropped them
     pg = page
     login(pg, "district")
     pg.goto(live_server.url + URL)

@@ -97,8 +97,10 @@ def test_report_ins_rated_by_the_street_and_dispatch_rated_by_the_department(
     street = _street_row(users, territory)
     assert street["metrics"]["dispatch_score"]["value"] == 80.0  # 4 × 20, the street's score
     # refused: a street cannot rate dispatch; a department only its own cases
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         services.rate_dispatch(users.street, c.number, 3)
+    with pytest.raises(Http404):  # not one of the other department's cases … it was summoned
+        services.rate_dispatch(users.department, "610921-20261012-9999", 3)
     with pytest.raises(ValidationError):
         services.rate_dispatch(users.department, c.number, 9)
 

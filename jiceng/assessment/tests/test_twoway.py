@@ -99,7 +99,7 @@ def test_report_ins_rated_by_the_street_and_dispatch_rated_by_the_department(
     # refused: a street cannot rate dispatch; a department only its own cases
     with pytest.raises(PermissionDenied):
         services.rate_dispatch(users.street, c.number, 3)
-    with pytest.raises(Http404):  # not one of the other department's cases … it was summoned
+    with pytest.raises(Http404):  # a number the department cannot see
         services.rate_dispatch(users.department, "610921-20261012-9999", 3)
     with pytest.raises(ValidationError):
         services.rate_dispatch(users.department, c.number, 9)

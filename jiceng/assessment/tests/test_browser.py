@@ -57,9 +57,23 @@ def test_district_ranking_figure_cases_and_exports(
         pg.click("#jobs tr[data-job]:first-child a:has-text('下载')")
     assert dl.value.suggested_filename.endswith(".pdf")
 
+    pg.goto(live_server.url + "/assessment/metrics/")
+    pg.fill("#m-three_rates input[name='components.response_rate']", "30")
+    pg.fill("#m-three_rates input[name='components.resolution_rate']", "35")
+    pg.fill("#m-three_rates input[name='components.satisfaction_rate']", "35")
+    pg.fill("#m-three_rates input[name=reason]", "按市里新办法 30/35/35")
+    pg.click("#m-three_rates button[type=submit]")
+    pg.wait_for_selector("text=已保存“三率综合得分”的修改")
+    assert "按市里新办法" in pg.inner_text("body")
+    _shot(pg, "6-metrics")
+
     # a grid worker on a phone sees their own row only
     login(phone_page, "gridworker")
     phone_page.goto(live_server.url + "/assessment/?kind=month&start=2026-10-01&dim=grid_worker")
     phone_page.wait_for_selector("#ranking tbody tr")
     assert "张网格" in phone_page.inner_text("#ranking")
     _shot(phone_page, "5-phone-grid-worker")
+    phone_page.goto(live_server.url + "/assessment/scorecards/?month=2026-10-01")
+    phone_page.wait_for_selector("#scores")
+    assert "张网格" in phone_page.inner_text("#scores")
+    _shot(phone_page, "7-phone-scorecard")

@@ -134,3 +134,15 @@ def test_exports_workbook_and_pdf(users, october, django_capture_on_commit_callb
     assert (
         client_for(users.street).get(f"/assessment/exports/{ids[1]}/download/").status_code == 404
     )
+
+
+def test_the_daily_refresh_moves_clock_driven_facts(users, territory, october):
+    from django.core.management import call_command
+
+    from jiceng.assessment.models import CaseFact
+
+    CaseFact.objects.filter(case_id=october.paused.pk).update(due=0)
+    out = io.StringIO()
+    call_command("assessment_refresh", stdout=out)
+    assert "考核事实" in out.getvalue()
+    assert CaseFact.objects.get(case_id=october.paused.pk).due == 1

@@ -15,6 +15,7 @@ import logging
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
@@ -53,7 +54,8 @@ def start(user, fmt: str, span: Span, metric: str = "") -> ExportJob:
 
 
 def _spawn(job_id: int) -> None:
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+    inline = getattr(settings, "JICENG_EXPORT_INLINE", False)
+    if inline or (connection.vendor == "sqlite" and connection.is_in_memory_db()):  # type: ignore[attr-defined]
         run(job_id)  # an in-memory database is not shared with another thread
         return
     threading.Thread(target=_thread, args=(job_id,), daemon=True, name=f"export-{job_id}").start()

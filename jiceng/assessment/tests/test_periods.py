@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from jiceng.assessment import facts
 from jiceng.assessment.models import MetricChange, PeriodVersion
 from jiceng.testing import client_for
@@ -103,7 +105,8 @@ def test_the_metric_page_saves_weights_through_the_form(users, october):
     assert r.status_code == 302 and MetricChange.objects.count() == 1
 
 
-def test_exports_workbook_and_pdf(users, october, django_capture_on_commit_callbacks):
+def test_exports_workbook_and_pdf(users, october, django_capture_on_commit_callbacks, settings):
+    settings.JICENG_EXPORT_INLINE = True  # the test's transaction is invisible to a thread
     from openpyxl import load_workbook
 
     c = client_for(users.district)
@@ -146,3 +149,35 @@ def test_the_daily_refresh_moves_clock_driven_facts(users, territory, october):
     call_command("assessment_refresh", stdout=out)
     assert "考核事实" in out.getvalue()
     assert CaseFact.objects.get(case_id=october.paused.pk).due == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_runs_in_the_background_and_reports_progress(users, territory, october):
+    import time
+
+    from jiceng.assessment.metrics import ensure_defaults
+
+    ensure_defaults()
+    c = client_for(users.street)
+    r = _api(c, "post", "/api/v1/assessment/exports",
+             {"fmt": "xlsx", "kind": "month", "start": "2026-10-01"})  # fmt: skip
+    assert r.status_code == 201
+    pk = r.json()["id"]
+    for _ in range(100):
+        s = c.get(f"/api/v1/assessment/exports/{pk}").json()
+        if s["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert s["state"] == "done" and s["download"], s
+    book = c.get(s["download"]).content
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(book))
+    # a street's workbook holds its own rows only
+    text = " ".join(str(cell.value) for ws in wb for row in ws.iter_rows() for cell in row)
+    assert "城关镇" in text and "涧池镇" not in text
+    r = _api(c, "post", "/api/v1/assessment/exports", {"fmt": "doc", "start": "2026-10-01"})
+    assert r.status_code == 400
+    r = _api(client_for(users.grid_worker), "post", "/api/v1/assessment/exports",
+             {"fmt": "xlsx", "start": "2026-10-01"})  # fmt: skip
+    assert r.status_code == 403

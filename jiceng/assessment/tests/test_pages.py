@@ -85,3 +85,20 @@ def test_every_page_opens(users, october):
         assert c.get(url).status_code == 200, url
     assert client_for(users.department).get("/assessment/dispatch-rating/").status_code == 200
     assert client_for(users.resident).get("/assessment/metrics/").status_code == 403
+
+
+def test_the_api_is_declared_and_errors_are_structured(users, october):
+    c = client_for(users.district)
+    doc = c.get("/api/v1/openapi.json").json()
+    paths = [p for p in doc["paths"] if p.startswith("/api/v1/assessment/")]
+    assert "/api/v1/assessment/rankings" in paths and "/api/v1/assessment/working" in paths
+    assert "403" in doc["paths"]["/api/v1/assessment/rankings"]["get"]["responses"]
+    r = c.get("/api/v1/assessment/rankings?dimension=street&kind=range&start=2026-10-05&end=x")
+    assert r.status_code == 400 and r.json()["error"]["message"] == "日期格式应为 YYYY-MM-DD"
+    r = c.get("/api/v1/assessment/rankings?dimension=nation&start=2026-10-01")
+    assert r.status_code == 400 and "排名对象" in r.json()["error"]["message"]
+    r = client_for(users.resident).get("/api/v1/assessment/rankings?start=2026-10-01")
+    assert r.status_code == 403
+    r = c.get("/api/v1/assessment/working?dimension=street&key=610922001&metric=close_rate"
+              "&start=2026-10-01")  # fmt: skip
+    assert r.status_code == 404

@@ -34,6 +34,7 @@ from django.utils import timezone
 from jiceng.assessment.models import (
     COUNT_NAMES,
     CaseFact,
+    DirtyCase,
     DirtyDay,
     DispatchRating,
     ExclusionMark,
@@ -276,8 +277,22 @@ def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 
 def on_case_changed(sender, case, move, event, **kw) -> None:
-    """case_changed receiver: the case's facts follow its moves."""
-    refresh([case.pk])
+    """case_changed receiver: one insert on the move's path; the facts are recomputed
+    before the next ranking, working page or scorecard is read (`refresh_moved`)."""
+    DirtyCase.objects.create(case_id=case.pk)
+
+
+def refresh_moved(now: datetime | None = None) -> int:
+    """Recompute the facts of the cases that moved; delete exactly the marks read."""
+    marks = list(DirtyCase.objects.values_list("pk", "case_id")[:50000])
+    if not marks:
+        return 0
+    ids = sorted({c for _, c in marks})
+    n = 0
+    for i in range(0, len(ids), 5000):
+        n += refresh(ids[i : i + 5000], now)
+    DirtyCase.objects.filter(pk__in=[p for p, _ in marks]).delete()
+    return n
 
 
 def backfill(now: datetime | None = None, chunk: int = 5000) -> int:

@@ -261,6 +261,16 @@ class DailyRollup(Counts):
         return f"{self.day} {self.region_code} {self.unit_id}"
 
 
+class DirtyCase(models.Model):
+    """A case that moved since its facts were computed (one row per move; the next
+    read of the rankings recomputes and deletes exactly the rows it read)."""
+
+    case_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.case_id)
+
+
 class DirtyDay(models.Model):
     """A day whose rollup must be rebuilt from CaseFact (written when a fact changes)."""
 

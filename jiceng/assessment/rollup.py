@@ -116,7 +116,11 @@ def rebuild_month(start: date) -> int:
 
 
 def refresh_dirty() -> int:
-    """Rebuild every day marked dirty (called before a ranking is read)."""
+    """Recompute the facts of moved cases, then rebuild every day marked dirty (called
+    before a ranking, a working page or a scorecard is read)."""
+    from jiceng.assessment.facts import refresh_moved
+
+    refresh_moved()
     days = list(DirtyDay.objects.values_list("day", flat=True))
     return rebuild_days(days) if days else 0
 

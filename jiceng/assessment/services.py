@@ -169,6 +169,9 @@ def scorecard(grid_prefix: str, month: date) -> list[dict[str, Any]]:
     """Monthly score per grid under `grid_prefix` (漕泾 四张清单): 100 + Σ item points,
     fact items = points × count of the month's facts in that grid, capped per item;
     manual items count only when approved. Rows sorted by score, best first."""
+    from jiceng.assessment import rollup
+
+    rollup.refresh_dirty()
     span = month_of(month)
     items = list(ScoreItem.objects.filter(active=True))
     counts: dict[str, dict[str, float]] = {}

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import Http404
 
 from jiceng.assessment import facts as facts_mod
+from jiceng.assessment import rollup
 from jiceng.assessment.metrics import Formula, counts_without, evaluate, ratio
 from jiceng.assessment.models import (
     COUNT_LABELS,
@@ -101,6 +102,8 @@ def explain(
     parsed: Any = int(key) if dim == Dimension.DEPARTMENT and key.isdigit() else key
     if not row_visible(user, dim, parsed):
         raise Http404("该单位不在您的查看范围内")
+    if version is None:
+        rollup.refresh_dirty()
     rows = _facts_for(dim, key, county, span, version)
     by_reason: dict[str, dict[str, float]] = {}
     for r in rows:

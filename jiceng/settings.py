@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "jiceng.community",
     "jiceng.servicehall",
     "jiceng.command",
+    "jiceng.assessment",
 ]
 
 MIDDLEWARE = [

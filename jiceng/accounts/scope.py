@@ -126,6 +126,27 @@ ACTIONS: dict[str, frozenset[str]] = {
     "command.duty": frozenset({A.GRID_WORKER}),
     "command.field": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
     "command.notice": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    # assessment (考核): rankings scoped by jiceng/assessment/rankings.row_visible
+    "assessment.view": frozenset(
+        {
+            A.GRID_WORKER,
+            A.COMMUNITY_STAFF,
+            A.STREET_DISPATCHER,
+            A.DEPARTMENT_HANDLER,
+            A.DISTRICT_ADMIN,
+            A.AUDITOR,
+        }
+    ),
+    "assessment.edit": frozenset({A.DISTRICT_ADMIN}),
+    "assessment.publish": frozenset({A.DISTRICT_ADMIN}),
+    "assessment.exclude": frozenset({A.DISTRICT_ADMIN}),
+    "assessment.export": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}),
+    "assessment.rate_dispatch": frozenset({A.DEPARTMENT_HANDLER}),
+    "assessment.score_view": frozenset(
+        {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN, A.AUDITOR}
+    ),
+    "assessment.score": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
+    "assessment.approve": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

@@ -973,4 +973,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "servicehall": lambda ctx: importlib.import_module("jiceng.servicehall.bench").section(ctx),
     "memory": memory,
     "command": lambda ctx: importlib.import_module("jiceng.command.bench").section(ctx),
+    "assessment": lambda ctx: importlib.import_module("jiceng.assessment.bench").section(ctx),
 }

@@ -29,14 +29,14 @@ _COLS = (
     "title",
     "region_code",
     "unit_id",
-    "level",
+    "tier",
     "status",
     "channel",
     "category_id",
     "urgency",
     "created_at",
     "closed_at",
-    "closed_level",
+    "closed_tier",
     "deadline",
     "yellow_at",
 )
@@ -78,7 +78,7 @@ def _facts(r: dict[str, Any]) -> CaseFacts:
         title=r["title"][:120],
         region_code=r["region_code"] or "",
         unit_id=r["unit_id"] or 0,
-        tier=r["level"],
+        tier=r["tier"],
         status=r["status"],
         channel=r["channel"],
         category_id=r["category_id"] or 0,
@@ -86,7 +86,7 @@ def _facts(r: dict[str, Any]) -> CaseFacts:
         created_at=r["created_at"],
         created_day=local_day(r["created_at"]),
         closed_day=local_day(r["closed_at"]) if closed else None,
-        closed_tier=(r["closed_level"] or r["level"]) if closed else None,
+        closed_tier=(r["closed_tier"] or r["tier"]) if closed else None,
         is_open=r["status"] in OPEN_STATES,
         watched=r["status"] in WATCHED_STATES,
         deadline=r["deadline"],
@@ -144,7 +144,7 @@ def full_counts(prefix: str, now: datetime) -> dict[str, Any]:
     return {
         "by_status": {s: by_status.get(s, 0) for s in Status.values},
         "open_by_tier": dict(
-            qs.filter(status__in=sorted(OPEN_STATES)).values_list("level").annotate(n=Count("id"))
+            qs.filter(status__in=sorted(OPEN_STATES)).values_list("tier").annotate(n=Count("id"))
         ),
         "red": watched.filter(deadline__lt=now).count(),
         "yellow": watched.filter(yellow_at__lte=now, deadline__gte=now).count(),
@@ -154,7 +154,7 @@ def full_counts(prefix: str, now: datetime) -> dict[str, Any]:
         ).count(),
         "closed_by_tier": dict(
             qs.filter(status__in=sorted(CLOSED_STATES), closed_at__isnull=False)
-            .annotate(t=Coalesce("closed_level", "level"))
+            .annotate(t=Coalesce("closed_tier", "tier"))
             .values_list("t")
             .annotate(n=Count("id"))
         ),

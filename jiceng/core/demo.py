@@ -19,6 +19,7 @@ BUILDERS = [
     "jiceng.community.demo",
     "jiceng.servicehall.demo",
     "jiceng.command.demo",
+    "jiceng.assessment.demo",
 ]
 
 

@@ -22,7 +22,7 @@ class MaterialIn(Schema):
     original: bool = False
     required: bool = True
     pendable: bool = False
-    on_file_kind: str = Field("", max_length=40)
+    on_file_kind: str = Field(default="", max_length=40)
 
 
 class GuideIn(Schema):
@@ -31,7 +31,7 @@ class GuideIn(Schema):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")
     name: str = Field(min_length=1, max_length=120)
     department: str = Field(min_length=1, max_length=100)
-    topic: str = Field("", max_length=40)
+    topic: str = Field(default="", max_length=40)
     basis: str = Field(min_length=1)
     conditions: str = Field(min_length=1)
     accepting_unit: str = Field(min_length=1, max_length=100)
@@ -50,7 +50,7 @@ class GuideIn(Schema):
     may_suspend: bool = True
     may_extend: bool = False
     extension_days: int = Field(0, ge=0, le=365)
-    note: str = Field("", max_length=200)
+    note: str = Field(default="", max_length=200)
     materials: list[MaterialIn] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -184,7 +184,7 @@ class MoveIn(Schema):
         "supplement", "pass", "approve", "refuse", "return", "suspend", "resume", "extend",
         "deliver", "withdraw",
     ]  # fmt: skip
-    reason: str = Field("", max_length=500)
+    reason: str = Field(default="", max_length=500)
     days: int | None = Field(None, ge=1, le=365)
     material_ids: list[int] = Field(default_factory=list)
 
@@ -198,7 +198,7 @@ class RatingIn(Schema):
     number: str
     phone: str
     score: int = Field(ge=1, le=5)
-    comment: str = Field("", max_length=300)
+    comment: str = Field(default="", max_length=300)
 
 
 class TrackIn(Schema):
@@ -212,16 +212,16 @@ class ProxyRequestIn(Schema):
     resident_name: str = Field(min_length=1, max_length=50)
     resident_phone: str = Field(pattern=r"^1[3-9]\d{9}$")
     region_code: str = Field(pattern=r"^\d{12}$")
-    address: str = Field("", max_length=200)
+    address: str = Field(default="", max_length=200)
     wanted_on: date | None = None
-    note: str = Field("", max_length=300)
+    note: str = Field(default="", max_length=300)
 
 
 class AgentReviewIn(Schema):
     quarter: str = Field(pattern=r"^\d{4}Q[1-4]$")
     reviewer: str = Field(min_length=1, max_length=50)
     score: int = Field(ge=1, le=5)
-    comment: str = Field("", max_length=300)
+    comment: str = Field(default="", max_length=300)
 
 
 class ErrorBody(Schema):

@@ -1,0 +1,153 @@
+"""Rollups: Σ of CaseFact counts per day and per month, area rows and unit rows
+(see models.DailyRollup). A ranking reads these, never the cases: whole months of a span
+from month rows, the remaining days from day rows.
+
+Days marked dirty by `facts.refresh` are rebuilt whole from CaseFact, then the month rows
+of their months are rebuilt from the day rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from jiceng.assessment.models import COUNT_NAMES, CaseFact, DailyRollup, DirtyDay
+from jiceng.assessment.periods import Span, month_of
+
+AREA_KEY = ("region_code", "street_code", "village_code", "reason")
+COUNTY_LEN = 6
+
+
+def _acc(out: dict, key: tuple) -> dict[str, float]:
+    acc = out.get(key)
+    if acc is None:
+        acc = out[key] = dict.fromkeys(COUNT_NAMES, 0)
+        acc["cases"] = 0
+    return acc
+
+
+def aggregate(facts: Iterable[dict[str, Any]]) -> dict[tuple, dict[str, float]]:
+    """Facts → {(day, region, street, village, unit_id, reason): counts + cases}.
+
+    Area rows (unit None) take the case's counts and the dispatch ratings of its area;
+    unit rows (region = county) take the case's counts for its lead unit and report-in
+    calls for each summoned department."""
+    out: dict[tuple, dict[str, float]] = {}
+    for f in facts:
+        day, reason = f["day"], f["reason"]
+        area = _acc(out, (day, f["region_code"], f["street_code"], f["village_code"], None,
+                          reason))  # fmt: skip
+        area["cases"] += 1
+        county = f["region_code"][:COUNTY_LEN]
+        unit = _acc(out, (day, county, "", "", f["unit_id"], reason)) if f["unit_id"] else None
+        if unit is not None:
+            unit["cases"] += 1
+        for n in COUNT_NAMES:
+            v = f[n]
+            if v:
+                area[n] += v
+                if unit is not None:
+                    unit[n] += v
+        for unit_id, counts in f.get("extra_units") or []:
+            if any(n.startswith("dispatch_") for n in counts):
+                for n, v in counts.items():
+                    area[n] += v
+            else:
+                acc = _acc(out, (day, county, "", "", unit_id, reason))
+                for n, v in counts.items():
+                    acc[n] += v
+    return out
+
+
+KEY = ("region_code", "street_code", "village_code", "unit_id", "reason")
+
+
+def rebuild_days(days: Iterable[date]) -> int:
+    """Rebuild the day rows of these days from CaseFact, then their months' rows."""
+    days = sorted(set(days))
+    written = 0
+    for i in range(0, len(days), 7):
+        chunk = days[i : i + 7]
+        facts = CaseFact.objects.filter(day__in=chunk).values(
+            "day", *AREA_KEY, "unit_id", "extra_units", *COUNT_NAMES
+        )
+        agg = aggregate(facts.iterator(chunk_size=5000))
+        rows = [
+            DailyRollup(grain=DailyRollup.DAY, day=k[0], **dict(zip(KEY, k[1:], strict=True)), **v)
+            for k, v in agg.items()
+        ]
+        with transaction.atomic():
+            DailyRollup.objects.filter(grain=DailyRollup.DAY, day__in=chunk).delete()
+            DailyRollup.objects.bulk_create(rows, batch_size=2000)
+            DirtyDay.objects.filter(day__in=chunk).delete()
+        written += len(rows)
+    for start in sorted({month_of(d).start for d in days}):
+        written += rebuild_month(start)
+    return written
+
+
+def rebuild_month(start: date) -> int:
+    """The month rows of one month, summed from its day rows."""
+    span = month_of(start)
+    rows = (
+        DailyRollup.objects.filter(grain=DailyRollup.DAY, day__gte=span.start, day__lte=span.end)
+        .values(*KEY)
+        .annotate(cases_sum=Sum("cases"), **{f"{n}_sum": Sum(n) for n in COUNT_NAMES})
+        .order_by()
+    )
+    objs = [
+        DailyRollup(
+            grain=DailyRollup.MONTH,
+            day=span.start,
+            **{k: r[k] for k in KEY},
+            cases=r["cases_sum"] or 0,
+            **{n: r[f"{n}_sum"] or 0 for n in COUNT_NAMES},
+        )
+        for r in rows
+    ]
+    with transaction.atomic():
+        DailyRollup.objects.filter(grain=DailyRollup.MONTH, day=span.start).delete()
+        DailyRollup.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
+def refresh_dirty() -> int:
+    """Recompute the facts of moved cases, then rebuild every day marked dirty (called
+    before a ranking, a working page or a scorecard is read)."""
+    from jiceng.assessment.facts import refresh_moved
+
+    refresh_moved()
+    days = list(DirtyDay.objects.values_list("day", flat=True))
+    return rebuild_days(days) if days else 0
+
+
+def rebuild_all() -> int:
+    days = list(CaseFact.objects.values_list("day", flat=True).distinct())
+    DailyRollup.objects.exclude(day__in=days).delete()
+    return rebuild_days(days)
+
+
+def span_filter(span: Span) -> Q:
+    """Rows covering a span: month rows for its whole months, day rows for the rest."""
+    months: list[date] = []
+    day_ranges: list[tuple[date, date]] = []
+    d = span.start
+    while d <= span.end:
+        m = month_of(d)
+        if m.start == d and m.end <= span.end:
+            months.append(d)
+            d = m.end + timedelta(days=1)
+        else:
+            end = min(m.end, span.end)
+            day_ranges.append((d, end))
+            d = end + timedelta(days=1)
+    q = Q(pk__in=[])
+    if months:
+        q |= Q(grain=DailyRollup.MONTH, day__in=months)
+    for a, b in day_ranges:
+        q |= Q(grain=DailyRollup.DAY, day__gte=a, day__lte=b)
+    return q

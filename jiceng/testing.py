@@ -216,3 +216,21 @@ def client_for(user: User) -> Client:
     c = Client()
     c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return c
+
+
+def wait_js(page, expression: str, timeout_ms: int = 15000) -> None:
+    """Wait until a JavaScript expression is truthy on the page.
+
+    Playwright's `wait_for_function` compiles its predicate inside the page, which the
+    Content-Security-Policy (no 'unsafe-eval') forbids; `page.evaluate` runs through the
+    debugging protocol and is allowed, so poll with it instead.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)

@@ -11,6 +11,7 @@ from jiceng.assessment import exports, rankings, services, working
 from jiceng.assessment.metrics import formula_set, to_dict
 from jiceng.assessment.models import ExportJob, Metric, MetricChange
 from jiceng.assessment.periods import parse
+from jiceng.lib.bounds import RowId
 
 router = Router(tags=["assessment"])
 
@@ -163,7 +164,7 @@ def publish(request, body: PeriodIn):
 
 
 @router.post("/periods/{pk}/corrections", response={201: dict[str, Any], **ERRORS})
-def correct(request, pk: int, body: CorrectionIn):
+def correct(request, pk: RowId, body: CorrectionIn):
     """Append a corrected version with its reason; earlier versions stay."""
     p = rankings.find_period(request.auth, pk)
     v = rankings.correct(request.auth, p, body.reason)
@@ -190,7 +191,7 @@ def start_export(request, body: ExportIn):
 
 
 @router.get("/exports/{pk}", response={200: dict[str, Any], **ERRORS})
-def export_status(request, pk: int):
+def export_status(request, pk: RowId):
     """Progress of an export; `download` is the file's address once it is ready."""
     from django.http import Http404
 

@@ -11,6 +11,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from jiceng.command import loadmap, screen, tracks, wall
+from jiceng.lib.bounds import RowId, Zoom
 
 router = Router(tags=["command"])
 
@@ -52,7 +53,7 @@ def summary(request: HttpRequest):
 
 
 @router.post("/alarms/{case_id}/take", response={200: dict, **ERRORS}, summary="接警")
-def take_alarm(request: HttpRequest, case_id: int):
+def take_alarm(request: HttpRequest, case_id: RowId):
     return wall.take_alarm(request.user, case_id)
 
 
@@ -69,7 +70,7 @@ def screen_data(request: HttpRequest):
 @router.get(
     "/map/features", response={200: dict, **ERRORS}, summary="负荷地图：可视范围内的区域（GeoJSON）"
 )
-def map_features(request: HttpRequest, bbox: str, zoom: int):
+def map_features(request: HttpRequest, bbox: str, zoom: Zoom):
     prefix = wall.wall_prefix(request.user)
     try:
         return loadmap.features(prefix, bbox, zoom)

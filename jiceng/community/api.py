@@ -14,6 +14,7 @@ from ninja.responses import Status as HttpStatus
 from jiceng.api import SessionAuth, TokenAuth
 from jiceng.community import access, board, deliberation, inbox, mediation, points
 from jiceng.community.models import Message, Publication, Topic
+from jiceng.lib.bounds import RowId
 
 
 class _Anonymous:
@@ -59,7 +60,7 @@ def village_board(request, code: str, kind: str = ""):
 
 
 @router.get("/publications/{pk}", auth=OPEN, response={200: dict, **ERRORS})
-def publication(request, pk: int):
+def publication(request, pk: RowId):
     """One publication with its finance tables and every version (number, reason, date)."""
     pub = get_object_or_404(Publication.objects.select_related("current"), pk=pk)
     access.require_board(request.user, pub.village_code)
@@ -98,7 +99,7 @@ def list_messages(request, state: str = "open"):
 
 
 @router.post("/messages/{pk}/reply", response={200: dict, **ERRORS})
-def reply(request, pk: int, payload: ReplyIn):
+def reply(request, pk: RowId, payload: ReplyIn):
     """The village's answer (once)."""
     m = get_object_or_404(Message, pk=pk)
     return inbox.message_dict(inbox.answer(request.user, m, payload.reply), public=False)
@@ -221,7 +222,7 @@ def village_topics(request, code: str):
 
 
 @router.post("/topics/{pk}/vote", response={201: dict, **ERRORS})
-def vote_topic(request, pk: int, payload: VoteIn):
+def vote_topic(request, pk: RowId, payload: VoteIn):
     """A household representative's vote (once)."""
     t = get_object_or_404(Topic, pk=pk)
     deliberation.vote(request.user, t, payload.choice)

@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import scope
+from jiceng.lib.bounds import RowId, Size200, Weeks
 from jiceng.servicehall import applications, catalogue, excel, proxy, ratings, stats
 from jiceng.servicehall.applications import Refused
 from jiceng.servicehall.models import Application, ServiceItem
@@ -148,7 +149,7 @@ def catalogue_export(request):
 
 
 @router.get("/catalogue/{code}", response={200: GuideOut, 404: ErrorOut}, auth=None)
-def catalogue_get(request, code: str, version: int | None = None):
+def catalogue_get(request, code: str, version: RowId | None = None):
     """One item's guide; `version` for an earlier one (what an old application was made under)."""
     item = ServiceItem.objects.filter(code=code).first()
     if item is None or item.current is None:
@@ -194,7 +195,7 @@ class AppRow(Schema):
 
 
 @router.get("/applications", response={200: list[AppRow], 403: ErrorOut})
-def application_list(request, status: str = "", card: str = "", limit: int = 50):
+def application_list(request, status: str = "", card: str = "", limit: Size200 = 50):
     """Applications in the caller's territory, newest first; `card` = yellow | red."""
     qs = applications.visible(request.auth).select_related("version__item")
     now = timezone.now()
@@ -281,7 +282,7 @@ class AssignIn(Schema):
 
 
 @router.post("/proxy/requests/{req_id}/assign", response={200: dict, **ERRORS})
-def proxy_assign(request, req_id: int, data: AssignIn):
+def proxy_assign(request, req_id: RowId, data: AssignIn):
     """A waiting booking handed to an active agent of the same village (town window)."""
     try:
         req = proxy.assign(request.auth, req_id, data.agent_id)
@@ -298,7 +299,7 @@ def agents(request, quarter: str = ""):
 
 
 @router.post("/proxy/agents/{agent_id}/reviews", response={201: dict, **ERRORS})
-def agent_review(request, agent_id: int, data: AgentReviewIn):
+def agent_review(request, agent_id: RowId, data: AgentReviewIn):
     """Quarterly review (季度述职评议) of an agent by a villager or cadre."""
     try:
         r = proxy.review(request.auth, agent_id, data)
@@ -308,7 +309,7 @@ def agent_review(request, agent_id: int, data: AgentReviewIn):
 
 
 @router.get("/ratings/weekly", response={200: list[dict], 403: ErrorOut})
-def ratings_weekly(request, weeks: int = 8):
+def ratings_weekly(request, weeks: Weeks = 8):
     """Weekly satisfaction (二七区's weekly survey) in the caller's territory."""
     scope.require(request.auth, "servicehall.view")
     from jiceng.servicehall.models import Rating
@@ -322,7 +323,7 @@ class RectifyIn(Schema):
 
 
 @router.post("/rectifications/{rect_id}", response={200: dict, **ERRORS})
-def rectification_close(request, rect_id: int, data: RectifyIn):
+def rectification_close(request, rect_id: RowId, data: RectifyIn):
     try:
         r = ratings.rectify(request.auth, rect_id, data.reply)
     except Refused as exc:

@@ -25,10 +25,18 @@ def _nonce(resp) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",
-    ["/", "/people/search/", "/territory/map/", "/cases/", "/cases/hotline/", "/api/v1/me"],
+    [
+        "/",
+        "/command/",
+        "/people/search/",
+        "/territory/map/",
+        "/cases/",
+        "/cases/hotline/",
+        "/api/v1/me",
+    ],
 )
 def test_pages_and_api_answers_are_not_stored_and_carry_a_policy(users, url):
-    resp = client_for(users.street).get(url)
+    resp = client_for(users.street).get(url, follow=True)
     assert resp.status_code == 200, url
     assert resp["Cache-Control"] == "no-store"
     csp = resp["Content-Security-Policy"]

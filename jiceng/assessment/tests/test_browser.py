@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jiceng.testing import wait_js
+
 SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 URL = "/assessment/?kind=month&start=2026-10-01&dim=street&metric=ontime_close_rate"
 
@@ -29,7 +31,7 @@ def test_district_ranking_figure_cases_and_exports(
     pg.goto(live_server.url + URL)
     pg.wait_for_selector("#ranking tbody tr")
     assert "城关镇" in pg.inner_text("#ranking") and "涧池镇" in pg.inner_text("#ranking")
-    pg.wait_for_function("document.querySelector('#chart canvas') !== null")
+    wait_js(pg, "document.querySelector('#chart canvas') !== null")
     _shot(pg, "1-ranking-live")
     pg.click("text=发布 2026年10月")
     pg.wait_for_selector("text=已发布 · 第 1 版")

@@ -6,6 +6,7 @@ import pytest
 
 from jiceng.cases import services
 from jiceng.cases.models import Case
+from jiceng.testing import wait_js
 
 
 @pytest.mark.browser
@@ -23,7 +24,7 @@ def test_an_operator_takes_a_call_with_the_keyboard_only(live_server, page, logi
     login(page, "street")
     page.goto(f"{live_server.url}/cases/hotline/")
     # The phone field has the focus on arrival (autofocus); wait for it rather than race it.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'phone'")
+    wait_js(page, "document.activeElement && document.activeElement.id === 'phone'")
     page.keyboard.type("13911112222")  # a full number only (jiceng.accounts.lookups)
     page.wait_for_selector(f"#earlier >> text={earlier.number}")
     page.keyboard.press("Tab")
@@ -31,7 +32,7 @@ def test_an_operator_takes_a_call_with_the_keyboard_only(live_server, page, logi
     page.keyboard.press("Tab")  # request type
     page.keyboard.press("Tab")  # category filter
     page.keyboard.type("垃圾")
-    page.wait_for_function("document.getElementById('category').options.length > 0")
+    wait_js(page, "document.getElementById('category').options.length > 0")
     page.keyboard.press("Enter")  # into the filtered list, first match selected
     page.keyboard.press("Tab")  # region
     page.keyboard.press("Tab")

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from jiceng.cases.models import Case, ReturnVisit, Status
+from jiceng.testing import wait_js
 
 SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
@@ -35,7 +36,7 @@ def test_the_whole_loop_runs_in_a_browser(
     pg.goto(f"{live_server.url}/cases/report/")
     pg.select_option("#category", cats.road.code)
     pg.fill("textarea[name=description]", "城关社区门口的路面塌了一个大坑，晚上很危险")
-    pg.wait_for_function("document.querySelectorAll('#map path').length > 0")
+    wait_js(pg, "document.querySelectorAll('#map path').length > 0")
     box = pg.locator("#map").bounding_box()
     pg.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     assert pg.input_value("#lon")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from jiceng.testing import wait_js
+
 SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
@@ -71,7 +73,7 @@ def test_a_phone_alarm_reaches_the_open_district_wall_within_two_seconds(
     _login(phone, asgi_server, "gridworker")
     phone.goto(f"{asgi_server}/cases/alarm/")
     phone.fill("input[name=description]", "河边有人落水，请速来救援")
-    phone.wait_for_function("document.getElementById('lon').value !== ''")
+    wait_js(phone, "document.getElementById('lon').value !== ''")
     # both pages read the same machine clock: the wall notes when the alarm row appears
     wall.evaluate(
         """() => new MutationObserver((_, obs) => {
@@ -85,7 +87,7 @@ def test_a_phone_alarm_reaches_the_open_district_wall_within_two_seconds(
     elapsed = (wall.evaluate("() => window.alarmSeenAt") - pressed_at) / 1000
     print(f"alarm pressed → on the wall: {elapsed:.2f} s")
     assert elapsed < 2.0
-    wall.wait_for_function("document.getElementById('c-today_new').textContent === '1'")
+    wait_js(wall, "document.getElementById('c-today_new').textContent === '1'")
     wall.screenshot(path=str(SHOTS / "command-wall-alarm-1366.png"), full_page=True)
 
     # taken on the wall: it leaves the top
@@ -115,7 +117,7 @@ def test_the_load_map_colours_grids_and_a_click_lists_open_cases(
         )
     login(page, "street")
     page.goto(f"{live_server.url}/command/map/")
-    page.wait_for_function("/\\d+ 个区域/.test(document.getElementById('map-status').textContent)")
+    wait_js(page, "/\\d+ 个区域/.test(document.getElementById('map-status').textContent)")
     assert page.inner_text("#map-status").startswith("2 个区域")
     # the village holding the case is coloured as loaded; a click lists its open cases
     pt = page.evaluate("() => window.jicengLoadMap.latLngToContainerPoint([32.805, 108.405])")
@@ -141,7 +143,7 @@ def test_a_grid_worker_goes_on_duty_on_the_phone_and_the_street_sees_the_track(
     pg.check("#consent")
     pg.click("button.duty-btn.on")
     pg.wait_for_selector("text=在岗中")
-    pg.wait_for_function("document.getElementById('points-today').textContent === '1'")
+    wait_js(pg, "document.getElementById('points-today').textContent === '1'")
     pg.screenshot(path=str(SHOTS / "command-field-phone.png"), full_page=True)
 
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")

@@ -1,9 +1,17 @@
 // Behaviours that would otherwise be inline handlers (the Content-Security-Policy runs no
-// inline script without the page's nonce): data-print buttons and data-confirm forms.
+// inline script without the page's nonce): data-print buttons, data-confirm forms,
+// data-autosubmit selects (submit their form on change) and data-go selects (go to the
+// chosen option's value).
 (function () {
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-print]");
     if (b) { e.preventDefault(); window.print(); }
+  });
+  document.addEventListener("change", function (e) {
+    var s = e.target;
+    if (!s.dataset) return;
+    if (s.dataset.autosubmit !== undefined && s.form) s.form.submit();
+    if (s.dataset.go !== undefined && s.value) window.location.search = s.value;
   });
   document.addEventListener("submit", function (e) {
     var f = e.target;

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "jiceng.people",
     "jiceng.cases",
     "jiceng.open311",
+    "jiceng.dispatch",
 ]
 
 MIDDLEWARE = [

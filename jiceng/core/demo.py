@@ -16,6 +16,7 @@ BUILDERS = [
     "jiceng.people.demo",
     "jiceng.cases.demo",
     "jiceng.open311.demo",
+    "jiceng.dispatch.demo",
 ]
 
 

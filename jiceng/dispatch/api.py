@@ -13,6 +13,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Field, Router, Schema
+from ninja.responses import Status
 
 from jiceng.dispatch import services, store
 from jiceng.dispatch.text import MAX_CHARS, TextError
@@ -64,7 +65,7 @@ class SuggestOut(Schema):
 
 
 def _err(status: int, code: str, message: str):
-    return status, {"error": {"code": code, "message": message}}
+    return Status(status, {"error": {"code": code, "message": message}})
 
 
 @router.post(
@@ -88,7 +89,7 @@ def suggest(request, body: SuggestIn):
     except store.NoModel as exc:
         return _err(503, "no_model", str(exc))
     out["server_ms"] = round((time.perf_counter() - t0) * 1000, 2)
-    return 200, out
+    return Status(200, out)
 
 
 class WordOut(Schema):
@@ -135,7 +136,9 @@ def hot_words(request, region: str = "", days: int = 7, periods: int = 4):
     ones rising against the `periods` periods before (G² test, p < 0.05), the cases behind
     each, and near-duplicate clusters. Command-centre roles only (`dispatch.hotwords`)."""
     try:
-        return 200, services.hot_words(request.auth, region, days=days, baseline_periods=periods)
+        return Status(
+            200, services.hot_words(request.auth, region, days=days, baseline_periods=periods)
+        )
     except PermissionDenied as exc:
         return _err(403, "forbidden", str(exc) or "您无权执行此操作")
     except Http404 as exc:

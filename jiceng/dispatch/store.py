@@ -103,6 +103,7 @@ def load(county: str = "") -> Model:
     with open(path, "rb") as fh:
         model = pickle.load(fh)  # noqa: S301 — our own data directory only
     model.info["version"] = entry["version"]
+    model.segmenter.tokens("预热")  # load jieba's dictionary now, not on the first request
     with _lock:
         _cache.clear()
         _cache[key] = (mtime, model)

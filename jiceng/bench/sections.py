@@ -971,4 +971,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "import_divisions": import_divisions,
     "import_residents": import_residents,
     "memory": memory,
+    "dispatch": importlib.import_module("jiceng.dispatch.bench").section,
 }

@@ -45,7 +45,9 @@
     Array.prototype.forEach.call(select.options, function (o) {
       if (!found && ((code && o.value === code) || o.text === path)) { o.selected = true; found = true; }
     });
-    if (!found && path) { select.add(new Option(path, code || path)); select.value = code || path; }
+    // a suggestion outside this form's list is only added when the county's tree has it
+    if (!found && code) { select.add(new Option(path, code)); select.value = code; }
+    if (!found && !code) return;
     select.dispatchEvent(new Event('change', { bubbles: true }));
     var acc = form.querySelector('input[name=suggestion_accepted]');
     if (acc) acc.value = '1';
@@ -56,13 +58,13 @@
     var h = document.createElement('strong');
     h.textContent = '智能分类建议：';
     box.appendChild(h);
-    var items = d.finer.length ? [{ label: d.finer[0].path, code: d.finer[0].code, score: d.categories[0].score }] : [];
+    var items = d.finer.length ? [{ label: d.finer[0].path, code: d.finer[0].code, score: null }] : [];
     d.categories.forEach(function (c) { items.push({ label: c.category, code: c.code, score: c.score }); });
     items.forEach(function (it) {
       var b = document.createElement('button');
       b.type = 'button';
       b.className = 'dispatch-chip';
-      b.textContent = it.label + ' ' + Math.round(it.score * 100) + '%';
+      b.textContent = it.label + (it.score === null ? '（细分）' : ' ' + Math.round(it.score * 100) + '%');
       b.addEventListener('click', function () { pick(it.code, it.label); });
       box.appendChild(b);
     });

@@ -84,11 +84,13 @@ class Model:
 
     # -- features ---------------------------------------------------------------------------
     def _fit_vocab(self, texts: list[str]) -> None:
+        # a word seen once is noise in thousands of texts but all there is in a dozen
+        min_df = 2 if len(texts) >= 200 else 1
         self.char_vec = TfidfVectorizer(
             analyzer="char",
             ngram_range=(1, 3),
             sublinear_tf=True,
-            min_df=2,
+            min_df=min_df,
             max_features=self.options.max_char_features,
             dtype=np.float32,
         )
@@ -99,7 +101,7 @@ class Model:
                 token_pattern=None,
                 lowercase=False,
                 sublinear_tf=True,
-                min_df=2,
+                min_df=min_df,
                 dtype=np.float32,
             )
             self.word_vec.fit(texts)

@@ -114,6 +114,31 @@ def cross_validate(
     return out
 
 
+def holdout(
+    corpus: Corpus, options: Options | None = None, *, fraction: float = 0.3, seed: int = 20261129
+) -> dict:
+    """Train on a stratified (1 − fraction) of the labels (+ auxiliary data without the
+    held-out texts), report on the held-out fraction. The split depends only on `seed`."""
+    from sklearn.model_selection import train_test_split
+
+    texts = [t for t, _ in corpus.labelled]
+    y = [c for _, c in corpus.labelled]
+    tr, te = train_test_split(
+        list(range(len(texts))), test_size=fraction, stratify=y, random_state=seed
+    )
+    fold, removed = without(
+        replace(corpus, labelled=[corpus.labelled[i] for i in tr]), [texts[i] for i in te]
+    )
+    model = train(fold, options)
+    out = held_out(model, [corpus.labelled[i] for i in te])
+    out.update(
+        method=f"held-out {fraction:.0%} (stratified, seed {seed}), trained on {len(tr)} labels",
+        duplicates_removed=removed,
+        train_seconds=model.info["seconds"],
+    )
+    return out
+
+
 ABLATIONS: dict[str, dict] = {
     "baseline: char 1–3 n-grams only": dict(
         words=False,

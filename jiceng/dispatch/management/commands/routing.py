@@ -54,6 +54,12 @@ class Command(BaseCommand):
         e.add_argument("--test", help="held-out CSV (id,subject,body,category)")
         e.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on --labelled")
         e.add_argument("--seeds", type=int, default=1)
+        e.add_argument(
+            "--holdout",
+            type=float,
+            default=0.0,
+            help="hold out this share of --labelled (stratified, fixed seed)",
+        )
         e.add_argument("--labelled")
         e.add_argument("--unlabelled")
         e.add_argument("--replies")
@@ -200,17 +206,25 @@ class Command(BaseCommand):
             )
             self._print_figures(fig, o)
             return
-        if not o.get("cv") or not o.get("labelled"):
-            raise CommandError("请给出 --test FILE，或 --cv K 与 --labelled FILE")
+        if not (o.get("cv") or o.get("holdout")) or not o.get("labelled"):
+            raise CommandError("请给出 --test FILE，或 --cv K / --holdout 0.3 与 --labelled FILE")
+        if o.get("holdout") and not 0 < o["holdout"] < 1:
+            raise CommandError("--holdout 应在 0 与 1 之间，例如 0.3")
         corpus = self._corpus(o, self._county(o))
         seeds = tuple(range(max(1, o["seeds"])))
         if o.get("ablation"):
-            for row in evaluate.ablation(corpus, folds=o["cv"], seeds=seeds):
+            rows = evaluate.ablation(
+                corpus, folds=o["cv"] or 5, seeds=seeds, fraction=o.get("holdout") or 0.0
+            )
+            for row in rows:
                 self.stdout.write(
                     f"{row['step']:<40} accuracy {row['accuracy_mean']:.4f} ± {row['accuracy_sd']:.4f}"
                     f"   macro-F1 {row['macro_f1_mean']:.4f}"
                 )
                 sys.stdout.flush()
+            return
+        if o.get("holdout"):
+            self._print_figures(evaluate.holdout(corpus, fraction=o["holdout"]), o)
             return
         self._print_figures(evaluate.cross_validate(corpus, folds=o["cv"], seeds=seeds), o)
 

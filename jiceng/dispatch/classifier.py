@@ -39,7 +39,9 @@ class Options:
     vocab_from_all: bool = True  # vocabulary/IDF from unlabelled + replies too (no labels used)
     weak_replies: bool = True  # department named in a reply → weak label
     other_class: bool = True  # replies of other departments → an "other" class never suggested
-    self_training: bool = True  # add confident predictions on unlabelled messages
+    # add confident predictions on unlabelled messages: measured no gain on the dev CV
+    # (0.808 → 0.808 accuracy) at 30 % more training time, so off by default
+    self_training: bool = False
     weak_weight: float = 0.3  # sample weight of a weak or self-trained label (real = 1)
     self_rounds: int = 2
     self_fraction: float = 0.3  # share of the unlabelled messages added each round (largest margin)

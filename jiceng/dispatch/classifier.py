@@ -107,6 +107,10 @@ class Model:
                 dtype=np.float32,
             )
             self.word_vec.fit(texts)
+        # the pruned terms are kept by sklearn only for introspection: most of the file size
+        for vec in (self.char_vec, self.word_vec):
+            if vec is not None and hasattr(vec, "stop_words_"):
+                del vec.stop_words_
 
     def features(self, texts: list[str]) -> csr_matrix:
         assert self.char_vec is not None

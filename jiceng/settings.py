@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "jiceng.servicehall",
     "jiceng.command",
     "jiceng.assessment",
+    "jiceng.dispatch",
 ]
 
 MIDDLEWARE = [

@@ -147,6 +147,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     ),
     "assessment.score": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
     "assessment.approve": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    # dispatch (智能派单 · 高频词): suggestions for those who take cases in; hot words for
+    # the centres that watch a territory
+    "dispatch.suggest": frozenset(
+        {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}
+    ),
+    "dispatch.hotwords": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
 }
 
 

@@ -974,4 +974,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "memory": memory,
     "command": lambda ctx: importlib.import_module("jiceng.command.bench").section(ctx),
     "assessment": lambda ctx: importlib.import_module("jiceng.assessment.bench").section(ctx),
+    "dispatch": lambda ctx: importlib.import_module("jiceng.dispatch.bench").section(ctx),
 }

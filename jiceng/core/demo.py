@@ -20,6 +20,7 @@ BUILDERS = [
     "jiceng.servicehall.demo",
     "jiceng.command.demo",
     "jiceng.assessment.demo",
+    "jiceng.dispatch.demo",
 ]
 
 

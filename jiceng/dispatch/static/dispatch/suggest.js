@@ -1,0 +1,104 @@
+/* Category suggestions while an operator types (jiceng dispatch).
+ *
+ * Hook into any intake form with one line after the form:
+ *   <script src="{% static 'dispatch/suggest.js' %}" data-form="#hotline-form" defer></script>
+ * It reads textarea[name=description] (+ input[name=title] if present) and select[name=region_code],
+ * asks POST /api/v1/dispatch/suggest (debounced 350 ms, the last answer wins), shows the top three
+ * with their scores and the suggested unit, and a click picks the category in select[name=category]
+ * (the form's own control; nothing is submitted by this script). The form's hidden input
+ * "suggestion_accepted" is set to 1/0 when it exists, for the acceptance figure.
+ */
+(function () {
+  'use strict';
+  var me = document.currentScript;
+  var form = document.querySelector((me && me.dataset.form) || 'form');
+  if (!form) return;
+  var api = (me && me.dataset.api) || '/api/v1/dispatch/suggest';
+  var text = form.querySelector('textarea[name=description]');
+  var title = form.querySelector('input[name=title]');
+  var region = form.querySelector('[name=region_code]');
+  var select = form.querySelector('select[name=category]');
+  if (!text) return;
+  if (me && me.src && !document.querySelector('link[data-dispatch-css]')) {
+    var css = document.createElement('link'); // the chips' style comes with the script
+    css.rel = 'stylesheet'; css.href = me.src.replace(/suggest\.js(\?.*)?$/, 'dispatch.css');
+    css.setAttribute('data-dispatch-css', '');
+    document.head.appendChild(css);
+  }
+  var box = document.createElement('div');
+  box.className = 'dispatch-suggest';
+  box.setAttribute('aria-live', 'polite');
+  box.hidden = true;
+  text.parentNode.insertBefore(box, text.nextSibling);
+  var timer = null, seq = 0, shown = null;
+
+  function csrf() {
+    var f = form.querySelector('input[name=csrfmiddlewaretoken]');
+    if (f) return f.value;
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : '';
+  }
+  function say(msg) { box.hidden = false; box.textContent = msg; }
+  function pick(code, path) {
+    if (!select) return;
+    var found = false;
+    Array.prototype.forEach.call(select.options, function (o) {
+      if (!found && ((code && o.value === code) || o.text === path)) { o.selected = true; found = true; }
+    });
+    // a suggestion outside this form's list is only added when the county's tree has it
+    if (!found && code) { select.add(new Option(path, code)); select.value = code; }
+    if (!found && !code) return;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    var acc = form.querySelector('input[name=suggestion_accepted]');
+    if (acc) acc.value = '1';
+  }
+  function render(d) {
+    box.textContent = '';
+    box.hidden = false;
+    var h = document.createElement('strong');
+    h.textContent = '智能分类建议：';
+    box.appendChild(h);
+    var items = d.finer.length ? [{ label: d.finer[0].path, code: d.finer[0].code, score: null }] : [];
+    d.categories.forEach(function (c) { items.push({ label: c.category, code: c.code, score: c.score }); });
+    items.forEach(function (it) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'dispatch-chip';
+      b.textContent = it.label + (it.score === null ? '（细分）' : ' ' + Math.round(it.score * 100) + '%');
+      b.addEventListener('click', function () { pick(it.code, it.label); });
+      box.appendChild(b);
+    });
+    if (d.unit) {
+      var u = document.createElement('span');
+      u.className = 'dispatch-unit';
+      u.textContent = '建议承办：' + d.unit.name;
+      box.appendChild(u);
+    }
+    shown = d;
+  }
+  function ask() {
+    var t = ((title && title.value) ? title.value + '。' : '') + text.value;
+    if (t.replace(/\s/g, '').length < 4) { box.hidden = true; return; }
+    var mine = ++seq;
+    fetch(api, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': csrf() },
+      body: JSON.stringify({ text: t.slice(0, 5000), region_code: region ? region.value : '' })
+    }).then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
+      .then(function (p) {
+        if (mine !== seq) return; // a newer request is on its way
+        if (p[0] === 200) render(p[1]);
+        else say(p[1].error ? p[1].error.message : '暂无建议');
+      }).catch(function () { if (mine === seq) say('建议服务暂不可用'); });
+  }
+  function later() { clearTimeout(timer); timer = setTimeout(ask, 350); }
+  text.addEventListener('input', later);
+  if (title) title.addEventListener('input', later);
+  if (region) region.addEventListener('change', later);
+  if (select) select.addEventListener('change', function (e) {
+    var acc = form.querySelector('input[name=suggestion_accepted]');
+    if (acc && e.isTrusted && shown) acc.value = '0';
+  });
+  if (text.value) later();
+})();

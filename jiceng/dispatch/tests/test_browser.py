@@ -1,0 +1,78 @@
+"""The suggestion page and the hot-words page in Chromium (screenshots in test-artifacts/)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from jiceng.cases import services as cases
+from jiceng.cases.models import Category
+
+from .conftest import FIXTURES
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_operator_sees_suggestions_while_typing(live_server, page, login, users, model_dir):
+    call_command(
+        "routing",
+        "train",
+        "--labelled",
+        str(FIXTURES / "labelled.csv"),
+        "--replies",
+        str(FIXTURES / "replies.csv"),
+        "--county",
+        "",
+    )
+    Category.objects.create(
+        code="03",
+        name="劳动和社会保障",
+        path="劳动和社会保障",
+        depth=1,
+        handling_unit=users.other_dept,
+    )
+    login(page, "street")
+    page.goto(f"{live_server.url}/dispatch/suggest/")
+    page.fill("textarea[name=description]", "建筑工地老板拖欠我们十几个农民工半年工资")
+    page.wait_for_selector(".dispatch-chip")
+    chips = page.locator(".dispatch-chip")
+    assert "劳动和社会保障" in chips.nth(0).inner_text()  # the finer level first
+    assert chips.nth(1).inner_text().startswith("劳动和社会保障 ")  # then the top three
+    page.wait_for_selector(".dispatch-unit >> text=汉阴县水利局")
+    chips.nth(1).click()
+    assert page.eval_on_selector("select[name=category]", "s => s.value") == "03"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_hot_words_page_draws_charts(live_server, phone_page, login, users, territory):
+    now = timezone.now()
+    for i in range(6):
+        cases.intake(
+            channel="hotline",
+            request_type="complaint",
+            category=None,
+            description=f"城关社区夜市烧烤油烟扰民，第{i}次反映",
+            title="夜市油烟",
+            region_code=territory.village1.code,
+            user=users.district,
+            now=now - timedelta(days=1 + i % 3),
+        )
+    for i in range(8):
+        cases.intake(
+            channel="hotline",
+            request_type="complaint",
+            category=None,
+            description="小区路灯坏了没人修",
+            title="路灯",
+            region_code=territory.village1.code,
+            user=users.district,
+            now=now - timedelta(days=9 + i),
+        )
+    login(phone_page, "street")
+    phone_page.goto(f"{live_server.url}/dispatch/hotwords/")
+    phone_page.wait_for_selector("#rising-chart canvas")
+    assert "油烟" in phone_page.inner_text("table.hot")

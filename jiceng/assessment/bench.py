@@ -28,8 +28,9 @@ def section(ctx: Context) -> dict[str, Any]:
 
     ensure_defaults()
     cases = Case.objects.count()
-    build: dict[str, Any] = {"reused": True}
-    if CaseFact.objects.count() != cases or not DailyRollup.objects.exists():
+    counted = Case.objects.exclude(status__in=facts.NOT_COUNTED).count()
+    build: dict[str, Any] = {"reused": True, "facts": counted}
+    if CaseFact.objects.count() != counted or not DailyRollup.objects.exists():
         ctx.say("  考核：计算全部诉求的事实与汇总 …")
         t0 = time.perf_counter()
         n = facts.backfill(ANCHOR)

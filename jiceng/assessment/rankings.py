@@ -183,23 +183,24 @@ def _grouped(
         ann.update({f"c_{n}": Sum(n) for n in COUNT_NAMES})
     codes = list(fs)
     workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
+    # annotation name → the accumulator's name, computed once (not per row)
+    names = [
+        a[2:] if a.startswith("c_") else ("n:" if a[0] == "n" else "d:") + codes[int(a[1:])]
+        for a in ann
+    ]
     out: dict[Any, dict[str, float]] = {}
-    for r in qs.values(field).annotate(**ann).order_by():
-        key = r[field]
+    for r in qs.values(field).annotate(**ann).values_list(field, *ann).order_by():
+        key = r[0]
         if dim == Dimension.GRID_WORKER:
             key = worker_grid(key, workers)
             if key is None:
                 continue
         acc = out.get(key)
         if acc is None:
-            acc = out[key] = {}
-        for k, v in r.items():
-            if k == field:
-                continue
-            name = (
-                k[2:] if k.startswith("c_") else ("n:" if k[0] == "n" else "d:") + codes[int(k[1:])]
-            )
-            acc[name] = acc.get(name, 0.0) + float(v or 0)
+            out[key] = {n: float(v or 0) for n, v in zip(names, r[1:], strict=True)}
+            continue
+        for n, v in zip(names, r[1:], strict=True):
+            acc[n] = acc.get(n, 0.0) + float(v or 0)
     return out
 
 

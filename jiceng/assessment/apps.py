@@ -17,3 +17,13 @@ class AssessmentConfig(AppConfig):
 
         # a case's facts follow its moves (after commit); rollups are rebuilt lazily
         case_changed.connect(on_case_changed, dispatch_uid="assessment.facts")
+
+        from django.db.models.signals import post_delete, post_save
+
+        from jiceng.accounts.models import Unit
+        from jiceng.assessment.rankings import forget_names
+        from jiceng.territory.models import Region
+
+        for model in (Region, Unit):  # ranking names are cached for a minute per process
+            post_save.connect(forget_names, sender=model, dispatch_uid=f"assessment.{model}")
+            post_delete.connect(forget_names, sender=model, dispatch_uid=f"assessment.d{model}")

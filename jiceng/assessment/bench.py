@@ -28,8 +28,9 @@ def section(ctx: Context) -> dict[str, Any]:
 
     ensure_defaults()
     cases = Case.objects.count()
-    build: dict[str, Any] = {"reused": True}
-    if CaseFact.objects.count() != cases or not DailyRollup.objects.exists():
+    counted = Case.objects.exclude(status__in=facts.NOT_COUNTED).count()
+    build: dict[str, Any] = {"reused": True, "facts": counted}
+    if CaseFact.objects.count() != counted or not DailyRollup.objects.exists():
         ctx.say("  考核：计算全部诉求的事实与汇总 …")
         t0 = time.perf_counter()
         n = facts.backfill(ANCHOR)
@@ -39,7 +40,8 @@ def section(ctx: Context) -> dict[str, Any]:
         build = {"reused": False, "facts": n, "facts_s": round(t1 - t0, 1),
                  "rollup_rows": rows, "rollup_s": round(t2 - t1, 1)}  # fmt: skip
     span = month_of(ANCHOR.date().replace(day=1) - timedelta(days=1))
-    fs = rankings.formulas()
+    # a ranking by 三率 (the composite and its three parts), as the page computes it
+    fs = rankings.only(rankings.formulas(), ["three_rates"])
 
     def run() -> dict:
         return rankings.compute_all(COUNTY_CODE, span, fs, with_counts=False)

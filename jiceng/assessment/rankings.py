@@ -11,6 +11,7 @@ Shape of one ranking row (also what a published version stores):
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -38,10 +39,19 @@ from jiceng.assessment.models import (
     PeriodVersion,
 )
 from jiceng.assessment.periods import Span
-from jiceng.territory.models import GridStaff, Region, StaffRole
+from jiceng.territory.models import GridStaff, Level, Region, StaffRole
 
 DIMS = [d.value for d in Dimension]
 COUNTY_LEN = 6
+
+
+def only(fs: Mapping[str, Formula], codes: list[str]) -> dict[str, Formula]:
+    """The formulas needed for `codes`: each one and a composite's components."""
+    need = set(codes)
+    for c in codes:
+        if c in fs:
+            need |= set(fs[c].components)
+    return {c: f for c, f in fs.items() if c in need}
 
 
 def formulas() -> dict[str, Formula]:
@@ -86,11 +96,38 @@ def worker_grid(code: str, workers: Mapping[str, str]) -> str | None:
     return code
 
 
-def names_for(dim: str, keys: Iterable[Any]) -> dict[Any, str]:
-    keys = [k for k in keys if k not in (None, "")]
+_NAMES: dict[tuple[str, str], tuple[float, dict[Any, str]]] = {}
+NAMES_TTL = 60.0  # seconds: a renamed unit shows within a minute
+
+
+def names_for(dim: str, keys: Iterable[Any], county: str = "") -> dict[Any, str]:
+    """Display names of ranking keys. With `county`, all names of that dimension in the
+    county are read by prefix once a minute (no IN list of tens of thousands of codes)."""
+    if not county:
+        keys = [k for k in keys if k not in (None, "")]
+        if dim == Dimension.DEPARTMENT:
+            return dict(Unit.objects.filter(pk__in=keys).values_list("pk", "name"))
+        return dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+    hit = _NAMES.get((dim, county))
+    if hit is not None and time.monotonic() - hit[0] < NAMES_TTL:
+        return hit[1]
+    names: dict[Any, str]
     if dim == Dimension.DEPARTMENT:
-        return dict(Unit.objects.filter(pk__in=keys).values_list("pk", "name"))
-    return dict(Region.objects.filter(code__in=keys).values_list("code", "name"))
+        names = dict(Unit.objects.filter(region__code__under=county).values_list("pk", "name"))
+    else:
+        level = {Dimension.STREET: Level.STREET, Dimension.VILLAGE: Level.VILLAGE}.get(
+            Dimension(dim), Level.GRID
+        )
+        qs = Region.objects.filter(code__under=county)
+        qs = qs.filter(level__gte=Level.GRID) if level == Level.GRID else qs.filter(level=level)
+        names = dict(qs.values_list("code", "name"))
+    _NAMES[(dim, county)] = (time.monotonic(), names)
+    return names
+
+
+def forget_names(**_kw: Any) -> None:
+    """Region/Unit saved or deleted in this process: names are read again."""
+    _NAMES.clear()
 
 
 def department_ids(county: str) -> set[int]:
@@ -146,23 +183,24 @@ def _grouped(
         ann.update({f"c_{n}": Sum(n) for n in COUNT_NAMES})
     codes = list(fs)
     workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
+    # annotation name → the accumulator's name, computed once (not per row)
+    names = [
+        a[2:] if a.startswith("c_") else ("n:" if a[0] == "n" else "d:") + codes[int(a[1:])]
+        for a in ann
+    ]
     out: dict[Any, dict[str, float]] = {}
-    for r in qs.values(field).annotate(**ann).order_by():
-        key = r[field]
+    for r in qs.values(field).annotate(**ann).values_list(field, *ann).order_by():
+        key = r[0]
         if dim == Dimension.GRID_WORKER:
             key = worker_grid(key, workers)
             if key is None:
                 continue
         acc = out.get(key)
         if acc is None:
-            acc = out[key] = {}
-        for k, v in r.items():
-            if k == field:
-                continue
-            name = (
-                k[2:] if k.startswith("c_") else ("n:" if k[0] == "n" else "d:") + codes[int(k[1:])]
-            )
-            acc[name] = acc.get(name, 0.0) + float(v or 0)
+            out[key] = {n: float(v or 0) for n, v in zip(names, r[1:], strict=True)}
+            continue
+        for n, v in zip(names, r[1:], strict=True):
+            acc[n] = acc.get(n, 0.0) + float(v or 0)
     return out
 
 
@@ -193,7 +231,7 @@ def compute(
     fs = fs if fs is not None else formulas()
     fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
     grouped = _grouped(dim, county, span, fs, with_counts)
-    names = names_for(dim, grouped)
+    names = names_for(dim, grouped, county)
     workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
     rows = []
     for key, acc in grouped.items():
@@ -252,7 +290,7 @@ def published(county: str, span: Span) -> tuple[Period | None, PeriodVersion | N
     return p, (latest_version(p) if p is not None else None)
 
 
-def ranking(user, span: Span, dim: str) -> dict[str, Any]:
+def ranking(user, span: Span, dim: str, metric: str | None = None) -> dict[str, Any]:
     """What a user sees of one ranking: {rows (visible only), formulas, period, version,
     live}. A published span shows its latest frozen version, never live figures."""
     county = county_of(user)
@@ -267,7 +305,9 @@ def ranking(user, span: Span, dim: str) -> dict[str, Any]:
     else:
         rollup.refresh_dirty()
         fs = formulas()
-        rows = with_previous(dim, county, span, fs, with_counts=False)
+        # the page shows one metric: compute it (and a composite's parts) only
+        wanted = only(fs, [metric]) if metric in fs else fs
+        rows = with_previous(dim, county, span, wanted, with_counts=False)
     fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
     return {
         "county": county,

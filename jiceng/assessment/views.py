@@ -77,9 +77,9 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     dim = request.GET.get("dim") or Dimension.STREET
     if dim not in Dimension.values:
         dim = Dimension.STREET
-    data = rankings.ranking(request.user, span, dim)
-    fs: dict[str, Formula] = data["formulas"]
     code = request.GET.get("metric") or "three_rates"
+    data = rankings.ranking(request.user, span, dim, code)
+    fs: dict[str, Formula] = data["formulas"]
     if code not in fs:
         code = next(iter(fs), "")
     f = fs.get(code)

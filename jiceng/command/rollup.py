@@ -14,7 +14,8 @@ How (numbered, because order matters for correctness under concurrency):
      reread history freely, and `reconcile()` rebuilds everything from the cases.
 
 Counting rules (same as facts.full_counts, checked in the tests):
-  - by status: every case, keyed by its current region/unit/tier/status;
+  - by status: every case, keyed by its current region/unit/tier/status (under grid
+    prefixes only open cases: the load map's colours);
   - new per day: by created_at's local day, per channel and per category (prefixes down
     to the village only);
   - closed per day: cases in closed/archived with closed_at, by closed_at's day and the
@@ -80,11 +81,17 @@ def add(st: dict, dy: dict, f: CaseFacts, sign: int) -> None:
     unit, tier, status = f["unit_id"], f["tier"], f["status"]
     created, channel, cat = f["created_day"], f["channel"], str(f["category_id"])
     closed, closed_tier = f["closed_day"], str(f["closed_tier"])
+    is_open = f["is_open"]
     for p in prefixes(f["region_code"]):
-        k: tuple = (p, unit, tier, status)
-        st[k] = st.get(k, 0) + sign
         if len(p) > DAY_PREFIX_MAX:
-            continue  # per-day figures stop at the village: a grid's would be mostly ones
+            # grids: only open cases are counted (the load map); closed ones and per-day
+            # figures stop at the village, or a grid's rows would be about one per case
+            if is_open:
+                k: tuple = (p, unit, tier, status)
+                st[k] = st.get(k, 0) + sign
+            continue
+        k = (p, unit, tier, status)
+        st[k] = st.get(k, 0) + sign
         k = (p, created, DayCount.CHANNEL, channel)
         dy[k] = dy.get(k, 0) + sign
         k = (p, created, DayCount.CATEGORY, cat)

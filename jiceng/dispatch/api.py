@@ -17,6 +17,7 @@ from ninja.responses import Status
 
 from jiceng.dispatch import services, store
 from jiceng.dispatch.text import MAX_CHARS, TextError
+from jiceng.lib.bounds import HotDays, HotPeriods
 
 router = Router(tags=["dispatch"])
 
@@ -131,7 +132,7 @@ class HotWordsOut(Schema):
     response={200: HotWordsOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="高频词与上升词",
 )
-def hot_words(request, region: str = "", days: int = 7, periods: int = 4):
+def hot_words(request, region: str = "", days: HotDays = 7, periods: HotPeriods = 4):
     """Words of the last `days` days in `region` (default: the caller's territory), the
     ones rising against the `periods` periods before (G² test, p < 0.05), the cases behind
     each, and near-duplicate clusters. Command-centre roles only (`dispatch.hotwords`)."""

@@ -27,3 +27,5 @@ Size200 = Annotated[int, Field(ge=1, le=200, description="每页条数（1–200
 Size500 = Annotated[int, Field(ge=1, le=500, description="每页条数（1–500）")]
 Zoom = Annotated[int, Field(ge=0, le=22, description="地图缩放级别（0–22）")]
 Weeks = Annotated[int, Field(ge=1, le=104, description="周数（1–104）")]
+HotDays = Annotated[int, Field(ge=1, le=366, description="统计天数（1–366）")]
+HotPeriods = Annotated[int, Field(ge=1, le=52, description="对比的前期数（1–52）")]

@@ -1,6 +1,6 @@
 // Behaviours that would otherwise be inline handlers (the Content-Security-Policy runs no
 // inline script without the page's nonce): data-print buttons, data-confirm forms,
-// data-autosubmit selects (submit their form on change) and data-go selects (go to the
+// data-nosubmit forms (driven by their script), data-autosubmit selects (submit their form on change) and data-go selects (go to the
 // chosen option's value).
 (function () {
   document.addEventListener("click", function (e) {
@@ -15,6 +15,7 @@
   });
   document.addEventListener("submit", function (e) {
     var f = e.target;
+    if (f.dataset && f.dataset.nosubmit !== undefined) { e.preventDefault(); return; }
     if (f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) e.preventDefault();
   }, true);
 })();

@@ -1,7 +1,8 @@
 """Point → grid for intake, through the territory app's `locate` (one STRtree per process).
 
-Coordinates may come in WGS-84 (GPS, browsers), GCJ-02 (高德/腾讯) or BD-09 (百度, which
-the territory helpers do not take: converted here first).
+Coordinates may come in WGS-84 (GPS, browsers), GCJ-02 (高德/腾讯) or BD-09 (百度); every
+conversion goes through `lib.geo.to_wgs84`, whose GCJ-02 step is a bounded iteration (the
+library's own inverse loops for ever at the edge of its China box — issue 9 item 7).
 """
 
 from __future__ import annotations
@@ -14,14 +15,9 @@ CRS = ("wgs84", "gcj02", "bd09")
 
 
 def to_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:
+    """WGS-84 degrees of a point given in `crs`; ValidationError (Chinese) when it cannot be."""
     crs = (crs or "wgs84").strip().lower().replace("-", "")
     try:
-        if crs == "bd09":
-            from coord_convert import transform
-
-            lon, lat = geo.check_point(lon, lat)
-            x, y = transform.bd2wgs(lon, lat)
-            return float(x), float(y)
         if crs not in CRS:
             raise geo.GeoError(f"不支持的坐标系：{crs}（可用 wgs84、gcj02、bd09）")
         return geo.to_wgs84(lon, lat, crs)

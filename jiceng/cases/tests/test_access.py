@@ -141,3 +141,37 @@ def test_the_cases_api_is_described_in_openapi_and_moves_work_through_it(users, 
     d = c.get(f"/api/v1/cases/{number}").json()
     assert [e["move"] for e in d["events"]] == ["report", "register", "dispatch"]
     assert "redispatch" in d["moves"] and "accept" not in d["moves"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "crs, lon, lat", [("gcj02", 72.006, 30.0), ("bd09", 72.0125, 30.006), ("bd09", 72.006, 30.0)]
+)
+def test_a_point_at_the_edge_of_the_conversion_box_is_a_400_at_once_not_a_hang(
+    users, cats, crs, lon, lat
+):
+    import time
+
+    def post(lon: float, lat: float):
+        return client_for(users.street).post(
+            "/api/v1/cases/",
+            data=json.dumps(
+                {
+                    "channel": "hotline",
+                    "description": "整栋楼停水一天了",
+                    "category": cats.water.code,
+                    "lon": lon,
+                    "lat": lat,
+                    "crs": crs,
+                }
+            ),
+            content_type="application/json",
+        )
+
+    post(108.5, 32.9)  # warm: the point index is built on the first call of a process
+    t0 = time.perf_counter()
+    r = post(lon, lat)
+    assert time.perf_counter() - t0 < 2
+    assert r.status_code in (201, 400), r.content
+    if r.status_code == 400:
+        assert r.json()["error"]["message"]

@@ -9,6 +9,7 @@ topology kept), coordinates rounded to 6 decimals (~0.1 m).
 from __future__ import annotations
 
 import math
+import os
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
@@ -140,9 +141,14 @@ def overdue_by_code(prefix: str, codes: set[str], now: datetime) -> dict[str, in
     from jiceng.command.rollup import prefixes
 
     out: dict[str, int] = {}
+    if not codes:
+        return out
+    # only the late rows under the shapes asked for (their common prefix), not the scope's
+    common = os.path.commonprefix(sorted(codes))
+    under = common if len(common) > len(prefix) else prefix
     qs = Tally.objects.filter(yellow_at__lte=now, deadline__lt=now)
-    if prefix:
-        qs = qs.filter(region_code__startswith=prefix)
+    if under:
+        qs = qs.filter(region_code__startswith=under)
     for code in qs.values_list("region_code", flat=True).iterator():
         for p in prefixes(code):
             if p in codes:

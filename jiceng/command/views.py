@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -81,6 +82,10 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     except PermissionDenied as exc:
         return JsonResponse({"error": {"code": "forbidden", "message": str(exc)}}, status=403)
     if isinstance(request, ASGIRequest):
+        # A stream never finishes, so Django never ends the request and would keep this
+        # request's database connection (a pool slot on PostgreSQL) for its whole life:
+        # give it back now; the hub reads with its own short-lived connections.
+        await sync_to_async(connections.close_all)()
         body: Any = live.stream(prefix, _after(request))
     else:
         body = await sync_to_async(live.backlog)(prefix, _after(request))

@@ -61,7 +61,7 @@ def test_redis_pubsub_wakes_every_hub_at_once(monkeypatch):
     monkeypatch.setenv("JICENG_REDIS_URL", url)
     monkeypatch.setattr(live, "POLL_SAFETY", 30.0)  # only the wake-up can deliver in time
     kind, took, _ = _run(_delivery_seconds())
-    assert kind == "redis" and took < 1.0
+    assert kind == "redis" and took < 2.0  # far below POLL_SAFETY (30 s): the wake-up did it
 
 
 def test_postgresql_notify_wakes_the_hub(monkeypatch):
@@ -70,7 +70,7 @@ def test_postgresql_notify_wakes_the_hub(monkeypatch):
     monkeypatch.delenv("JICENG_REDIS_URL", raising=False)
     monkeypatch.setattr(live, "POLL_SAFETY", 30.0)
     kind, took, _ = _run(_delivery_seconds())
-    assert kind == "postgresql" and took < 1.0
+    assert kind == "postgresql" and took < 2.0
 
 
 def test_sqlite_falls_back_to_polling(monkeypatch):
@@ -78,7 +78,7 @@ def test_sqlite_falls_back_to_polling(monkeypatch):
         pytest.skip("SQLite only")
     monkeypatch.delenv("JICENG_REDIS_URL", raising=False)
     kind, took, _ = _run(_delivery_seconds())
-    assert kind == "poll" and took < live.POLL_SQLITE + 1.0
+    assert kind == "poll" and took < live.POLL_SQLITE + 2.0
 
 
 def test_a_stream_resumes_after_its_last_event_id_and_filters_by_scope(monkeypatch):

@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
     nav_items = [
         ("诉求办理", "cases:queue", "cases.view"),
         ("我要反映", "cases:report", "cases.report"),
+        ("一键报警", "cases:alarm", "cases.alarm"),
         ("热线受理", "cases:hotline", "cases.hotline"),
         ("调度台", "cases:board", "cases.board"),
         ("部门收件箱", "cases:inbox", "cases.inbox"),

@@ -194,7 +194,8 @@ def desk(request):
             pending_until__isnull=False, status__in=[Status.ACCEPTED, Status.IN_REVIEW]
         ).order_by("pending_until")[:30],  # fmt: skip
         queue=mine.filter(
-            current_level=level or 0, status__in=[Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED]
+            current_level=level or 0,
+            status__in=[Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED],
         ).order_by("promised_due")[:50],  # fmt: skip
         red=mine.filter(apps.card_q("red", now)).count(),
         yellow=mine.filter(apps.card_q("yellow", now)).count(),

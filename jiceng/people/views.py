@@ -387,11 +387,13 @@ def import_template(request, fmt: str):
         raise Http404("只有 CSV 和 Excel 模板")
     if fmt == "xlsx":
         resp = HttpResponse(
-            importer.template_xlsx(),
+            importer.template_xlsx(request.user),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:
-        resp = HttpResponse(importer.template_csv(), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(
+            importer.template_csv(request.user), content_type="text/csv; charset=utf-8"
+        )
     resp["Content-Disposition"] = f'attachment; filename="residents-template.{fmt}"'
     return resp
 

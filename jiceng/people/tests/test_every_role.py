@@ -37,3 +37,32 @@ def test_the_grid_worker_lands_on_todays_visits_and_open_reports(users, people):
     # the other roles land on their own work
     assert client_for(users.department).get("/")["Location"] == "/cases/inbox/"
     assert client_for(users.resident).get("/")["Location"] == "/cases/"
+
+
+@pytest.mark.django_db
+def test_the_template_names_a_grid_of_the_users_own_territory_and_imports_as_it_is(
+    users, territory
+):
+    from jiceng.people.tests.test_import import upload
+
+    c = client_for(users.street)  # 城关镇: its first grid, not a made-up code
+    csv = c.get("/people/import/template.csv").content.decode("utf-8-sig")
+    sample = csv.splitlines()[1].split(",")
+    assert sample[1] == territory.grid3a.code and sample[2].startswith("城关社区第1网格")
+    resp = upload(c, "template.csv", csv.encode("utf-8")).json()
+    assert resp["ok"], resp["errors"]
+
+
+@pytest.mark.django_db
+def test_a_bad_row_reports_every_error_not_only_the_first(users, territory):
+    from jiceng.people import testdata
+    from jiceng.people.tests.test_import import upload
+
+    row = testdata.rows(1, [territory.grid3a.code])[0]
+    row[9] = "610921198001010011"  # bad check digit
+    row[11] = "1234"  # not a phone
+    row[5] = "两年"  # not a number of years
+    body = upload(client_for(users.community), "r.csv", testdata.as_csv([row])).json()
+    reason = body["errors"][0]["reason"]
+    assert "证件" in reason or "身份证" in reason
+    assert "1234" in reason and "平安家庭年数" in reason

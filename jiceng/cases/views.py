@@ -245,7 +245,14 @@ def _move_context(request, case: Case) -> list[dict]:
     moves = services.allowed_moves_for(request.user, case)
     out = []
     for m in moves:
-        out.append({"name": m.name, "label": m.label, "needs_reason": m.needs_reason})
+        out.append(
+            {
+                "name": m.name,
+                "label": m.label,
+                "needs_reason": m.needs_reason,
+                "photo": m.name in PHOTO_MOVES,
+            }
+        )
     return out
 
 
@@ -340,9 +347,14 @@ def _move_fields(request: HttpRequest, name: str) -> dict[str, Any]:
 def move(request: HttpRequest, number: str, name: str) -> HttpResponse:
     require(request.user, "cases.view")
     case = services.get_visible(request.user, number)
+    photo = request.FILES.get("photo") if name in PHOTO_MOVES else None
     try:
+        checked = _check_photo(photo) if photo else None
         params = services.parse(name, _move_fields(request, name))
-        services.make(case, name, params, user=request.user)
+        with transaction.atomic():
+            services.make(case, name, params, user=request.user)
+            if checked:
+                _attach(case, checked, request.user)
     except services.MoveRefused as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
@@ -378,6 +390,23 @@ def _check_photo(f) -> tuple[bytes, str, int, int]:
     if w * h > 50_000_000:
         raise ValidationError("图片尺寸过大")
     return data, PHOTO_FORMATS[fmt], w, h
+
+
+# Moves whose form takes a photo of the work done (issue 17 item 13: a department attaches
+# one to its handling report).
+PHOTO_MOVES = {"report_handling", "handle", "close_on_spot"}
+
+
+def _attach(case: Case, checked: tuple[bytes, str, int, int], user: Any) -> CaseAttachment:
+    """Store a checked photo (_check_photo) as the case's next attachment."""
+    data, ctype, w, h = checked
+    ext = ctype.split("/")[1].replace("jpeg", "jpg")
+    att = CaseAttachment(
+        case=case, content_type=ctype, size=len(data), width=w, height=h, uploaded_by=user
+    )
+    n = CaseAttachment.objects.filter(case=case).count() + 1
+    att.file.save(f"{case.number}-{n}.{ext}", ContentFile(data), save=True)
+    return att
 
 
 def _float(v):
@@ -423,17 +452,7 @@ def _intake_from_post(request, channel: str, **over) -> Case:
             region_code=region_code,
         )
         if checked:
-            data, ctype, w, h = checked
-            ext = ctype.split("/")[1].replace("jpeg", "jpg")
-            att = CaseAttachment(
-                case=case,
-                content_type=ctype,
-                size=len(data),
-                width=w,
-                height=h,
-                uploaded_by=request.user,
-            )
-            att.file.save(f"{case.number}-1.{ext}", ContentFile(data), save=True)
+            att = _attach(case, checked, request.user)
             Case.objects.filter(pk=case.pk).update(
                 media=[reverse("cases:attachment", args=[att.pk])]
             )

@@ -338,3 +338,81 @@ def test_a_superuser_is_labelled_apart_and_gives_a_reason_to_see_a_reporter(user
     body = c.post(f"/cases/{case.number}/", {"reason": "核查投诉处理"}).content.decode()
     assert "13900001111" in body
     assert AccessLog.objects.get(viewer=admin).reason == "核查投诉处理"
+
+
+# ---------------------------------------------------------------- item 13
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_department_attaches_a_photo_to_its_handling_report(users, cats, in_grid):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jiceng.cases.models import CaseAttachment
+
+    case = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="解放路路面破损，请尽快修补",
+        user=users.street,
+        **in_grid,
+    )
+    case = services.transition(case, "dispatch", user=users.street)
+    case = services.transition(case, "accept", user=users.department)
+    c = client_for(users.department)
+    page = c.get(f"/cases/{case.number}/").content.decode()
+    assert 'enctype="multipart/form-data"' in page and 'name="photo"' in page
+    r = c.post(
+        f"/cases/{case.number}/move/report_handling/",
+        {"reason": "已修补完毕", "photo": SimpleUploadedFile("a.png", _png(), "image/png")},
+    )
+    assert r.status_code == 302
+    att = CaseAttachment.objects.get(case=case)
+    assert att.uploaded_by == users.department and att.content_type == "image/png"
+    case.refresh_from_db()
+    assert case.status == Status.HANDLED
+    # a file that is not an image refuses the move as a whole
+    other = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="另一处路面破损，请尽快修补",
+        user=users.street,
+        **in_grid,
+    )
+    other = services.transition(other, "dispatch", user=users.street)
+    other = services.transition(other, "accept", user=users.department)
+    c.post(
+        f"/cases/{other.number}/move/report_handling/",
+        {"reason": "已修补", "photo": SimpleUploadedFile("a.png", b"not an image", "image/png")},
+    )
+    other.refresh_from_db()
+    assert other.status == Status.HANDLING
+
+
+@pytest.mark.django_db
+def test_after_a_merge_the_target_links_back_to_the_merged_case(users, cats, in_grid):
+    def take(text):
+        return services.intake(
+            channel="hotline",
+            request_type="complaint",
+            category=cats.road,
+            description=text,
+            user=users.street,
+            **in_grid,
+        )
+
+    target, dup = take("解放路路面破损，请尽快修补"), take("解放路又有人反映路面破损")
+    services.transition(dup, "merge", user=users.street, reason="同一处", into=target.number)
+    body = client_for(users.street).get(f"/cases/{target.number}/").content.decode()
+    assert f'href="/cases/{dup.number}/"' in body.split('id="absorbed"')[1]

@@ -147,6 +147,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     ),
     "assessment.score": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER}),
     "assessment.approve": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    # cases operations pages (issue 17 item 14): the notification outbox, dispatch rules
+    "cases.outbox": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "cases.rules": frozenset({A.DISTRICT_ADMIN}),
 }
 
 

@@ -14,6 +14,8 @@ class CasesConfig(AppConfig):
         ("部门收件箱", "cases:inbox", "cases.inbox"),
         ("超期督办", "cases:overdue", "cases.overdue"),
         ("工作日历", "cases:calendar", "cases.calendar"),
+        ("派单规则", "cases:rules", "cases.rules"),
+        ("通知发送", "cases:outbox", "cases.outbox"),
     ]
 
     def ready(self) -> None:

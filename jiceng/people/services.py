@@ -687,6 +687,8 @@ def visits_due(user, now=None, limit: int = 8) -> dict:
     qs = households_for(user).annotate(last=Max("visits__visited_at"))
     due = Q(pk__in=[])
     for colour, days in every.items():
+        if days is None:
+            continue
         due |= Q(colour=colour) & (Q(last=None) | Q(last__lt=now - timedelta(days=days)))
     order = {"red": 0, "yellow": 1, "green": 2}
     rows = list(qs.filter(due).values("pk", "number", "colour", "last")[:500])

@@ -416,3 +416,120 @@ def test_after_a_merge_the_target_links_back_to_the_merged_case(users, cats, in_
     services.transition(dup, "merge", user=users.street, reason="同一处", into=target.number)
     body = client_for(users.street).get(f"/cases/{target.number}/").content.decode()
     assert f'href="/cases/{dup.number}/"' in body.split('id="absorbed"')[1]
+
+
+# ---------------------------------------------------------------- item 14
+
+
+@pytest.mark.django_db
+def test_the_outbox_page_lists_scoped_notices_and_retries_a_failed_one(users, cats, in_grid):
+    from django.utils import timezone
+
+    from jiceng.cases.models import Outbox
+
+    case = services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="解放路路面破损，请尽快修补",
+        user=users.street,
+        **in_grid,
+    )
+    now = timezone.now()
+    mine = Outbox.objects.create(
+        kind="dispatch",
+        body="请办理 A",
+        case=case,
+        to_phone="13900001111",
+        dedupe_key="a",
+        state=Outbox.FAILED,
+        attempts=5,
+        next_attempt_at=now,
+        last_error="网关超时",
+    )
+    Outbox.objects.create(
+        kind="dispatch",
+        body="别的县的通知",
+        dedupe_key="b",
+        state=Outbox.FAILED,
+        next_attempt_at=now,
+        to_unit=None,
+    )
+    c = client_for(users.district)
+    body = c.get("/cases/outbox/?state=failed").content.decode()
+    assert "请办理 A" in body and "139****1111" in body and "13900001111" not in body
+    assert "别的县的通知" not in body and "发送失败" in body
+    # another town's dispatcher does not see it, nor retry it
+    other = client_for(users.other_street)
+    assert "请办理 A" not in other.get("/cases/outbox/").content.decode()
+    other.post(f"/cases/outbox/{mine.pk}/retry/")
+    mine.refresh_from_db()
+    assert mine.state == Outbox.FAILED
+    c.post(f"/cases/outbox/{mine.pk}/retry/")
+    mine.refresh_from_db()
+    assert mine.state == Outbox.PENDING and mine.attempts == 0
+    for who in ("grid_worker", "department", "resident", "auditor"):
+        assert client_for(getattr(users, who)).get("/cases/outbox/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_dispatch_rules_are_added_edited_and_deactivated_on_a_chinese_page(users, cats, units):
+    from jiceng.cases.models import DispatchRule
+
+    c = client_for(users.district)
+    assert "派单规则" in c.get("/cases/rules/").content.decode()
+    bad = c.post(
+        "/cases/rules/",
+        {"category": cats.water.pk, "region_prefix": "999999", "lead_unit": units.dept.pk},
+    )
+    assert "区域代码 999999 不存在" in bad.content.decode()
+    both = c.post(
+        "/cases/rules/",
+        {
+            "category": cats.water.pk,
+            "lead_unit": units.dept.pk,
+            "helper_units": [units.dept.pk],
+            "active": "on",
+        },
+    )
+    assert "主办单位不能同时是协办单位" in both.content.decode()
+    n = DispatchRule.objects.count()
+    ok = c.post(
+        "/cases/rules/",
+        {
+            "category": cats.water.pk,
+            "region_prefix": "610921001",
+            "lead_unit": units.other_dept.pk,
+            "active": "on",
+        },
+    )
+    assert ok.status_code == 302 and DispatchRule.objects.count() == n + 1
+    rule = DispatchRule.objects.get(category=cats.water)
+    assert "城关镇" in c.get("/cases/rules/").content.decode()
+    c.post(
+        f"/cases/rules/{rule.pk}/",
+        {
+            "category": cats.water.pk,
+            "region_prefix": "610921001",
+            "lead_unit": units.dept.pk,
+            "active": "on",
+        },
+    )
+    rule.refresh_from_db()
+    assert rule.lead_unit == units.dept
+    c.post(f"/cases/rules/{rule.pk}/toggle/")
+    rule.refresh_from_db()
+    assert rule.active is False
+    # another county's administrator neither sees nor edits it
+    other = client_for(users.other_district)
+    assert other.get(f"/cases/rules/{rule.pk}/").status_code == 404
+    assert (
+        other.post(
+            "/cases/rules/",
+            {"category": cats.water.pk, "region_prefix": "610921001", "lead_unit": units.dept.pk},
+        ).status_code
+        == 200
+    )
+    assert DispatchRule.objects.count() == n + 1
+    for who in ("street", "grid_worker", "department", "resident"):
+        assert client_for(getattr(users, who)).get("/cases/rules/").status_code == 403

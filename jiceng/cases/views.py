@@ -187,14 +187,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def place_name(code: str) -> str:
-    """'城关镇 · 南街社区 · 第2网格' for a region code: the names from the town (or the
-    county, for a code above a town) down to the code itself; '' when the code is unknown."""
+    """'城关镇 · 南街社区 · 南街社区第2网格' for a region code: its town, its village or
+    community, and the place itself; '' when the code is unknown."""
     from jiceng.lib.codes import ancestors
     from jiceng.territory.models import Region
 
     if not code:
         return ""
-    chain = [c for c in [*ancestors(code), code] if len(c) >= 9] or [code]
+    # the town and the village/community, then the place itself (no intermediate grids)
+    chain = [c for c in ancestors(code) if len(c) in (9, 12)] + [code]
     names = dict(Region.objects.filter(code__in=chain).values_list("code", "name"))
     if code not in names:
         return ""
@@ -485,10 +486,7 @@ def report(request: HttpRequest) -> HttpResponse:
             messages.error(request, "；".join(exc.messages))
             return render(request, "cases/report.html", _intake_ctx(request, form=request.POST))
         messages.success(request, f"已提交，编号 {case.number}，请记好以便查询")
-        note = placement_note(request.user, case)
-        if note:
-            messages.info(request, note)
-        return _land(request, case)
+        return _land(request, case)  # the case page explains a landing over the grid edge
     return render(request, "cases/report.html", _intake_ctx(request, form={}))
 
 

@@ -17,16 +17,31 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jiceng.accounts.models import Unit
+from jiceng.accounts.models import Unit, UnitKind
 from jiceng.accounts.scope import require, scope_code
 from jiceng.cases.models import Category, DispatchRule, Outbox
 from jiceng.lib import phones
+
+
+# What a notice is about, in words (Outbox.kind is a code written by the moves and worker).
+KIND_LABELS = {
+    "alarm": "一键报警",
+    "closed": "结案告知",
+    "dispatch": "派单",
+    "escalate": "上报升级",
+    "remind": "黄牌催办",
+    "supervise": "红牌督办",
+    "whistle": "吹哨",
+    "return_visit": "回访",
+    "step": "办理进度",
+}
 
 
 def outbox_for(user: Any) -> QuerySet[Outbox]:
@@ -54,7 +69,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
     rows = [
-        {"o": o, "phone": phones.mask(o.to_phone) if o.to_phone else ""} for o in page.object_list
+        {
+            "o": o,
+            "kind": KIND_LABELS.get(o.kind, o.kind),
+            "phone": phones.mask(o.to_phone) if o.to_phone else "",
+        }
+        for o in page.object_list
     ]
     return render(
         request,
@@ -95,6 +115,7 @@ class RuleForm(forms.ModelForm):
             "note": "备注",
             "active": "启用",
         }
+        help_texts = {"region_prefix": "区划或网格代码，如 610921001（城关镇）"}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,8 +126,21 @@ class RuleForm(forms.ModelForm):
         assert isinstance(lead, forms.ModelChoiceField)
         assert isinstance(helpers, forms.ModelMultipleChoiceField)
         cat.queryset = Category.objects.filter(active=True).order_by("path")
+        cat.empty_label = "全部分类"
+        lead.empty_label = "请选择"
         cat.label_from_instance = lambda c: c.path  # type: ignore[method-assign,assignment]
-        units = Unit.objects.filter(active=True).order_by("kind", "name")
+        # departments first: most rules name a department as lead
+        units = (
+            Unit.objects.filter(active=True)
+            .annotate(
+                first=DbCase(
+                    When(kind=UnitKind.DEPARTMENT, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("first", "kind", "name")
+        )
         lead.queryset = units
         helpers.queryset = units
         helpers.required = False

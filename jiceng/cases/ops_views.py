@@ -29,7 +29,6 @@ from jiceng.accounts.scope import require, scope_code
 from jiceng.cases.models import Category, DispatchRule, Outbox
 from jiceng.lib import phones
 
-
 # What a notice is about, in words (Outbox.kind is a code written by the moves and worker).
 KIND_LABELS = {
     "alarm": "一键报警",

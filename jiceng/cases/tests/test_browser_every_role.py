@@ -120,8 +120,8 @@ def test_every_role_walks_its_day_on_the_demo(live_server, page, phone_page, log
     login(page, "dept", pw)
     assert page.url.endswith("/cases/inbox/")
     _shot(page, "dept-inbox")
-    dept = User.objects.get(username="dept")
-    case = Case.objects.filter(unit_id=dept.unit_id, status=Status.DISPATCHED).first()
+    dept = User.objects.select_related("unit").get(username="dept")
+    case = Case.objects.filter(unit=dept.unit, status=Status.DISPATCHED).first()
     assert case is not None, "the demo has a case waiting for the department"
     page.goto(f"{base}/cases/{case.number}/")
     page.locator("#move-return").evaluate("e => { e.open = true; }")

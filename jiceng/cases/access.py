@@ -88,6 +88,10 @@ def visible_cases(user: Any) -> QuerySet[Case]:
     code = scope_code(user)
     if code is None:
         return qs.filter(taken_by=user)
+    if len(code) <= 6:
+        # a county-wide scope already holds every case intake accepts (points outside the
+        # county are refused), so the county's lists keep their plain prefix query
+        return qs.filter(region_code__under=code)
     return qs.filter(Q(region_code__under=code) | Q(taken_by=user))
 
 

@@ -8,12 +8,39 @@ from django.templatetags.static import static
 
 @login_required
 def home(request):
-    """The start page: what this user may do, by role. District and street users land on
-    the command centre's live wall."""
+    """Each role lands on its work (issue 17 item 15): district and street users on the
+    command centre's live wall, a department on its inbox, a resident on their own cases,
+    a grid worker on today's visits and the open cases of their grid; everyone else on
+    the links of what they may do."""
     user = request.user
-    if getattr(user, "role", "") in ("district_admin", "street_dispatcher") and user.scope_id:
+    role = getattr(user, "role", "")
+    if role in ("district_admin", "street_dispatcher") and user.scope_id:
         return redirect("command:wall")
-    return render(request, "home.html", {})
+    if role == "department_handler" and not user.is_superuser:
+        return redirect("cases:inbox")
+    if role == "resident":
+        return redirect("cases:queue")
+    ctx: dict = {}
+    if role == "grid_worker" and user.scope_id:
+        ctx["grid_day"] = _grid_day(user)
+    return render(request, "home.html", ctx)
+
+
+def _grid_day(user) -> dict:
+    """What the grid worker's day holds: households due a visit, their grid's open cases
+    waiting for them, and the open cases they reported themselves."""
+    from jiceng.cases import services as cases
+    from jiceng.cases.workflow import OPEN_STATES, todo_states
+    from jiceng.people import services as people
+
+    visible = cases.visible_cases(user).filter(status__in=OPEN_STATES)
+    return {
+        "visits": people.visits_due(user),
+        "todo": list(
+            visible.filter(tier=1, status__in=todo_states("grid")).order_by("deadline")[:8]
+        ),
+        "mine": list(visible.filter(taken_by=user).order_by("-created_at")[:8]),
+    }
 
 
 def csrf_failure(request, reason=""):

@@ -73,6 +73,12 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     @property
+    def role_label(self) -> str:
+        """The role as shown on pages: a superuser is 系统管理员, not the role they carry
+        (admin and district were both 区县管理员; issue 17 item 16)."""
+        return "系统管理员" if self.is_superuser else str(self.get_role_display())
+
+    @property
     def scope_code(self) -> str | None:
         return self.scope.code if self.scope is not None else None
 

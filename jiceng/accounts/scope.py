@@ -153,6 +153,9 @@ ACTIONS: dict[str, frozenset[str]] = {
         {A.GRID_WORKER, A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}
     ),
     "dispatch.hotwords": frozenset({A.COMMUNITY_STAFF, A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    # cases operations pages (issue 17 item 14): the notification outbox, dispatch rules
+    "cases.outbox": frozenset({A.STREET_DISPATCHER, A.DISTRICT_ADMIN}),
+    "cases.rules": frozenset({A.DISTRICT_ADMIN}),
 }
 
 

@@ -26,6 +26,34 @@ DISPATCH_ROLES = {Role.COMMUNITY_STAFF, Role.STREET_DISPATCHER, Role.DISTRICT_AD
 ALL_KINDS = frozenset({"dispatcher", "handler", "grid", "street", "summoned"})
 
 
+def _registered_phone(user: Any) -> str:
+    """The resident's registered phone in the stored form, or '' if it is not a phone."""
+    from jiceng.lib import phones
+
+    raw = getattr(user, "phone", "") or ""
+    return phones.normalise(raw) if raw and phones.is_valid(raw) else ""
+
+
+def own_q(user: Any) -> Q:
+    """A resident's own cases: those they reported logged in, and those taken in for them
+    without an account (a 12345 call) from their registered phone (issue 17 item 11)."""
+    q = Q(reporter=user)
+    phone = _registered_phone(user)
+    if phone:
+        q |= Q(reporter__isnull=True, reporter_phone=phone)
+    return q
+
+
+def is_own(user: Any, case: Case) -> bool:
+    """Whether this resident is the case's reporter (see own_q)."""
+    if getattr(user, "role", None) != Role.RESIDENT:
+        return False
+    if case.reporter_id is not None:
+        return bool(case.reporter_id == user.pk)
+    phone = _registered_phone(user)
+    return bool(phone) and case.reporter_phone == phone
+
+
 def _active(user: Any) -> bool:
     return (
         user is not None
@@ -39,6 +67,9 @@ def visible_cases(user: Any) -> QuerySet[Case]:
 
     resident → their own; department handler → assigned to its unit (lead, helper or
     summoned); everyone else → cases whose region code is in their scope subtree.
+    A staff member always sees the cases they took in themselves (`taken_by`): a grid
+    worker's report whose point fell in the neighbouring grid is still theirs to follow
+    (issue 17 item 1; docs/decisions/0045-cases-pages-every-role.md).
     """
     qs = Case.objects.all()
     if not _active(user):
@@ -46,18 +77,22 @@ def visible_cases(user: Any) -> QuerySet[Case]:
     if user.is_superuser:
         return qs
     if user.role == Role.RESIDENT:
-        return qs.filter(reporter=user)
+        return qs.filter(own_q(user))
     if user.role == Role.DEPARTMENT_HANDLER:
         if not user.unit_id:
             return qs.none()
         assigned = CaseAssignment.objects.filter(unit_id=user.unit_id, active=True).values(
             "case_id"
         )
-        return qs.filter(Q(unit_id=user.unit_id) | Q(pk__in=assigned))
+        return qs.filter(Q(unit_id=user.unit_id) | Q(pk__in=assigned) | Q(taken_by=user))
     code = scope_code(user)
     if code is None:
-        return qs.none()
-    return qs.filter(region_code__under=code)
+        return qs.filter(taken_by=user)
+    if len(code) <= 6:
+        # a county-wide scope already holds every case intake accepts (points outside the
+        # county are refused), so the county's lists keep their plain prefix query
+        return qs.filter(region_code__under=code)
+    return qs.filter(Q(region_code__under=code) | Q(taken_by=user))
 
 
 def get_visible(user: Any, number: str) -> Case:
@@ -100,6 +135,6 @@ def actor_kinds(user: Any, case: Case, need: frozenset[str] | None = None) -> se
             whistle__case=case, unit_id=user.unit_id, reported_at__isnull=True
         ).exists():
             kinds.add("summoned")
-    if role == Role.RESIDENT and case.reporter_id == user.pk:
+    if is_own(user, case):
         kinds.add("resident")
     return kinds

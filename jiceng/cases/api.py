@@ -224,7 +224,10 @@ def categories(request: ApiRequest) -> list[dict[str, Any]]:
 
 @router.post("/", response={201: CaseOut})
 def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
-    """Take a case in. Residents may use the web, app and WeChat channels only."""
+    """Take a case in. Residents may use the web, app and WeChat channels only.
+
+    An `Idempotency-Key` header (any string up to 64 characters) makes a retry safe: the
+    same key from the same user returns the case the first request made."""
     user = request.auth
     if user.role == Role.RESIDENT and payload.channel not in RESIDENT_CHANNELS:
         payload.channel = Channel.APP
@@ -235,22 +238,28 @@ def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
         cat = Category.objects.filter(code=payload.category, active=True).first()
         if cat is None:
             raise ValidationError(f"分类 {payload.category} 不存在")
-    case = services.intake(
-        channel=payload.channel,
-        request_type=payload.request_type,
-        category=cat,
-        title=payload.title,
-        description=payload.description,
-        lon=payload.lon,
-        lat=payload.lat,
-        crs=payload.crs,
-        address=payload.address,
-        reporter_name=payload.reporter_name,
-        reporter_phone=payload.reporter_phone,
-        user=user,
-        extra=payload.extra,
-        media_url=payload.media_url,
-        urgency=payload.urgency,
+    # One request = one case: a retry with the same Idempotency-Key returns the first case.
+    token = (request.headers.get("Idempotency-Key") or "").strip()[:64]
+    key = f"api:{user.pk}:{token}" if token else ""
+    case = services.once(
+        key,
+        lambda: services.intake(
+            channel=payload.channel,
+            request_type=payload.request_type,
+            category=cat,
+            title=payload.title,
+            description=payload.description,
+            lon=payload.lon,
+            lat=payload.lat,
+            crs=payload.crs,
+            address=payload.address,
+            reporter_name=payload.reporter_name,
+            reporter_phone=payload.reporter_phone,
+            user=user,
+            extra=payload.extra,
+            media_url=payload.media_url,
+            urgency=payload.urgency,
+        ),
     )
     return HttpStatus(201, _out(_reload(case.number)))
 

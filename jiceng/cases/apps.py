@@ -8,11 +8,14 @@ class CasesConfig(AppConfig):
     nav_items = [
         ("诉求办理", "cases:queue", "cases.view"),
         ("我要反映", "cases:report", "cases.report"),
+        ("一键报警", "cases:alarm", "cases.alarm"),
         ("热线受理", "cases:hotline", "cases.hotline"),
         ("调度台", "cases:board", "cases.board"),
         ("部门收件箱", "cases:inbox", "cases.inbox"),
         ("超期督办", "cases:overdue", "cases.overdue"),
         ("工作日历", "cases:calendar", "cases.calendar"),
+        ("派单规则", "cases:rules", "cases.rules"),
+        ("通知发送", "cases:outbox", "cases.outbox"),
     ]
 
     def ready(self) -> None:

@@ -147,6 +147,20 @@ class CaseCounter(models.Model):
         return self.prefix
 
 
+class IntakeKey(models.Model):
+    """One submission = one case, whichever path it came by (issue 17 item 4): the form's
+    hidden token on pages, the `Idempotency-Key` header on the API. `key` is
+    "<path>:<user id>:<token>"; a repeat of the key returns the case of the first
+    (intake.once)."""
+
+    key = models.CharField(max_length=120, unique=True)
+    case = models.ForeignKey("Case", null=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Case(models.Model):
     number = models.CharField("编号", max_length=40, unique=True)
     channel = models.CharField("渠道", max_length=20, choices=Channel.choices, db_index=True)

@@ -26,8 +26,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
 from jiceng.accounts import scope
-from jiceng.accounts.models import AccessLog, Role
-from jiceng.cases.access import actor_kinds
+from jiceng.accounts.models import AccessLog
+from jiceng.cases.access import actor_kinds, is_own
 from jiceng.cases.models import Case
 from jiceng.cases.workflow import OPEN_STATES
 from jiceng.lib import phones
@@ -49,7 +49,11 @@ class Access:
 
 
 def holds(user: Any, case: Case) -> bool:
-    """The viewer belongs to the unit now handling the open case (or is its grid worker)."""
+    """The viewer belongs to the unit now handling the open case (or is its grid worker).
+    A superuser holds no case by being one: their full views ask for a reason like
+    everyone's (issue 17 item 16)."""
+    if getattr(user, "is_superuser", False) and not (user.unit_id and user.unit_id == case.unit_id):
+        return False
     return case.status in OPEN_STATES and "handler" in actor_kinds(
         user, case, need=frozenset({"handler"})
     )
@@ -61,7 +65,7 @@ def decide(user: Any, case: Case, reason: str | None = None) -> Access:
     `reason` given: the viewer asks to see the full data. Raises PermissionDenied for a role
     that may not, ValidationError for a reason too short to mean anything.
     """
-    if user.role == Role.RESIDENT and case.reporter_id == user.pk:
+    if is_own(user, case):
         return Access(True, own=True)
     if holds(user, case):
         return Access(True, (reason or "").strip()[:300] or DEFAULT_REASON)

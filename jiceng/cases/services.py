@@ -29,6 +29,7 @@ from jiceng.cases.intake import (
     forget_limits,
     installation_county_code,
     intake,
+    once,
     unit_at,
     validate_extra,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "intake",
     "make",
     "notify",
+    "once",
     "parse",
     "phone_q",
     "possible_duplicates",

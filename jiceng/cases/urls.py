@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jiceng.cases import views
+from jiceng.cases import ops_views, views
 
 app_name = "cases"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("overdue/", views.overdue, name="overdue"),
     path("calendar/", views.calendar_page, name="calendar"),
     path("track/", views.track, name="track"),
+    path("outbox/", ops_views.outbox, name="outbox"),
+    path("outbox/<int:pk>/retry/", ops_views.outbox_retry, name="outbox-retry"),
+    path("rules/", ops_views.rules, name="rules"),
+    path("rules/<int:pk>/", ops_views.rule_edit, name="rule-edit"),
+    path("rules/<int:pk>/toggle/", ops_views.rule_toggle, name="rule-toggle"),
     path("lookup/phone/", views.lookup_phone, name="lookup-phone"),
     path("lookup/duplicates/", views.lookup_duplicates, name="lookup-duplicates"),
     path("map/grids.geojson", views.grids_geojson, name="grids"),

@@ -58,6 +58,38 @@ GRID_TODO = todo_states("grid")
 IN_PROGRESS = [s for s in HANDLER_TODO if s not in DISPATCH_TODO]
 
 
+def new_token() -> str:
+    """A fresh token for an intake form's hidden `token` field (one submission, one case)."""
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+def _once(request: HttpRequest, make: Any) -> Case:
+    """Run an intake once per form token (intake.once): the same form sent twice — a
+    double Ctrl+Enter, a double tap, a resend after a slow answer — makes one case."""
+    token = (request.POST.get("token") or "").strip()[:64]
+    key = f"page:{request.user.pk}:{token}" if token else ""
+    return services.once(key, make)
+
+
+def work_url(user: Any) -> str:
+    """Where this person's work is: a department's inbox, everyone else's case list."""
+    if can(user, "cases.inbox") and not user.is_superuser:
+        return reverse("cases:inbox")
+    return reverse("cases:queue")
+
+
+def _land(request: HttpRequest, case: Case) -> HttpResponse:
+    """The one rule after any move or intake: back to the case if this person may still
+    see it, else to their own work list with a word on where the case went — never a 404
+    (issue 17 item 3: after 退单 the department lands on its inbox)."""
+    if services.visible_cases(request.user).filter(pk=case.pk).exists():
+        return redirect("cases:detail", number=case.number)
+    messages.info(request, f"诉求 {case.number} 已转出，不再由您办理")
+    return redirect(work_url(request.user))
+
+
 def _u(request) -> Any:
     """The logged-in user (views are behind login_required)."""
     return request.user
@@ -88,7 +120,13 @@ def _base(request):
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     qs = _base(request)
-    tab = request.GET.get("tab") or ("open" if _u(request).role == Role.AUDITOR else "todo")
+    resident = _u(request).role == Role.RESIDENT
+    default_tab = "open" if _u(request).role in (Role.AUDITOR, Role.RESIDENT) else "todo"
+    tab = request.GET.get("tab") or default_tab
+    if resident and tab not in ("open", "rate", "all"):
+        tab = "open"
+    if tab == "rate":  # the resident's: closed and not yet rated by them
+        qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
     if tab == "todo":
         qs = qs.filter(_todo_q(request.user)).distinct()
     elif tab == "open":
@@ -108,9 +146,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(category__code__startswith=f["category"])
     if f["q"]:
         q = f["q"].strip()
-        qs = qs.filter(
-            Q(number__contains=q) | Q(title__contains=q) | lookups.queue_phone_q(request, q)
-        )
+        text = Q(number__contains=q) | Q(title__contains=q)
+        qs = qs.filter(text if resident else text | lookups.queue_phone_q(request, q))
     if tab == "all":
         qs = qs.order_by("-created_at")
     elif tab == "todo":
@@ -134,7 +171,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             "statuses": Status.choices,
             "channels": Channel.choices,
             "now": timezone.now(),
-            "tabs": [
+            "resident": resident,
+            # a resident's own list has no staff tabs or filters (issue 17 item 11)
+            "tabs": [("open", "办理中"), ("rate", "待评价"), ("all", "全部")]
+            if resident
+            else [
                 ("todo", "待我处理"),
                 ("open", "在办"),
                 ("late", "黄红牌"),
@@ -145,12 +186,74 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+def place_name(code: str) -> str:
+    """'城关镇 · 南街社区 · 南街社区第2网格' for a region code: its town, its village or
+    community, and the place itself; '' when the code is unknown."""
+    from jiceng.lib.codes import ancestors
+    from jiceng.territory.models import Region
+
+    if not code:
+        return ""
+    # the town and the village/community, then the place itself (no intermediate grids)
+    chain = [c for c in ancestors(code) if len(c) in (9, 12)] + [code]
+    names = dict(Region.objects.filter(code__in=chain).values_list("code", "name"))
+    if code not in names:
+        return ""
+    return " · ".join(names[c] for c in chain if c in names)
+
+
+def extra_rows(case: Case) -> list[tuple[str, str]]:
+    """(label, shown value) for each extra field of the case, in the category's order:
+    list values by their names, numbers without a trailing .0; unknown keys kept last."""
+    defs = sorted(
+        (case.category.extra_fields or []) if case.category_id and case.category else [],
+        key=lambda f: f.get("order", 0),
+    )
+    values = dict(case.extra or {})
+    out: list[tuple[str, str]] = []
+    for f in defs:
+        code = f["code"]
+        if code not in values:
+            continue
+        v = values.pop(code)
+        names = {str(x["key"]): x.get("name", x["key"]) for x in f.get("values", [])}
+        if isinstance(v, list):
+            shown = "、".join(str(names.get(str(x), x)) for x in v)
+        elif isinstance(v, float) and v.is_integer():
+            shown = str(int(v))
+        else:
+            shown = str(names.get(str(v), v))
+        out.append((f.get("label", code), shown))
+    out += [(k, str(v)) for k, v in values.items()]
+    return out
+
+
+def placement_note(user: Any, case: Case) -> str:
+    """Why a case the viewer took in lies outside their own area: its point fell in the
+    neighbouring grid (issue 17 item 1). '' when the case is in the viewer's area."""
+    code = scope_code(user)
+    if code is None or case.taken_by_id != user.pk or case.region_code.startswith(code):
+        return ""
+    where = place_name(case.region_code) or case.region_code
+    return (
+        f"上报位置落在相邻的「{where}」，已交由该网格所属社区办理；"
+        "您是上报人，仍可在「我上报的」中跟进。"
+    )
+
+
 def _move_context(request, case: Case) -> list[dict]:
     """The moves this viewer may make on this case, with what each form needs."""
     moves = services.allowed_moves_for(request.user, case)
     out = []
     for m in moves:
-        out.append({"name": m.name, "label": m.label, "needs_reason": m.needs_reason})
+        out.append(
+            {
+                "name": m.name,
+                "label": m.label,
+                "needs_reason": m.needs_reason,
+                "photo": m.name in PHOTO_MOVES,
+            }
+        )
     return out
 
 
@@ -194,6 +297,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "parts": case.parts.all(),
         "now": timezone.now(),
         "satisfactions": Satisfaction.choices,
+        "placement_note": placement_note(request.user, case),
+        "absorbed": services.visible_cases(request.user)
+        .filter(merged_into=case)
+        .only("number", "title"),
     }
     if names & {"dispatch", "redispatch", "whistle"}:
         lead, helpers = services.suggest_units(case.category, case.region_code)
@@ -241,16 +348,21 @@ def _move_fields(request: HttpRequest, name: str) -> dict[str, Any]:
 def move(request: HttpRequest, number: str, name: str) -> HttpResponse:
     require(request.user, "cases.view")
     case = services.get_visible(request.user, number)
+    photo = request.FILES.get("photo") if name in PHOTO_MOVES else None
     try:
+        checked = _check_photo(photo) if photo else None
         params = services.parse(name, _move_fields(request, name))
-        services.make(case, name, params, user=request.user)
+        with transaction.atomic():
+            services.make(case, name, params, user=request.user)
+            if checked:
+                _attach(case, checked, request.user)
     except services.MoveRefused as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
         messages.success(request, f"已{MOVES[name].label}" if name in MOVES else "已提交")
-    return redirect("cases:detail", number=number)
+    return _land(request, case)
 
 
 # ---------------------------------------------------------------- intake
@@ -279,6 +391,23 @@ def _check_photo(f) -> tuple[bytes, str, int, int]:
     if w * h > 50_000_000:
         raise ValidationError("图片尺寸过大")
     return data, PHOTO_FORMATS[fmt], w, h
+
+
+# Moves whose form takes a photo of the work done (issue 17 item 13: a department attaches
+# one to its handling report).
+PHOTO_MOVES = {"report_handling", "handle", "close_on_spot"}
+
+
+def _attach(case: Case, checked: tuple[bytes, str, int, int], user: Any) -> CaseAttachment:
+    """Store a checked photo (_check_photo) as the case's next attachment."""
+    data, ctype, w, h = checked
+    ext = ctype.split("/")[1].replace("jpeg", "jpg")
+    att = CaseAttachment(
+        case=case, content_type=ctype, size=len(data), width=w, height=h, uploaded_by=user
+    )
+    n = CaseAttachment.objects.filter(case=case).count() + 1
+    att.file.save(f"{case.number}-{n}.{ext}", ContentFile(data), save=True)
+    return att
 
 
 def _float(v):
@@ -324,17 +453,7 @@ def _intake_from_post(request, channel: str, **over) -> Case:
             region_code=region_code,
         )
         if checked:
-            data, ctype, w, h = checked
-            ext = ctype.split("/")[1].replace("jpeg", "jpg")
-            att = CaseAttachment(
-                case=case,
-                content_type=ctype,
-                size=len(data),
-                width=w,
-                height=h,
-                uploaded_by=request.user,
-            )
-            att.file.save(f"{case.number}-1.{ext}", ContentFile(data), save=True)
+            att = _attach(case, checked, request.user)
             Case.objects.filter(pk=case.pk).update(
                 media=[reverse("cases:attachment", args=[att.pk])]
             )
@@ -343,7 +462,9 @@ def _intake_from_post(request, channel: str, **over) -> Case:
 
 def _intake_ctx(request, **extra):
     cats = list(_categories())
+    form = extra.get("form") or {}
     return {
+        "token": form.get("token") or new_token(),
         "categories": cats,
         "request_types": RequestType.choices,
         "urgencies": Urgency.choices,
@@ -360,12 +481,12 @@ def report(request: HttpRequest) -> HttpResponse:
     channel = Channel.GRID if _u(request).role == Role.GRID_WORKER else Channel.APP
     if request.method == "POST":
         try:
-            case = _intake_from_post(request, channel)
+            case = _once(request, lambda: _intake_from_post(request, channel))
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return render(request, "cases/report.html", _intake_ctx(request, form=request.POST))
         messages.success(request, f"已提交，编号 {case.number}，请记好以便查询")
-        return redirect("cases:detail", number=case.number)
+        return _land(request, case)  # the case page explains a landing over the grid edge
     return render(request, "cases/report.html", _intake_ctx(request, form={}))
 
 
@@ -375,7 +496,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
     require(request.user, "cases.hotline")
     if request.method == "POST":
         try:
-            case = _intake_from_post(request, Channel.HOTLINE)
+            case = _once(request, lambda: _intake_from_post(request, Channel.HOTLINE))
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return render(
@@ -405,31 +526,50 @@ def _regions(request):
     )
 
 
+ALARM_DEFAULT = "一键报警：现场紧急情况，请立即处置"
+
+
+def alarm_description(text: str) -> str:
+    """The alarm's text: whatever the person typed, however short ("有人落水"), prefixed so
+    that it always passes intake's length rule — a form rule never blocks an alarm."""
+    text = (text or "").strip()
+    return f"一键报警：{text}" if text else ALARM_DEFAULT
+
+
 @login_required
 def alarm(request: HttpRequest) -> HttpResponse:
-    """One-key alarm: highest urgency; the command room is notified at once."""
+    """One-key alarm: highest urgency; the command room is notified at once.
+
+    Nothing typed on the form can stop it: a short text is prefixed (alarm_description),
+    a position intake refuses (outside the county, bad numbers) is dropped and the alarm
+    goes out at the person's own area with the position written into the address."""
     require(request.user, "cases.alarm")
     if request.method == "POST":
         p = request.POST
-        desc = p.get("description", "").strip() or "一键报警：现场紧急情况，请立即处置"
+        fields: dict[str, Any] = {
+            "channel": Channel.ALARM,
+            "request_type": RequestType.HELP,
+            "category": None,
+            "description": alarm_description(p.get("description", "")),
+            "address": p.get("address", "")[:200],
+            "user": request.user,
+            "urgency": Urgency.CRITICAL,
+        }
         try:
-            case = services.intake(
-                channel=Channel.ALARM,
-                request_type=RequestType.HELP,
-                category=None,
-                description=desc,
-                lon=_float(p.get("lon")),
-                lat=_float(p.get("lat")),
-                address=p.get("address", ""),
-                user=request.user,
-                urgency=Urgency.CRITICAL,
-            )
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-            return redirect("cases:alarm")
+            where = {"lon": _float(p.get("lon")), "lat": _float(p.get("lat"))}
+        except ValidationError:
+            where = {}
+        try:
+            case = _once(request, lambda: services.intake(**fields, **where))
+        except ValidationError:
+            if p.get("lon") or p.get("lat"):
+                fields["address"] = f"{fields['address']}（定位 {p.get('lat')},{p.get('lon')}）"[
+                    :200
+                ]
+            case = _once(request, lambda: services.intake(**fields))
         messages.success(request, f"报警已发出，指挥中心已收到（{case.number}）")
-        return redirect("cases:detail", number=case.number)
-    return render(request, "cases/alarm.html", {})
+        return _land(request, case)
+    return render(request, "cases/alarm.html", {"token": new_token()})
 
 
 @login_required

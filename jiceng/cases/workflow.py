@@ -259,6 +259,7 @@ MOVES: dict[str, Move] = {
             target=S.HANDLING,
             actors={"dispatcher", "system"},
             needs_reason=True,
+            public=True,  # the tracker shows why a closed case is open again (issue 17)
         ),
         _m(
             name="cancel",
@@ -367,6 +368,7 @@ MOVES: dict[str, Move] = {
             target=None,
             actors={"dispatcher", "resident"},
             todo={S.CLOSED},
+            public=True,
         ),
     ]
 }

@@ -301,24 +301,47 @@ def _clean_row(cells: list[str], index: dict[str, int], line: int) -> dict:
     numbers = [_label(k) for k in IDENTIFIER_KEYS if isinstance(r[k], NumberCell) and r[k]]
     if numbers:
         raise _RowError("；".join(f"“{h}”{textfile.NUMBER_CELL_HINT}" for h in numbers))
-    try:
-        r["relation"] = _pick(RELATIONS, r["relation"], "与户主关系")
-        r["kind"] = _pick(KINDS, r["kind"] or "registered", "人口类型")
-        r["id_type"] = _pick(ID_TYPES, r["id_type"] or "id_card", "证件类型")
-        number, born, sex = services.clean_document(r["id_type"], r["id_number"])
-        r.update(id_number=number, birth_date=born, sex=sex)
-        r["phone"] = services.clean_phone(r["phone"])
-        r["household_phone"] = services.clean_phone(r["household_phone"])
-        r["annual_income"] = services.clean_money(r["annual_income"])
-        years = r["safe_family_years"] or "0"
-        if not years.isdigit() or int(years) > 100:
-            raise ValidationError(f"平安家庭年数 {years} 应为 0–100 的整数")
-        r["safe_family_years"] = int(years)
-        r["party_member"] = r["party_member"].lower() in YES
+    # Every field is checked on its own, so a row with a bad ID and a bad phone reports
+    # both (issue 17 item 12), not only the first.
+    errors: list[str] = []
+
+    def check(fn) -> None:
+        try:
+            fn()
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+
+    def document() -> None:
+        num, born, sex = services.clean_document(r["id_type"], r["id_number"])
+        r.update(id_number=num, birth_date=born, sex=sex)
+
+    def years() -> None:
+        y = r["safe_family_years"] or "0"
+        if not y.isdigit() or int(y) > 100:
+            raise ValidationError(f"平安家庭年数 {y} 应为 0–100 的整数")
+        r["safe_family_years"] = int(y)
+
+    def name() -> None:
         if len(r["name"]) > 50:
             raise ValidationError("姓名超过50字")
-    except ValidationError as exc:
-        raise _RowError("；".join(exc.messages)) from None
+
+    def put(key: str, fn) -> None:
+        r[key] = fn(r[key])
+
+    check(lambda: put("relation", lambda v: _pick(RELATIONS, v, "与户主关系")))
+    check(lambda: put("kind", lambda v: _pick(KINDS, v or "registered", "人口类型")))
+    check(lambda: put("id_type", lambda v: _pick(ID_TYPES, v or "id_card", "证件类型")))
+    if not any("证件类型" in e for e in errors):
+        check(document)
+    check(lambda: put("phone", services.clean_phone))
+    check(lambda: put("household_phone", services.clean_phone))
+    check(lambda: put("annual_income", services.clean_money))
+    check(years)
+    check(name)
+    r["party_member"] = r["party_member"].lower() in YES
+    if errors:
+        raise _RowError("；".join(errors))
+    number = r["id_number"]
     r["id_hash"] = services.id_hash(r["id_type"], number)
     return r
 
@@ -589,16 +612,40 @@ NOTES = [
 ]
 
 
-def template_csv() -> bytes:
+def sample_grid(user) -> tuple[str, str]:
+    """(code, name) of a grid this user may import into — the sample rows of the template
+    name a grid that exists in this installation (issue 17 item 12), not a made-up code.
+    The first deepest grid of the user's territory; the column's example if there is none."""
+    code = scope.scope_code(user) if user is not None else None
+    qs = Region.objects.filter(level=Level.GRID)
+    if code is not None:
+        qs = qs.filter(code__under=code)
+    elif not getattr(user, "is_superuser", False):
+        return COLUMNS[1][3], ""
+    leaf = qs.filter(children__isnull=True).order_by("code").values("code", "name").first()
+    return (leaf["code"], leaf["name"]) if leaf else (COLUMNS[1][3], "")
+
+
+def _sample_rows(user) -> list[list[str]]:
+    code, name = sample_grid(user)
+    rows = [[c[3] for c in COLUMNS], [c[4] for c in COLUMNS]]
+    for row in rows:
+        row[1] = code
+        if name:
+            row[2] = f"{name}3号楼2单元301"
+    return rows
+
+
+def template_csv(user=None) -> bytes:
     out = io.StringIO()
     w = exports.csv_writer(out)
     w.writerow([h for h, *_ in COLUMNS])
-    w.writerow([c[3] for c in COLUMNS])
-    w.writerow([c[4] for c in COLUMNS])
+    for row in _sample_rows(user):
+        w.writerow(row)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(user=None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -606,8 +653,8 @@ def template_xlsx() -> bytes:
     ws = wb.active
     ws.title = "居民"
     ws.append([h for h, *_ in COLUMNS])
-    for row in (3, 4):
-        ws.append(exports.xlsx_row(ws, [c[row] for c in COLUMNS]))
+    for values in _sample_rows(user):
+        ws.append(exports.xlsx_row(ws, values))
     for i, (_, key, req, *_rest) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True, color="B91C1C" if req else "000000")

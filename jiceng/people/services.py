@@ -661,3 +661,43 @@ def create_organisation(user, data: dict):
         grid=grid,
         grid_code=grid.code,
     )
+
+
+def visits_due(user, now=None, limit: int = 8) -> dict:
+    """The grid worker's visits for today: households of their territory whose colour's
+    visiting interval (ColourService.visit_every_days) has run out, most in need first.
+
+    No address or name here (the list is shown on the home page; the household page
+    shows them masked or in full by the usual rules).
+    Returns {"count": int, "items": [{"pk", "number", "colour", "colour_label", "last"}],
+    "done_today": int (visits this user recorded since local midnight)}."""
+    from datetime import timedelta
+
+    from django.db.models import Max, Q
+    from django.utils import timezone
+
+    from jiceng.people.models import Colour, ColourService, Visit
+
+    now = now or timezone.now()
+    every = dict(
+        ColourService.objects.filter(visit_every_days__isnull=False).values_list(
+            "colour", "visit_every_days"
+        )
+    )
+    qs = households_for(user).annotate(last=Max("visits__visited_at"))
+    due = Q(pk__in=[])
+    for colour, days in every.items():
+        if days is None:
+            continue
+        due |= Q(colour=colour) & (Q(last=None) | Q(last__lt=now - timedelta(days=days)))
+    order = {"red": 0, "yellow": 1, "green": 2}
+    rows = list(qs.filter(due).values("pk", "number", "colour", "last")[:500])
+    rows.sort(key=lambda r: (order.get(r["colour"], 3), r["last"] or now - timedelta(days=9999)))
+    for r in rows:
+        r["colour_label"] = Colour(r["colour"]).label if r["colour"] in Colour.values else ""
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "count": len(rows),
+        "items": rows[:limit],
+        "done_today": Visit.objects.filter(visitor=user, visited_at__gte=midnight).count(),
+    }

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
@@ -215,15 +216,23 @@ def visit_create(request, pk: int):
             data["visited_at"] = datetime.fromisoformat(at)
         except ValueError:
             messages.error(request, "走访时间格式不正确")
-            return redirect(request.POST.get("back") or reverse("people:household", args=[pk]))
+            back = request.POST.get("back", "")
+            if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                back = reverse("people:household", args=[pk])
+            return redirect(back)
     try:
         services.record_visit(request.user, h, data)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
-        if request.POST.get("back"):
-            return redirect(request.POST["back"])
+        back = request.POST.get("back", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
         return redirect("people:household", pk=pk)
     messages.success(request, "走访记录已保存")
+    # the phone page sends `back`: the grid worker stays on the phone (issue 17 item 13)
+    back = request.POST.get("back", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect(reverse("people:household", args=[pk]) + "#visits")
 
 
@@ -378,11 +387,13 @@ def import_template(request, fmt: str):
         raise Http404("只有 CSV 和 Excel 模板")
     if fmt == "xlsx":
         resp = HttpResponse(
-            importer.template_xlsx(),
+            importer.template_xlsx(request.user),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:
-        resp = HttpResponse(importer.template_csv(), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(
+            importer.template_csv(request.user), content_type="text/csv; charset=utf-8"
+        )
     resp["Content-Disposition"] = f'attachment; filename="residents-template.{fmt}"'
     return resp
 

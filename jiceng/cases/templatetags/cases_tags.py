@@ -62,3 +62,33 @@ def sat_zh(value) -> str:
         return Satisfaction(value).label
     except ValueError:
         return value or ""
+
+
+@register.filter
+def place(code: str) -> str:
+    """A region code as people say it: 城关镇 · 南街社区 · 第2网格 (from the town down),
+    never the 21-digit code (issue 17 item 9). Unknown codes are shown as they are."""
+    from jiceng.cases.views import place_name
+
+    return place_name(code) or (code or "")
+
+
+@register.filter
+def extra_rows(case) -> list[tuple[str, str]]:
+    """The category's extra fields as (label, value) with value names, not keys (item 9)."""
+    from jiceng.cases.views import extra_rows as rows
+
+    return rows(case)
+
+
+WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+
+@register.filter
+def weekday_zh(d) -> str:
+    """星期一 … 星期日 for a date: the cases pages are Chinese whatever language the
+    browser asks for, so the weekday is too (issue 17 item 9)."""
+    try:
+        return WEEKDAYS_ZH[d.weekday()]
+    except AttributeError:
+        return ""

@@ -31,7 +31,7 @@ def test_a_grid_worker_finds_a_household_on_a_phone_and_records_a_visit(
     pg.screenshot(path="test-artifacts/people-phone-visit-form.png", full_page=True)
     submit.click()
     pg.wait_for_load_state()
-    assert "/people/h/" in pg.url
+    assert "/people/m/h/" in pg.url  # the grid worker stays on the phone page (issue 17)
     visits = pg.locator("#visits")
     assert "老人腿脚不便，需代办医保报销" in visits.inner_text()
     assert "走访记录已保存" in pg.content()

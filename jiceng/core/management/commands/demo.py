@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 where = "只看本人的诉求"
                 if u.phone:
                     where += f"；登记手机 {u.phone}（{url}cases/track/ 凭编号查询）"
-            self.stdout.write(f"  {u.get_role_display():<10} 用户名 {username:<10} {where}")
+            self.stdout.write(f"  {u.role_label:<10} 用户名 {username:<10} {where}")
         self.stdout.write("")
         if not no_serve:
             from jiceng.command.demo import start_worker, stop_worker

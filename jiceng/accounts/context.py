@@ -4,9 +4,7 @@ from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, gettext_noop
 
-
 from jiceng.accounts.scope import can
-
 
 # The labels of jiceng/cases' nav_items are plain strings (that app is being restructured by
 # another engineer); marking them here puts them in the catalogue, and `gettext` below

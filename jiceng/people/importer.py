@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -579,17 +580,23 @@ def _write(user, plan: _Plan, rows: Rows, index: dict[str, int], report: Report)
 
 # ---- templates ----------------------------------------------------------------------------
 
+
+def _listing(choices: list[tuple[str, Any]]) -> str:
+    """The choice labels as one list in the active language (evaluated when shown)."""
+    return lazy(lambda: str(_("、")).join(str(label) for _v, label in choices), str)()
+
+
 # Column headers stay Chinese (they are the file's format); the notes are translated on the
 # page and written in Chinese into the template file (see template_xlsx).
 NOTES = [
     ("户号", _("同一户的成员填写相同户号；户号在全县唯一")),
     ("网格代码", _("三级网格的完整代码，可在“网格”页面查到；只能导入本人辖区内的网格")),
-    ("与户主关系", "、".join(label for _l, label in Resident.Relation.choices)),
+    ("与户主关系", _listing(Resident.Relation.choices)),
     (
         "证件类型",
         format_lazy(
             "{}{}",
-            "、".join(label for _l, label in Resident.IdType.choices),
+            _listing(Resident.IdType.choices),
             _("；留空为居民身份证"),
         ),
     ),
@@ -599,9 +606,7 @@ NOTES = [
     ),
     (
         "人口类型",
-        format_lazy(
-            "{}{}", "、".join(label for _l, label in Resident.Kind.choices), _("；留空为户籍人口")
-        ),
+        format_lazy("{}{}", _listing(Resident.Kind.choices), _("；留空为户籍人口")),
     ),
     ("联系电话", _("手机11位，或固话如 0915-5212345")),
     ("家庭年收入(元)", _("用于计算人均收入与本村平均之比（三色分类）")),

@@ -9,19 +9,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiceng.lib import codes
 from jiceng.territory.fields import CodeField
 
 
 class Level(models.IntegerChoices):
-    PROVINCE = codes.PROVINCE, "省"
-    CITY = codes.CITY, "市"
-    COUNTY = codes.COUNTY, "区县"
-    STREET = codes.STREET, "街道/乡镇"
-    VILLAGE = codes.VILLAGE, "社区/村"
-    GRID = codes.GRID, "网格"
-    MICRO_GRID = codes.MICRO_GRID, "微网格"
+    # context "level": the same words elsewhere are plurals or other senses (市 / 市场)
+    PROVINCE = codes.PROVINCE, pgettext_lazy("level", "省")
+    CITY = codes.CITY, pgettext_lazy("level", "市")
+    COUNTY = codes.COUNTY, pgettext_lazy("level", "区县")
+    STREET = codes.STREET, pgettext_lazy("level", "街道/乡镇")
+    VILLAGE = codes.VILLAGE, pgettext_lazy("level", "社区/村")
+    GRID = codes.GRID, pgettext_lazy("level", "网格")
+    MICRO_GRID = codes.MICRO_GRID, pgettext_lazy("level", "微网格")
 
 
 class RegionKind(models.TextChoices):
@@ -102,8 +104,8 @@ class Region(models.Model):
     @property
     def level_label(self) -> str:
         if self.level == Level.GRID and self.grid_level:
-            return f"{self.grid_level}级网格"
-        return Level(self.level).label
+            return _("%(n)s级网格") % {"n": self.grid_level}
+        return str(Level(self.level).label)
 
 
 class StaffRole(models.TextChoices):

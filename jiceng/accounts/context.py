@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, gettext_noop
@@ -23,7 +25,7 @@ _CASES_NAV_LABELS = [
 def navigation(request):
     """Navigation entries from every app's `nav_items` (label, url name, action)."""
     user = getattr(request, "user", None)
-    items = []
+    items: list[dict[str, Any]] = []
     if user is not None and user.is_authenticated:
         for config in apps.get_app_configs():
             for label, url_name, action in getattr(config, "nav_items", ()):

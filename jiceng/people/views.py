@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
@@ -175,7 +176,7 @@ def household_edit(request, pk: int):
     }
     try:
         services.update_household(request.user, h, data)
-        messages.success(request, "已保存，户颜色已按规则重新计算")
+        messages.success(request, _("已保存，户颜色已按规则重新计算"))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("people:household", pk=pk)
@@ -193,9 +194,11 @@ def member_add(request, pk: int):
     data["address"] = h.address
     try:
         r = services.create_resident(request.user, data)
-        messages.success(request, f"已添加成员 {r.name}，户颜色已按规则重新计算")
+        messages.success(
+            request, _("已添加成员 %(name)s，户颜色已按规则重新计算") % {"name": r.name}
+        )
     except ValidationError as exc:
-        messages.error(request, "添加成员失败：" + _errors(exc))
+        messages.error(request, _("添加成员失败：") + _errors(exc))
     return redirect(reverse("people:household", args=[pk]) + "#members")
 
 
@@ -214,7 +217,7 @@ def visit_create(request, pk: int):
         try:
             data["visited_at"] = datetime.fromisoformat(at)
         except ValueError:
-            messages.error(request, "走访时间格式不正确")
+            messages.error(request, _("走访时间格式不正确"))
             return redirect(request.POST.get("back") or reverse("people:household", args=[pk]))
     try:
         services.record_visit(request.user, h, data)
@@ -223,7 +226,7 @@ def visit_create(request, pk: int):
         if request.POST.get("back"):
             return redirect(request.POST["back"])
         return redirect("people:household", pk=pk)
-    messages.success(request, "走访记录已保存")
+    messages.success(request, _("走访记录已保存"))
     return redirect(reverse("people:household", args=[pk]) + "#visits")
 
 
@@ -278,7 +281,7 @@ def tag_add(request, pk: int):
                 values[f["name"]] = raw
     try:
         services.add_tag(request.user, r, code, values, request.POST.get("since") or None)
-        messages.success(request, "标签已添加，户颜色已按规则重新计算")
+        messages.success(request, _("标签已添加，户颜色已按规则重新计算"))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("people:resident", pk=pk)
@@ -292,7 +295,7 @@ def tag_end(request, pk: int):
     if tag is None or not scope.can_see_code(request.user, tag.resident.grid_code):
         raise Http404("该标签不存在或不在您的管辖范围内")
     services.end_tag(request.user, tag)
-    messages.success(request, "标签已结束")
+    messages.success(request, _("标签已结束"))
     return redirect("people:resident", pk=tag.resident_id)
 
 
@@ -354,9 +357,9 @@ def import_page(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            messages.error(request, "请选择要导入的文件")
+            messages.error(request, _("请选择要导入的文件"))
         elif upload.size > 50 * 1024 * 1024:
-            messages.error(request, "文件超过 50MB，请分批导入")
+            messages.error(request, _("文件超过 50MB，请分批导入"))
         else:
             try:
                 report = importer.run(

@@ -234,3 +234,31 @@ def test_chosen_language_falls_back_to_chinese(rf, cookie, expected):
     if cookie is not None:
         request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
     assert chosen_language(request) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("cookie", "expected"),
+    [
+        (None, "请填写客户端应用名称（不超过 100 个字）。"),
+        ("en", "Please enter the client application name"),
+    ],
+)
+def test_a_flash_message_follows_the_chosen_language(users, cookie, expected):
+    client = client_for(users.district)
+    if cookie:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    resp = client.post("/open311/keys/", {"action": "create", "name": ""}, follow=True)
+    assert expected in resp.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refusal_follows_the_chosen_language(users):
+    """The 403 page's reason comes from scope.require (Python), in the chosen language."""
+    client = _english(client_for(users.resident))
+    html = client.get("/territory/imports/").content.decode()
+    assert "Your role is not allowed to do this" in html
+    assert (
+        "您的角色无权执行此操作"
+        in client_for(users.resident).get("/territory/imports/").content.decode()
+    )

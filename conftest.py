@@ -21,6 +21,26 @@ def _fast_password_hasher():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _english_catalogue():
+    """Compile the English catalogue like ./dev does, so a bare `pytest` sees it too."""
+    import shutil
+    import subprocess
+
+    for po in (Path(__file__).parent / "jiceng" / "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if shutil.which("msgfmt") is None:
+            pytest.fail("msgfmt not found: `./dev test` installs it (apt-get install gettext)")
+        subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], check=True)
+        # Django caches catalogues per process; drop them so the new .mo is read.
+        from django.utils.translation import trans_real
+
+        trans_real._translations = {}
+        trans_real._default = None
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -65,7 +65,8 @@ MIDDLEWARE = [
     # after WhiteNoise: static files stay cacheable; every view's answer gets CSP + no-store
     "jiceng.lib.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # LocaleMiddleware that ignores Accept-Language: Chinese unless chosen (decision 0051)
+    "jiceng.lib.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,7 +158,10 @@ if _https:
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Source strings are Chinese (the default needs no catalogue); English lives in
+# jiceng/locale/en/LC_MESSAGES/django.po, compiled to .mo by ./dev (docs/decisions/0051).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered for a year
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -1,15 +1,31 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_noop
 
 from jiceng.accounts.scope import can
+
+# The labels of jiceng/cases' nav_items are plain strings (that app is being restructured by
+# another engineer); marking them here puts them in the catalogue, and `gettext` below
+# translates any label that is still a plain string. Move these marks into cases/apps.py later.
+_CASES_NAV_LABELS = [
+    gettext_noop("诉求办理"),
+    gettext_noop("我要反映"),
+    gettext_noop("热线受理"),
+    gettext_noop("调度台"),
+    gettext_noop("部门收件箱"),
+    gettext_noop("超期督办"),
+    gettext_noop("工作日历"),
+]
 
 
 def navigation(request):
     """Navigation entries from every app's `nav_items` (label, url name, action)."""
     user = getattr(request, "user", None)
-    items = []
+    items: list[dict[str, Any]] = []
     if user is not None and user.is_authenticated:
         for config in apps.get_app_configs():
             for label, url_name, action in getattr(config, "nav_items", ()):
@@ -19,7 +35,7 @@ def navigation(request):
                     url = reverse(url_name)
                 except NoReverseMatch:
                     continue
-                items.append({"label": label, "url": url, "active": False})
+                items.append({"label": gettext(str(label)), "url": url, "active": False})
         # Only the longest matching entry is active (/territory/map/ is not also /territory/).
         matches = [i for i in items if request.path.startswith(i["url"])]
         if matches:

@@ -7,30 +7,32 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
-    RESIDENT = "resident", "群众"
-    GRID_WORKER = "grid_worker", "网格员"
-    COMMUNITY_STAFF = "community_staff", "社区/村工作人员"
-    STREET_DISPATCHER = "street_dispatcher", "街镇调度员"
-    DEPARTMENT_HANDLER = "department_handler", "部门办理人员"
-    DISTRICT_ADMIN = "district_admin", "区县管理员"
-    AUDITOR = "auditor", "审计员"
+    RESIDENT = "resident", pgettext_lazy("role", "群众")  # not the political status 群众
+    GRID_WORKER = "grid_worker", _("网格员")
+    COMMUNITY_STAFF = "community_staff", _("社区/村工作人员")
+    STREET_DISPATCHER = "street_dispatcher", _("街镇调度员")
+    DEPARTMENT_HANDLER = "department_handler", _("部门办理人员")
+    DISTRICT_ADMIN = "district_admin", _("区县管理员")
+    AUDITOR = "auditor", _("审计员")
     # service hall (jiceng.servicehall): 一窗受理 clerks and 代办员 (松阳 1+N)
-    WINDOW_CLERK = "window_clerk", "窗口工作人员"
-    PROXY_AGENT = "proxy_agent", "代办员"
+    WINDOW_CLERK = "window_clerk", _("窗口工作人员")
+    PROXY_AGENT = "proxy_agent", _("代办员")
 
 
 STAFF_ROLES = frozenset(r for r in Role if r != Role.RESIDENT)
 
 
 class UnitKind(models.TextChoices):
-    DISTRICT = "district", "区县综治中心"
-    STREET = "street", "街镇综治中心"
-    COMMUNITY = "community", "社区/村委会"
-    GRID = "grid", "网格"
-    DEPARTMENT = "department", "职能部门"
+    DISTRICT = "district", _("区县综治中心")
+    STREET = "street", _("街镇综治中心")
+    COMMUNITY = "community", _("社区/村委会")
+    GRID = "grid", _("网格")
+    DEPARTMENT = "department", _("职能部门")
 
 
 class Unit(models.Model):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from jiceng.accounts.models import STAFF_ROLES, Role
 
@@ -178,7 +179,7 @@ def can(user, action: str) -> bool:
 
 def require(user, action: str) -> None:
     if not can(user, action):
-        raise PermissionDenied("您的角色无权执行此操作")
+        raise PermissionDenied(_("您的角色无权执行此操作"))
 
 
 def code_filter(user, field: str = "code") -> Q:

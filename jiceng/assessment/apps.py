@@ -1,14 +1,15 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AssessmentConfig(AppConfig):
     name = "jiceng.assessment"
     label = "assessment"
-    verbose_name = "考核"
+    verbose_name = _("考核")
     nav_items = [
-        ("考核排名", "assessment:rankings", "assessment.view"),
-        ("网格积分", "assessment:scorecards", "assessment.score_view"),
-        ("考核指标", "assessment:metrics", "assessment.view"),
+        (_("考核排名"), "assessment:rankings", "assessment.view"),
+        (_("网格积分"), "assessment:scorecards", "assessment.score_view"),
+        (_("考核指标"), "assessment:metrics", "assessment.view"),
     ]
 
     def ready(self) -> None:

@@ -1,17 +1,18 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommandConfig(AppConfig):
     name = "jiceng.command"
     label = "command"
-    verbose_name = "指挥中心"
+    verbose_name = _("指挥中心")
     nav_items = [
-        ("指挥中心", "command:wall", "command.wall"),
-        ("负荷地图", "command:map", "command.wall"),
-        ("大屏", "command:screen", "command.wall"),
-        ("上岗巡查", "command:field", "command.duty"),
-        ("在岗情况", "command:supervise", "command.field"),
-        ("通知指令", "command:notices", "cases.view"),
+        (_("指挥中心"), "command:wall", "command.wall"),
+        (_("负荷地图"), "command:map", "command.wall"),
+        (_("大屏"), "command:screen", "command.wall"),
+        (_("上岗巡查"), "command:field", "command.duty"),
+        (_("在岗情况"), "command:supervise", "command.field"),
+        (_("通知指令"), "command:notices", "cases.view"),
     ]
 
     def ready(self) -> None:

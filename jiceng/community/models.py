@@ -13,6 +13,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from jiceng.territory.fields import CodeField
 
@@ -36,8 +37,8 @@ class VillageSettings(models.Model):
     """What a village chose for its own board (村委会 decides; defaults are conservative)."""
 
     class ReplyUnit(models.TextChoices):
-        WORKDAYS = "workdays", "工作日"
-        DAYS = "days", "自然日"
+        WORKDAYS = "workdays", _("工作日")
+        DAYS = "days", _("自然日")
 
     village_code = CodeField(unique=True)
     # Residents read the board without logging in (a QR code on the village notice board).
@@ -79,10 +80,10 @@ class Publication(models.Model):
     """One item on the board; its content lives in its versions (never changed in place)."""
 
     class Kind(models.TextChoices):
-        NOTICE = "notice", "村情通知"
-        PARTY = "party", "党务公开"
-        VILLAGE = "village", "村务公开"
-        FINANCE = "finance", "财务公开"
+        NOTICE = "notice", _("村情通知")
+        PARTY = "party", _("党务公开")
+        VILLAGE = "village", _("村务公开")
+        FINANCE = "finance", _("财务公开")
 
     village_code = CodeField(db_index=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
@@ -171,9 +172,9 @@ class PolicyTarget(models.Model):
     contact reads it through a link with a secret key, no account needed)."""
 
     class Kind(models.TextChoices):
-        COMPANY = "company", "进企业"
-        COMMUNITY = "community", "进社区"
-        VILLAGE = "village", "进农村"
+        COMPANY = "company", _("进企业")
+        COMMUNITY = "community", _("进社区")
+        VILLAGE = "village", _("进农村")
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="targets")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -246,9 +247,9 @@ class Message(models.Model):
 
 
 class MediationLevel(models.TextChoices):
-    VILLAGE = "village", "村（社区）调委会"
-    TOWN = "town", "镇（街道）调委会"
-    COUNTY = "county", "县级调处中心"
+    VILLAGE = "village", _("村（社区）调委会")
+    TOWN = "town", _("镇（街道）调委会")
+    COUNTY = "county", _("县级调处中心")
 
 
 class Committee(models.Model):
@@ -287,27 +288,27 @@ class Dispute(models.Model):
     """A dispute registered for mediation (矛盾纠纷), handled at one level at a time."""
 
     class Kind(models.TextChoices):
-        FAMILY = "family", "婚姻家庭"
-        NEIGHBOUR = "neighbour", "邻里纠纷"
-        LAND = "land", "土地山林"
-        DAMAGES = "damages", "损害赔偿"
-        WAGES = "wages", "劳资纠纷"
-        CONTRACT = "contract", "合同纠纷"
-        PROPERTY = "property", "物业纠纷"
-        OTHER = "other", "其他"
+        FAMILY = "family", _("婚姻家庭")
+        NEIGHBOUR = "neighbour", _("邻里纠纷")
+        LAND = "land", _("土地山林")
+        DAMAGES = "damages", _("损害赔偿")
+        WAGES = "wages", _("劳资纠纷")
+        CONTRACT = "contract", _("合同纠纷")
+        PROPERTY = "property", _("物业纠纷")
+        OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
-        REGISTERED = "registered", "已登记"
-        MEDIATING = "mediating", "调解中"
-        AGREED = "agreed", "调解成功"
-        FAILED = "failed", "调解不成"
-        WITHDRAWN = "withdrawn", "撤回"
+        REGISTERED = "registered", _("已登记")
+        MEDIATING = "mediating", _("调解中")
+        AGREED = "agreed", _("调解成功")
+        FAILED = "failed", _("调解不成")
+        WITHDRAWN = "withdrawn", _("撤回")
 
     class Performance(models.TextChoices):
-        PENDING = "", "待回访"
-        PERFORMED = "performed", "已履行"
-        PARTLY = "partly", "部分履行"
-        BREACHED = "breached", "未履行"
+        PENDING = "", _("待回访")
+        PERFORMED = "performed", _("已履行")
+        PARTLY = "partly", _("部分履行")
+        BREACHED = "breached", _("未履行")
 
     number = models.CharField(max_length=32, unique=True)
     village_code = CodeField(db_index=True)  # where it arose
@@ -354,8 +355,8 @@ class DisputeParty(models.Model):
     and in the API unless a full view is asked for with a reason (logged)."""
 
     class Role(models.TextChoices):
-        APPLICANT = "applicant", "申请人"
-        RESPONDENT = "respondent", "被申请人"
+        APPLICANT = "applicant", _("申请人")
+        RESPONDENT = "respondent", _("被申请人")
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="parties")
     role = models.CharField(max_length=12, choices=Role.choices)
@@ -445,10 +446,10 @@ class Topic(models.Model):
     """A matter for the village to deliberate (两说一商: 村民说事、干部说法、商量办事)."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "已提出"
-        VOTING = "voting", "表决中"
-        ADOPTED = "adopted", "已通过"
-        REJECTED = "rejected", "未通过"
+        PROPOSED = "proposed", _("已提出")
+        VOTING = "voting", _("表决中")
+        ADOPTED = "adopted", _("已通过")
+        REJECTED = "rejected", _("未通过")
 
     village_code = CodeField(db_index=True)
     title = models.CharField(max_length=120)
@@ -491,9 +492,9 @@ class Vote(AppendOnly):
     """One household representative's vote; a second vote by the same person is refused."""
 
     class Choice(models.TextChoices):
-        YES = "yes", "同意"
-        NO = "no", "不同意"
-        ABSTAIN = "abstain", "弃权"
+        YES = "yes", _("同意")
+        NO = "no", _("不同意")
+        ABSTAIN = "abstain", _("弃权")
 
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="votes")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -586,9 +587,9 @@ class PointEntry(models.Model):
     a mistake is rejected and entered again."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "待审核"
-        APPROVED = "approved", "已生效"
-        REJECTED = "rejected", "已驳回"
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已生效")
+        REJECTED = "rejected", _("已驳回")
 
     village_code = CodeField(db_index=True)
     household_number = models.CharField("户号", max_length=40, db_index=True)
@@ -623,11 +624,11 @@ class CoAgreement(models.Model):
     (迎泽: 商约、签约、亮约、履约、评约), each step with its date."""
 
     class Stage(models.TextChoices):
-        NEGOTIATING = "negotiating", "商约"
-        SIGNED = "signed", "签约"
-        SHOWN = "shown", "亮约"
-        PERFORMING = "performing", "履约"
-        EVALUATED = "evaluated", "评约"
+        NEGOTIATING = "negotiating", _("商约")
+        SIGNED = "signed", _("签约")
+        SHOWN = "shown", _("亮约")
+        PERFORMING = "performing", _("履约")
+        EVALUATED = "evaluated", _("评约")
 
     village_code = CodeField(db_index=True)
     partner = models.CharField("共建单位", max_length=120)

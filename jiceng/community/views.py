@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
@@ -159,7 +160,7 @@ def publish_page(request, code: str):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, "已发布")
+            messages.success(request, _("已发布"))
             return redirect("community:publication", code=code, pk=pub.pk)
     return render(
         request,
@@ -191,7 +192,7 @@ def correct_page(request, code: str, pk: int):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, "更正已发布，原版本保留可查")
+            messages.success(request, _("更正已发布，原版本保留可查"))
             return redirect("community:publication", code=code, pk=pub.pk)
     else:
         texts = {
@@ -228,10 +229,10 @@ def settings_page(request, code: str):
         try:
             if action == "member":
                 _add_member(request, code)
-                messages.success(request, "已登记为本村村民")
+                messages.success(request, _("已登记为本村村民"))
             else:
                 _save_settings(request, obj)
-                messages.success(request, "已保存")
+                messages.success(request, _("已保存"))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
@@ -292,7 +293,7 @@ def policies(request):
         try:
             t = get_object_or_404(PolicyTarget, pk=request.POST.get("target", 0))
             board.mark_read(t, user=user)
-            messages.success(request, "已确认阅读")
+            messages.success(request, _("已确认阅读"))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         return redirect("community:policies")
@@ -331,7 +332,7 @@ def policy_new(request):
     if request.method == "POST":
         companies = []
         for line in (request.POST.get("companies") or "").splitlines():
-            name, _, where = line.strip().partition(" ")
+            name, _sep, where = line.strip().partition(" ")
             if name:
                 companies.append((name, where.strip() or prefix))
         try:
@@ -345,7 +346,7 @@ def policy_new(request):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, "已发布并送达所选对象")
+            messages.success(request, _("已发布并送达所选对象"))
             return redirect("community:policy", pk=p.pk)
     return render(
         request, "community/policy_new.html", {"villages": villages, "form": request.POST}
@@ -387,6 +388,6 @@ def policy_company(request, key: str):
         except ValidationError as exc:
             messages.error(request, _errors(exc))
         else:
-            messages.success(request, "已确认阅读，谢谢")
+            messages.success(request, _("已确认阅读，谢谢"))
         return redirect("community:policy_company", key=key)
     return render(request, "community/policy_company.html", {"t": t, "p": t.policy})

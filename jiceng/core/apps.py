@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
@@ -6,4 +7,4 @@ class CoreConfig(AppConfig):
 
     name = "jiceng.core"
     label = "core"
-    verbose_name = "平台"
+    verbose_name = _("平台")

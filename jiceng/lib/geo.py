@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 from coord_convert.transform import bd2gcj, outOfChina, wgs2bd, wgs2gcj
+from django.utils.translation import gettext_lazy
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -31,9 +32,9 @@ GCJ02 = "gcj02"
 BD09 = "bd09"
 CRS_CHOICES = (WGS84, GCJ02, BD09)
 CRS_LABELS = {
-    WGS84: "WGS-84（GPS、浏览器定位）",
-    GCJ02: "GCJ-02（高德、腾讯地图）",
-    BD09: "BD-09（百度地图）",
+    WGS84: gettext_lazy("WGS-84（GPS、浏览器定位）"),
+    GCJ02: gettext_lazy("GCJ-02（高德、腾讯地图）"),
+    BD09: gettext_lazy("BD-09（百度地图）"),
 }
 # The fixed-point iteration halves the error at least every step inside the box (the
 # offset's derivative is far below 1): 1e-6° is reached in under 10 steps; 30 is ample.

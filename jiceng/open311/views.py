@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jiceng.accounts.scope import require
@@ -214,7 +215,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         if action == "create":
             name = (request.POST.get("name") or "").strip()
             if not name or len(name) > 100:
-                messages.error(request, "请填写客户端应用名称（不超过 100 个字）。")
+                messages.error(request, _("请填写客户端应用名称（不超过 100 个字）。"))
             else:
                 with transaction.atomic():
                     obj, new_key = ApiKey.issue(
@@ -226,14 +227,18 @@ def keys(request: HttpRequest) -> HttpResponse:
         elif action == "revoke":
             found = ApiKey.objects.filter(pk=_int(request.POST.get("id"))).first()
             if found is None:
-                messages.error(request, "没有找到该密钥。")
+                messages.error(request, _("没有找到该密钥。"))
             elif found.revoke():
-                messages.success(request, f"已吊销“{found.name}”的密钥 {found.prefix}…。")
+                messages.success(
+                    request,
+                    _("已吊销“%(name)s”的密钥 %(prefix)s…。")
+                    % {"name": found.name, "prefix": found.prefix},
+                )
             else:
-                messages.info(request, "该密钥已吊销。")
+                messages.info(request, _("该密钥已吊销。"))
             return redirect("open311:keys")
         else:
-            messages.error(request, "未知的操作。")
+            messages.error(request, _("未知的操作。"))
     rows = ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")[:500]
     return render(
         request,

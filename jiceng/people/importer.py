@@ -24,9 +24,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from jiceng.accounts import scope
 from jiceng.lib import exports, textfile
@@ -599,16 +603,37 @@ def _write(user, plan: _Plan, rows: Rows, index: dict[str, int], report: Report)
 
 # ---- templates ----------------------------------------------------------------------------
 
+
+def _listing(choices: list[tuple[str, Any]]) -> str:
+    """The choice labels as one list in the active language (evaluated when shown)."""
+    return lazy(lambda: str(_("、")).join(str(label) for _v, label in choices), str)()
+
+
+# Column headers stay Chinese (they are the file's format); the notes are translated on the
+# page and written in Chinese into the template file (see template_xlsx).
 NOTES = [
-    ("户号", "同一户的成员填写相同户号；户号在全县唯一"),
-    ("网格代码", "三级网格的完整代码，可在“网格”页面查到；只能导入本人辖区内的网格"),
-    ("与户主关系", "、".join(label for _, label in Resident.Relation.choices)),
-    ("证件类型", "、".join(label for _, label in Resident.IdType.choices) + "；留空为居民身份证"),
-    ("证件号码", "居民身份证校验出生日期和末位校验码；请将该列设为“文本”格式以免末位X或精度丢失"),
-    ("人口类型", "、".join(label for _, label in Resident.Kind.choices) + "；留空为户籍人口"),
-    ("联系电话", "手机11位，或固话如 0915-5212345"),
-    ("家庭年收入(元)", "用于计算人均收入与本村平均之比（三色分类）"),
-    ("重复", "证件号码已登记时：选择“报告”则该行报错，选择“合并更新”则更新此人信息"),
+    ("户号", _("同一户的成员填写相同户号；户号在全县唯一")),
+    ("网格代码", _("三级网格的完整代码，可在“网格”页面查到；只能导入本人辖区内的网格")),
+    ("与户主关系", _listing(Resident.Relation.choices)),
+    (
+        "证件类型",
+        format_lazy(
+            "{}{}",
+            _listing(Resident.IdType.choices),
+            _("；留空为居民身份证"),
+        ),
+    ),
+    (
+        "证件号码",
+        _("居民身份证校验出生日期和末位校验码；请将该列设为“文本”格式以免末位X或精度丢失"),
+    ),
+    (
+        "人口类型",
+        format_lazy("{}{}", _listing(Resident.Kind.choices), _("；留空为户籍人口")),
+    ),
+    ("联系电话", _("手机11位，或固话如 0915-5212345")),
+    ("家庭年收入(元)", _("用于计算人均收入与本村平均之比（三色分类）")),
+    ("重复", _("证件号码已登记时：选择“报告”则该行报错，选择“合并更新”则更新此人信息")),
 ]
 
 
@@ -655,7 +680,7 @@ def template_xlsx(user=None) -> bytes:
     ws.append([h for h, *_ in COLUMNS])
     for values in _sample_rows(user):
         ws.append(exports.xlsx_row(ws, values))
-    for i, (_, key, req, *_rest) in enumerate(COLUMNS, start=1):
+    for i, (_h, key, req, *_rest) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True, color="B91C1C" if req else "000000")
         ws.column_dimensions[cell.column_letter].width = (
@@ -667,8 +692,9 @@ def template_xlsx(user=None) -> bytes:
     notes = wb.create_sheet("填写说明")
     notes.append(["列", "说明"])
     notes.append(["红色列名", "必填"])
-    for n in NOTES:
-        notes.append(exports.xlsx_row(notes, list(n)))
+    with translation.override(settings.LANGUAGE_CODE):
+        for n in NOTES:
+            notes.append(exports.xlsx_row(notes, [str(x) for x in n]))
     notes.column_dimensions["B"].width = 90
     buf = io.BytesIO()
     wb.save(buf)

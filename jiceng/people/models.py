@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from jiceng.territory.fields import CodeField
 
 
 class Colour(models.TextChoices):
-    GREEN = "green", "放心户"
-    YELLOW = "yellow", "关心户"
-    RED = "red", "连心户"
+    GREEN = "green", _("放心户")
+    YELLOW = "yellow", _("关心户")
+    RED = "red", _("连心户")
 
 
 COLOUR_ORDER = {Colour.RED: 0, Colour.YELLOW: 1, Colour.GREEN: 2}
@@ -27,11 +28,11 @@ class Building(models.Model):
     """A building (楼栋) of an urban community, or a courtyard/house group in a village."""
 
     class Kind(models.TextChoices):
-        RESIDENTIAL = "residential", "住宅楼"
-        MIXED = "mixed", "商住楼"
-        COMMERCIAL = "commercial", "商业楼"
-        HOUSE = "house", "自建房/院落"
-        OTHER = "other", "其他"
+        RESIDENTIAL = "residential", _("住宅楼")
+        MIXED = "mixed", _("商住楼")
+        COMMERCIAL = "commercial", _("商业楼")
+        HOUSE = "house", _("自建房/院落")
+        OTHER = "other", _("其他")
 
     grid = models.ForeignKey("territory.Region", on_delete=models.PROTECT, related_name="+")
     grid_code = CodeField(db_index=True)
@@ -55,10 +56,10 @@ class Building(models.Model):
 
 class Room(models.Model):
     class Use(models.TextChoices):
-        OWNER = "owner", "自住"
-        RENTED = "rented", "出租"
-        VACANT = "vacant", "空置"
-        BUSINESS = "business", "经营"
+        OWNER = "owner", _("自住")
+        RENTED = "rented", _("出租")
+        VACANT = "vacant", _("空置")
+        BUSINESS = "business", _("经营")
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="rooms")
     number = models.CharField("房号", max_length=30)  # e.g. 2-301 (unit-room)
@@ -130,29 +131,29 @@ class Resident(models.Model):
     """
 
     class Kind(models.TextChoices):
-        REGISTERED = "registered", "户籍人口"
-        FLOATING = "floating", "流动人口"
-        OVERSEAS = "overseas", "境外人员"
+        REGISTERED = "registered", _("户籍人口")
+        FLOATING = "floating", _("流动人口")
+        OVERSEAS = "overseas", _("境外人员")
 
     class IdType(models.TextChoices):
-        ID_CARD = "id_card", "居民身份证"
-        PASSPORT = "passport", "护照"
-        HKMO = "hkmo", "港澳居民来往内地通行证"
-        TW = "tw", "台湾居民来往大陆通行证"
-        PERMANENT = "permanent", "外国人永久居留身份证"
+        ID_CARD = "id_card", _("居民身份证")
+        PASSPORT = "passport", _("护照")
+        HKMO = "hkmo", _("港澳居民来往内地通行证")
+        TW = "tw", _("台湾居民来往大陆通行证")
+        PERMANENT = "permanent", _("外国人永久居留身份证")
 
     class Relation(models.TextChoices):
-        HEAD = "head", "户主"
-        SPOUSE = "spouse", "配偶"
-        CHILD = "child", "子女"
-        PARENT = "parent", "父母"
-        GRANDCHILD = "grandchild", "孙子女"
-        SIBLING = "sibling", "兄弟姐妹"
-        OTHER = "other", "其他"
+        HEAD = "head", _("户主")
+        SPOUSE = "spouse", _("配偶")
+        CHILD = "child", _("子女")
+        PARENT = "parent", _("父母")
+        GRANDCHILD = "grandchild", _("孙子女")
+        SIBLING = "sibling", _("兄弟姐妹")
+        OTHER = "other", _("其他")
 
     class Sex(models.TextChoices):
-        MALE = "M", "男"
-        FEMALE = "F", "女"
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
 
     household = models.ForeignKey(
         Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
@@ -340,9 +341,9 @@ class ContactPerson(models.Model):
     household head (中心户长)."""
 
     class Kind(models.TextChoices):
-        PARTY_MEMBER = "party_member", "党员"
-        DEPUTY = "deputy", "人大代表"
-        CENTRAL_HEAD = "central_head", "中心户长"
+        PARTY_MEMBER = "party_member", _("党员")
+        DEPUTY = "deputy", _("人大代表")
+        CENTRAL_HEAD = "central_head", _("中心户长")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.CharField(max_length=50)
@@ -390,10 +391,10 @@ class Visit(models.Model):
     """
 
     class Kind(models.TextChoices):
-        HOME = "home", "入户走访"
-        PHONE = "phone", "电话联系"
-        ONLINE = "online", "线上联系"
-        MEETING = "meeting", "院坝会/集中走访"
+        HOME = "home", _("入户走访")
+        PHONE = "phone", _("电话联系")
+        ONLINE = "online", _("线上联系")
+        MEETING = "meeting", _("院坝会/集中走访")
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits")
     grid_code = CodeField(db_index=True)
@@ -420,10 +421,10 @@ class Organisation(models.Model):
     """A non-public company (非公有制经济组织) or social organisation (社会组织) in a grid."""
 
     class Kind(models.TextChoices):
-        COMPANY = "company", "非公企业"
-        SOCIAL = "social", "社会组织"
-        INDIVIDUAL = "individual", "个体工商户"
-        OTHER = "other", "其他"
+        COMPANY = "company", _("非公企业")
+        SOCIAL = "social", _("社会组织")
+        INDIVIDUAL = "individual", _("个体工商户")
+        OTHER = "other", _("其他")
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)

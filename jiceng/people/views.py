@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
@@ -176,7 +177,7 @@ def household_edit(request, pk: int):
     }
     try:
         services.update_household(request.user, h, data)
-        messages.success(request, "已保存，户颜色已按规则重新计算")
+        messages.success(request, _("已保存，户颜色已按规则重新计算"))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("people:household", pk=pk)
@@ -194,9 +195,11 @@ def member_add(request, pk: int):
     data["address"] = h.address
     try:
         r = services.create_resident(request.user, data)
-        messages.success(request, f"已添加成员 {r.name}，户颜色已按规则重新计算")
+        messages.success(
+            request, _("已添加成员 %(name)s，户颜色已按规则重新计算") % {"name": r.name}
+        )
     except ValidationError as exc:
-        messages.error(request, "添加成员失败：" + _errors(exc))
+        messages.error(request, _("添加成员失败：") + _errors(exc))
     return redirect(reverse("people:household", args=[pk]) + "#members")
 
 
@@ -215,7 +218,7 @@ def visit_create(request, pk: int):
         try:
             data["visited_at"] = datetime.fromisoformat(at)
         except ValueError:
-            messages.error(request, "走访时间格式不正确")
+            messages.error(request, _("走访时间格式不正确"))
             back = request.POST.get("back", "")
             if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
                 back = reverse("people:household", args=[pk])
@@ -228,7 +231,7 @@ def visit_create(request, pk: int):
         if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             return redirect(back)
         return redirect("people:household", pk=pk)
-    messages.success(request, "走访记录已保存")
+    messages.success(request, _("走访记录已保存"))
     # the phone page sends `back`: the grid worker stays on the phone (issue 17 item 13)
     back = request.POST.get("back", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -287,7 +290,7 @@ def tag_add(request, pk: int):
                 values[f["name"]] = raw
     try:
         services.add_tag(request.user, r, code, values, request.POST.get("since") or None)
-        messages.success(request, "标签已添加，户颜色已按规则重新计算")
+        messages.success(request, _("标签已添加，户颜色已按规则重新计算"))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect("people:resident", pk=pk)
@@ -301,7 +304,7 @@ def tag_end(request, pk: int):
     if tag is None or not scope.can_see_code(request.user, tag.resident.grid_code):
         raise Http404("该标签不存在或不在您的管辖范围内")
     services.end_tag(request.user, tag)
-    messages.success(request, "标签已结束")
+    messages.success(request, _("标签已结束"))
     return redirect("people:resident", pk=tag.resident_id)
 
 
@@ -363,9 +366,9 @@ def import_page(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            messages.error(request, "请选择要导入的文件")
+            messages.error(request, _("请选择要导入的文件"))
         elif upload.size > 50 * 1024 * 1024:
-            messages.error(request, "文件超过 50MB，请分批导入")
+            messages.error(request, _("文件超过 50MB，请分批导入"))
         else:
             try:
                 report = importer.run(

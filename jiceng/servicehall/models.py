@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from jiceng.territory.fields import CodeField
 from jiceng.territory.models import Level
@@ -117,14 +118,14 @@ class Material(models.Model):
 
 
 class Status(models.TextChoices):
-    AWAITING = "awaiting", "待补正"  # not taken in: materials missing, one notice given
-    ACCEPTED = "accepted", "已受理"
-    IN_REVIEW = "in_review", "审核中"
-    SUSPENDED = "suspended", "已中止"
-    APPROVED = "approved", "已办结"
-    REFUSED = "refused", "不予办理"
-    DELIVERED = "delivered", "已送达"
-    WITHDRAWN = "withdrawn", "已撤回"
+    AWAITING = "awaiting", _("待补正")  # not taken in: materials missing, one notice given
+    ACCEPTED = "accepted", _("已受理")
+    IN_REVIEW = "in_review", _("审核中")
+    SUSPENDED = "suspended", _("已中止")
+    APPROVED = "approved", _("已办结")
+    REFUSED = "refused", _("不予办理")
+    DELIVERED = "delivered", _("已送达")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 OPEN_STATUSES = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)
@@ -132,16 +133,16 @@ DONE_STATUSES = (Status.APPROVED, Status.REFUSED, Status.DELIVERED)
 
 
 class Channel(models.TextChoices):
-    WINDOW = "window", "窗口受理"
-    APPOINTMENT = "appointment", "预约代办"
-    HOME = "home", "上门代办"
-    ONLINE = "online", "网上代办"
+    WINDOW = "window", _("窗口受理")
+    APPOINTMENT = "appointment", _("预约代办")
+    HOME = "home", _("上门代办")
+    ONLINE = "online", _("网上代办")
 
 
 class Delivery(models.TextChoices):
-    COLLECT = "collect", "窗口领取"
-    POST = "post", "邮寄送达"
-    PROXY = "proxy", "代办员送达"
+    COLLECT = "collect", _("窗口领取")
+    POST = "post", _("邮寄送达")
+    PROXY = "proxy", _("代办员送达")
 
 
 class Application(models.Model):
@@ -191,10 +192,10 @@ class Application(models.Model):
 
 
 class MaterialState(models.TextChoices):
-    PROVIDED = "provided", "已提交"
-    ON_FILE = "on_file", "已有证照（免提交）"
-    PENDING = "pending", "容缺后补"
-    MISSING = "missing", "缺少"
+    PROVIDED = "provided", _("已提交")
+    ON_FILE = "on_file", _("已有证照（免提交）")
+    PENDING = "pending", _("容缺后补")
+    MISSING = "missing", _("缺少")
 
 
 class AppMaterial(models.Model):
@@ -264,10 +265,10 @@ class Notice(AppendOnly):
 
 
 class ProxyKind(models.TextChoices):
-    CADRE = "cadre", "村（社区）干部"
-    GRID = "grid", "网格员"
-    SECRETARY = "secretary", "第一书记"
-    STATION = "station", "便民服务站代办员"
+    CADRE = "cadre", _("村（社区）干部")
+    GRID = "grid", _("网格员")
+    SECRETARY = "secretary", _("第一书记")
+    STATION = "station", _("便民服务站代办员")
 
 
 class ProxyAgent(models.Model):
@@ -289,10 +290,10 @@ class ProxyAgent(models.Model):
 
 
 class RequestStatus(models.TextChoices):
-    OPEN = "open", "待分派"
-    ASSIGNED = "assigned", "已分派"
-    DONE = "done", "已代办"
-    CANCELLED = "cancelled", "已取消"
+    OPEN = "open", _("待分派")
+    ASSIGNED = "assigned", _("已分派")
+    DONE = "done", _("已代办")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class ProxyRequest(models.Model):
@@ -423,10 +424,10 @@ class ReturnCall(models.Model):
 
 
 class Whereabouts(models.TextChoices):
-    ON_DUTY = "on_duty", "在岗"
-    OUT = "out", "外出办事"
-    MEETING = "meeting", "开会"
-    LEAVE = "leave", "请假"
+    ON_DUTY = "on_duty", _("在岗")
+    OUT = "out", _("外出办事")
+    MEETING = "meeting", _("开会")
+    LEAVE = "leave", _("请假")
 
 
 class StaffWhereabouts(AppendOnly):

@@ -8,41 +8,44 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from jiceng.lib import codes
 from jiceng.territory.fields import CodeField
 
 
 class Level(models.IntegerChoices):
-    PROVINCE = codes.PROVINCE, "省"
-    CITY = codes.CITY, "市"
-    COUNTY = codes.COUNTY, "区县"
-    STREET = codes.STREET, "街道/乡镇"
-    VILLAGE = codes.VILLAGE, "社区/村"
-    GRID = codes.GRID, "网格"
-    MICRO_GRID = codes.MICRO_GRID, "微网格"
+    # context "level": the same words elsewhere are plurals or other senses (市 / 市场)
+    PROVINCE = codes.PROVINCE, pgettext_lazy("level", "省")
+    CITY = codes.CITY, pgettext_lazy("level", "市")
+    COUNTY = codes.COUNTY, pgettext_lazy("level", "区县")
+    STREET = codes.STREET, pgettext_lazy("level", "街道/乡镇")
+    VILLAGE = codes.VILLAGE, pgettext_lazy("level", "社区/村")
+    GRID = codes.GRID, pgettext_lazy("level", "网格")
+    MICRO_GRID = codes.MICRO_GRID, pgettext_lazy("level", "微网格")
 
 
 class RegionKind(models.TextChoices):
     # streets and towns (街道 / 镇 / 乡)
-    STREET = "street", "街道"
-    TOWN = "town", "镇"
-    TOWNSHIP = "township", "乡"
+    STREET = "street", _("街道")
+    TOWN = "town", _("镇")
+    TOWNSHIP = "township", _("乡")
     # communities and villages
-    COMMUNITY = "community", "社区"
-    VILLAGE = "village", "村"
+    COMMUNITY = "community", _("社区")
+    VILLAGE = "village", _("村")
     # grids
-    COMPREHENSIVE = "comprehensive", "综合网格"
-    DEDICATED = "dedicated", "专属网格"
+    COMPREHENSIVE = "comprehensive", _("综合网格")
+    DEDICATED = "dedicated", _("专属网格")
 
 
 class DedicatedType(models.TextChoices):
-    SCHOOL = "school", "学校"
-    HOSPITAL = "hospital", "医院"
-    PARK = "park", "园区"
-    COMPANY = "company", "企业"
-    MARKET = "market", "市场"
-    OTHER = "other", "其他"
+    SCHOOL = "school", _("学校")
+    HOSPITAL = "hospital", _("医院")
+    PARK = "park", _("园区")
+    COMPANY = "company", _("企业")
+    MARKET = "market", _("市场")
+    OTHER = "other", _("其他")
 
 
 class Region(models.Model):
@@ -101,19 +104,19 @@ class Region(models.Model):
     @property
     def level_label(self) -> str:
         if self.level == Level.GRID and self.grid_level:
-            return f"{self.grid_level}级网格"
-        return Level(self.level).label
+            return _("%(n)s级网格") % {"n": self.grid_level}
+        return str(Level(self.level).label)
 
 
 class StaffRole(models.TextChoices):
     """漕泾's ladder of grid staff, from the top."""
 
-    SUPERVISOR = "supervisor", "督导员"
-    CHIEF_GRID_HEAD = "chief_grid_head", "总网格长"
-    GRID_INSTRUCTOR = "grid_instructor", "网格指导员"
-    GRID_HEAD = "grid_head", "网格长"
-    GRID_WORKER = "grid_worker", "网格员"
-    GRID_ASSISTANT = "grid_assistant", "网格助理员"
+    SUPERVISOR = "supervisor", _("督导员")
+    CHIEF_GRID_HEAD = "chief_grid_head", _("总网格长")
+    GRID_INSTRUCTOR = "grid_instructor", _("网格指导员")
+    GRID_HEAD = "grid_head", _("网格长")
+    GRID_WORKER = "grid_worker", _("网格员")
+    GRID_ASSISTANT = "grid_assistant", _("网格助理员")
 
 
 class GridStaff(models.Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from jiceng.territory.models import Level, Region, RegionKind, SizingRule
 
@@ -44,19 +45,34 @@ def rule_for(rules: list[SizingRule], urban: bool, grid_level: int | None) -> Si
 
 
 def check(rule: SizingRule, households: int, population: int) -> str | None:
-    """None if the grid meets the rule, else why not (Chinese)."""
+    """None if the grid meets the rule, else why not (in the active language, Chinese by default)."""
     hh_ok = _in(households, rule.min_households, rule.max_households)
     has_pop_range = rule.min_population is not None or rule.max_population is not None
     if hh_ok or (has_pop_range and _in(population, rule.min_population, rule.max_population)):
         return None
-    hh_range = f"{rule.min_households or 0}–{rule.max_households or '∞'} 户"
-    side = (
-        "偏多" if rule.max_households is not None and households > rule.max_households else "偏少"
-    )
+    hh_range = _("%(low)s–%(high)s 户") % {
+        "low": rule.min_households or 0,
+        "high": rule.max_households or "∞",
+    }
+    too_many = rule.max_households is not None and households > rule.max_households
+    side = _("偏多") if too_many else _("偏少")
     if has_pop_range:
-        pop_range = f"{rule.min_population or 0}–{rule.max_population or '∞'} 人"
-        return f"{households} 户 / {population} 人，{side}（规则：{hh_range}或{pop_range}）"
-    return f"{households} 户，{side}（规则：{hh_range}）"
+        pop_range = _("%(low)s–%(high)s 人") % {
+            "low": rule.min_population or 0,
+            "high": rule.max_population or "∞",
+        }
+        return _("%(hh)s 户 / %(pop)s 人，%(side)s（规则：%(hh_range)s或%(pop_range)s）") % {
+            "hh": households,
+            "pop": population,
+            "side": side,
+            "hh_range": hh_range,
+            "pop_range": pop_range,
+        }
+    return _("%(hh)s 户，%(side)s（规则：%(hh_range)s）") % {
+        "hh": households,
+        "side": side,
+        "hh_range": hh_range,
+    }
 
 
 def exceptions(q: Q | None = None, under: str | None = None) -> list[StreetExceptions]:

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jiceng.accounts import scope
@@ -159,7 +160,7 @@ def imports_page(request):
             elif what == "grids":
                 run = _import_grids_upload(request, root)
             else:
-                messages.error(request, "请选择导入类型")
+                messages.error(request, _("请选择导入类型"))
         except ValueError as exc:
             messages.error(request, str(exc))
         if run is not None:
@@ -189,11 +190,15 @@ def _import_divisions_upload(request, root: Region) -> ImportRun | None:
         try:
             result = import_divisions(tmp, under, user=request.user, source=source)
         except DivisionImportError:
-            messages.error(request, "区划文件有误，未导入任何数据，请查看下方原因。")
+            messages.error(request, _("区划文件有误，未导入任何数据，请查看下方原因。"))
             return ImportRun.objects.filter(kind="divisions", user=request.user).first()
         except codes.CodeError as exc:
             raise ValueError(str(exc)) from exc
-    messages.success(request, f"区划导入完成：新增 {result.created}，更新 {result.updated}。")
+    messages.success(
+        request,
+        _("区划导入完成：新增 %(created)s，更新 %(updated)s。")
+        % {"created": result.created, "updated": result.updated},
+    )
     return result.run
 
 
@@ -213,7 +218,7 @@ def _import_grids_upload(request, root: Region) -> ImportRun | None:
         raise ValueError(str(exc)) from exc
     from jiceng.territory.grids import parse
 
-    features, _ = parse(text, crs)
+    features, _warnings = parse(text, crs)
     outside = [f.code for f in features if not f.code.startswith(root.code)]
     if outside:
         raise ValueError(f"文件中有 {len(outside)} 个网格不在您的管辖区域内（如 {outside[0]}）")
@@ -222,9 +227,13 @@ def _import_grids_upload(request, root: Region) -> ImportRun | None:
             text, crs=crs, user=request.user, source=f"上传：{upload.name}", region_code=root.code
         )
     except GridImportError:
-        messages.error(request, "网格文件有误，未导入任何网格，请查看下方原因。")
+        messages.error(request, _("网格文件有误，未导入任何网格，请查看下方原因。"))
         return ImportRun.objects.filter(kind="grids", user=request.user).first()
-    messages.success(request, f"网格导入完成：新增 {result.created}，更新 {result.updated}。")
+    messages.success(
+        request,
+        _("网格导入完成：新增 %(created)s，更新 %(updated)s。")
+        % {"created": result.created, "updated": result.updated},
+    )
     return result.run
 
 

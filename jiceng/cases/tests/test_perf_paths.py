@@ -1,0 +1,99 @@
+"""Issue 11: the list API's text search (titles and descriptions, Chinese, scoped, indexed
+on PostgreSQL) and the number of queries one case costs at intake over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jiceng.cases import services
+from jiceng.testing import client_for
+
+
+@pytest.fixture
+def two_cases(users, cats, in_grid):
+    mine = services.intake(
+        channel="app",
+        request_type="complaint",
+        category=cats.road,
+        title="路面塌陷",
+        description="小区门口路面塌陷有积水",
+        user=users.resident,
+        **in_grid,
+    )
+    other = services.intake(
+        channel="hotline",
+        request_type="help",
+        category=cats.road,
+        title="道路阻断",
+        description="双河口村道路被山体滑坡阻断",
+        user=users.district,
+        lon=108.52,
+        lat=32.82,
+        reporter_phone="13700000000",
+    )
+    return mine, other
+
+
+def _search(user, q: str) -> set[str]:
+    r = client_for(user).get("/api/v1/cases/", {"q": q})
+    assert r.status_code == 200
+    return {c["number"] for c in r.json()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "q", "sees"),
+    [
+        ("district", "山体滑坡", {"other"}),  # only in a description
+        ("district", "塌陷", {"mine"}),  # in a title and a description
+        ("district", "积水", {"mine"}),  # two characters
+        ("district", "道路", {"other"}),
+        ("district", "没有这个词", set()),
+        ("street", "山体滑坡", set()),  # the other case is in the next town: refused
+        ("other_district", "塌陷", set()),  # another county: refused
+        ("no_scope", "塌陷", set()),
+    ],
+)
+def test_text_search_finds_titles_and_descriptions_in_scope(users, two_cases, who, q, sees):
+    mine, other = two_cases
+    numbers = {"mine": mine.number, "other": other.number}
+    assert _search(getattr(users, who), q) == {numbers[k] for k in sees}
+
+
+@pytest.mark.django_db
+def test_one_hotline_case_over_http_costs_at_most_ten_queries(users, cats, in_grid):
+    c = client_for(users.street)
+    body = {
+        "channel": "hotline",
+        "request_type": "complaint",
+        "category": cats.road.code,
+        "description": "路灯不亮已经三天了",
+        "reporter_phone": "13900000000",
+        **in_grid,
+    }
+    c.post("/api/v1/cases/", data=json.dumps(body), content_type="application/json")  # warm
+    with CaptureQueriesContext(connection) as ctx:
+        r = c.post("/api/v1/cases/", data=json.dumps(body), content_type="application/json")
+    assert r.status_code == 201, r.content
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert len(sql) <= 10, "\n".join(s[:160] for s in sql)
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_text_search_uses_the_trigram_index_on_postgresql(users, two_cases):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from jiceng.cases.models import Case
+
+    with connection.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")  # a two-row table: make the planner show it
+        try:
+            plan = Case.objects.filter(title__contains="山体滑坡").explain()
+        finally:
+            cur.execute("SET enable_seqscan = on")
+    assert "case_title_trgm" in plan

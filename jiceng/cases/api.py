@@ -281,9 +281,7 @@ def list_cases(
         qs = qs.filter(status__in=OPEN_STATES)
     if q:
         # title and description: trigram indexes on PostgreSQL (decision 0049)
-        qs = qs.filter(
-            Q(number__startswith=q) | Q(title__contains=q) | Q(description__contains=q)
-        )
+        qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q) | Q(description__contains=q))
     if phone:
         qs = qs.filter(
             lookups.case_phone_filter(request.auth, phone, channel="api", request=request)

@@ -66,6 +66,10 @@ def test_text_search_finds_titles_and_descriptions_in_scope(users, two_cases, wh
 
 @pytest.mark.django_db
 def test_one_hotline_case_over_http_costs_at_most_ten_queries(users, cats, in_grid):
+    """The request's own path: token, category, counter, case, events, the answer. The
+    receivers of `case_changed` (command rollups, assessment marks) run after commit and
+    are not counted here (a test transaction never commits): on PostgreSQL they add about
+    fifteen more, measured in docs/benchmarks.md."""
     c = client_for(users.street)
     body = {
         "channel": "hotline",

@@ -23,7 +23,9 @@ def _square(x: float, y: float, w: float, dense: bool = False) -> dict:
 
 
 def _index(dense: bool = False) -> GridIndex:
-    rows = [(VILLAGE, "村", 5, None, _square(X0, Y0, N * STEP))]
+    rows: list[tuple[str, str, int, int | None, dict]] = [
+        (VILLAGE, "村", 5, None, _square(X0, Y0, N * STEP))
+    ]
     for i in range(N):
         for j in range(N):
             code = f"{VILLAGE}{i * N + j + 1:03d}"

@@ -101,3 +101,42 @@ def test_text_search_uses_the_trigram_index_on_postgresql(users, two_cases):
         finally:
             cur.execute("SET enable_seqscan = on")
     assert "case_title_trgm" in plan
+
+
+def test_the_http_gateway_keeps_its_connection_and_survives_one_closed_by_the_gateway():
+    """Messages go on one kept-alive connection; when the gateway has closed it in between,
+    the message is sent again once on a new connection, not failed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    from jiceng.cases.outbox import HttpGateway
+
+    seen: list[tuple[int, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.client_address[1], self.headers["Idempotency-Key"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    gw = HttpGateway(f"http://127.0.0.1:{server.server_port}/sms")
+    msg = [
+        SimpleNamespace(to_phone="13900000000", body="测试", dedupe_key=f"k{i}") for i in range(3)
+    ]
+    gw.send(msg[0])
+    gw.send(msg[1])
+    assert seen[0][0] == seen[1][0]  # the same client port: one connection
+    gw._local.conn.sock.close()  # as if the gateway had dropped the idle connection
+    gw.send(msg[2])
+    server.shutdown()
+    assert [k for _, k in seen] == ["k0", "k1", "k2"]

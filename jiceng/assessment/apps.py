@@ -17,3 +17,7 @@ class AssessmentConfig(AppConfig):
 
         # a case's facts follow its moves (after commit); rollups are rebuilt lazily
         case_changed.connect(on_case_changed, dispatch_uid="assessment.facts")
+        from jiceng.assessment.facts import on_cases_changed
+        from jiceng.cases.services import cases_changed
+
+        cases_changed.connect(on_cases_changed, dispatch_uid="assessment.facts.batch")

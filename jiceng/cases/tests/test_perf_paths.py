@@ -140,3 +140,52 @@ def test_the_http_gateway_keeps_its_connection_and_survives_one_closed_by_the_ga
     gw.send(msg[2])
     server.shutdown()
     assert [k for _, k in seen] == ["k0", "k1", "k2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_batch_is_announced_once_with_every_case_and_per_event_marked(users, cats):
+    """The worker's cards: one `cases_changed` per batch after commit (the rollups' one
+    pass), and still one `case_changed` per event for receivers that want events, marked
+    `batch=True` so batch-aware receivers skip them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jiceng.cases import worker
+    from jiceng.cases.models import Case
+
+    made = [
+        services.intake(
+            channel="hotline",
+            request_type="complaint",
+            category=cats.road,
+            description=f"第{i}处路面破损",
+            user=users.street,
+            lon=108.405,
+            lat=32.805,
+        )
+        for i in range(3)
+    ]
+    now = timezone.now()
+    Case.objects.filter(pk__in=[c.pk for c in made]).update(
+        yellow_at=now - timedelta(minutes=1), deadline=now + timedelta(hours=3)
+    )
+    batches: list[list[int]] = []
+    events: list[tuple[int, bool]] = []
+
+    def on_batch(sender, case_ids, **kw):
+        batches.append(list(case_ids))
+
+    def on_event(sender, case, move, event, **kw):
+        events.append((case.pk, kw.get("batch", False)))
+
+    services.cases_changed.connect(on_batch, dispatch_uid="test-batch")
+    services.case_changed.connect(on_event, dispatch_uid="test-event")
+    try:
+        stats = worker.run_pass(now=now, send=False)
+    finally:
+        services.cases_changed.disconnect(dispatch_uid="test-batch")
+        services.case_changed.disconnect(dispatch_uid="test-event")
+    assert stats["yellow"] == 3
+    assert batches == [sorted(c.pk for c in made)]
+    assert sorted(events) == sorted((c.pk, True) for c in made)

@@ -108,8 +108,8 @@ def test_the_http_gateway_keeps_its_connection_and_survives_one_closed_by_the_ga
     the message is sent again once on a new connection, not failed."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from types import SimpleNamespace
 
+    from jiceng.cases.models import Outbox
     from jiceng.cases.outbox import HttpGateway
 
     seen: list[tuple[int, str]] = []
@@ -130,9 +130,7 @@ def test_the_http_gateway_keeps_its_connection_and_survives_one_closed_by_the_ga
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     gw = HttpGateway(f"http://127.0.0.1:{server.server_port}/sms")
-    msg = [
-        SimpleNamespace(to_phone="13900000000", body="测试", dedupe_key=f"k{i}") for i in range(3)
-    ]
+    msg = [Outbox(to_phone="13900000000", body="测试", dedupe_key=f"k{i}") for i in range(3)]
     gw.send(msg[0])
     gw.send(msg[1])
     assert seen[0][0] == seen[1][0]  # the same client port: one connection

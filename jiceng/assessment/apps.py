@@ -28,3 +28,7 @@ class AssessmentConfig(AppConfig):
         for model in (Region, Unit):  # ranking names are cached for a minute per process
             post_save.connect(forget_names, sender=model, dispatch_uid=f"assessment.{model}")
             post_delete.connect(forget_names, sender=model, dispatch_uid=f"assessment.d{model}")
+        from jiceng.assessment.facts import on_cases_changed
+        from jiceng.cases.services import cases_changed
+
+        cases_changed.connect(on_cases_changed, dispatch_uid="assessment.facts.batch")

@@ -279,7 +279,14 @@ def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 def on_case_changed(sender, case, move, event, **kw) -> None:
     """case_changed receiver: one insert on the move's path; the facts are recomputed
     before the next ranking, working page or scorecard is read (`refresh_moved`)."""
+    if kw.get("batch"):
+        return  # a worker batch: marked whole by `on_cases_changed`
     DirtyCase.objects.create(case_id=case.pk)
+
+
+def on_cases_changed(sender, case_ids=(), **kw) -> None:
+    """cases_changed receiver (a worker batch): the marks in one insert."""
+    DirtyCase.objects.bulk_create([DirtyCase(case_id=i) for i in case_ids], batch_size=1000)
 
 
 def refresh_moved(now: datetime | None = None) -> int:

@@ -289,7 +289,8 @@ def list_cases(
     if open:
         qs = qs.filter(status__in=OPEN_STATES)
     if q:
-        qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q))
+        # title and description: trigram indexes on PostgreSQL (decision 0049)
+        qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q) | Q(description__contains=q))
     if phone:
         qs = qs.filter(
             lookups.case_phone_filter(request.auth, phone, channel="api", request=request)

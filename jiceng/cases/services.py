@@ -23,7 +23,7 @@ from jiceng.cases.access import (
     get_visible,
     visible_cases,
 )
-from jiceng.cases.history import case_changed
+from jiceng.cases.history import case_changed, cases_changed
 from jiceng.cases.intake import (
     STAFF_CHANNELS,
     forget_limits,
@@ -59,6 +59,7 @@ __all__ = [
     "actor_kinds",
     "allowed_moves_for",
     "case_changed",
+    "cases_changed",
     "find_public",
     "forget_centres",
     "forget_limits",

@@ -21,3 +21,7 @@ class CommandConfig(AppConfig):
 
         # Rollups and the live feed follow every committed move (sent after commit).
         case_changed.connect(on_case_changed, dispatch_uid="command.on_case_changed")
+        from jiceng.cases.services import cases_changed
+        from jiceng.command.rollup import on_cases_changed
+
+        cases_changed.connect(on_cases_changed, dispatch_uid="command.on_cases_changed")

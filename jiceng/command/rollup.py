@@ -229,12 +229,20 @@ def _announce(before: CaseFacts | None, after: CaseFacts, now: datetime) -> list
 def on_case_changed(sender=None, case=None, move: str = "", event=None, **_kw) -> None:
     """Receiver of `jiceng.cases.services.case_changed` (after commit). A failure here
     must never reach the user who made the move: the catch-up repairs it later."""
-    if case is None or case.pk is None:
-        return
+    if case is None or case.pk is None or _kw.get("batch"):
+        return  # a worker batch: `on_cases_changed` applied it whole
     try:
         apply_cases([case.pk])
     except Exception:  # noqa: BLE001 — the move is committed; the catch-up repairs
         log.exception("command rollup failed for case %s", case.pk)
+
+
+def on_cases_changed(sender=None, case_ids=(), **_kw) -> None:
+    """Receiver of `cases_changed` (a worker batch, after commit): one pass for all."""
+    try:
+        apply_cases(case_ids)
+    except Exception:  # noqa: BLE001 — committed already; the catch-up repairs
+        log.exception("command rollup failed for a batch of %s cases", len(case_ids))
 
 
 def catch_up(limit: int = 5000) -> int:

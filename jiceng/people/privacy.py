@@ -128,21 +128,38 @@ def tag_dict(tag, full: bool) -> dict:
     }
 
 
+_LABELS: dict[tuple[type, str], dict] = {}
+
+
+def _label(obj: Any, field: str) -> str:
+    """`obj.get_<field>_display()` without its per-call `make_hashable` (a county's export
+    calls it hundreds of thousands of times): the field's choices as a dict, once."""
+    key = (type(obj), field)
+    labels = _LABELS.get(key)
+    if labels is None:
+        f = type(obj)._meta.get_field(field)
+        labels = _LABELS[key] = dict(f.flatchoices)  # type: ignore[union-attr]
+    value = getattr(obj, field)
+    label = labels.get(value)
+    # str() at each call: a lazy label follows the language active now
+    return value if label is None else str(label)
+
+
 def resident_dict(r: Resident, full: bool, tags: bool = True) -> dict:
     out = {
         "id": r.id,
         "name": r.name,
-        "sex": r.get_sex_display() if r.sex else "",
+        "sex": _label(r, "sex") if r.sex else "",
         "age": age(r.birth_date),
         "birth_date": r.birth_date.isoformat() if (full and r.birth_date) else None,
-        "id_type": r.get_id_type_display(),
+        "id_type": _label(r, "id_type"),
         "id_number": r.id_number if full else mask_id(r.id_type, r.id_number),
         "phone": r.phone if full else phones.mask(r.phone),
         "address": r.address if full else mask_address(r.address),
         "kind": r.kind,
-        "kind_label": r.get_kind_display(),
+        "kind_label": _label(r, "kind"),
         "relation": r.relation,
-        "relation_label": r.get_relation_display(),
+        "relation_label": _label(r, "relation"),
         "ethnicity": r.ethnicity,
         "party_member": r.party_member,
         "household_id": r.household_id,
@@ -219,7 +236,7 @@ def export_row(r: Resident, full: bool) -> list:
     d = resident_dict(r, full)
     h = r.household
     d["household_number"] = h.number if h else ""
-    d["colour_label"] = h.get_colour_display() if (h and h.colour) else ""
+    d["colour_label"] = _label(h, "colour") if (h and h.colour) else ""
     d["tag_names"] = "、".join(t["name"] for t in d["tags"])
     return [d[key] if d[key] is not None else "" for _, key in EXPORT_COLUMNS]
 

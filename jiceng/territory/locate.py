@@ -15,8 +15,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -32,6 +34,13 @@ VERSION_NAME = "grids"
 CHECK_SECONDS = 1.0
 NOT_FOUND = "该位置不在任何网格内"
 NOT_IN_TERRITORY = "该位置不在本系统管辖的任何区域内"
+# The single-call raster: cells per leaf region, and a cap (memory: 8 bytes a cell in the
+# list of ints, plus the small ints Python shares).
+RASTER_CELLS_PER_LEAF = 32
+RASTER_MAX_CELLS = 2_000_000
+RASTER_MAX_CANDIDATES = 4
+RASTER_CHUNK = 100_000
+_intersects_xy = shapely.intersects_xy
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,82 @@ class GridIndex:
         self._grid_level = {
             c: (r % 10) for c, r in zip(codes_, ranks, strict=True) if r >= Level.GRID * 10
         }
+        self._parts: dict[int, tuple[dict, str]] = {}
+        self._build_raster()
+
+    def _build_raster(self) -> None:
+        """A raster over the leaves for single calls (docs/decisions/0050-perf-point-raster.md).
+
+        The leaves' extent is cut into about RASTER_CELLS_PER_LEAF cells per leaf; a cell
+        that meets exactly one leaf, and lies in that leaf's interior (not touching its
+        edge), answers every point in it with that leaf — the same answer the tree gives,
+        since such a point meets that leaf alone. A cell on the edges of a few leaves
+        (-2 - slot) lists them; the rest (-1) go to the trees. Stored as an `array` of
+        8-byte ints: indexing it is cheaper per call than a numpy scalar.
+        """
+        self._raster: array[int] | list[int] = []
+        n_leaves = len(self.leaf_ids)
+        if n_leaves == 0:
+            return
+        x0, y0, x1, y1 = shapely.total_bounds(self.geoms[self.leaf_ids])
+        if not (x1 > x0 and y1 > y0):
+            return
+        cells = min(RASTER_MAX_CELLS, max(1024, RASTER_CELLS_PER_LEAF * n_leaves))
+        aspect = (x1 - x0) / (y1 - y0)
+        nx = max(1, int(round((cells * aspect) ** 0.5)))
+        ny = max(1, int(round(cells / nx)))
+        dx, dy = (x1 - x0) / nx, (y1 - y0) / ny
+        raster = np.full(nx * ny, -1, dtype=np.int64)
+        self._candidates: list[tuple[tuple[int, Any], ...]] = []
+        rings: dict[int, Any] = {}
+        seen: dict[tuple[int, ...], int] = {}  # neighbouring cells share candidate sets
+        # in chunks of cells: the boxes of the whole raster at once would hold ~200 bytes
+        # a cell of GEOS geometry (400 MB at a county's 1.4 M cells)
+        for first in range(0, nx * ny, RASTER_CHUNK):
+            cell = np.arange(first, min(first + RASTER_CHUNK, nx * ny), dtype=np.int64)
+            jj, ii = np.divmod(cell, nx)
+            bx0 = x0 + ii * dx
+            by0 = y0 + jj * dy
+            boxes = shapely.box(bx0, by0, bx0 + dx, by0 + dy)
+            bidx, lidx = self.leaf_tree.query(boxes, predicate="intersects")
+            count = np.bincount(bidx, minlength=len(boxes))
+            one = count[bidx] == 1
+            inside = np.zeros(len(bidx), dtype=bool)
+            inside[one] = shapely.contains_properly(
+                self.geoms[self.leaf_ids[lidx[one]]], boxes[bidx[one]]
+            )
+            raster[cell[bidx[inside]]] = self.leaf_ids[lidx[inside]]
+            # A cell on the edges of a few leaves keeps them all as candidates (every leaf
+            # that meets the cell): a point meeting exactly one of them meets it alone.
+            few = ~inside & (count[bidx] <= RASTER_MAX_CANDIDATES)
+            order = np.argsort(bidx[few], kind="stable")
+            fb, fl = bidx[few][order], self.leaf_ids[lidx[few]][order]
+            starts = np.flatnonzero(np.r_[True, fb[1:] != fb[:-1]]) if len(fb) else fb
+            ends = np.r_[starts[1:], len(fb)]
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                key = tuple(fl[a:b].tolist())
+                slot = seen.get(key)
+                if slot is None:
+                    slot = seen[key] = len(self._candidates)
+                    cands = []
+                    for k in key:
+                        if k not in rings:
+                            rings[k] = _simple_ring(self.geoms[k])
+                        ring = rings[k]
+                        cands.append((k, ring if ring is not None else self.geoms[k]))
+                    self._candidates.append(tuple(cands))
+                raster[cell[fb[a]]] = -2 - slot
+        self._raster = array("q", raster.tobytes())
+        self._rx0, self._ry0 = float(x0), float(y0)
+        self._rsx, self._rsy = nx / (x1 - x0), ny / (y1 - y0)
+        self._rnx, self._rny = nx, ny
+
+    @property
+    def raster_share(self) -> float:
+        """Share of the raster's cells answered without the trees (0..1)."""
+        if not self._raster:
+            return 0.0
+        return sum(1 for k in self._raster if k != -1) / len(self._raster)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -108,6 +193,14 @@ class GridIndex:
     def _location(self, lon: float, lat: float, idx: int | None) -> Location:
         if idx is None:
             return Location(lon, lat, message=NOT_IN_TERRITORY)
+        got = self._parts.get(idx)
+        if got is None:
+            got = self._parts[idx] = self._describe(idx)
+        parts, message = got
+        return Location(lon, lat, message=message, **parts)
+
+    def _describe(self, idx: int) -> tuple[dict, str]:
+        """The names and codes of region `idx` and its parents (cached per region)."""
         code = self.codes[idx]
         parts: dict = {}
         if len(code) > LEVEL_CODE_LENGTH[Level.VILLAGE]:
@@ -125,10 +218,35 @@ class GridIndex:
                     parts[f"{key}_code"] = c
                     parts[f"{key}_name"] = self.names[c]
         message = "" if "grid_code" in parts else NOT_FOUND
-        return Location(lon, lat, message=message, **parts)
+        return parts, message
 
     def locate(self, lon: float, lat: float) -> Location:
-        """One WGS-84 point."""
+        """One WGS-84 point: the raster's cell if it answers, else the trees; the same
+        region as `best_indices` gives for the point (ties: the lowest index)."""
+        if self._raster:
+            i = int((lon - self._rx0) * self._rsx)
+            j = int((lat - self._ry0) * self._rsy)
+            if 0 <= i < self._rnx and 0 <= j < self._rny:
+                k = self._raster[j * self._rnx + i]
+                if k >= 0:
+                    return self._location(lon, lat, k)
+                if k <= -2:
+                    hit = -1
+                    for c, g in self._candidates[-2 - k]:
+                        inside = (
+                            _in_ring(g, lon, lat)
+                            if type(g) is tuple
+                            else int(_intersects_xy(g, lon, lat))
+                        )
+                        if inside == 0:
+                            continue
+                        if inside == 2 or hit >= 0:
+                            hit = -1  # on an edge, or in two leaves: the trees decide
+                            break
+                        hit = c
+                    else:
+                        if hit >= 0:
+                            return self._location(lon, lat, hit)
         point = shapely.Point(lon, lat)
         leaves = self.leaf_tree.query(point, predicate="intersects")
         if len(leaves) == 1:
@@ -136,8 +254,7 @@ class GridIndex:
         hits = self.tree.query(point, predicate="intersects")
         if len(hits) == 0:
             return self._location(lon, lat, None)
-        best = hits[np.argmax(self.ranks[hits])] if len(hits) > 1 else hits[0]
-        return self._location(lon, lat, int(best))
+        return self._location(lon, lat, int(_deepest(hits, self.ranks[hits])))
 
     def best_indices(self, xy: np.ndarray) -> np.ndarray:
         """For an (n, 2) array of WGS-84 points, the index of the deepest region (-1: none)."""
@@ -156,8 +273,10 @@ class GridIndex:
         pidx, gidx = self.tree.query(points, predicate="intersects")
         best = np.full(len(points), -1, dtype=np.int64)
         if len(pidx):
-            # Sort by point then rank; the last hit of each point is its deepest region.
-            order = np.lexsort((self.ranks[gidx], pidx))
+            # Sort by point, then rank, then index descending: the last hit of each point
+            # is its deepest region, and between equal ranks (a point on the shared edge of
+            # two grids) the lowest index — the single path's `_deepest` rule.
+            order = np.lexsort((-gidx, self.ranks[gidx], pidx))
             pidx, gidx = pidx[order], gidx[order]
             last = np.r_[pidx[1:] != pidx[:-1], True]
             best[pidx[last]] = gidx[last]
@@ -169,6 +288,49 @@ class GridIndex:
             self._location(float(x), float(y), None if b < 0 else int(b))
             for (x, y), b in zip(xy, best, strict=True)
         ]
+
+
+def _simple_ring(geom: Any) -> tuple[float, ...] | None:
+    """The exterior ring of a polygon without holes as flat (x0, y0, x1, y1, …), for the
+    pure-Python test; None (use GEOS) for anything else or a ring of many vertices."""
+    if geom.geom_type != "Polygon" or len(geom.interiors) or len(geom.exterior.coords) > 40:
+        return None
+    return tuple(float(v) for xy in geom.exterior.coords for v in xy[:2])
+
+
+def _in_ring(ring: tuple[float, ...], x: float, y: float) -> int:
+    """0 outside, 1 inside, 2 on (or within rounding of) the boundary of a closed ring.
+
+    Even-odd crossings; a point whose cross product with an edge it lies along is within
+    ~1e-12 of zero counts as on the edge, so the caller hands it to GEOS (the trees)
+    rather than decide a shared edge here."""
+    inside = False
+    x1, y1 = ring[0], ring[1]
+    for i in range(2, len(ring), 2):
+        x2, y2 = ring[i], ring[i + 1]
+        if x == x2 and y == y2:
+            return 2  # a vertex (a local top or bottom is spanned by no edge below)
+        if (y1 > y) != (y2 > y) or (y1 == y == y2):
+            cross = (x2 - x1) * (y - y1) - (x - x1) * (y2 - y1)
+            if (
+                abs(cross) <= _EPS * (abs(x2 - x1) + abs(y2 - y1) + 1.0)
+                and min(x1, x2) - _EPS <= x <= max(x1, x2) + _EPS
+            ):
+                return 2
+            if y1 != y2 and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+        x1, y1 = x2, y2
+    return 1 if inside else 0
+
+
+_EPS = 1e-12
+
+
+def _deepest(hits: np.ndarray, ranks: np.ndarray) -> int:
+    """Of the regions `hits` (indices) with `ranks`, the deepest; between equal ranks the
+    lowest index, so a point on a shared edge gets the same grid on every path."""
+    top = ranks.max()
+    return int(hits[ranks == top].min())
 
 
 _lock = threading.Lock()

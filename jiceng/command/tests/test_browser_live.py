@@ -17,11 +17,11 @@ SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 @pytest.fixture
 def asgi_server(transactional_db):
-    """uvicorn serving jiceng.asgi in a thread of this process (what `jiceng serve` runs),
+    """uvicorn serving jiceng.core.serving in a thread of this process (what `jiceng serve` runs),
     on the test database."""
     import uvicorn
 
-    from jiceng.asgi import application
+    from jiceng.core.serving import application
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Serve jiceng with uvicorn (ASGI), the production server; static files through WhiteNoise."
+        "Serve jiceng with uvicorn: sync views through Django's WSGI handler in a thread "
+        "pool, the command centre's event stream through its ASGI handler "
+        "(docs/decisions/0048-perf-server.md); static files through WhiteNoise."
     )
 
     def add_arguments(self, parser):
@@ -21,17 +23,26 @@ class Command(BaseCommand):
             default=settings.JICENG_WORKERS or None,
             help="processes (default: number of CPUs, at most 4)",
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="threads per process for the sync views (default: JICENG_THREADS or 8)",
+        )
         parser.add_argument("--log-level", default="warning")
 
-    def handle(self, *args, host, port, workers, log_level, **options):
+    def handle(self, *args, host, port, workers, threads, log_level, **options):
         import uvicorn
 
         workers = workers or min(os.cpu_count() or 1, 4)
+        if threads:
+            # read by jiceng.core.serving when each worker process imports it
+            os.environ["JICENG_THREADS"] = str(threads)
         self.stdout.write(
             f"jiceng 正在 http://{host}:{port}/ 上运行（{workers} 个进程，Ctrl+C 停止）"
         )
         uvicorn.run(
-            "jiceng.asgi:application",
+            "jiceng.core.serving:application",
             host=host,
             port=port,
             workers=workers,

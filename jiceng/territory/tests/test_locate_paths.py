@@ -1,0 +1,86 @@
+"""Point → grid: the single call (raster, then trees) and the batch path give the same
+region for every point — inside a grid, on the shared edge of two grids, at a corner
+shared by four, outside every grid. Pure: an index built from rows, no database."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from jiceng.territory.locate import GridIndex
+
+VILLAGE = "610921100001"  # 12 digits: a village
+N = 12  # a village cut into N × N square grids
+X0, Y0, STEP = 108.0, 32.0, 0.01
+
+
+def _square(x: float, y: float, w: float, dense: bool = False) -> dict:
+    ring = [[x, y], [x + w, y], [x + w, y + w], [x, y + w], [x, y]]
+    if dense:  # many vertices: the raster's edge cells test these with GEOS, not Python
+        ring = [list(c) for c in shapely.segmentize(shapely.LinearRing(ring), w / 16).coords]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _index(dense: bool = False) -> GridIndex:
+    rows: list[tuple[str, str, int, int | None, dict]] = [
+        (VILLAGE, "村", 5, None, _square(X0, Y0, N * STEP))
+    ]
+    for i in range(N):
+        for j in range(N):
+            code = f"{VILLAGE}{i * N + j + 1:03d}"
+            box = _square(X0 + i * STEP, Y0 + j * STEP, STEP, dense)
+            rows.append((code, f"网格{code[-3:]}", 6, 3, box))
+    names = {r[0]: r[1] for r in rows}
+    return GridIndex(rows, names)
+
+
+def _points() -> list[tuple[float, float]]:
+    rng = np.random.default_rng(7)
+    pts = [tuple(p) for p in rng.uniform([X0, Y0], [X0 + N * STEP, Y0 + N * STEP], (2000, 2))]
+    for k in range(N + 1):  # on shared edges (x = const lines, y = const lines) and corners
+        for f in (0.25, 0.5, 0.77):
+            pts.append((X0 + k * STEP, Y0 + f * STEP))
+            pts.append((X0 + f * STEP, Y0 + k * STEP))
+        pts.append((X0 + k * STEP, Y0 + k * STEP))
+    pts += [(X0 - 0.5, Y0), (X0 + 5, Y0 + 5)]  # outside
+    return pts
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_single_and_batch_give_the_same_grid_for_every_point(dense):
+    index = _index(dense)
+    assert index.raster_share > 0.3  # the raster answers most cells without geometry
+    pts = _points()
+    batch = index.locate_many(np.array(pts))
+    for (x, y), b in zip(pts, batch, strict=True):
+        one = index.locate(x, y)
+        assert (one.grid_code, one.village_code, one.message) == (
+            b.grid_code,
+            b.village_code,
+            b.message,
+        ), (x, y)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "grid"),
+    [
+        # inside grid (i=0, j=0) and (i=1, j=0)
+        (X0 + 0.5 * STEP, Y0 + 0.5 * STEP, 1),
+        (X0 + 1.5 * STEP, Y0 + 0.5 * STEP, N + 1),
+        # on the edge shared by (0, 0) and (1, 0): the lower index, the same on both paths
+        (X0 + STEP, Y0 + 0.5 * STEP, 1),
+        # the corner shared by four grids: the lowest of the four
+        (X0 + STEP, Y0 + STEP, 1),
+    ],
+)
+def test_a_point_gets_its_grid_and_a_shared_edge_the_lower_one(x, y, grid):
+    index = _index()
+    want = f"{VILLAGE}{grid:03d}"
+    assert index.locate(x, y).grid_code == want
+    assert index.locate_many(np.array([(x, y)]))[0].grid_code == want
+
+
+def test_a_point_outside_says_so():
+    loc = _index().locate(X0 - 1, Y0)
+    assert not loc.found and loc.message

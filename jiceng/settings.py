@@ -212,6 +212,8 @@ JICENG_SMS_BACKEND = envstr("JICENG_SMS_BACKEND", "console")
 JICENG_SMS_FILE = envstr("JICENG_SMS_FILE", "var/sms.jsonl")
 JICENG_SMS_URL = envstr("JICENG_SMS_URL", "")
 JICENG_SMS_TOKEN = envsecret("JICENG_SMS_TOKEN", "")
+# Seconds before a message claimed by a worker that died is claimed again (> the 10 s timeout).
+JICENG_OUTBOX_LEASE_SECONDS = envint("JICENG_OUTBOX_LEASE_SECONDS", 300)
 
 # Open311 (jiceng.open311.conf)
 JICENG_OPEN311_JURISDICTION = envlist("JICENG_OPEN311_JURISDICTION", [])

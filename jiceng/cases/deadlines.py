@@ -14,16 +14,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from jiceng.lib.env import envfloat, envstr
 from jiceng.lib.workdays import Calendar, CalendarUnknown, parse_periods
 
 if TYPE_CHECKING:  # models import nothing from here; a runtime import would be a cycle risk
     from jiceng.cases.models import Category
 
 # Working hours (docs/decisions/0005-cases-working-time.md) and the yellow-card share.
-WORK_PERIODS = parse_periods(envstr("JICENG_WORK_PERIODS", "08:30-12:00,14:00-17:30"))
-YELLOW_SHARE = envfloat("JICENG_YELLOW_SHARE", 0.8)
-CRITICAL_HOURS = envfloat("JICENG_CRITICAL_HOURS", 2.0)
+WORK_PERIODS = parse_periods(settings.JICENG_WORK_PERIODS)
+YELLOW_SHARE = settings.JICENG_YELLOW_SHARE
+CRITICAL_HOURS = settings.JICENG_CRITICAL_HOURS
 DEFAULT_LIMIT = (7.0, "days")
 VISIT_WORKDAYS = 3  # return visit due within 3 working days of closure
 if not 0 < YELLOW_SHARE < 1:

@@ -26,12 +26,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from jiceng.cases.models import Outbox
-from jiceng.lib.env import envint, envstr
 
 log = logging.getLogger("jiceng.outbox")
 MAX_ATTEMPTS = 5
@@ -116,11 +116,11 @@ _gateway: Gateway | None = None
 def gateway() -> Gateway:
     global _gateway
     if _gateway is None:
-        kind = envstr("JICENG_SMS_BACKEND", "console")
+        kind = settings.JICENG_SMS_BACKEND
         if kind == "file":
-            _gateway = FileGateway(envstr("JICENG_SMS_FILE", "var/sms.jsonl"))
+            _gateway = FileGateway(settings.JICENG_SMS_FILE)
         elif kind == "http":
-            _gateway = HttpGateway(envstr("JICENG_SMS_URL"), envstr("JICENG_SMS_TOKEN"))
+            _gateway = HttpGateway(settings.JICENG_SMS_URL, settings.JICENG_SMS_TOKEN)
         else:
             _gateway = ConsoleGateway()
     return _gateway
@@ -135,7 +135,7 @@ def set_gateway(gw: Gateway | None) -> None:
 def lease_seconds() -> int:
     """How long a claimed row is left to its pass before another pass may claim it again
     (JICENG_OUTBOX_LEASE_SECONDS, default 300: well above a gateway's 10 s timeout)."""
-    return max(1, envint("JICENG_OUTBOX_LEASE_SECONDS", 300))
+    return max(1, settings.JICENG_OUTBOX_LEASE_SECONDS)
 
 
 def _locked(qs: QuerySet[Outbox]) -> QuerySet[Outbox]:

@@ -21,7 +21,6 @@ urlpatterns = [
     path("rules/<int:pk>/toggle/", ops_views.rule_toggle, name="rule-toggle"),
     path("lookup/phone/", views.lookup_phone, name="lookup-phone"),
     path("lookup/duplicates/", views.lookup_duplicates, name="lookup-duplicates"),
-    path("map/grids.geojson", views.grids_geojson, name="grids"),
     path("attachment/<int:pk>/", views.attachment, name="attachment"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/move/<str:name>/", views.move, name="move"),

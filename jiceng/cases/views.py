@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,11 +43,10 @@ from jiceng.cases.models import (
 )
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label, todo_states
 from jiceng.lib.clientip import client_ip
-from jiceng.lib.env import envint
 
-MAX_PHOTO_MB = envint("JICENG_PHOTO_MAX_MB", 8)
+MAX_PHOTO_MB = settings.JICENG_PHOTO_MAX_MB
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-TRACK_LIMIT = envint("JICENG_TRACK_LIMIT_PER_10MIN", 20)
+TRACK_LIMIT = settings.JICENG_TRACK_LIMIT_PER_10MIN
 
 S = Status
 # What waits for whom, from the table's `todo` column (workflow.MOVES).
@@ -625,30 +625,6 @@ def lookup_duplicates(request: HttpRequest) -> JsonResponse:
             ]
         }
     )
-
-
-@login_required
-def grids_geojson(request: HttpRequest) -> JsonResponse:
-    """Grid polygons for the report map (the county's, or the user's scope)."""
-    from jiceng.territory.models import Level, Region
-
-    code = scope_code(request.user) or services.installation_county_code()
-    qs = Region.objects.filter(
-        code__under=code[:9] if len(code) > 9 else code,
-        level=Level.GRID,
-        boundary__isnull=False,
-    ).values("code", "name", "boundary", "grid_level")
-    deepest = max((r["grid_level"] or 0 for r in qs), default=0)
-    feats = [
-        {
-            "type": "Feature",
-            "properties": {"code": r["code"], "name": r["name"]},
-            "geometry": r["boundary"],
-        }
-        for r in qs
-        if (r["grid_level"] or 0) == deepest
-    ][:3000]
-    return JsonResponse({"type": "FeatureCollection", "features": feats})
 
 
 # ---------------------------------------------------------------- boards

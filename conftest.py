@@ -142,3 +142,13 @@ def login(live_server):
         pg.wait_for_load_state()
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """In-process caches (the county's extent for intake) kept by one test must not answer
+    the next one, whose database was rolled back."""
+    from jiceng.cases.intake import forget_county_box
+
+    forget_county_box()
+    yield

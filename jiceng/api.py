@@ -12,12 +12,13 @@ import logging
 
 from django.core.exceptions import (
     BadRequest,
+    ObjectDoesNotExist,
     PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
@@ -156,6 +157,21 @@ def on_denied(request, exc):
 @api.exception_handler(Http404)
 def on_404(request, exc):
     return error(request, 404, "not_found", str(exc) or "未找到")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def on_missing_row(request, exc):
+    # A row looked up with .get() that is not there (an unknown number, a stale id): the
+    # client asked for something that does not exist, whichever app raised it.
+    return error(request, 404, "not_found", "未找到")
+
+
+@api.exception_handler(IntegrityError)
+def on_conflict(request, exc):
+    # A write the database refused (a duplicate, a missing required link): the request
+    # conflicts with what is stored. Logged with its traceback: a rule should have said so.
+    log.warning("integrity error on %s", request.path, exc_info=exc)
+    return error(request, 409, "conflict", "与已有数据冲突，未保存")
 
 
 @api.exception_handler(HttpError)

@@ -19,6 +19,11 @@ _CASES_NAV_LABELS = [
     gettext_noop("部门收件箱"),
     gettext_noop("超期督办"),
     gettext_noop("工作日历"),
+    gettext_noop("一键报警"),
+    gettext_noop("派单规则"),
+    gettext_noop("通知发送"),
+    gettext_noop("分类建议"),
+    gettext_noop("高频词"),
 ]
 
 

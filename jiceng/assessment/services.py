@@ -13,7 +13,6 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from jiceng.accounts.models import Role
 from jiceng.accounts.scope import can_see_code, require
 from jiceng.assessment import facts
 from jiceng.assessment.metrics import to_dict, validate
@@ -97,8 +96,8 @@ def mark_exclusion(
 def rate_dispatch(user, number: str, rating: int, note: str = "") -> DispatchRating:
     """A department rates the dispatch of a case assigned to it (1–5)."""
     require(user, "assessment.rate_dispatch")
-    if user.role == Role.DEPARTMENT_HANDLER and not user.unit_id:
-        raise PermissionDenied("您不属于任何部门")
+    if not user.unit_id:  # a superuser passes `require` but rates for no department
+        raise PermissionDenied("您不属于任何部门，不能评价派单")
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise ValidationError("评分须为 1 至 5 分")
     case = get_visible(user, number)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import time as _time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -61,25 +62,42 @@ def installation_county_code() -> str:
     return r.code if r else ""
 
 
+_COUNTY_BOX: dict[str, tuple[float, tuple[float, float, float, float] | None]] = {}
+_COUNTY_BOX_TTL = 30.0  # seconds: another process's edit of the county is seen this late
+
+
+def forget_county_box(**_kw: object) -> None:
+    """Drop the cached county extent (connected to Region saves and deletes)."""
+    _COUNTY_BOX.clear()
+
+
+def _county_box() -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of the installation county, WGS-84 degrees,
+    kept in-process like the unit map: intake must not pay a query for it per case."""
+    from jiceng.territory.models import Region
+
+    code = installation_county_code()
+    hit = _COUNTY_BOX.get(code)
+    if hit is not None and _time.monotonic() - hit[0] < _COUNTY_BOX_TTL:
+        return hit[1]
+    r = Region.objects.filter(code=code).only("min_lon", "max_lon", "min_lat", "max_lat").first()
+    box = None
+    if r is not None and None not in (r.min_lon, r.max_lon, r.min_lat, r.max_lat):
+        box = (float(r.min_lon), float(r.min_lat), float(r.max_lon), float(r.max_lat))  # type: ignore[arg-type]
+    _COUNTY_BOX[code] = (_time.monotonic(), box)
+    return box
+
+
 def inside_county(lon: float, lat: float) -> bool:
     """Whether a WGS-84 point lies within the installation county's bounding box, with
     ~1 km to spare for points on the border line — the check Open311 applies (its
     `_inside_county`), now on every intake path (issue 17 item 5). True when the county
     has no known extent."""
-    from jiceng.territory.models import Region
-
-    r = (
-        Region.objects.filter(code=installation_county_code())
-        .only("min_lon", "max_lon", "min_lat", "max_lat")
-        .first()
-    )
-    if r is None or None in (r.min_lon, r.max_lon, r.min_lat, r.max_lat):
+    box = _county_box()
+    if box is None:
         return True
     m = 0.01
-    return (
-        r.min_lon - m <= lon <= r.max_lon + m  # type: ignore[operator]
-        and r.min_lat - m <= lat <= r.max_lat + m  # type: ignore[operator]
-    )
+    return box[0] - m <= lon <= box[2] + m and box[1] - m <= lat <= box[3] + m
 
 
 def county_code(region_code: str) -> str:
@@ -151,6 +169,12 @@ def forget_limits(**_kw: object) -> None:
 
 post_save.connect(forget_limits, sender=Category, dispatch_uid="cases.forget_limits.save")
 post_delete.connect(forget_limits, sender=Category, dispatch_uid="cases.forget_limits.delete")
+post_save.connect(
+    forget_county_box, sender="territory.Region", dispatch_uid="cases.county_box.save"
+)
+post_delete.connect(
+    forget_county_box, sender="territory.Region", dispatch_uid="cases.county_box.del"
+)
 
 
 def validate_extra(category: Category | None, extra: dict[str, Any] | None) -> dict[str, Any]:

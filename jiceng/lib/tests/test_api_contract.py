@@ -4,6 +4,8 @@ schema, a huge number is a 4xx, and a JSON array where an object is expected is 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -124,4 +126,36 @@ def test_an_unparsable_upload_is_a_400(users, content_type, body):
         "POST", "/api/v1/people/import", body, content_type=content_type
     )
     assert r.status_code in (400, 422), r.content[:200]
+    assert r.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_a_superuser_asking_for_a_missing_row_gets_a_404_not_a_500(territory):
+    """The kind schemathesis found: `.get()` on a number that is not there (servicehall)."""
+    from jiceng.accounts.models import User
+    from jiceng.testing import client_for
+
+    admin = User.objects.create_superuser("root2", password="x" * 12)
+    r = client_for(admin).post(
+        "/api/v1/servicehall/applications/0/moves",
+        data=json.dumps({"move": "supplement", "reason": "", "days": 1, "material_ids": []}),
+        content_type="application/json",
+    )
+    assert r.status_code in (404, 422), r.content
+    assert r.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_a_superuser_without_a_department_cannot_rate_a_dispatch(territory):
+    """A superuser passes every action check, yet a rating needs the rater's department."""
+    from jiceng.accounts.models import User
+    from jiceng.testing import client_for
+
+    admin = User.objects.create_superuser("root3", password="x" * 12)
+    r = client_for(admin).post(
+        "/api/v1/assessment/dispatch-ratings",
+        data=json.dumps({"rating": 2, "number": "610921-20261130-0008"}),
+        content_type="application/json",
+    )
+    assert r.status_code in (403, 404), r.content
     assert r.json()["error"]["message"]

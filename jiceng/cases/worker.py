@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from jiceng.accounts import centres
@@ -48,6 +49,13 @@ from jiceng.cases.workflow import WATCHED_STATES
 
 log = logging.getLogger("jiceng.worker")
 BATCH = 2000
+
+# Sent once per pass, after the cases' own steps and before the outbox is delivered, so what
+# another app queues (the service hall's cards, say) leaves in the same pass. Receivers take
+# `now` (aware datetime) and return a dict of counts; one that raises is recorded as a
+# WorkerError and the pass goes on. Other apps connect in their AppConfig.ready: the worker
+# stays one process for the county, and cases imports none of them.
+worker_pass = Signal()
 HOLD = timedelta(minutes=10)
 # Test hook: called inside each batch's transaction after the writes (simulate a kill).
 _after_batch_writes: Callable[[str, list[int]], None] | None = None
@@ -412,6 +420,16 @@ def run_pass(now: datetime | None = None, batch: int = BATCH, send: bool = True)
             log.exception("worker step failed")
             WorkerError.objects.create(kind="step", object_id="-", error=repr(exc)[:2000])
             stats["errors"] += 1
+    for receiver, result in worker_pass.send_robust(sender=None, now=now):
+        name = getattr(receiver, "__module__", "plugin")
+        if isinstance(result, Exception):
+            log.error("worker plug-in %s failed: %r", name, result)
+            WorkerError.objects.create(
+                kind="plugin", object_id=name[:40], error=repr(result)[:2000]
+            )
+            stats["errors"] += 1
+        elif isinstance(result, dict):
+            stats.setdefault("plugins", {})[name] = result
     if send:
         t3 = time.perf_counter()
         stats["sent"], stats["failed"] = outbox.deliver_due(now=now)

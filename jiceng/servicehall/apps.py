@@ -12,3 +12,10 @@ class ServicehallConfig(AppConfig):
         (_("便民服务统计"), "servicehall:board", "servicehall.view"),
         (_("办事指南"), "servicehall:guide", "servicehall.view"),
     ]
+
+    def ready(self) -> None:
+        from jiceng.cases.worker import worker_pass
+        from jiceng.servicehall.watch import on_worker_pass
+
+        # `jiceng worker` watches the service hall's time limits too (issue 14 item 3)
+        worker_pass.connect(on_worker_pass, dispatch_uid="servicehall.watch")

@@ -61,3 +61,8 @@ def run_pass(now: datetime | None = None) -> dict[str, int]:
                 kind="sh_rectify", user=a.clerk,
             )  # fmt: skip
     return out
+
+
+def on_worker_pass(sender: object = None, *, now: datetime, **_kw: object) -> dict[str, int]:
+    """`jiceng worker`'s pass (cases.worker.worker_pass): the same reminders as the command."""
+    return run_pass(now)

@@ -114,3 +114,11 @@ def test_openapi_declares_the_errors(client):
     spec = client.get("/api/v1/openapi.json").json()
     op = spec["paths"]["/api/v1/dispatch/suggest"]["post"]
     assert {"200", "400", "403", "404", "503"} <= set(op["responses"])
+
+
+def test_the_hotline_form_loads_the_suggestions(users):
+    """The operator gets suggestions on the form they take calls with, not on a side page."""
+    from jiceng.testing import client_for
+
+    html = client_for(users.street).get("/cases/hotline/").content.decode()
+    assert 'dispatch/suggest.js" data-form="#hotline-form"' in html

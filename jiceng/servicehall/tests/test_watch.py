@@ -41,3 +41,14 @@ def test_the_watch_pass_reminds_each_card_once_and_again_after_a_new_deadline(ha
     reds = Outbox.objects.filter(kind="sh_red")
     assert reds.count() == 2 and all(o.to_user_id == hall.village_clerk.pk for o in reds)
     call_command("servicehall_watch")  # the command runs (now: nothing new is due)
+
+
+def test_the_deadline_worker_watches_the_service_hall_in_the_same_pass(hall):
+    """One worker for the county: `jiceng worker` queues the hall's cards and sends them."""
+    from jiceng.cases import worker
+
+    apps.intake(hall.village_clerk, form(hall, "MZ-002"), now=MON)  # promised 15 days
+    stats = worker.run_pass(datetime(2026, 12, 15, 10, tzinfo=Z))
+    assert stats["plugins"]["jiceng.servicehall.watch"]["red"] == 1
+    (red,) = Outbox.objects.filter(kind="sh_red")
+    assert red.state == "sent"  # delivered by the same pass

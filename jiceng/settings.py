@@ -178,11 +178,12 @@ MEDIA_ROOT = Path(envstr("JICENG_MEDIA_ROOT", str(DATA_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("JICENG_UPLOAD_MAX_MB", 20) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-_redis_url = envsecret("JICENG_REDIS_URL")
+# Redis: the shared cache and the command centre's fan-out across server processes.
+JICENG_REDIS_URL = envsecret("JICENG_REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
-        if _redis_url
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": JICENG_REDIS_URL}
+        if JICENG_REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }

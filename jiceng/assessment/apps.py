@@ -13,22 +13,18 @@ class AssessmentConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from jiceng.assessment.facts import on_case_changed
-        from jiceng.cases.services import case_changed
-
-        # a case's facts follow its moves (after commit); rollups are rebuilt lazily
-        case_changed.connect(on_case_changed, dispatch_uid="assessment.facts")
-
         from django.db.models.signals import post_delete, post_save
 
         from jiceng.accounts.models import Unit
+        from jiceng.assessment.facts import on_case_changed, on_cases_changed
         from jiceng.assessment.rankings import forget_names
+        from jiceng.cases.services import case_changed, cases_changed
         from jiceng.territory.models import Region
 
+        # a case's facts follow its moves (after commit); rollups are rebuilt lazily. The
+        # worker's batches come as one `cases_changed`, not one signal per case.
+        case_changed.connect(on_case_changed, dispatch_uid="assessment.facts")
+        cases_changed.connect(on_cases_changed, dispatch_uid="assessment.facts.batch")
         for model in (Region, Unit):  # ranking names are cached for a minute per process
             post_save.connect(forget_names, sender=model, dispatch_uid=f"assessment.{model}")
             post_delete.connect(forget_names, sender=model, dispatch_uid=f"assessment.d{model}")
-        from jiceng.assessment.facts import on_cases_changed
-        from jiceng.cases.services import cases_changed
-
-        cases_changed.connect(on_cases_changed, dispatch_uid="assessment.facts.batch")

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -38,7 +37,8 @@ QUEUE_MAX = 1000
 
 
 def redis_url() -> str:
-    return os.environ.get("JICENG_REDIS_URL", "") or getattr(settings, "JICENG_REDIS_URL", "")
+    """JICENG_REDIS_URL as settings.py read it (with its *_FILE form); "" without Redis."""
+    return settings.JICENG_REDIS_URL
 
 
 def backend() -> str:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ def test_redis_pubsub_wakes_every_hub_at_once(monkeypatch):
         redis.Redis.from_url(url, socket_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    monkeypatch.setenv("JICENG_REDIS_URL", url)
+    monkeypatch.setattr(settings, "JICENG_REDIS_URL", url)
     monkeypatch.setattr(live, "POLL_SAFETY", 30.0)  # only the wake-up can deliver in time
     kind, took, _ = _run(_delivery_seconds())
     assert kind == "redis" and took < 2.0  # far below POLL_SAFETY (30 s): the wake-up did it
@@ -67,7 +68,7 @@ def test_redis_pubsub_wakes_every_hub_at_once(monkeypatch):
 def test_postgresql_notify_wakes_the_hub(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
-    monkeypatch.delenv("JICENG_REDIS_URL", raising=False)
+    monkeypatch.setattr(settings, "JICENG_REDIS_URL", "")
     monkeypatch.setattr(live, "POLL_SAFETY", 30.0)
     kind, took, _ = _run(_delivery_seconds())
     assert kind == "postgresql" and took < 2.0
@@ -76,13 +77,13 @@ def test_postgresql_notify_wakes_the_hub(monkeypatch):
 def test_sqlite_falls_back_to_polling(monkeypatch):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")
-    monkeypatch.delenv("JICENG_REDIS_URL", raising=False)
+    monkeypatch.setattr(settings, "JICENG_REDIS_URL", "")
     kind, took, _ = _run(_delivery_seconds())
     assert kind == "poll" and took < live.POLL_SQLITE + 2.0
 
 
 def test_a_stream_resumes_after_its_last_event_id_and_filters_by_scope(monkeypatch):
-    monkeypatch.delenv("JICENG_REDIS_URL", raising=False)
+    monkeypatch.setattr(settings, "JICENG_REDIS_URL", "")
     first = _write_event("610921001")
     _write_event("610921002")  # another street
     third = _write_event("610921001001")

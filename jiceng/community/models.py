@@ -229,6 +229,8 @@ class Message(models.Model):
     replied_at = models.DateTimeField(null=True, blank=True, db_index=True)
     case_number = models.CharField(max_length=32, blank=True, db_index=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    # When the town was told that the reply is overdue (community/watch.py, once).
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

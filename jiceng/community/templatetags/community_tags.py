@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 
+from jiceng.community import access
 from jiceng.community.models import Dispute, Message
 
 register = template.Library()
@@ -18,7 +19,23 @@ def community_origin(context, case) -> dict[str, Any]:
     number = getattr(case, "number", "") or ""
     m = Message.objects.filter(case_number=number).first() if number else None
     disputes = list(Dispute.objects.filter(case_number=number)[:5]) if number else []
-    return {"message": m, "disputes": disputes}
+    user = getattr(context.get("request"), "user", None)
+    # the link only for those the message page opens to (its author, the village's staff)
+    open_message = m is not None and (
+        m.author_id == getattr(user, "pk", None)
+        or access.staff_covers(user, m.village_code, "community.reply")
+    )
+    open_disputes = {
+        d.number
+        for d in disputes
+        if access.staff_covers(user, d.handling_code, "community.mediate")
+        or access.staff_covers(user, d.village_code, "community.mediate")
+    }
+    return {
+        "message": m,
+        "open_message": open_message,
+        "disputes": [(d, d.number in open_disputes) for d in disputes],
+    }
 
 
 @register.filter

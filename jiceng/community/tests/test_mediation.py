@@ -4,6 +4,7 @@ may act at each level, masked parties with logged full views, success rates and 
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -224,9 +225,13 @@ def test_a_dispute_from_a_case_is_linked_both_ways(users, territory, committees)
     page = client_for(users.community).get(f"/community/disputes/{d.number}/").content.decode()
     assert f"/cases/{case.number}/" in page or case.number in page
     html = Template("{% load community_tags %}{% community_origin case %}").render(
-        Context({"case": case})
+        Context({"case": case, "request": SimpleNamespace(user=users.community)})
     )
     assert f"/community/disputes/{d.number}/" in html
+    html = Template("{% load community_tags %}{% community_origin case %}").render(
+        Context({"case": case, "request": SimpleNamespace(user=users.other_street)})
+    )
+    assert d.number in html and f"/community/disputes/{d.number}/" not in html
     with pytest.raises(ValidationError):  # a case number the registrar cannot see
         _register(users.community, territory, case_number="NOPE-1")
 

@@ -166,7 +166,10 @@ def _clean_rule(category: str, name: str, points, source: str) -> dict[str, Any]
     if len(source) > 100:
         errors.append("依据不能超过 100 字")
     try:
-        pts = int(str(points).strip().replace("＋", "+").replace("−", "-"))
+        raw = re.sub(r"\s|分$", "", str(points)).replace("＋", "+").replace("−", "-")
+        # 加 5 / 扣 3, as the 村规民约 write them
+        raw = "-" + raw[1:] if raw[:1] == "扣" else raw[1:] if raw[:1] == "加" else raw
+        pts = int(raw)
     except (TypeError, ValueError):
         pts = 0
         errors.append("分值应为整数，加分写正数，扣分写负数（如 -5）")

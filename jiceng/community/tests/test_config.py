@@ -157,6 +157,15 @@ def test_bad_rules_get_a_chinese_error_and_keep_what_was_typed(users, territory,
         assert f'value="{data["name"]}"' in html
 
 
+@pytest.mark.parametrize("raw, expected", [("扣3", -3), ("加 5分", 5), ("-10", -10), ("＋2", 2)])
+def test_points_are_read_as_the_rules_write_them(users, territory, raw, expected):
+    r = client_for(users.community).post(
+        _rules_url(territory),
+        {"action": "add", "category": "环境卫生", "name": "某事", "points": raw},
+    )
+    assert r.status_code == 302 and PointRule.objects.get().points == expected
+
+
 def test_rules_are_edited_only_by_the_village_and_its_town(users, territory):
     code = territory.village1.code
     rule = points.add_rule(users.community, code, category="环境卫生", name="乱倒垃圾", points=-5)

@@ -104,7 +104,19 @@ def dispute_new(request):
             "villages": villages,
             "kinds": Dispute.Kind.choices,
             "form": request.POST,
-            "slots": [1, 2, 3, 4],
+            # what was typed comes back after an error (the parties are the slow part to type)
+            "slots": [
+                {
+                    "i": i,
+                    "role": request.POST.get(f"p{i}_role")
+                    or ("respondent" if i == 2 else "applicant"),
+                    **{
+                        k: request.POST.get(f"p{i}_{k}", "")
+                        for k in ("name", "phone", "id", "address")
+                    },
+                }
+                for i in range(1, 5)
+            ],
             "case_number": request.GET.get("case", ""),
         },
     )

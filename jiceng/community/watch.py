@@ -33,7 +33,8 @@ def _town_users(town_codes: set[str]) -> dict[str, list[User]]:
         is_active=True, scope__code__in=town_codes, role__in=scope.ACTIONS["community.reply"]
     ).select_related("scope")
     for u in qs.order_by("pk"):
-        out[u.scope.code].append(u)
+        if u.scope is not None:
+            out[u.scope.code].append(u)
     return out
 
 

@@ -975,4 +975,5 @@ SECTIONS: dict[str, Callable[[Context], dict]] = {
     "command": lambda ctx: importlib.import_module("jiceng.command.bench").section(ctx),
     "assessment": lambda ctx: importlib.import_module("jiceng.assessment.bench").section(ctx),
     "dispatch": lambda ctx: importlib.import_module("jiceng.dispatch.bench").section(ctx),
+    "community": lambda ctx: importlib.import_module("jiceng.community.bench").section(ctx),
 }

@@ -13,3 +13,10 @@ class CommunityConfig(AppConfig):
         (_("矛盾调处"), "community:disputes", "community.mediate"),
         (_("调处成效"), "community:mediation_stats", "community.mediation_stats"),
     ]
+
+    def ready(self) -> None:
+        from jiceng.cases.worker import worker_pass
+        from jiceng.community.watch import on_worker_pass
+
+        # `jiceng worker` tells the towns of overdue resident messages (issue 15 item 2)
+        worker_pass.connect(on_worker_pass, dispatch_uid="community.watch")

@@ -39,6 +39,15 @@ from jiceng.territory.models import Level, Region
 TABLES = {"income": "收入", "spending": "支出", "assets": "资产"}
 TABLE_BY_LABEL = {"收入": "income", "支出": "spending", "资产": "assets"}
 TOTAL_WORDS = ("合计", "小计", "总计")
+# "收入合计", "支出小计：", "本期合计", "合 计": a short label ending in a total word is a
+# total row too (village sheets write them so); counting it as an item would double a table.
+_TOTAL_ROW = re.compile(r"^[\u4e00-\u9fff]{0,4}(合计|小计|总计)[:：]?$")
+
+
+def is_total_row(item: str) -> bool:
+    return bool(_TOTAL_ROW.match(re.sub(r"\s", "", item or "")))
+
+
 MAX_ROWS = 2000
 MAX_ATTACHMENT = 10 * 1024 * 1024  # 10 MB a file
 ATTACHMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".xls", ".docx", ".doc")
@@ -108,10 +117,13 @@ def build_tables(rows: list[Row]) -> dict[str, Any]:
         if not item:
             errors.append(f"第 {r.line} 行：项目名称为空")
             continue
-        if item in TOTAL_WORDS:
+        if is_total_row(item):
             if amount != sums[r.table]:
+                label = (
+                    item if item.startswith(str(TABLES[r.table])) else f"{TABLES[r.table]}{item}"
+                )
                 errors.append(
-                    f"第 {r.line} 行：{TABLES[r.table]}{item} {amount:,.2f} 元"
+                    f"第 {r.line} 行：{label} {amount:,.2f} 元"
                     f"与上面各项之和 {sums[r.table]:,.2f} 元不符"
                 )
             continue

@@ -61,3 +61,9 @@ def visible_case_numbers(user, numbers: list[str]) -> set[str]:
     return set(
         services.visible_cases(user).filter(number__in=numbers).values_list("number", flat=True)
     )
+
+
+def notify(key: str, body: str, *, kind: str, user, now: datetime | None = None) -> bool:
+    """Queue one in-app/SMS notification in the platform's outbox (sent later by
+    `jiceng worker`, never inside this transaction); a key is never queued twice."""
+    return services.notify(key, body, kind=kind, user=user, now=now) is not None

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from jiceng.accounts import scope
-from jiceng.community import access, facts, mediation
+from jiceng.community import access, config, facts, mediation
 from jiceng.community.models import Committee, Dispute, MediationLevel, Mediator
 from jiceng.territory.models import Level, Region
 
@@ -104,7 +104,19 @@ def dispute_new(request):
             "villages": villages,
             "kinds": Dispute.Kind.choices,
             "form": request.POST,
-            "slots": [1, 2, 3, 4],
+            # what was typed comes back after an error (the parties are the slow part to type)
+            "slots": [
+                {
+                    "i": i,
+                    "role": request.POST.get(f"p{i}_role")
+                    or ("respondent" if i == 2 else "applicant"),
+                    **{
+                        k: request.POST.get(f"p{i}_{k}", "")
+                        for k in ("name", "phone", "id", "address")
+                    },
+                }
+                for i in range(1, 5)
+            ],
             "case_number": request.GET.get("case", ""),
         },
     )
@@ -230,54 +242,62 @@ def agreement_print(request, number: str):
 
 @login_required
 def committees(request):
-    """Committees and mediators of the user's territory; staff add mediators to the
-    committees of the regions they cover."""
+    """Committees and mediators of the user's territory: a village edits its own, a town its
+    own and its villages' (config.py); every change is kept in the history below."""
     user = request.user
     scope.require(user, "community.mediate")
     prefix = scope.scope_code(user) or ""
+    if not prefix and not user.is_superuser:
+        raise PermissionDenied("您的账号没有辖区，不能管理调委会")
     if request.method == "POST":
+        p = request.POST
+        action = p.get("action", "")
         try:
-            _add(request, prefix)
+            if action == "committee":
+                config.add_committee(user, p.get("region", ""), p.get("name", ""))
+            elif action == "committee_edit":
+                config.edit_committee(user, p.get("committee"), p.get("name", ""))
+            elif action == "mediator":
+                config.add_mediator(user, p.get("committee"), p.get("name", ""), p.get("phone", ""))
+            elif action == "mediator_edit":
+                config.edit_mediator(
+                    user,
+                    p.get("mediator"),
+                    p.get("name", ""),
+                    p.get("phone", ""),
+                    p.get("active") == "on",
+                )
+            else:
+                raise ValidationError("未知的操作")
         except ValidationError as exc:
             flash.error(request, _errors(exc))
+            return render(request, "community/committees.html", _committees_ctx(user, prefix, p))
         else:
-            flash.success(request, "已保存")
+            flash.success(request, "已保存，变更已记录")
             return redirect("community:committees")
+    return render(request, "community/committees.html", _committees_ctx(user, prefix, None))
+
+
+def _committees_ctx(user, prefix: str, form) -> dict:
     cs = Committee.objects.filter(region_code__under=prefix).prefetch_related("mediators")
-    # a town also sees the county's committee it escalates to
+    # a town also sees the county's committee it escalates to (read only)
     upward = Committee.objects.filter(region_code__in=[prefix[:6], prefix[:9]]).exclude(
         region_code__under=prefix
     )
     regions = Region.objects.filter(
         code__under=prefix, level__in=[Level.COUNTY, Level.STREET, Level.VILLAGE]
     ).order_by("code")[:300]
-    return render(
-        request,
-        "community/committees.html",
-        {"committees": list(cs) + list(upward), "regions": regions, "prefix": prefix},
-    )
-
-
-def _add(request, prefix: str) -> None:
-    p = request.POST
-    if p.get("action") == "committee":
-        code = p.get("region", "")
-        r = Region.objects.filter(code=code, code__under=prefix).first()
-        if r is None or r.level not in (Level.COUNTY, Level.STREET, Level.VILLAGE):
-            raise ValidationError("请选择辖区内的县、镇（街道）或村（社区）")
-        level = {Level.COUNTY: "county", Level.STREET: "town", Level.VILLAGE: "village"}[
-            Level(r.level)
-        ]
-        name = (p.get("name") or "").strip() or f"{r.name}人民调解委员会"
-        Committee.objects.create(name=name[:100], region_code=code, level=level)
-        return
-    c = Committee.objects.filter(pk=p.get("committee") or 0, region_code__under=prefix).first()
-    if c is None:
-        raise ValidationError("请选择辖区内的调委会")
-    name = (p.get("name") or "").strip()
-    if not name:
-        raise ValidationError("请填写调解员姓名")
-    Mediator.objects.create(committee=c, name=name[:50], phone=(p.get("phone") or "").strip()[:20])
+    history = list(config.changes(prefix, ["committee", "mediator"], 50))
+    names = _names([c.region_code for c in cs] + [h.region_code for h in history])
+    return {
+        "committees": [(c, True, names.get(c.region_code, "")) for c in cs]
+        + [(c, False, "") for c in upward],
+        "editable": list(cs),
+        "regions": regions,
+        "prefix": prefix,
+        "history": [(h, names.get(h.region_code, h.region_code)) for h in history],
+        "form": form or {},
+    }
 
 
 @login_required

@@ -229,6 +229,8 @@ class Message(models.Model):
     replied_at = models.DateTimeField(null=True, blank=True, db_index=True)
     case_number = models.CharField(max_length=32, blank=True, db_index=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    # When the town was told that the reply is overdue (community/watch.py, once).
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -573,6 +575,12 @@ class PointRule(models.Model):
     points = models.SmallIntegerField("分值")  # + award, − deduction
     source = models.CharField("依据", max_length=100, blank=True)  # 村规民约第八条
     active = models.BooleanField(default=True)
+    # Rules are versioned: a change retires this row and writes a new one that `replaces`
+    # it, so the entries made under the old wording and points keep them (config.py).
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["village_code", "-points", "name"]
@@ -667,3 +675,30 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+
+class ConfigChange(AppendOnly):
+    """Every change to a village's or town's own set-up: mediation committees, mediators and
+    the points rules (村规民约). Append-only: who changed what, when, from what to what."""
+
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("调委会")
+        MEDIATOR = "mediator", _("调解员")
+        POINT_RULE = "point_rule", _("积分事项")
+
+    region_code = CodeField(db_index=True)  # the committee's region, the rule's village
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    object_id = models.PositiveIntegerField()
+    action = models.CharField(max_length=10)  # create, edit, retire
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["region_code", "kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.action}"

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from jiceng.community import access, cobuild, points
+from jiceng.community import access, cobuild, config, points
 from jiceng.community.models import CoAgreement, Commitment, PointEntry, PointRule
 
 
@@ -102,6 +102,53 @@ def board(request, code: str):
             "can_approve": can_approve,
             "mine": points.my_household(user),
             "today": timezone.localdate().isoformat(),
+        },
+    )
+
+
+def rules(request, code: str):
+    """The village's points rules (村规民约) with every change: public like the board;
+    the village's staff and its town add, change (a new version, with a reason) and retire."""
+    v, bounce = _readable(request, code)
+    if bounce:
+        return bounce
+    user = request.user
+    can_edit = access.staff_covers(user, code, "community.points_approve")
+    form: dict = {}
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        p = request.POST
+        action = p.get("action", "")
+        fields = {k: p.get(k, "") for k in ("category", "name", "points", "source")}
+        try:
+            if action == "add":
+                config.add_rule(user, code, **fields)
+                flash.success(request, "已添加积分事项")
+            elif action == "edit":
+                config.edit_rule(user, code, p.get("rule"), reason=p.get("reason", ""), **fields)
+                flash.success(request, "已修改：新版本自今日起适用，此前的积分记录不变")
+            elif action == "retire":
+                config.retire_rule(user, code, p.get("rule"), p.get("reason", ""))
+                flash.success(request, "已停用该事项")
+            else:
+                raise ValidationError("未知的操作")
+        except ValidationError as exc:
+            flash.error(request, _errors(exc))
+            form = dict(p.items())
+        else:
+            return redirect("community:point_rules", code=code)
+    all_rules = list(PointRule.objects.filter(village_code=code).order_by("category", "-points"))
+    return render(
+        request,
+        "community/point_rules.html",
+        {
+            "v": v,
+            "active": [r for r in all_rules if r.active],
+            "retired": [r for r in all_rules if not r.active],
+            "history": list(config.changes(code, ["point_rule"], 100)),
+            "can_edit": can_edit,
+            "form": form,
         },
     )
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("v/<str:code>/topics/", deliberation_views.topics, name="topics"),
     path("v/<str:code>/topics/<int:pk>/", deliberation_views.topic, name="topic"),
     path("v/<str:code>/points/", points_views.board, name="points"),
+    path("v/<str:code>/points/rules/", points_views.rules, name="point_rules"),
     path("v/<str:code>/points/mine/", points_views.mine, name="points_mine"),
     path("v/<str:code>/cobuild/", points_views.agreements, name="cobuild"),
     path("v/<str:code>/cobuild/<int:pk>/", points_views.agreement, name="agreement_co"),

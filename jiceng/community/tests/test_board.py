@@ -82,6 +82,21 @@ def test_a_total_row_that_does_not_add_up_names_its_line():
     assert any(m.startswith("第 5 行") for m in msgs)
 
 
+@pytest.mark.parametrize("label", ["收入合计", "收入 合计：", "本期小计", "总计"])
+def test_a_labelled_total_row_is_checked_not_counted_as_an_item(label):
+    rows = [Row(2, "income", "土地租金", "48600"), Row(3, "income", "上级转移支付", "60000")]
+    with pytest.raises(ValidationError) as exc:
+        board.build_tables([*rows, Row(4, "income", label, "100000")])
+    (msg,) = exc.value.messages
+    assert msg.startswith("第 4 行：收入") and "100,000.00" in msg and "108,600.00" in msg
+    assert "收入收入" not in msg
+    t = board.build_tables([*rows, Row(4, "income", label, "108600")])
+    assert [r["item"] for r in t["income"]] == ["土地租金", "上级转移支付"]
+    # an item that merely mentions a total is an item
+    t = board.build_tables([Row(2, "income", "上年结转资金合计数调整", "5")])
+    assert t["income"][0]["item"] == "上年结转资金合计数调整"
+
+
 def test_tables_keep_items_and_drop_checked_totals():
     t = board.build_tables(
         [

@@ -4,6 +4,7 @@ may act at each level, masked parties with logged full views, success rates and 
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -224,9 +225,13 @@ def test_a_dispute_from_a_case_is_linked_both_ways(users, territory, committees)
     page = client_for(users.community).get(f"/community/disputes/{d.number}/").content.decode()
     assert f"/cases/{case.number}/" in page or case.number in page
     html = Template("{% load community_tags %}{% community_origin case %}").render(
-        Context({"case": case})
+        Context({"case": case, "request": SimpleNamespace(user=users.community)})
     )
     assert f"/community/disputes/{d.number}/" in html
+    html = Template("{% load community_tags %}{% community_origin case %}").render(
+        Context({"case": case, "request": SimpleNamespace(user=users.other_street)})
+    )
+    assert d.number in html and f"/community/disputes/{d.number}/" not in html
     with pytest.raises(ValidationError):  # a case number the registrar cannot see
         _register(users.community, territory, case_number="NOPE-1")
 
@@ -242,3 +247,18 @@ def test_a_withdrawn_dispute_is_neither_success_nor_failure(users, territory, co
     assert r["levels"]["village"]["concluded"] == 0 and r["total"]["concluded"] == 0
     with pytest.raises(ValidationError):
         mediation.escalate(users.community, d, "撤回后不能上报")
+
+
+def test_a_refused_registration_keeps_the_parties_typed(users, territory, committees):
+    form = {
+        "village": territory.village1.code, "kind": "neighbour", "place": "二组王家院坝",
+        "amount": "abc", "summary": "围墙占用通行道路约半米，双方多次争吵",
+        "p1_role": "applicant", "p1_name": "王德贵", "p1_phone": "13991500001",
+        "p1_id": "", "p1_address": "二组", "p2_role": "respondent", "p2_name": "李秀英",
+    }  # fmt: skip
+    r = client_for(users.community).post("/community/disputes/new/", form)
+    html = r.content.decode()
+    assert r.status_code == 200 and "不是数字" in html and not Dispute.objects.exists()
+    for v in ("王德贵", "13991500001", "李秀英", "二组王家院坝", "abc"):
+        assert f'value="{v}"' in html, v
+    assert '<option value="respondent" selected>' in html

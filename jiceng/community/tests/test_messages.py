@@ -4,6 +4,7 @@ once, the 回音墙 only with consent, overdue replies for the town, a message i
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -123,15 +124,27 @@ def test_a_message_that_is_a_case_goes_into_the_case_loop_linked_both_ways(
         inbox.answer(users.community, m, "已转诉求后不能再答复")
 
 
-def test_the_case_page_include_links_back_to_the_message(users, territory, people):
-    from django.template import Context, Template
-
+def test_the_case_page_links_back_to_the_message_and_the_message_to_the_case(
+    users, territory, people
+):
     m = inbox.write(
         people.resident, territory.village1.code, "村东头排水沟堵塞，雨天倒灌进屋", False
     )
-    m = inbox.to_case(users.community, m)
+    r = client_for(users.community).post(f"/community/messages/{m.pk}/", {"action": "case"})
+    assert r.status_code == 302
+    m.refresh_from_db()
+    case_page = client_for(users.community).get(f"/cases/{m.case_number}/")
+    assert case_page.status_code == 200
+    html = case_page.content.decode()
+    assert 'id="community-origin"' in html and f'href="/community/messages/{m.pk}/"' in html
+    msg_page = client_for(users.community).get(f"/community/messages/{m.pk}/").content.decode()
+    assert f'href="/cases/{m.case_number}/"' in msg_page
+    # the county's administrator sees the case and, covering the village, the message too;
+    # a department handler given the case would not open the message: no link for them
+    html = client_for(users.district).get(f"/cases/{m.case_number}/").content.decode()
+    assert f'href="/community/messages/{m.pk}/"' in html
+    from jiceng.community.templatetags.community_tags import community_origin
+
     case = case_services.get_visible(users.community, m.case_number)
-    html = Template("{% load community_tags %}{% community_origin case %}").render(
-        Context({"case": case})
-    )
-    assert f"/community/messages/{m.pk}/" in html
+    shown = community_origin({"request": SimpleNamespace(user=users.department)}, case)
+    assert shown["message"] == m and not shown["open_message"]

@@ -28,7 +28,7 @@ import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from jiceng.command import facts, live
 from jiceng.command.facts import CaseFacts
-from jiceng.command.models import DayCount, LiveEvent, StatusCount, SyncMark, Tally
+from jiceng.command.models import DayCount, LateCount, LiveEvent, StatusCount, SyncMark, Tally
 
 log = logging.getLogger("jiceng.command")
 
@@ -101,6 +101,29 @@ def add(st: dict, dy: dict, f: CaseFacts, sign: int) -> None:
             dy[k] = dy.get(k, 0) + sign
 
 
+def hour_of(at: datetime) -> datetime:
+    """The UTC hour an instant falls in (LateCount's buckets)."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def add_late(lt: dict, f: CaseFacts, sign: int) -> None:
+    """Add or remove one watched case's LateCount keys: its yellow line's hour and its
+    deadline's hour, under every prefix down to the village (a grid's wall reads its few
+    Tally rows directly)."""
+    yellow, deadline = f["yellow_at"], f["deadline"]
+    if yellow is None or deadline is None:
+        return
+    unit, tier = f["unit_id"], f["tier"]
+    yh, dh = hour_of(yellow), hour_of(deadline)
+    for p in prefixes(f["region_code"]):
+        if len(p) > DAY_PREFIX_MAX:
+            break
+        k: tuple = (p, LateCount.YELLOW, yh, unit, tier)
+        lt[k] = lt.get(k, 0) + sign
+        k = (p, LateCount.DEADLINE, dh, unit, tier)
+        lt[k] = lt.get(k, 0) + sign
+
+
 def _tally_facts(t: Tally) -> CaseFacts:
     return CaseFacts(
         case_id=t.case_id,
@@ -142,7 +165,10 @@ def _upsert(model, cols: tuple[str, ...], deltas: dict[tuple, int]) -> None:
             values = ", ".join(["(" + ", ".join(["%s"] * (len(cols) + 1)) + ")"] * len(chunk))
             params: list[Any] = []
             for key, d in chunk:
-                params.extend(key)
+                params.extend(
+                    connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
+                    for v in key
+                )
                 params.append(d)
             cur.execute(
                 f"INSERT INTO {table} ({qcols}, n) VALUES {values} "
@@ -153,6 +179,7 @@ def _upsert(model, cols: tuple[str, ...], deltas: dict[tuple, int]) -> None:
 
 STATUS_COLS = ("region_code", "unit_id", "tier", "status")
 DAY_COLS = ("region_code", "day", "kind", "key")
+LATE_COLS = ("region_code", "kind", "hour", "unit_id", "tier")
 
 
 def apply_cases(ids: Iterable[int], *, announce: bool = True, now: datetime | None = None) -> int:
@@ -180,6 +207,7 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
         new = facts.case_facts(ids)
         st: dict[tuple, int] = {}
         dy: dict[tuple, int] = {}
+        lt: dict[tuple, int] = {}
         events: list[LiveEvent] = []
         for cid in ids:
             before = _tally_facts(old[cid]) if cid in old else None
@@ -189,8 +217,10 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
             changed += 1
             if before is not None:
                 add(st, dy, before, -1)
+                add_late(lt, before, -1)
             if after is not None:
                 add(st, dy, after, 1)
+                add_late(lt, after, 1)
             if after is None:
                 Tally.objects.filter(case_id=cid).delete()
             elif before is None:
@@ -201,6 +231,7 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
                 events.extend(_announce(before, after, now))
         _upsert(StatusCount, STATUS_COLS, st)
         _upsert(DayCount, DAY_COLS, dy)
+        _upsert(LateCount, LATE_COLS, lt)
         if events:
             LiveEvent.objects.bulk_create(events)
             live.publish_in_transaction([e.pk for e in events if e.pk])
@@ -261,30 +292,131 @@ def catch_up(limit: int = 5000) -> int:
 
 
 def reconcile() -> dict[str, int]:
-    """Rebuild every rollup from the cases (in one transaction) and move the watermark to
-    the end of the history. Returns {'cases': n, 'status_rows': n, 'day_rows': n}."""
+    """Rebuild every rollup from the cases (in one transaction, set-based: one
+    `INSERT … SELECT` of the cases' facts into Tally, then one `GROUP BY` per prefix length
+    and figure) and move the watermark to the end of the history. Returns
+    {'cases': n, 'status_rows': n, 'day_rows': n, 'late_rows': n}."""
     with transaction.atomic():
         mark, _ = SyncMark.objects.select_for_update().get_or_create(name=MARK)
         last = facts.last_event_id()
-        Tally.objects.all().delete()
-        StatusCount.objects.all().delete()
-        DayCount.objects.all().delete()
-        st: dict[tuple, int] = {}
-        dy: dict[tuple, int] = {}
-        n = 0
-        for batch in facts.all_case_facts():
-            Tally.objects.bulk_create([_tally(f) for f in batch], batch_size=1000)
-            for f in batch:
-                add(st, dy, f, 1)
-            n += len(batch)
-        StatusCount.objects.bulk_create(
-            [StatusCount(**dict(zip(STATUS_COLS, k, strict=True)), n=v) for k, v in st.items()],
-            batch_size=2000,
+        for model in (Tally, StatusCount, DayCount, LateCount):
+            _empty(model)
+        cols, select, params = facts.tally_select()
+        out = {"cases": 0, "status_rows": 0, "day_rows": 0, "late_rows": 0}
+        q = connection.ops.quote_name
+        tally, status_t, day_t, late_t = (
+            q(m._meta.db_table) for m in (Tally, StatusCount, DayCount, LateCount)
         )
-        DayCount.objects.bulk_create(
-            [DayCount(**dict(zip(DAY_COLS, k, strict=True)), n=v) for k, v in dy.items()],
-            batch_size=2000,
-        )
+        with connection.cursor() as cur:
+            cur.execute(f"INSERT INTO {tally} ({', '.join(q(c) for c in cols)}) {select}", params)
+            out["cases"] = cur.rowcount
+            cur.execute(f"SELECT DISTINCT length(region_code) FROM {tally}")
+            lengths = [int(r[0]) for r in cur.fetchall()]
+
+            def run(key: str, sql: str, args: tuple = ()) -> None:
+                cur.execute(sql, args)
+                out[key] += cur.rowcount
+
+            for n, lens in prefix_lengths(lengths):
+                pre = f"substr(region_code, 1, {n})"
+                where = f"length(region_code) IN ({', '.join(map(str, lens))})"
+                if n > DAY_PREFIX_MAX:
+                    # grids: open cases only, no day or late rows (see `add`)
+                    run(
+                        "status_rows",
+                        f"INSERT INTO {status_t} (region_code, unit_id, tier, status, n) "
+                        f"SELECT {pre}, unit_id, tier, status, COUNT(*) FROM {tally} "
+                        f"WHERE {where} AND is_open = %s GROUP BY 1, 2, 3, 4",
+                        (True,),
+                    )
+                    continue
+                run(
+                    "status_rows",
+                    f"INSERT INTO {status_t} (region_code, unit_id, tier, status, n) "
+                    f"SELECT {pre}, unit_id, tier, status, COUNT(*) FROM {tally} "
+                    f"WHERE {where} GROUP BY 1, 2, 3, 4",
+                )
+                for kind, day, key, cond in (
+                    (DayCount.CHANNEL, "created_day", "channel", ""),
+                    (DayCount.CATEGORY, "created_day", "CAST(category_id AS TEXT)", ""),
+                    (
+                        DayCount.CLOSED_TIER,
+                        "closed_day",
+                        "CAST(closed_tier AS TEXT)",
+                        " AND closed_day IS NOT NULL",
+                    ),
+                ):
+                    run(
+                        "day_rows",
+                        f"INSERT INTO {day_t} (region_code, day, kind, {q('key')}, n) "
+                        f"SELECT {pre}, {day}, %s, {key}, COUNT(*) FROM {tally} "
+                        f"WHERE {where}{cond} GROUP BY 1, 2, 4",
+                        (kind,),
+                    )
+                for sql, args in _late_inserts(n, lens):
+                    run("late_rows", sql, args)
         mark.value = max(mark.value, last)
         mark.save(update_fields=["value"])
-    return {"cases": n, "status_rows": len(st), "day_rows": len(dy)}
+    return out
+
+
+def _late_inserts(n: int, lens: list[int]) -> list[tuple[str, tuple]]:
+    """The LateCount rows of prefix length `n` from Tally (see `add_late`)."""
+    q = connection.ops.quote_name
+    tally, late_t = q(Tally._meta.db_table), q(LateCount._meta.db_table)
+    return [
+        (
+            f"INSERT INTO {late_t} (region_code, kind, hour, unit_id, tier, n) "
+            f"SELECT substr(region_code, 1, {n}), %s, {_sql_hour(col)}, unit_id, tier, "
+            f"COUNT(*) FROM {tally} WHERE length(region_code) IN ({', '.join(map(str, lens))}) "
+            "AND yellow_at IS NOT NULL AND deadline IS NOT NULL GROUP BY 1, 3, 4, 5",
+            (kind,),
+        )
+        for kind, col in ((LateCount.YELLOW, "yellow_at"), (LateCount.DEADLINE, "deadline"))
+    ]
+
+
+def rebuild_late() -> int:
+    """Refill LateCount from Tally (the migration that added it; `reconcile` does it as
+    part of the whole). Tally rows from before it get the yellow line's rules of
+    `facts._yellow_line` first. Returns the rows written."""
+    q = connection.ops.quote_name
+    tally = q(Tally._meta.db_table)
+    rows = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        _empty(LateCount)
+        cur.execute(f"UPDATE {tally} SET yellow_at = NULL WHERE deadline IS NULL")
+        cur.execute(f"UPDATE {tally} SET yellow_at = deadline WHERE yellow_at > deadline")
+        cur.execute(f"SELECT DISTINCT length(region_code) FROM {tally}")
+        for n, lens in prefix_lengths(int(r[0]) for r in cur.fetchall()):
+            if n <= DAY_PREFIX_MAX:
+                for sql, args in _late_inserts(n, lens):
+                    cur.execute(sql, args)
+                    rows += cur.rowcount
+    return rows
+
+
+def prefix_lengths(lengths: Iterable[int]) -> list[tuple[int, list[int]]]:
+    """For the code lengths present, each prefix length a scope can have and the code
+    lengths that count under it (the rules of `prefixes`, in SQL terms)."""
+    under: dict[int, set[int]] = {}
+    for n in set(lengths):
+        for p in prefixes("0" * n):
+            under.setdefault(len(p), set()).add(n)
+    return [(n, sorted(under[n])) for n in sorted(under)]
+
+
+def _sql_hour(col: str) -> str:
+    """SQL for the UTC hour of a datetime column, stored like the ORM stores it."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('hour', {col} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    return f"strftime('%%Y-%%m-%%d %%H:00:00', {col})"
+
+
+def _empty(model) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"TRUNCATE {table}")
+        else:
+            cur.execute(f"DELETE FROM {table}")

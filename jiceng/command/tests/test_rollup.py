@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -144,15 +144,16 @@ def test_rollup_counts_equal_a_full_count_after_random_moves(
     district, street, other = users.district, users.street, users.other_street
     # the deadlines and yellow lines themselves, a second either side, and the hour
     # boundaries around them: where the buckets meet the current hour's rows
-    lines = sorted(
+    lines: list[datetime] = sorted(
         t
         for row in Tally.objects.filter(yellow_at__isnull=False).values_list(
             "yellow_at", "deadline"
         )
         for t in row
+        if t is not None
     )
     assert len(lines) >= 10
-    edges = []
+    edges: list[datetime] = []
     for t in lines[:: max(1, len(lines) // 6)]:
         h = rollup.hour_of(t)
         edges += [

@@ -98,32 +98,30 @@ class DayCount(models.Model):
 
 
 class LateCount(models.Model):
-    """Watched cases (clock running, with a deadline) by region prefix (down to the
-    village) × the UTC hour in which their yellow line (kind "y") or their deadline
-    (kind "d") falls × unit × tier. At the wall's `now`, red = the "d" buckets before this
-    hour + the Tally rows whose deadline is in [this hour, now); yellow = the same over
-    "y" minus red (the yellow line is never after the deadline). The cost does not grow
-    with the number of late cases (decision 0059)."""
+    """Watched cases (clock running, with a deadline) whose yellow line (kind "y") or
+    deadline (kind "d") is before the late mark (SyncMark "late_before", the start of an
+    hour the catch-up moves forward), by region prefix down to the village × unit × tier.
+    At the wall's `now`: red = the "d" rows + the Tally rows with a deadline in
+    [mark, now); yellow = the same over "y" minus red (decision 0059). A few rows per
+    scope however many cases are late."""
 
     YELLOW, DEADLINE = "y", "d"
 
     region_code = models.CharField(max_length=32)
     kind = models.CharField(max_length=1)
-    hour = models.DateTimeField()
     unit_id = models.IntegerField(default=0)
     tier = models.PositiveSmallIntegerField()
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            # scope, kind and hour first: the wall reads one range of hours of its scope
             models.UniqueConstraint(
-                fields=["region_code", "kind", "hour", "unit_id", "tier"], name="cmd_late_count_key"
+                fields=["region_code", "kind", "unit_id", "tier"], name="cmd_late_count_key"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.region_code} {self.kind} {self.hour} {self.n}"
+        return f"{self.region_code} {self.kind} {self.n}"
 
 
 class SyncMark(models.Model):

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jiceng.command import facts, live
@@ -102,26 +103,83 @@ def add(st: dict, dy: dict, f: CaseFacts, sign: int) -> None:
 
 
 def hour_of(at: datetime) -> datetime:
-    """The UTC hour an instant falls in (LateCount's buckets)."""
+    """The start of the UTC hour an instant falls in (the late mark moves by hours)."""
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def add_late(lt: dict, f: CaseFacts, sign: int) -> None:
-    """Add or remove one watched case's LateCount keys: its yellow line's hour and its
-    deadline's hour, under every prefix down to the village (a grid's wall reads its few
-    Tally rows directly)."""
+def add_late(lt: dict, f: CaseFacts, sign: int, mark: datetime | None) -> None:
+    """Add or remove one watched case's LateCount keys: its yellow line and its deadline
+    if they are before the late mark, under every prefix down to the village (a grid's
+    wall counts its few Tally rows directly)."""
     yellow, deadline = f["yellow_at"], f["deadline"]
-    if yellow is None or deadline is None:
-        return
-    unit, tier = f["unit_id"], f["tier"]
-    yh, dh = hour_of(yellow), hour_of(deadline)
+    if mark is None or yellow is None or deadline is None or yellow >= mark:
+        return  # the deadline is never before the yellow line
+    unit, tier, red = f["unit_id"], f["tier"], deadline < mark
     for p in prefixes(f["region_code"]):
         if len(p) > DAY_PREFIX_MAX:
             break
-        k: tuple = (p, LateCount.YELLOW, yh, unit, tier)
+        k: tuple = (p, LateCount.YELLOW, unit, tier)
         lt[k] = lt.get(k, 0) + sign
-        k = (p, LateCount.DEADLINE, dh, unit, tier)
-        lt[k] = lt.get(k, 0) + sign
+        if red:
+            k = (p, LateCount.DEADLINE, unit, tier)
+            lt[k] = lt.get(k, 0) + sign
+
+
+LATE_MARK = "late_before"
+
+
+def _mark_time(value: int) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value > 0 else None
+
+
+def late_mark(*, share: bool = False) -> datetime | None:
+    """The late mark (None before the first rebuild). `share`: lock it against a
+    concurrent advance until the transaction ends (PostgreSQL FOR SHARE)."""
+    table = connection.ops.quote_name(SyncMark._meta.db_table)
+    lock = " FOR SHARE" if share and connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT value FROM {table} WHERE name = %s{lock}", [LATE_MARK])
+        row = cur.fetchone()
+    return _mark_time(int(row[0])) if row else None
+
+
+def advance_late(now: datetime | None = None) -> int:
+    """Move the late mark to the start of the current hour: the watched cases whose
+    yellow line or deadline fell in between join LateCount. Returns the cases moved.
+    Run by the catch-up (every few seconds in each server; it does work once an hour)."""
+    target = hour_of(now or timezone.now())
+    with transaction.atomic():
+        mark, _ = SyncMark.objects.select_for_update().get_or_create(name=LATE_MARK)
+        old = _mark_time(mark.value)
+        if old is None:
+            return rebuild_late(target)
+        if old >= target:
+            return 0
+        rows = (
+            Tally.objects.filter(yellow_at__isnull=False, deadline__isnull=False)
+            .filter(
+                Q(yellow_at__gte=old, yellow_at__lt=target)
+                | Q(deadline__gte=old, deadline__lt=target)
+            )
+            .values_list("region_code", "unit_id", "tier", "yellow_at", "deadline")
+        )
+        lt: dict[tuple, int] = {}
+        n = 0
+        for code, unit, tier, yellow, deadline in rows.iterator(chunk_size=2000):
+            n += 1
+            kinds = [LateCount.YELLOW] if yellow is not None and old <= yellow < target else []
+            if deadline is not None and old <= deadline < target:
+                kinds.append(LateCount.DEADLINE)
+            for p in prefixes(code):
+                if len(p) > DAY_PREFIX_MAX:
+                    break
+                for kind in kinds:
+                    k = (p, kind, unit, tier)
+                    lt[k] = lt.get(k, 0) + 1
+        _upsert(LateCount, LATE_COLS, lt)
+        mark.value = int(target.timestamp())
+        mark.save(update_fields=["value"])
+    return n
 
 
 def _tally_facts(t: Tally) -> CaseFacts:
@@ -179,7 +237,7 @@ def _upsert(model, cols: tuple[str, ...], deltas: dict[tuple, int]) -> None:
 
 STATUS_COLS = ("region_code", "unit_id", "tier", "status")
 DAY_COLS = ("region_code", "day", "kind", "key")
-LATE_COLS = ("region_code", "kind", "hour", "unit_id", "tier")
+LATE_COLS = ("region_code", "kind", "unit_id", "tier")
 
 
 def apply_cases(ids: Iterable[int], *, announce: bool = True, now: datetime | None = None) -> int:
@@ -203,6 +261,9 @@ def apply_cases(ids: Iterable[int], *, announce: bool = True, now: datetime | No
 def _apply(ids: list[int], announce: bool, now: datetime) -> int:
     changed = 0
     with transaction.atomic():
+        # first the late mark, shared: an advance waits for this transaction (or this
+        # one for it), so both contributions below are counted against the same mark
+        mark = late_mark(share=True)
         old = {t.case_id: t for t in Tally.objects.select_for_update().filter(case_id__in=ids)}
         new = facts.case_facts(ids)
         st: dict[tuple, int] = {}
@@ -217,10 +278,10 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
             changed += 1
             if before is not None:
                 add(st, dy, before, -1)
-                add_late(lt, before, -1)
+                add_late(lt, before, -1, mark)
             if after is not None:
                 add(st, dy, after, 1)
-                add_late(lt, after, 1)
+                add_late(lt, after, 1, mark)
             if after is None:
                 Tally.objects.filter(case_id=cid).delete()
             elif before is None:
@@ -288,6 +349,7 @@ def catch_up(limit: int = 5000) -> int:
         if last > mark.value:
             mark.value = last
             mark.save(update_fields=["value"])
+    advance_late()
     return changed
 
 
@@ -299,14 +361,12 @@ def reconcile() -> dict[str, int]:
     with transaction.atomic():
         mark, _ = SyncMark.objects.select_for_update().get_or_create(name=MARK)
         last = facts.last_event_id()
-        for model in (Tally, StatusCount, DayCount, LateCount):
+        for model in (Tally, StatusCount, DayCount):
             _empty(model)
         cols, select, params = facts.tally_select()
         out = {"cases": 0, "status_rows": 0, "day_rows": 0, "late_rows": 0}
         q = connection.ops.quote_name
-        tally, status_t, day_t, late_t = (
-            q(m._meta.db_table) for m in (Tally, StatusCount, DayCount, LateCount)
-        )
+        tally, status_t, day_t = (q(m._meta.db_table) for m in (Tally, StatusCount, DayCount))
         with connection.cursor() as cur:
             cur.execute(f"INSERT INTO {tally} ({', '.join(q(c) for c in cols)}) {select}", params)
             out["cases"] = cur.rowcount
@@ -353,46 +413,53 @@ def reconcile() -> dict[str, int]:
                         f"WHERE {where}{cond} GROUP BY 1, 2, 4",
                         (kind,),
                     )
-                for sql, args in _late_inserts(n, lens):
-                    run("late_rows", sql, args)
+        out["late_rows"] = rebuild_late()
         mark.value = max(mark.value, last)
         mark.save(update_fields=["value"])
     return out
 
 
-def _late_inserts(n: int, lens: list[int]) -> list[tuple[str, tuple]]:
+def _late_inserts(n: int, lens: list[int], mark: datetime) -> list[tuple[str, tuple]]:
     """The LateCount rows of prefix length `n` from Tally (see `add_late`)."""
     q = connection.ops.quote_name
     tally, late_t = q(Tally._meta.db_table), q(LateCount._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(mark)
     return [
         (
-            f"INSERT INTO {late_t} (region_code, kind, hour, unit_id, tier, n) "
-            f"SELECT substr(region_code, 1, {n}), %s, {_sql_hour(col)}, unit_id, tier, "
-            f"COUNT(*) FROM {tally} WHERE length(region_code) IN ({', '.join(map(str, lens))}) "
-            "AND yellow_at IS NOT NULL AND deadline IS NOT NULL GROUP BY 1, 3, 4, 5",
-            (kind,),
+            f"INSERT INTO {late_t} (region_code, kind, unit_id, tier, n) "
+            f"SELECT substr(region_code, 1, {n}), %s, unit_id, tier, COUNT(*) FROM {tally} "
+            f"WHERE length(region_code) IN ({', '.join(map(str, lens))}) "
+            f"AND yellow_at IS NOT NULL AND deadline IS NOT NULL AND {col} < %s "
+            "GROUP BY 1, 3, 4",
+            (kind, at),
         )
         for kind, col in ((LateCount.YELLOW, "yellow_at"), (LateCount.DEADLINE, "deadline"))
     ]
 
 
-def rebuild_late() -> int:
-    """Refill LateCount from Tally (the migration that added it; `reconcile` does it as
-    part of the whole). Tally rows from before it get the yellow line's rules of
-    `facts._yellow_line` first. Returns the rows written."""
+def rebuild_late(at: datetime | None = None) -> int:
+    """Refill LateCount from Tally with the late mark at the start of `at`'s hour (the
+    migration that added it; `reconcile` does the same as part of the whole). Tally rows
+    from before get the yellow line's rules of `facts._yellow_line` first. Returns the
+    rows written."""
     q = connection.ops.quote_name
     tally = q(Tally._meta.db_table)
+    target = hour_of(at or timezone.now())
     rows = 0
-    with transaction.atomic(), connection.cursor() as cur:
+    with transaction.atomic():
+        mark, _ = SyncMark.objects.select_for_update().get_or_create(name=LATE_MARK)
         _empty(LateCount)
-        cur.execute(f"UPDATE {tally} SET yellow_at = NULL WHERE deadline IS NULL")
-        cur.execute(f"UPDATE {tally} SET yellow_at = deadline WHERE yellow_at > deadline")
-        cur.execute(f"SELECT DISTINCT length(region_code) FROM {tally}")
-        for n, lens in prefix_lengths(int(r[0]) for r in cur.fetchall()):
-            if n <= DAY_PREFIX_MAX:
-                for sql, args in _late_inserts(n, lens):
-                    cur.execute(sql, args)
-                    rows += cur.rowcount
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {tally} SET yellow_at = NULL WHERE deadline IS NULL")
+            cur.execute(f"UPDATE {tally} SET yellow_at = deadline WHERE yellow_at > deadline")
+            cur.execute(f"SELECT DISTINCT length(region_code) FROM {tally}")
+            for n, lens in prefix_lengths(int(r[0]) for r in cur.fetchall()):
+                if n <= DAY_PREFIX_MAX:
+                    for sql, args in _late_inserts(n, lens, target):
+                        cur.execute(sql, args)
+                        rows += cur.rowcount
+        mark.value = int(target.timestamp())
+        mark.save(update_fields=["value"])
     return rows
 
 
@@ -404,13 +471,6 @@ def prefix_lengths(lengths: Iterable[int]) -> list[tuple[int, list[int]]]:
         for p in prefixes("0" * n):
             under.setdefault(len(p), set()).add(n)
     return [(n, sorted(under[n])) for n in sorted(under)]
-
-
-def _sql_hour(col: str) -> str:
-    """SQL for the UTC hour of a datetime column, stored like the ORM stores it."""
-    if connection.vendor == "postgresql":
-        return f"date_trunc('hour', {col} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-    return f"strftime('%%Y-%%m-%%d %%H:00:00', {col})"
 
 
 def _empty(model) -> None:

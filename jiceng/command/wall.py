@@ -126,14 +126,24 @@ def late_counts(prefix: str, now: datetime) -> dict[tuple[int, int], tuple[int, 
     """(unit, tier) → (yellow, red) at `now` for a scope: watched cases with
     yellow_at ≤ now ≤ deadline (yellow) or deadline < now (red).
 
-    Down to the village from LateCount (decision 0059): the buckets of the hours before
-    `now`'s hour, plus the Tally rows of the current hour (deadline or yellow line in
-    [hour, now)) — a cost that does not grow with the number of late cases. A grid's
-    wall counts its few Tally rows directly."""
-    from jiceng.command.rollup import DAY_PREFIX_MAX, hour_of
+    Down to the village (decision 0059): the LateCount rows (before the late mark, a few
+    per unit and tier) plus the Tally rows between the mark and `now` (an hour's worth;
+    minus, for an instant before the mark) — a cost that does not grow with the number
+    of late cases. A grid's wall counts its few Tally rows directly."""
+    from jiceng.command.rollup import DAY_PREFIX_MAX, late_mark
 
-    out: dict[tuple[int, int], list[int]] = {}
-    if len(prefix) > DAY_PREFIX_MAX:
+    for _ in range(3):
+        mark = late_mark()
+        if mark is None or len(prefix) > DAY_PREFIX_MAX:
+            break
+        base = list(
+            LateCount.objects.filter(region_code=prefix).values_list("kind", "unit_id", "tier", "n")
+        )
+        if late_mark() == mark:  # no advance in between (once an hour): consistent
+            break
+    else:
+        mark = None
+    if mark is None or len(prefix) > DAY_PREFIX_MAX:
         rows = (
             _tally_in(prefix)
             .filter(yellow_at__lte=now)
@@ -143,31 +153,33 @@ def late_counts(prefix: str, now: datetime) -> dict[tuple[int, int], tuple[int, 
                 yellow=Count("case_id", filter=Q(deadline__gte=now)),
             )
         )
-        return {(u, t): (y, r) for u, t, r, y in rows}
-    hour = hour_of(now)
+        return {(u, t): (y, r) for u, t, r, y in rows if y or r}
     reached: dict[tuple[int, int], int] = {}  # yellow line ≤ now (red ones included)
     late: dict[tuple[int, int], int] = {}  # deadline < now
-    buckets = (
-        LateCount.objects.filter(region_code=prefix, hour__lt=hour)
-        .values_list("kind", "unit_id", "tier")
-        .annotate(s=Sum("n"))
-    )
-    for kind, unit_id, tier, n in buckets:
+    for kind, unit_id, tier, n in base:
         d = late if kind == LateCount.DEADLINE else reached
-        d[(unit_id, tier)] = d.get((unit_id, tier), 0) + (n or 0)
+        d[(unit_id, tier)] = d.get((unit_id, tier), 0) + n
     watched = _tally_in(prefix).filter(yellow_at__isnull=False)
-    for d, qs in (
-        (late, watched.filter(deadline__gte=hour, deadline__lt=now)),
-        (reached, watched.filter(yellow_at__gte=hour, yellow_at__lte=now)),
-    ):
+    if now >= mark:
+        parts = [
+            (late, 1, watched.filter(deadline__gte=mark, deadline__lt=now)),
+            (reached, 1, watched.filter(yellow_at__gte=mark, yellow_at__lte=now)),
+        ]
+    else:  # an instant before the mark: take away what was counted after it
+        parts = [
+            (late, -1, watched.filter(deadline__gte=now, deadline__lt=mark)),
+            (reached, -1, watched.filter(yellow_at__gt=now, yellow_at__lt=mark)),
+        ]
+    for d, sign, qs in parts:
         for unit_id, tier, n in qs.values_list("unit_id", "tier").annotate(c=Count("case_id")):
-            d[(unit_id, tier)] = d.get((unit_id, tier), 0) + n
+            d[(unit_id, tier)] = d.get((unit_id, tier), 0) + sign * n
+    out: dict[tuple[int, int], tuple[int, int]] = {}
     for key in reached.keys() | late.keys():
         r = late.get(key, 0)
         y = reached.get(key, 0) - r
         if r or y:
-            out[key] = [y, r]
-    return {k: (y, r) for k, (y, r) in out.items()}
+            out[key] = (y, r)
+    return out
 
 
 def pending_alarms(user, limit: int = 20) -> list[dict[str, Any]]:

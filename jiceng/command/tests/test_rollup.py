@@ -132,6 +132,8 @@ def test_rollup_counts_equal_a_full_count_after_random_moves(
     territory, users, units, cats, intake, move
 ):
     rng = random.Random(12)
+    # the late mark three days back: the moves count against it, the walls read across it
+    rollup.rebuild_late(timezone.now() - timedelta(days=3))
     admin, made = _random_series(rng, users, units, cats, intake, move)
     assert made > 40  # the series really moved cases around
     full = _full("610921", timezone.now() + timedelta(days=2))
@@ -185,10 +187,16 @@ def test_rollup_counts_equal_a_full_count_after_random_moves(
             d[0] += y
             d[1] += r
         assert {t: tuple(v) for t, v in by_tier.items() if any(v)} == want, at
+    # the mark moves up to this hour (the catch-up does it): the figures stay the same
+    assert rollup.late_mark() < rollup.hour_of(now)
+    before = {at: _wall_view(district, "610921", at) for at in ats[:6]}
+    assert rollup.advance_late(now) > 0
+    assert rollup.late_mark() == rollup.hour_of(now)
+    assert {at: _wall_view(district, "610921", at) for at in ats[:6]} == before
     # the set-based rebuild writes exactly the rows the moves kept
     kept = _rollup_rows()
     assert kept["late"] and kept["day"]
-    rollup.reconcile()
+    rollup.reconcile()  # (its mark: this hour, as advanced above)
     assert _rollup_rows() == kept
 
 

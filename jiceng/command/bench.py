@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 
 from jiceng.bench.util import Skip, percentiles
 
@@ -29,17 +31,25 @@ def section(ctx) -> dict:
     judged = not ctx.quick
     # 1. the rollups of generated cases (bulk-inserted, no signals): rebuilt once
     t0 = time.perf_counter()
-    rebuilt = rollup.reconcile()
+    rebuilt = rollup.reconcile(now=ANCHOR)  # the generated county's clock
     rebuild_s = time.perf_counter() - t0
     user = User.objects.select_related("scope").get(username="bench-admin")
     samples = timed(lambda: wall.summary(user, ANCHOR), ctx.reps)
     p = percentiles(samples)
+    prefix = wall.wall_prefix(user)
+    # the late figures alone (the part that used to grow with the number of late cases)
+    late = percentiles(timed(lambda: wall.late_counts(prefix, ANCHOR), ctx.reps))
+    from jiceng.command.models import Tally
+
     out: dict[str, Any] = {
         "function": "jiceng.command.wall.summary (rollups)",
         "cases": rebuilt["cases"],
         "rebuild_s": round(rebuild_s, 2),
-        "rollup_rows": rebuilt["status_rows"] + rebuilt["day_rows"],
+        "rollup_rows": rebuilt["status_rows"] + rebuilt["day_rows"] + rebuilt["late_rows"],
+        "rebuilt": rebuilt,
+        "late_at_anchor": Tally.objects.filter(yellow_at__lte=ANCHOR).count(),
         "summary": p,
+        "late_counts": late,
     }
     targets = [
         target(
@@ -84,8 +94,157 @@ def section(ctx) -> dict:
             + ("" if judged else "; quick mode: not judged"),
         )
     )
+    # 4. intake over HTTP alone and while phones send track points (interleaved)
+    try:
+        beside = _intake_beside_tracks(ctx)
+        out["intake_beside_tracks"] = beside
+        ratio = beside["p95_ratio"]
+        targets.append(
+            target(
+                "intake p95 while 100 track points/s are written",
+                "not slower (within the noise: ≤ 1.25 × alone)",
+                ratio,
+                ratio <= 1.25 if judged else None,
+                f"p95 alone {beside['alone_p95_ms']} ms, beside tracks "
+                f"{beside['beside_p95_ms']} ms; {beside['points_per_s']} points/s written"
+                + ("" if judged else "; quick mode: not judged"),
+            )
+        )
+    except Skip as exc:
+        out["intake_beside_tracks"] = {"skipped": str(exc)}
     out["targets"] = targets
     return out
+
+
+def _intake_beside_tracks(ctx, phones: int = 100, rate: float = 100.0) -> dict[str, Any]:
+    """Intake latency (POST /api/v1/cases/, c=1) alone and while `phones` grid workers on
+    duty send single track points through the API at `rate` a second in all — a county's
+    3,000 workers at a point each 30 s. Interleaved: alone, beside, alone, beside."""
+    import http.client
+    import json
+    import statistics
+    import threading
+
+    from django.utils import timezone
+
+    from jiceng.accounts.models import Role, User
+    from jiceng.bench import loadgen
+    from jiceng.bench.sections import _openapi, intake_endpoint, intake_payloads
+    from jiceng.cases.models import Case
+    from jiceng.command import tracks
+    from jiceng.territory.models import Level, Region
+
+    server = ctx.get_server()
+    found = intake_endpoint(_openapi(server.port))
+    if found is None:
+        raise Skip("no intake endpoint")
+    path, schema = found
+    auth = {
+        "Authorization": f"Bearer {ctx.token('bench-admin')}",
+        "Content-Type": "application/json",
+    }
+    payloads = intake_payloads(ctx, schema, 4000)
+    grids = list(
+        Region.objects.filter(level=Level.GRID, min_lon__isnull=False).order_by("code")[:phones]
+    )
+    if not grids:
+        raise Skip("no grids")
+    _forget_phones()  # a run that stopped half-way
+    User.objects.bulk_create(
+        [
+            User(username=f"bench-phone-{i}", role=Role.GRID_WORKER, scope=g)
+            for i, g in enumerate(grids)
+        ]
+    )
+    users = list(User.objects.filter(username__startswith="bench-phone-").select_related("scope"))
+    start = timezone.now() - timedelta(minutes=5)
+    for u in users:
+        tracks.go_on_duty(u, consent=True, now=start)
+    tracks.forget_county_box()
+    phones_of = []
+    for u in users:
+        g = u.scope
+        assert g is not None and None not in (g.min_lon, g.max_lon, g.min_lat, g.max_lat)
+        lon = (g.min_lon + g.max_lon) / 2  # type: ignore[operator]
+        lat = (g.min_lat + g.max_lat) / 2  # type: ignore[operator]
+        phones_of.append((ctx.token(u.username), lon, lat))
+    max_id = Case.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    counter = [0]
+
+    def intake_req(k: int, i: int) -> loadgen.Request:
+        counter[0] += 1
+        return ("POST", path, payloads[counter[0] % len(payloads)], auth)
+
+    def phone_loop(stop: threading.Event, part: int, parts: int, done: list[int]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        mine = phones_of[part::parts]
+        every = parts / rate
+        t_next = time.perf_counter()
+        k = 0
+        while not stop.is_set():
+            token, lon, lat = mine[k % len(mine)]
+            k += 1
+            body = json.dumps({"points": [{"t": int(time.time() * 1000), "lon": lon, "lat": lat}]})
+            try:
+                conn.request(
+                    "POST",
+                    "/api/v1/command/field/points",
+                    body=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                r = conn.getresponse()
+                r.read()
+                done[0 if r.status == 200 else 1] += 1
+            except (OSError, http.client.HTTPException):
+                done[1] += 1
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            t_next += every
+            time.sleep(max(0.0, t_next - time.perf_counter()))
+
+    rounds: list[dict[str, Any]] = []
+    written = failed = 0
+    beside_s = 0.0
+    try:
+        for beside in (False, True, False, True):
+            stop = threading.Event()
+            done = [0, 0]
+            threads = (
+                [threading.Thread(target=phone_loop, args=(stop, p, 2, done)) for p in range(2)]
+                if beside
+                else []
+            )
+            for t in threads:
+                t.start()
+            t0 = time.perf_counter()
+            res = loadgen.run(server.port, intake_req, 1, ctx.load_seconds)
+            stop.set()
+            for t in threads:
+                t.join()
+            if beside:
+                beside_s += time.perf_counter() - t0
+                written += done[0]
+                failed += done[1]
+            rounds.append({"beside_tracks": beside, **res.summary()})
+    finally:
+        Case.objects.filter(pk__gt=max_id).update(status="cancelled")
+        _forget_phones()
+    alone = [r["p95_ms"] for r in rounds if not r["beside_tracks"] and "p95_ms" in r]
+    beside_p95 = [r["p95_ms"] for r in rounds if r["beside_tracks"] and "p95_ms" in r]
+    if not alone or not beside_p95:
+        raise RuntimeError(f"intake answered nothing: {rounds}")
+    a, b = statistics.median(alone), statistics.median(beside_p95)
+    return {
+        "rounds": rounds,
+        "alone_p95_ms": round(a, 1),
+        "beside_p95_ms": round(b, 1),
+        "p95_ratio": round(b / a, 2) if a else None,
+        "points_written": written,
+        "points_failed": failed,
+        "points_per_s": round(written / beside_s, 1) if beside_s else 0.0,
+    }
 
 
 def _tracks(workers: int, rounds: int, anchor) -> dict[str, Any]:
@@ -98,6 +257,7 @@ def _tracks(workers: int, rounds: int, anchor) -> dict[str, Any]:
     grids = list(Region.objects.filter(level=Level.GRID).order_by("code")[:workers])
     if not grids:
         raise Skip("no grids")
+    _forget_phones()  # a run that stopped half-way
     User.objects.bulk_create(
         [
             User(username=f"bench-track-{i}", role=Role.GRID_WORKER, scope=grids[i % len(grids)])
@@ -246,3 +406,27 @@ async def _sse_run(port: int, cookie: str, n: int, county: str) -> dict[str, Any
         "delivered": len(delivered),
         "delivery": percentiles(delivered),
     }
+
+
+def _forget_phones() -> None:
+    """Remove the bench's phone users and what they wrote (committed: the server wrote it)."""
+    from django.db.models import ProtectedError
+
+    from jiceng.accounts.models import ApiToken, User
+    from jiceng.command.models import Shift, TrackDay, TrackReject
+
+    ids = list(
+        User.objects.filter(username__startswith="bench-phone-").values_list("pk", flat=True)
+    )
+    if not ids:
+        return
+    TrackDay.objects.filter(user_id__in=ids).delete()
+    TrackReject.objects.filter(user_id__in=ids).delete()
+    Shift.objects.filter(user_id__in=ids).delete()
+    ApiToken.objects.filter(user_id__in=ids).delete()
+    try:
+        User.objects.filter(pk__in=ids).delete()
+    except ProtectedError:  # something else refers to them: set them aside instead
+        User.objects.filter(pk__in=ids).update(
+            is_active=False, username=Concat(Value("bench-gone-"), Cast("pk", CharField()))
+        )

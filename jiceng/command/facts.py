@@ -11,8 +11,20 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TypedDict
 
-from django.db.models import Count
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models import Case as DbCase
+from django.db.models.functions import Coalesce, Least, Substr, TruncDate
 
 from jiceng.cases import deadlines
 from jiceng.cases.models import Case, CaseEvent, Channel, Status
@@ -90,10 +102,71 @@ def _facts(r: dict[str, Any]) -> CaseFacts:
         is_open=r["status"] in OPEN_STATES,
         watched=r["status"] in WATCHED_STATES,
         deadline=r["deadline"],
-        # only while the clock is watched: the wall's late query is then one index range
-        # on this column (no boolean term, which SQLite cannot use in an index)
-        yellow_at=(r["yellow_at"] or r["deadline"]) if r["status"] in WATCHED_STATES else None,
+        # only while the clock is watched and there is a deadline, never after the
+        # deadline: the wall's late figures are then buckets and one index range
+        yellow_at=_yellow_line(r),
     )
+
+
+def _yellow_line(r: dict[str, Any]) -> datetime | None:
+    deadline = r["deadline"]
+    if r["status"] not in WATCHED_STATES or deadline is None:
+        return None
+    return min(r["yellow_at"] or deadline, deadline)
+
+
+def tally_select() -> tuple[list[str], str, tuple]:
+    """Every case's facts as one SELECT, by the rules of `_facts` (the rebuild's
+    `INSERT INTO tally … SELECT`, so the cases never pass through Python). Returns
+    (Tally columns, sql, params), the SELECT's columns in that order."""
+    tz = deadlines.tz()
+    watched = Q(status__in=sorted(WATCHED_STATES), deadline__isnull=False)
+    closed = Q(status__in=sorted(CLOSED_STATES), closed_at__isnull=False)
+    is_in = [(Q(status__in=sorted(OPEN_STATES))), Q(status__in=sorted(WATCHED_STATES))]
+    exprs: dict[str, Any] = {
+        "case_id": F("id"),
+        "number": F("number"),
+        "title": Substr("title", 1, 120),
+        "region_code": Coalesce("region_code", Value(""), output_field=CharField()),
+        "unit_id": Coalesce("unit_id", Value(0), output_field=IntegerField()),
+        "tier": F("tier"),
+        "status": F("status"),
+        "channel": F("channel"),
+        "category_id": Coalesce("category_id", Value(0), output_field=IntegerField()),
+        "urgency": F("urgency"),
+        "created_at": F("created_at"),
+        "created_day": TruncDate("created_at", tzinfo=tz),
+        "closed_day": DbCase(
+            When(closed, then=TruncDate("closed_at", tzinfo=tz)),
+            default=None,
+            output_field=DateField(),
+        ),
+        "closed_tier": DbCase(
+            When(closed, then=Coalesce("closed_tier", "tier")),
+            default=None,
+            output_field=IntegerField(),
+        ),
+        "is_open": DbCase(
+            When(is_in[0], then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+        "watched": DbCase(
+            When(is_in[1], then=Value(True)), default=Value(False), output_field=BooleanField()
+        ),
+        "deadline": F("deadline"),
+        "yellow_at": DbCase(
+            When(watched, then=Least(Coalesce("yellow_at", "deadline"), "deadline")),
+            default=None,
+            output_field=DateTimeField(),
+        ),
+    }
+    names = list(exprs)
+    qs = (
+        Case.objects.order_by()
+        .annotate(**{f"t_{k}": v for k, v in exprs.items()})
+        .values_list(*[f"t_{k}" for k in names])
+    )
+    sql, params = qs.query.sql_with_params()
+    return names, sql, tuple(params)
 
 
 def case_facts(ids: Iterable[int]) -> dict[int, CaseFacts]:

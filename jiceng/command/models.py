@@ -40,6 +40,12 @@ class Tally(models.Model):
             models.Index(fields=["yellow_at"], name="cmd_tally_yellow"),
             models.Index(fields=["is_open", "region_code"], name="cmd_tally_open_region"),
             models.Index(fields=["channel", "is_open"], name="cmd_tally_channel_open"),
+            # the wall's current hour of red (deadline in [this hour, now)), watched only
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(yellow_at__isnull=False),
+                name="cmd_tally_watched_deadline",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,6 +95,33 @@ class DayCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.region_code} {self.kind}:{self.key} {self.n}"
+
+
+class LateCount(models.Model):
+    """Watched cases (clock running, with a deadline) whose yellow line (kind "y") or
+    deadline (kind "d") is before the late mark (SyncMark "late_before", the start of an
+    hour the catch-up moves forward), by region prefix down to the village × unit × tier.
+    At the wall's `now`: red = the "d" rows + the Tally rows with a deadline in
+    [mark, now); yellow = the same over "y" minus red (decision 0059). A few rows per
+    scope however many cases are late."""
+
+    YELLOW, DEADLINE = "y", "d"
+
+    region_code = models.CharField(max_length=32)
+    kind = models.CharField(max_length=1)
+    unit_id = models.IntegerField(default=0)
+    tier = models.PositiveSmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region_code", "kind", "unit_id", "tier"], name="cmd_late_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.kind} {self.n}"
 
 
 class SyncMark(models.Model):

@@ -114,33 +114,51 @@ def send(
     return n
 
 
-def inbox(user, limit: int = 100) -> list[NoticeRecipient]:
+def inbox(
+    user, limit: int = 100, offset: int = 0, kind: str | None = None
+) -> list[NoticeRecipient]:
+    """The notices sent to this user (their own recipient rows only), newest first."""
+    qs = NoticeRecipient.objects.filter(user=user)
+    if kind:
+        qs = qs.filter(notice__kind=kind)
     return list(
-        NoticeRecipient.objects.filter(user=user)
-        .select_related("notice", "notice__author")
-        .order_by("-notice__created_at")[:limit]
+        qs.select_related("notice", "notice__author").order_by("-notice__created_at", "-notice_id")[
+            offset : offset + limit
+        ]
     )
 
 
-def sent(user, now: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def sent(
+    user,
+    now: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    overdue_only: bool = False,
+) -> list[dict[str, Any]]:
     """The sender's notices with receipt counts: {notice, total, read, acked, done, overdue}."""
     if not can(user, "command.notice"):
         return []
     now = now or timezone.now()
-    rows = (
-        Notice.objects.filter(author=user)
-        .annotate(
-            total=Count("recipients"),
-            read=Count("recipients", filter=Q(recipients__read_at__isnull=False)),
-            acked=Count("recipients", filter=Q(recipients__acked_at__isnull=False)),
-            done=Count("recipients", filter=Q(recipients__done_at__isnull=False)),
-            overdue=Count(
-                "recipients",
-                filter=Q(due_at__lt=now, recipients__done_at__isnull=True),
-            ),
-        )
-        .order_by("-created_at")[:limit]
-    )
+    qs = Notice.objects.filter(author=user)
+    if overdue_only:
+        # a subquery: a filter on the recipients here would narrow the counts below
+        late = NoticeRecipient.objects.filter(
+            notice__author=user,
+            notice__kind=Notice.INSTRUCTION,
+            notice__due_at__lt=now,
+            done_at__isnull=True,
+        ).values("notice_id")
+        qs = qs.filter(pk__in=late)
+    rows = qs.annotate(
+        total=Count("recipients"),
+        read=Count("recipients", filter=Q(recipients__read_at__isnull=False)),
+        acked=Count("recipients", filter=Q(recipients__acked_at__isnull=False)),
+        done=Count("recipients", filter=Q(recipients__done_at__isnull=False)),
+        overdue=Count(
+            "recipients",
+            filter=Q(due_at__lt=now, recipients__done_at__isnull=True),
+        ),
+    ).order_by("-created_at", "-pk")[offset : offset + limit]
     return [
         {
             "notice": n,
@@ -210,7 +228,7 @@ def receipts(n: Notice, now: datetime | None = None) -> list[dict[str, Any]]:
         out.append(
             {
                 "name": r.user.display_name,
-                "role": ROLE_LABELS.get(r.user.role, r.user.role),
+                "role": str(ROLE_LABELS.get(r.user.role, r.user.role)),
                 "where": r.user.scope.name if r.user.scope_id and r.user.scope else "",
                 "read_at": r.read_at,
                 "acked_at": r.acked_at,
@@ -222,6 +240,8 @@ def receipts(n: Notice, now: datetime | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def overdue_instructions(user, now: datetime | None = None) -> list[dict[str, Any]]:
+def overdue_instructions(
+    user, now: datetime | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
     """Instructions the user sent whose deadline passed with recipients not done."""
-    return [s for s in sent(user, now) if s["overdue"]]
+    return sent(user, now, limit=limit, offset=offset, overdue_only=True)

@@ -28,15 +28,16 @@ import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from jiceng.command import facts, live
 from jiceng.command.facts import CaseFacts
-from jiceng.command.models import DayCount, LiveEvent, StatusCount, SyncMark, Tally
+from jiceng.command.models import DayCount, LateCount, LiveEvent, StatusCount, SyncMark, Tally
 
 log = logging.getLogger("jiceng.command")
 
@@ -101,6 +102,89 @@ def add(st: dict, dy: dict, f: CaseFacts, sign: int) -> None:
             dy[k] = dy.get(k, 0) + sign
 
 
+def hour_of(at: datetime) -> datetime:
+    """The start of the UTC hour an instant falls in (the late mark moves by hours)."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def add_late(lt: dict, f: CaseFacts, sign: int, mark: datetime | None) -> None:
+    """Add or remove one watched case's LateCount keys: its yellow line and its deadline
+    if they are before the late mark, under every prefix down to the village (a grid's
+    wall counts its few Tally rows directly)."""
+    yellow, deadline = f["yellow_at"], f["deadline"]
+    if mark is None or yellow is None or deadline is None or yellow >= mark:
+        return  # the deadline is never before the yellow line
+    unit, tier, red = f["unit_id"], f["tier"], deadline < mark
+    for p in prefixes(f["region_code"]):
+        if len(p) > DAY_PREFIX_MAX:
+            break
+        k: tuple = (p, LateCount.YELLOW, unit, tier)
+        lt[k] = lt.get(k, 0) + sign
+        if red:
+            k = (p, LateCount.DEADLINE, unit, tier)
+            lt[k] = lt.get(k, 0) + sign
+
+
+LATE_MARK = "late_before"
+
+
+def _mark_time(value: int) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value > 0 else None
+
+
+def late_mark(*, share: bool = False) -> datetime | None:
+    """The late mark (None before the first rebuild). `share`: lock it against a
+    concurrent advance until the transaction ends (PostgreSQL FOR SHARE)."""
+    table = connection.ops.quote_name(SyncMark._meta.db_table)
+    lock = " FOR SHARE" if share and connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT value FROM {table} WHERE name = %s{lock}", [LATE_MARK])
+        row = cur.fetchone()
+    return _mark_time(int(row[0])) if row else None
+
+
+def advance_late(now: datetime | None = None) -> int:
+    """Move the late mark to the start of the current hour: the watched cases whose
+    yellow line or deadline fell in between join LateCount. Returns the cases moved.
+    Run by the catch-up (every few seconds in each server; it does work once an hour)."""
+    target = hour_of(now or timezone.now())
+    current = late_mark()
+    if current is not None and current >= target:
+        return 0  # the usual case: no lock taken, moves are not held up
+    with transaction.atomic():
+        mark, _ = SyncMark.objects.select_for_update().get_or_create(name=LATE_MARK)
+        old = _mark_time(mark.value)
+        if old is None:
+            return rebuild_late(target)
+        if old >= target:
+            return 0
+        rows = (
+            Tally.objects.filter(yellow_at__isnull=False, deadline__isnull=False)
+            .filter(
+                Q(yellow_at__gte=old, yellow_at__lt=target)
+                | Q(deadline__gte=old, deadline__lt=target)
+            )
+            .values_list("region_code", "unit_id", "tier", "yellow_at", "deadline")
+        )
+        lt: dict[tuple, int] = {}
+        n = 0
+        for code, unit, tier, yellow, deadline in rows.iterator(chunk_size=2000):
+            n += 1
+            kinds = [LateCount.YELLOW] if yellow is not None and old <= yellow < target else []
+            if deadline is not None and old <= deadline < target:
+                kinds.append(LateCount.DEADLINE)
+            for p in prefixes(code):
+                if len(p) > DAY_PREFIX_MAX:
+                    break
+                for kind in kinds:
+                    k = (p, kind, unit, tier)
+                    lt[k] = lt.get(k, 0) + 1
+        _upsert(LateCount, LATE_COLS, lt)
+        mark.value = int(target.timestamp())
+        mark.save(update_fields=["value"])
+    return n
+
+
 def _tally_facts(t: Tally) -> CaseFacts:
     return CaseFacts(
         case_id=t.case_id,
@@ -142,7 +226,10 @@ def _upsert(model, cols: tuple[str, ...], deltas: dict[tuple, int]) -> None:
             values = ", ".join(["(" + ", ".join(["%s"] * (len(cols) + 1)) + ")"] * len(chunk))
             params: list[Any] = []
             for key, d in chunk:
-                params.extend(key)
+                params.extend(
+                    connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
+                    for v in key
+                )
                 params.append(d)
             cur.execute(
                 f"INSERT INTO {table} ({qcols}, n) VALUES {values} "
@@ -153,6 +240,7 @@ def _upsert(model, cols: tuple[str, ...], deltas: dict[tuple, int]) -> None:
 
 STATUS_COLS = ("region_code", "unit_id", "tier", "status")
 DAY_COLS = ("region_code", "day", "kind", "key")
+LATE_COLS = ("region_code", "kind", "unit_id", "tier")
 
 
 def apply_cases(ids: Iterable[int], *, announce: bool = True, now: datetime | None = None) -> int:
@@ -176,10 +264,14 @@ def apply_cases(ids: Iterable[int], *, announce: bool = True, now: datetime | No
 def _apply(ids: list[int], announce: bool, now: datetime) -> int:
     changed = 0
     with transaction.atomic():
+        # first the late mark, shared: an advance waits for this transaction (or this
+        # one for it), so both contributions below are counted against the same mark
+        mark = late_mark(share=True)
         old = {t.case_id: t for t in Tally.objects.select_for_update().filter(case_id__in=ids)}
         new = facts.case_facts(ids)
         st: dict[tuple, int] = {}
         dy: dict[tuple, int] = {}
+        lt: dict[tuple, int] = {}
         events: list[LiveEvent] = []
         for cid in ids:
             before = _tally_facts(old[cid]) if cid in old else None
@@ -189,8 +281,10 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
             changed += 1
             if before is not None:
                 add(st, dy, before, -1)
+                add_late(lt, before, -1, mark)
             if after is not None:
                 add(st, dy, after, 1)
+                add_late(lt, after, 1, mark)
             if after is None:
                 Tally.objects.filter(case_id=cid).delete()
             elif before is None:
@@ -201,6 +295,7 @@ def _apply(ids: list[int], announce: bool, now: datetime) -> int:
                 events.extend(_announce(before, after, now))
         _upsert(StatusCount, STATUS_COLS, st)
         _upsert(DayCount, DAY_COLS, dy)
+        _upsert(LateCount, LATE_COLS, lt)
         if events:
             LiveEvent.objects.bulk_create(events)
             live.publish_in_transaction([e.pk for e in events if e.pk])
@@ -257,34 +352,135 @@ def catch_up(limit: int = 5000) -> int:
         if last > mark.value:
             mark.value = last
             mark.save(update_fields=["value"])
+    advance_late()
     return changed
 
 
-def reconcile() -> dict[str, int]:
-    """Rebuild every rollup from the cases (in one transaction) and move the watermark to
-    the end of the history. Returns {'cases': n, 'status_rows': n, 'day_rows': n}."""
+def reconcile(now: datetime | None = None) -> dict[str, int]:
+    """Rebuild every rollup from the cases (in one transaction, set-based: one
+    `INSERT … SELECT` of the cases' facts into Tally, then one `GROUP BY` per prefix length
+    and figure) and move the watermark to the end of the history; the late mark goes to
+    `now`'s hour (default: the clock's; the benchmark's county lives at its anchor).
+    Returns {'cases': n, 'status_rows': n, 'day_rows': n, 'late_rows': n}."""
     with transaction.atomic():
         mark, _ = SyncMark.objects.select_for_update().get_or_create(name=MARK)
         last = facts.last_event_id()
-        Tally.objects.all().delete()
-        StatusCount.objects.all().delete()
-        DayCount.objects.all().delete()
-        st: dict[tuple, int] = {}
-        dy: dict[tuple, int] = {}
-        n = 0
-        for batch in facts.all_case_facts():
-            Tally.objects.bulk_create([_tally(f) for f in batch], batch_size=1000)
-            for f in batch:
-                add(st, dy, f, 1)
-            n += len(batch)
-        StatusCount.objects.bulk_create(
-            [StatusCount(**dict(zip(STATUS_COLS, k, strict=True)), n=v) for k, v in st.items()],
-            batch_size=2000,
-        )
-        DayCount.objects.bulk_create(
-            [DayCount(**dict(zip(DAY_COLS, k, strict=True)), n=v) for k, v in dy.items()],
-            batch_size=2000,
-        )
+        for model in (Tally, StatusCount, DayCount):
+            _empty(model)
+        cols, select, params = facts.tally_select()
+        out = {"cases": 0, "status_rows": 0, "day_rows": 0, "late_rows": 0}
+        q = connection.ops.quote_name
+        tally, status_t, day_t = (q(m._meta.db_table) for m in (Tally, StatusCount, DayCount))
+        with connection.cursor() as cur:
+            cur.execute(f"INSERT INTO {tally} ({', '.join(q(c) for c in cols)}) {select}", params)
+            out["cases"] = cur.rowcount
+            cur.execute(f"SELECT DISTINCT length(region_code) FROM {tally}")
+            lengths = [int(r[0]) for r in cur.fetchall()]
+
+            def run(key: str, sql: str, args: tuple = ()) -> None:
+                cur.execute(sql, args)
+                out[key] += cur.rowcount
+
+            for n, lens in prefix_lengths(lengths):
+                pre = f"substr(region_code, 1, {n})"
+                where = f"length(region_code) IN ({', '.join(map(str, lens))})"
+                if n > DAY_PREFIX_MAX:
+                    # grids: open cases only, no day or late rows (see `add`)
+                    run(
+                        "status_rows",
+                        f"INSERT INTO {status_t} (region_code, unit_id, tier, status, n) "
+                        f"SELECT {pre}, unit_id, tier, status, COUNT(*) FROM {tally} "
+                        f"WHERE {where} AND is_open = %s GROUP BY 1, 2, 3, 4",
+                        (True,),
+                    )
+                    continue
+                run(
+                    "status_rows",
+                    f"INSERT INTO {status_t} (region_code, unit_id, tier, status, n) "
+                    f"SELECT {pre}, unit_id, tier, status, COUNT(*) FROM {tally} "
+                    f"WHERE {where} GROUP BY 1, 2, 3, 4",
+                )
+                for kind, day, key, cond in (
+                    (DayCount.CHANNEL, "created_day", "channel", ""),
+                    (DayCount.CATEGORY, "created_day", "CAST(category_id AS TEXT)", ""),
+                    (
+                        DayCount.CLOSED_TIER,
+                        "closed_day",
+                        "CAST(closed_tier AS TEXT)",
+                        " AND closed_day IS NOT NULL",
+                    ),
+                ):
+                    run(
+                        "day_rows",
+                        f"INSERT INTO {day_t} (region_code, day, kind, {q('key')}, n) "
+                        f"SELECT {pre}, {day}, %s, {key}, COUNT(*) FROM {tally} "
+                        f"WHERE {where}{cond} GROUP BY 1, 2, 4",
+                        (kind,),
+                    )
+        out["late_rows"] = rebuild_late(now)
         mark.value = max(mark.value, last)
         mark.save(update_fields=["value"])
-    return {"cases": n, "status_rows": len(st), "day_rows": len(dy)}
+    return out
+
+
+def _late_inserts(n: int, lens: list[int], mark: datetime) -> list[tuple[str, tuple]]:
+    """The LateCount rows of prefix length `n` from Tally (see `add_late`)."""
+    q = connection.ops.quote_name
+    tally, late_t = q(Tally._meta.db_table), q(LateCount._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(mark)
+    return [
+        (
+            f"INSERT INTO {late_t} (region_code, kind, unit_id, tier, n) "
+            f"SELECT substr(region_code, 1, {n}), %s, unit_id, tier, COUNT(*) FROM {tally} "
+            f"WHERE length(region_code) IN ({', '.join(map(str, lens))}) "
+            f"AND yellow_at IS NOT NULL AND deadline IS NOT NULL AND {col} < %s "
+            "GROUP BY 1, 3, 4",
+            (kind, at),
+        )
+        for kind, col in ((LateCount.YELLOW, "yellow_at"), (LateCount.DEADLINE, "deadline"))
+    ]
+
+
+def rebuild_late(at: datetime | None = None) -> int:
+    """Refill LateCount from Tally with the late mark at the start of `at`'s hour (the
+    migration that added it; `reconcile` does the same as part of the whole). Tally rows
+    from before get the yellow line's rules of `facts._yellow_line` first. Returns the
+    rows written."""
+    q = connection.ops.quote_name
+    tally = q(Tally._meta.db_table)
+    target = hour_of(at or timezone.now())
+    rows = 0
+    with transaction.atomic():
+        mark, _ = SyncMark.objects.select_for_update().get_or_create(name=LATE_MARK)
+        _empty(LateCount)
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {tally} SET yellow_at = NULL WHERE deadline IS NULL")
+            cur.execute(f"UPDATE {tally} SET yellow_at = deadline WHERE yellow_at > deadline")
+            cur.execute(f"SELECT DISTINCT length(region_code) FROM {tally}")
+            for n, lens in prefix_lengths(int(r[0]) for r in cur.fetchall()):
+                if n <= DAY_PREFIX_MAX:
+                    for sql, args in _late_inserts(n, lens, target):
+                        cur.execute(sql, args)
+                        rows += cur.rowcount
+        mark.value = int(target.timestamp())
+        mark.save(update_fields=["value"])
+    return rows
+
+
+def prefix_lengths(lengths: Iterable[int]) -> list[tuple[int, list[int]]]:
+    """For the code lengths present, each prefix length a scope can have and the code
+    lengths that count under it (the rules of `prefixes`, in SQL terms)."""
+    under: dict[int, set[int]] = {}
+    for n in set(lengths):
+        for p in prefixes("0" * n):
+            under.setdefault(len(p), set()).add(n)
+    return [(n, sorted(under[n])) for n in sorted(under)]
+
+
+def _empty(model) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"TRUNCATE {table}")
+        else:
+            cur.execute(f"DELETE FROM {table}")

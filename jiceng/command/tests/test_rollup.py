@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
 from jiceng.cases import services
 from jiceng.cases.models import Case
+from jiceng.cases.workflow import WATCHED_STATES
 from jiceng.command import facts, rollup, wall
-from jiceng.command.models import DayCount, StatusCount, Tally
+from jiceng.command.models import DayCount, LateCount, StatusCount, Tally
 from jiceng.command.tests.conftest import IN_GRID3A, IN_TOWN2
 from jiceng.testing import make_user
 
@@ -35,13 +36,39 @@ def _wall_view(user, prefix, now):
         "today_new": s["today_new"],
         "today_closed": s["today_closed"],
         "closed_by_tier": {k: v for k, v in closed_by_tier.items() if v},
+        "late_by_tier": {
+            t["tier"]: (t["yellow"], t["red"]) for t in s["by_tier"] if t["yellow"] or t["red"]
+        },
     }
 
 
 def _full(prefix, now):
     f = facts.full_counts(prefix, now)
     f["open_by_tier"] = {k: v for k, v in f["open_by_tier"].items() if v}
+    # yellow and red per tier, counted from the cases (the worker's rule)
+    watched = Case.objects.filter(status__in=sorted(WATCHED_STATES), deadline__isnull=False)
+    if prefix:
+        watched = watched.filter(region_code__startswith=prefix)
+    late: dict[int, list[int]] = {}
+    for tier, yellow_at, deadline in watched.values_list("tier", "yellow_at", "deadline"):
+        y = (yellow_at or deadline) <= now <= deadline
+        r = deadline < now
+        if y or r:
+            d = late.setdefault(tier, [0, 0])
+            d[0] += y
+            d[1] += r
+    f["late_by_tier"] = {t: tuple(v) for t, v in late.items()}
     return f
+
+
+def _rollup_rows():
+    """Every non-zero rollup row (to compare the kept rollups with a rebuild)."""
+    return {
+        "tally": set(Tally.objects.values_list()),
+        "status": set(StatusCount.objects.filter(n__gt=0).values_list(*rollup.STATUS_COLS, "n")),
+        "day": set(DayCount.objects.filter(n__gt=0).values_list(*rollup.DAY_COLS, "n")),
+        "late": set(LateCount.objects.filter(n__gt=0).values_list(*rollup.LATE_COLS, "n")),
+    }
 
 
 def _random_series(rng, users, units, cats, intake, move, n_cases=25, n_moves=400):
@@ -105,6 +132,8 @@ def test_rollup_counts_equal_a_full_count_after_random_moves(
     territory, users, units, cats, intake, move
 ):
     rng = random.Random(12)
+    # the late mark three days back: the moves count against it, the walls read across it
+    rollup.rebuild_late(timezone.now() - timedelta(days=3))
     admin, made = _random_series(rng, users, units, cats, intake, move)
     assert made > 40  # the series really moved cases around
     full = _full("610921", timezone.now() + timedelta(days=2))
@@ -115,16 +144,60 @@ def test_rollup_counts_equal_a_full_count_after_random_moves(
     assert sum(1 for n in full["by_status"].values() if n) >= 5
     now = timezone.now()
     district, street, other = users.district, users.street, users.other_street
+    # the deadlines and yellow lines themselves, a second either side, and the hour
+    # boundaries around them: where the buckets meet the current hour's rows
+    lines: list[datetime] = sorted(
+        t
+        for row in Tally.objects.filter(yellow_at__isnull=False).values_list(
+            "yellow_at", "deadline"
+        )
+        for t in row
+        if t is not None
+    )
+    assert len(lines) >= 10
+    edges: list[datetime] = []
+    for t in lines[:: max(1, len(lines) // 6)]:
+        h = rollup.hour_of(t)
+        edges += [
+            t,
+            t - timedelta(seconds=1),
+            t + timedelta(seconds=1),
+            h,
+            h - timedelta(microseconds=1),
+        ]
+    ats = [now + timedelta(hours=h) for h in (0, 5, 30, 48, 192)] + edges
     for user, prefix in ((district, "610921"), (street, "610921001"), (other, "610921002")):
-        for at in (
-            now,
-            now + timedelta(hours=30),
-            now + timedelta(days=2),
-            now + timedelta(days=8),
-        ):
-            assert _wall_view(user, prefix, at) == _full(prefix, at), (prefix, at)
+        for at in ats:
+            got, want = _wall_view(user, prefix, at), _full(prefix, at)
+            if at < now:  # a past instant: only the late figures are defined for it
+                got, want = (
+                    {k: d[k] for k in ("red", "yellow", "late_by_tier")} for d in (got, want)
+                )
+            assert got == want, (prefix, at)
     # a superuser's wall is the whole installation
     assert _wall_view(admin, "", now) == _full("", now)
+    # a grid's scope counts its Tally rows directly: same figures
+    grid = territory.grid3a.code
+    for at in ats[:8]:
+        got = wall.late_counts(grid, at)
+        want = _full(grid, at)["late_by_tier"]
+        by_tier: dict[int, list[int]] = {}
+        for (_unit, tier), (y, r) in got.items():
+            d = by_tier.setdefault(tier, [0, 0])
+            d[0] += y
+            d[1] += r
+        assert {t: tuple(v) for t, v in by_tier.items() if any(v)} == want, at
+    # the mark moves up to this hour (the catch-up does it): the figures stay the same
+    assert rollup.late_mark() < rollup.hour_of(now)
+    before = {at: _wall_view(district, "610921", at) for at in ats[:6]}
+    assert rollup.advance_late(now) > 0
+    assert rollup.late_mark() == rollup.hour_of(now)
+    assert {at: _wall_view(district, "610921", at) for at in ats[:6]} == before
+    # the set-based rebuild writes exactly the rows the moves kept
+    kept = _rollup_rows()
+    assert kept["late"] and kept["day"]
+    rollup.reconcile()  # (its mark: this hour, as advanced above)
+    assert _rollup_rows() == kept
 
 
 def test_the_catch_up_follows_moves_that_send_no_signal_and_reconcile_rebuilds(

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             out = rollup.reconcile()
             self.stdout.write(
                 f"已重建指挥中心统计：{out['cases']} 件诉求，{out['status_rows']} 行状态计数，"
-                f"{out['day_rows']} 行日计数，用时 {time.monotonic() - started:.1f} 秒。"
+                f"{out['day_rows']} 行日计数，{out['late_rows']} 行黄牌/红牌时段计数，用时 {time.monotonic() - started:.1f} 秒。"
             )
             return
         while True:

@@ -433,8 +433,22 @@ def _label(key: str) -> str:
     )
 
 
+_PLAIN: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def _plain(choices: dict[str, str]) -> dict[str, str]:
+    """The choices with their (lazy, translated) labels as plain texts of the active
+    language, made once per language: a lookup among lazy keys compares each through
+    `__proxy__.__eq__`, a good share of an import's time."""
+    key = (id(choices), translation.get_language() or "")
+    plain = _PLAIN.get(key)
+    if plain is None:
+        plain = _PLAIN[key] = {str(k): v for k, v in choices.items()}
+    return plain
+
+
 def _pick(choices: dict[str, str], raw: str, label: str) -> str:
-    value = choices.get(raw.strip())
+    value = _plain(choices).get(raw.strip())
     if value is None:
         raise ValidationError(f"{label}“{raw}”不正确")
     return value

@@ -70,7 +70,7 @@ class Location:
         return {**asdict(self), "found": self.found}
 
 
-_EMPTY = {f: None for f in Location.__dataclass_fields__}
+_EMPTY: dict[str, Any] = {f: None for f in Location.__dataclass_fields__}
 _EMPTY["message"] = ""
 _new = object.__new__
 

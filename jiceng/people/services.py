@@ -42,17 +42,31 @@ def _key() -> str:
     return getattr(settings, "JICENG_PII_KEY", "") or settings.SECRET_KEY
 
 
+_HMACS: dict[tuple[str, str], Any] = {}
+
+
+def _hmac(salt: str, value: str) -> str:
+    """`salted_hmac(salt, value, secret=_key(), algorithm="sha256").hexdigest()`, with the
+    derived key and the keyed HMAC state made once per (salt, secret) and copied per value
+    (an import hashes every ID number and phone twice; the same hex digest)."""
+    secret = _key()
+    base = _HMACS.get((salt, secret))
+    if base is None:
+        base = _HMACS[(salt, secret)] = salted_hmac(salt, "", secret=secret, algorithm="sha256")
+    h = base.copy()
+    h.update(value.encode())
+    return h.hexdigest()
+
+
 def id_hash(id_type: str, number: str) -> str:
     """Keyed hash of a document number: unique column, exact search without the plaintext."""
-    return salted_hmac(
-        "jiceng.people.id", f"{id_type}:{number}", secret=_key(), algorithm="sha256"
-    ).hexdigest()
+    return _hmac("jiceng.people.id", f"{id_type}:{number}")
 
 
 def phone_hash(phone: str) -> str:
     if not phone:
         return ""
-    return salted_hmac("jiceng.people.phone", phone, secret=_key(), algorithm="sha256").hexdigest()
+    return _hmac("jiceng.people.phone", phone)
 
 
 def chunks(seq: list, n: int = CHUNK) -> Iterator[list]:
@@ -63,9 +77,12 @@ def chunks(seq: list, n: int = CHUNK) -> Iterator[list]:
 # ---- input checks -------------------------------------------------------------------------
 
 
+_ID_TYPES = frozenset(Resident.IdType.values)
+
+
 def clean_document(id_type: str, number: str) -> tuple[str, date | None, str]:
     """(normalised number, birth date, sex) or ValidationError with a Chinese reason."""
-    if id_type not in Resident.IdType.values:
+    if id_type not in _ID_TYPES:
         raise ValidationError(f"证件类型 {id_type} 不正确")
     if id_type == Resident.IdType.ID_CARD:
         try:

@@ -3,7 +3,6 @@ and `privacy` for masking, the same functions as the API and exports."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 from django.contrib import messages
@@ -11,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Max, Q, Value, When
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +20,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
-from jiceng.lib import exports
-from jiceng.people import importer, privacy, services, stats
+from jiceng.people import exporting, importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
 from jiceng.territory.models import Level
 
@@ -407,64 +405,84 @@ def import_template(request, fmt: str):
 @login_required
 def export(request, code: str, fmt: str):
     """Residents of a region as CSV or Excel, masked like every other view; a role that sees
-    full data may export it in full with a reason (every person exported is logged)."""
+    full data may export it in full with a reason (every person exported is logged).
+
+    CSV streams straight to the browser; Excel is written in the background and the person
+    is sent to the job's page, which shows rows done / total and downloads the file when it
+    is ready (decision 0056)."""
     if fmt not in ("csv", "xlsx"):
         raise Http404("只支持 CSV 和 Excel 导出")
     r = stats.region_for(request.user, code)
+    reason = request.POST.get("reason") if request.method == "POST" else request.GET.get("reason")
     try:
-        access = privacy.decide_export(request.user, request.GET.get("reason"))
+        access = privacy.decide_export(request.user, reason)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect("people:region", code=code)
-    qs = (
-        services.residents_for(request.user)
-        .filter(grid_code__under=r.code)
-        .select_related("household")
-        .prefetch_related("tags__type")
-        .order_by("grid_code", "household_id", "id")
-    )
+    qs = services.residents_for(request.user).filter(grid_code__under=r.code)
     if access.full:
         privacy.log_views(
             request.user,
-            [("resident", pk, name) for pk, name in qs.values_list("id", "name")],
+            [("resident", pk, name) for pk, name in qs.values_list("id", "name").iterator()],
             access.reason,
             "export",
             request,
         )
-    header = [h for h, _ in privacy.EXPORT_COLUMNS]
     name = f"residents-{r.code}{'-full' if access.full else ''}.{fmt}"
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("居民")
-        ws.append(header)
-        for p in qs.iterator(chunk_size=2000):
-            ws.append(exports.xlsx_row(ws, privacy.export_row(p, access.full)))
-        buf = io.BytesIO()
-        wb.save(buf)
-        resp: HttpResponse | StreamingHttpResponse = HttpResponse(
-            buf.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-
-        def stream():
-            out = io.StringIO()
-            w = exports.csv_writer(out)
-            out.write("\ufeff")
-            w.writerow(header)
-            for i, p in enumerate(qs.iterator(chunk_size=2000)):
-                w.writerow(privacy.export_row(p, access.full))
-                if i % 500 == 0:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
-            yield out.getvalue()
-
-        resp = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        token = exporting.start_xlsx(request.user, qs, access.full, name)
+        return redirect("people:export_job", token=token)
+    resp = StreamingHttpResponse(
+        exporting.csv_stream(qs, access.full, exporting.labels()),
+        content_type="text/csv; charset=utf-8",
+    )
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
+
+
+def _job(request, token: str) -> dict:
+    scope.require(request.user, "people.export")
+    state = exporting.load(token, request.user)
+    if state is None:
+        raise Http404("没有这个导出任务，或它已过期")
+    return state
+
+
+@login_required
+def export_job(request, token: str):
+    """The page of an Excel export: progress, then the download."""
+    state = _job(request, token)
+    return render(request, "people/export_job.html", {"job": state, "token": token})
+
+
+@login_required
+def export_state(request, token: str):
+    state = _job(request, token)
+    return JsonResponse(
+        {
+            "state": state["state"],
+            "done": state["done"],
+            "total": state["total"],
+            "error": state["error"],
+            "download": reverse("people:export_file", kwargs={"token": token})
+            if state["state"] == "done"
+            else None,
+        }
+    )
+
+
+@login_required
+def export_file(request, token: str):
+    state = _job(request, token)
+    path = exporting.file_path(token)
+    if state["state"] != "done" or not path.exists():
+        raise Http404("文件还没有准备好")
+    return FileResponse(
+        open(path, "rb"),  # noqa: SIM115 — FileResponse closes it
+        as_attachment=True,
+        filename=state["name"],
+        content_type=exporting.XLSX_TYPE,
+    )
 
 
 # ---- access log ---------------------------------------------------------------------------

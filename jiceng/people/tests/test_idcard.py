@@ -132,3 +132,25 @@ def test_a_published_credit_code_passes():
 
     # 国家市场监督管理总局's example in GB 32100-2015 Annex: 91350100M000100Y43
     assert creditcode.normalise("91350100M000100Y43") == "91350100M000100Y43"
+
+
+def test_the_keyed_hashes_are_djangos_salted_hmac(settings):
+    """id_hash / phone_hash keep their HMAC state per key (decision 0058): the digests are
+    those stored so far, and a new key gives new digests."""
+    from django.utils.crypto import salted_hmac
+
+    from jiceng.people import services
+
+    def reference(salt: str, value: str) -> str:
+        return salted_hmac(salt, value, secret=services._key(), algorithm="sha256").hexdigest()
+
+    for _ in range(2):
+        assert services.id_hash("id_card", "61092119800101001X") == reference(
+            "jiceng.people.id", "id_card:61092119800101001X"
+        )
+        assert services.phone_hash("13991500001") == reference("jiceng.people.phone", "13991500001")
+    before = services.phone_hash("13991500001")
+    settings.JICENG_PII_KEY = "another-key-for-this-test"
+    assert services.phone_hash("13991500001") != before
+    assert services.phone_hash("13991500001") == reference("jiceng.people.phone", "13991500001")
+    assert services.phone_hash("") == ""

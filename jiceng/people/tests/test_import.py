@@ -305,3 +305,36 @@ def test_a_bad_byte_late_in_the_file_is_a_numbered_error_and_nothing_is_written(
     body = upload(client_for(users.district), "r.csv", data).json()
     assert body["ok"] is False and Resident.objects.count() == 0
     assert body["errors"][0]["reason"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("keep_rows", [100_000, 7])
+def test_kept_rows_and_a_second_read_write_the_same_register(
+    users, territory, people, monkeypatch, keep_rows
+):
+    """A file of up to KEEP_ROWS rows is written from the rows cleaned in the check; a
+    larger one is read and cleaned again (decision 0058): the same residents either way,
+    merge included."""
+    from jiceng.people import importer
+
+    monkeypatch.setattr(importer, "KEEP_ROWS", keep_rows)
+    rows = testdata.rows(30, [territory.grid3a.code, territory.grid3b.code])
+    rows[0][9] = people.r1.id_number  # a merge of a registered person
+    rows[0][6] = "张秀兰（改）"
+    body = upload(client_for(users.district), "r.csv", testdata.as_csv(rows), "merge").json()
+    assert body["ok"], body["errors"]
+    assert body["counts"]["residents_created"] == 29
+    assert body["counts"]["residents_updated"] == 1
+    got = {
+        r.id_number: (r.name, r.grid_code, r.relation, r.sex, r.birth_date, r.household.number)
+        for r in Resident.objects.select_related("household").filter(
+            id_number__in=[row[9] for row in rows]
+        )
+    }
+    assert len(got) == 30
+    for row in rows:
+        name, grid, relation, sex, born, number = got[row[9]]
+        card = idcard.parse(row[9])
+        assert (name, grid, number) == (row[6], row[1], row[0])
+        assert (sex, born) == (card.sex, card.birth_date)
+    assert Household.objects.filter(colour="").count() == 0

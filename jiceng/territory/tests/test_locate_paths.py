@@ -84,3 +84,25 @@ def test_a_point_gets_its_grid_and_a_shared_edge_the_lower_one(x, y, grid):
 def test_a_point_outside_says_so():
     loc = _index().locate(X0 - 1, Y0)
     assert not loc.found and loc.message
+
+
+def test_an_answer_is_an_ordinary_frozen_location():
+    """The single call fills a Location from cached field values (decision 0057): the object
+    equals one built by the constructor, hashes like it and stays read-only; answers for the
+    same region do not share state."""
+    import dataclasses
+
+    from jiceng.territory.locate import NOT_IN_TERRITORY, Location
+
+    index = _index()
+    a = index.locate(X0 + 0.5 * STEP, Y0 + 0.5 * STEP)
+    b = index.locate(X0 + 0.6 * STEP, Y0 + 0.4 * STEP)
+    fields = {f.name: getattr(a, f.name) for f in dataclasses.fields(Location)}
+    assert a == Location(**fields) and hash(a) == hash(Location(**fields))
+    assert a.grid_code == b.grid_code == f"{VILLAGE}001" and a.grid_name == "网格001"
+    assert (a.lon, b.lon) == (X0 + 0.5 * STEP, X0 + 0.6 * STEP)
+    assert a.found and a.as_dict()["found"] and a.village_name == "村"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.grid_code = "x"  # type: ignore[misc]
+    out = index.locate(X0 - 1, Y0 - 1)
+    assert not out.found and out.message == NOT_IN_TERRITORY and out.lon == X0 - 1

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
@@ -21,6 +22,7 @@ from jiceng.accounts.models import Role, User
 from jiceng.cases import moves, privacy, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
+from jiceng.dispatch.acceptance import record_suggestion
 
 router = Router(tags=["cases"])
 
@@ -63,6 +65,10 @@ class CaseIn(Schema):
     extra: dict[str, Any] = {}
     media_url: str = ""
     urgency: int = 1
+    # the category suggestions the client showed (POST /api/v1/dispatch/suggest), best
+    # first, and whether the operator took one: recorded for the acceptance figure
+    suggested: list[str] = Field([], max_length=3, description="显示过的分类建议（一级分类，依次）")
+    suggestion_accepted: bool | None = Field(None, description="操作员是否点选了建议")
 
 
 class EventOut(Schema):
@@ -241,26 +247,30 @@ def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
     # One request = one case: a retry with the same Idempotency-Key returns the first case.
     token = (request.headers.get("Idempotency-Key") or "").strip()[:64]
     key = f"api:{user.pk}:{token}" if token else ""
-    case = services.once(
-        key,
-        lambda: services.intake(
-            channel=payload.channel,
-            request_type=payload.request_type,
-            category=cat,
-            title=payload.title,
-            description=payload.description,
-            lon=payload.lon,
-            lat=payload.lat,
-            crs=payload.crs,
-            address=payload.address,
-            reporter_name=payload.reporter_name,
-            reporter_phone=payload.reporter_phone,
-            user=user,
-            extra=payload.extra,
-            media_url=payload.media_url,
-            urgency=payload.urgency,
-        ),
-    )
+
+    def make() -> Case:
+        with transaction.atomic():
+            case = services.intake(
+                channel=payload.channel,
+                request_type=payload.request_type,
+                category=cat,
+                title=payload.title,
+                description=payload.description,
+                lon=payload.lon,
+                lat=payload.lat,
+                crs=payload.crs,
+                address=payload.address,
+                reporter_name=payload.reporter_name,
+                reporter_phone=payload.reporter_phone,
+                user=user,
+                extra=payload.extra,
+                media_url=payload.media_url,
+                urgency=payload.urgency,
+            )
+            record_suggestion(case, payload.suggested, payload.suggestion_accepted)
+            return case
+
+    case = services.once(key, make)
     return HttpStatus(201, _out(_reload(case.number)))
 
 

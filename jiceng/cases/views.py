@@ -42,6 +42,7 @@ from jiceng.cases.models import (
     WhistleCall,
 )
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label, todo_states
+from jiceng.dispatch.acceptance import record_suggestion
 from jiceng.lib.clientip import client_ip
 
 MAX_PHOTO_MB = settings.JICENG_PHOTO_MAX_MB
@@ -452,6 +453,9 @@ def _intake_from_post(request, channel: str, **over) -> Case:
             urgency=int(p.get("urgency") or over.get("urgency", Urgency.NORMAL)),
             region_code=region_code,
         )
+        # which category suggestions were on screen, and whether this one was among them
+        # (jiceng.dispatch; the acceptance figure of the command centre)
+        record_suggestion(case, p.get("suggested", ""), p.get("suggestion_accepted"))
         if checked:
             att = _attach(case, checked, request.user)
             Case.objects.filter(pk=case.pk).update(

@@ -146,3 +146,35 @@ def hot_words(request, region: str = "", days: HotDays = 7, periods: HotPeriods 
         return _err(404, "not_found", str(exc))
     except ValueError as exc:
         return _err(400, "invalid", str(exc))
+
+
+class AcceptanceOut(Schema):
+    region_code: str
+    start: datetime
+    end: datetime
+    days: int
+    shown: int = Field(..., description="受理时显示了分类建议的案件数")
+    accepted: int = Field(..., description="受理分类为前三建议之一（或其下级）的案件数")
+    rate: float | None = Field(..., description="采纳率 accepted / shown；无数据时为 null")
+    by_rank: list[int] = Field(..., description="按名次（第 1、2、3 建议）的采纳数")
+    picked: int = Field(..., description="操作员点选了建议的案件数")
+    picked_known: int = Field(..., description="表单报告了是否点选的案件数")
+
+
+@router.get(
+    "/acceptance",
+    response={200: AcceptanceOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="分类建议采纳率",
+)
+def acceptance(request, region: str = "", days: HotDays = 7):
+    """Of the cases taken in with suggestions on screen in the last `days` days in `region`
+    (default: the caller's territory), how many were filed under one of the top three, by
+    rank. Command-centre roles only (`dispatch.hotwords`)."""
+    try:
+        return Status(200, services.acceptance(request.auth, region, days=days))
+    except PermissionDenied as exc:
+        return _err(403, "forbidden", str(exc) or "您无权执行此操作")
+    except Http404 as exc:
+        return _err(404, "not_found", str(exc))
+    except ValueError as exc:
+        return _err(400, "invalid", str(exc))

@@ -140,21 +140,21 @@ def holdout(
 
 
 ABLATIONS: dict[str, dict] = {
-    "baseline: char 1–3 n-grams only": dict(
-        words=False,
+    "baseline: char 1–3 n-grams only (C 1)": dict(
         vocab_from_all=False,
         weak_replies=False,
         other_class=False,
-        self_training=False,
-    ),
-    "+ jieba words (county dictionary)": dict(
-        vocab_from_all=False, weak_replies=False, other_class=False, self_training=False
+        keywords=False,
+        C=1.0,
     ),
     "+ vocabulary/IDF from unlabelled": dict(
-        weak_replies=False, other_class=False, self_training=False
+        weak_replies=False, other_class=False, keywords=False, C=1.0
     ),
-    "+ replies → department weak labels": dict(other_class=False, self_training=False),
-    "+ other-department class (default)": dict(),
+    "+ replies → department weak labels": dict(other_class=False, keywords=False, C=1.0),
+    "+ other-department class": dict(keywords=False, C=1.0),
+    "+ C 0.3": dict(keywords=False),
+    "+ taxonomy keyword features (default)": dict(),
+    "+ jieba words (not default)": dict(words=True),
     "+ self-training on unlabelled (not default)": dict(self_training=True),
 }
 

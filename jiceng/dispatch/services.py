@@ -169,3 +169,24 @@ def hot_words(
         baseline_periods=baseline_periods,
     )
     return out
+
+
+# the acceptance figure lives in a module without scikit-learn (intake views import it)
+from jiceng.dispatch.acceptance import (  # noqa: E402
+    acceptance,
+    parse_picked,
+    parse_suggested,
+    rank_of,
+    record_suggestion,
+)
+
+__all__ = [
+    "acceptance",
+    "hot_words",
+    "parse_picked",
+    "parse_suggested",
+    "rank_of",
+    "record_suggestion",
+    "retrain_from_cases",
+    "suggest",
+]

@@ -5,8 +5,11 @@
  * It reads textarea[name=description] (+ input[name=title] if present) and select[name=region_code],
  * asks POST /api/v1/dispatch/suggest (debounced 350 ms, the last answer wins), shows the top three
  * with their scores and the suggested unit, and a click picks the category in select[name=category]
- * (the form's own control; nothing is submitted by this script). The form's hidden input
- * "suggestion_accepted" is set to 1/0 when it exists, for the acceptance figure.
+ * (the form's own control; nothing is submitted by this script). For the acceptance figure it
+ * keeps two hidden inputs in the form (made when missing): "suggested" — the first-level
+ * categories on screen, best first, joined by "|" — and "suggestion_accepted" — 1 when a
+ * suggestion was clicked, 0 when the operator chose by hand after seeing them. The intake
+ * view passes both to jiceng.dispatch.services.record_suggestion.
  */
 (function () {
   'use strict';
@@ -31,6 +34,11 @@
   box.hidden = true;
   text.parentNode.insertBefore(box, text.nextSibling);
   var timer = null, seq = 0, shown = null;
+  function hidden(name) {
+    var f = form.querySelector('input[name=' + name + ']');
+    if (!f) { f = document.createElement('input'); f.type = 'hidden'; f.name = name; form.appendChild(f); }
+    return f;
+  }
 
   function csrf() {
     var f = form.querySelector('input[name=csrfmiddlewaretoken]');
@@ -49,8 +57,7 @@
     if (!found && code) { select.add(new Option(path, code)); select.value = code; }
     if (!found && !code) return;
     select.dispatchEvent(new Event('change', { bubbles: true }));
-    var acc = form.querySelector('input[name=suggestion_accepted]');
-    if (acc) acc.value = '1';
+    hidden('suggestion_accepted').value = '1';
   }
   function render(d) {
     box.textContent = '';
@@ -75,6 +82,7 @@
       box.appendChild(u);
     }
     shown = d;
+    hidden('suggested').value = d.categories.map(function (c) { return c.category; }).join('|');
   }
   function ask() {
     var t = ((title && title.value) ? title.value + '。' : '') + text.value;
@@ -97,8 +105,7 @@
   if (title) title.addEventListener('input', later);
   if (region) region.addEventListener('change', later);
   if (select) select.addEventListener('change', function (e) {
-    var acc = form.querySelector('input[name=suggestion_accepted]');
-    if (acc && e.isTrusted && shown) acc.value = '0';
+    if (e.isTrusted && shown) hidden('suggestion_accepted').value = '0';
   });
   if (text.value) later();
 })();

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -125,13 +126,25 @@ def counts_without(by_reason: Mapping[str, Mapping[str, float]], exclusions) -> 
     return out
 
 
+_CENT = Decimal("0.01")
+
+
+def round2(x: float) -> float:
+    """四舍五入 to two decimals, as a person checking by hand does: the value's decimal form
+    to 15 significant digits, then half away from zero. PostgreSQL's
+    `round(x::numeric, 2)` gives exactly this (float8 → numeric keeps 15 digits), so a
+    ranking computed in SQL and a working page computed here show the same figure.
+    (Python's `round(3.125, 2)` is 3.12: half-even on the binary value.)"""
+    return float(Decimal(format(x, ".15g")).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
 def ratio(f: Formula, counts: Mapping[str, float]) -> tuple[float | None, float, float]:
     """(value, numerator, denominator) of a ratio metric."""
     num = sum(w * (counts.get(k, 0) or 0) for k, w in f.numerator.items())
     den = sum(w * (counts.get(k, 0) or 0) for k, w in f.denominator.items())
     if den <= 0:
         return None, num, den
-    return round(f.scale * num / den, 2), num, den
+    return round2(f.scale * num / den), num, den
 
 
 def evaluate(
@@ -161,7 +174,7 @@ def evaluate(
                 total += w * v
                 weight += w
         out[code] = {
-            "value": round(total / weight, 2) if weight > 0 else None,
+            "value": round2(total / weight) if weight > 0 else None,
             "num": round(total, 4),
             "den": weight,
             "parts": parts,

@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db import connections, transaction
+from django.db.models import CharField, ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, require, scope_code
 from jiceng.assessment import facts as facts_mod
 from jiceng.assessment import rollup
-from jiceng.assessment.metrics import Formula, formula_set, to_dict
+from jiceng.assessment.metrics import Formula, formula_set, round2, to_dict
 from jiceng.assessment.models import (
     COUNT_NAMES,
     CaseFact,
@@ -153,59 +154,211 @@ def _linear(terms: Mapping[str, float]):
 
 
 def _rollup_rows(dim: str, county: str, span: Span):
+    """The rollup rows of one kind of unit for a span, annotated with the ranking key `k`."""
     qs = DailyRollup.objects.filter(rollup.span_filter(span))
     if dim == Dimension.DEPARTMENT:
-        return qs.filter(region_code=county, unit_id__in=department_ids(county)), "unit_id"
+        qs = qs.filter(region_code=county, unit_id__in=department_ids(county))
+        return qs.annotate(k=F("unit_id"))
     field = {Dimension.STREET: "street_code", Dimension.VILLAGE: "village_code",
              Dimension.GRID_WORKER: "region_code"}[Dimension(dim)]  # fmt: skip
     qs = qs.filter(region_code__under=county, unit_id__isnull=True)
     if dim == Dimension.GRID_WORKER:
-        qs = qs.filter(region_code__regex=r"^\d{15}")
-    else:
-        qs = qs.exclude(**{field: ""})
-    return qs, field
+        return qs.filter(region_code__regex=r"^\d{15}").annotate(k=_worker_grid_sql())
+    return qs.exclude(**{field: ""}).annotate(k=F(field))
 
 
-def _grouped(
+def _worker_grid_sql() -> RawSQL:
+    """`worker_grid` in SQL: a code longer than a grid's (a micro-grid) counts for the
+    nearest grid at or above it with an on-duty grid worker, else for itself."""
+    rc = f"{DailyRollup._meta.db_table}.region_code"
+    region, staff = Region._meta.db_table, GridStaff._meta.db_table
+    # prefixes longer than a village's code: the code itself, then 3 digits shorter …
+    cands = ", ".join(
+        f"CASE WHEN LENGTH({rc}) - {3 * i} > 12 THEN SUBSTR({rc}, 1, LENGTH({rc}) - {3 * i}) END"
+        for i in range(7)
+    )
+    sql = (
+        f"CASE WHEN LENGTH({rc}) <= 15 THEN {rc} ELSE COALESCE((SELECT MAX(g.code) "
+        f"FROM {region} g JOIN {staff} s ON s.grid_id = g.id WHERE s.role = %s "
+        f"AND s.on_duty = %s AND g.code IN ({cands})), {rc}) END"
+    )
+    return RawSQL(sql, (StaffRole.GRID_WORKER.value, True), output_field=CharField())
+
+
+def _grouped_sql(
     dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool
-) -> dict[Any, dict[str, float]]:
-    """{key: {"n:code": numerator, "d:code": denominator, (count names…)}} — every ratio
-    formula summed by the database from the rollups, exclusions as SQL filters."""
-    qs, field = _rollup_rows(dim, county, span)
+) -> tuple[str, list[Any]]:
+    """SELECT k, a0, b0, a1, b1 … (, c_received …) — every ratio formula's numerator and
+    denominator summed by the database per ranking key, exclusions as SQL filters."""
     ann: dict[str, Any] = {}
-    for i, (_code, f) in enumerate(fs.items()):
+    for i, f in enumerate(fs.values()):
         if f.kind != Metric.RATIO:
             continue
         flt = ~Q(reason__in=list(f.exclusions)) if f.exclusions else None
-        ann[f"n{i}"] = Sum(_linear(f.numerator), filter=flt)
-        ann[f"d{i}"] = Sum(_linear(f.denominator), filter=flt)
+        ann[f"a{i}"] = Sum(_linear(f.numerator), filter=flt)
+        ann[f"b{i}"] = Sum(_linear(f.denominator), filter=flt)
     if with_counts:
         ann.update({f"c_{n}": Sum(n) for n in COUNT_NAMES})
+    qs = _rollup_rows(dim, county, span).values("k").annotate(**ann).order_by()
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    return sql, list(params)
+
+
+def _lit(x: float) -> str:
+    return f"CAST({float(x)!r} AS double precision)"
+
+
+def _round2(expr: str, vendor: str) -> str:
+    """metrics.round2 in SQL (PostgreSQL: numeric keeps 15 digits, rounds half away from
+    zero; SQLite: the Python function itself, registered on the connection)."""
+    if vendor == "postgresql":
+        return f"ROUND(CAST({expr} AS numeric), 2)"
+    return f"jiceng_round2({expr})"
+
+
+def _as_float(expr: str, vendor: str) -> str:
+    return f"CAST({expr} AS double precision)" if vendor == "postgresql" else expr
+
+
+def _ranked_sql(name: str, grouped: str, fs: Mapping[str, Formula], vendor: str) -> str:
+    """CTEs `{name}_0 … {name}_r`: values of every metric (ratios divided and rounded,
+    composites weighted from their parts' rounded values) and their competition ranks
+    (RANK: 1, 2, 2, 4; no rank without a value). The last CTE is `{name}_r`."""
     codes = list(fs)
-    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
-    # annotation name → the accumulator's name, computed once (not per row)
-    names = [
-        a[2:] if a.startswith("c_") else ("n:" if a[0] == "n" else "d:") + codes[int(a[1:])]
-        for a in ann
-    ]
-    out: dict[Any, dict[str, float]] = {}
-    for r in qs.values(field).annotate(**ann).values_list(field, *ann).order_by():
-        key = r[0]
-        if dim == Dimension.GRID_WORKER:
-            key = worker_grid(key, workers)
-            if key is None:
-                continue
-        acc = out.get(key)
-        if acc is None:
-            out[key] = {n: float(v or 0) for n, v in zip(names, r[1:], strict=True)}
+    idx = {c: i for i, c in enumerate(codes)}
+    ctes = [f"{name}_g AS ({grouped})"]
+    cols = ["k"]
+    for i, f in enumerate(fs.values()):
+        if f.kind == Metric.RATIO:
+            n, d = f"COALESCE(a{i}, 0)", f"COALESCE(b{i}, 0)"
+            cols += [f"{n} AS n{i}", f"{d} AS d{i}"]
+            value = _round2(f"({_lit(f.scale)} * {n}) / {d}", vendor)
+            cols.append(f"CASE WHEN {d} > 0 THEN {value} END AS v{i}")
+    ctes.append(f"{name}_0 AS (SELECT *, {', '.join(cols[1:])} FROM {name}_g)")
+    prev, done = f"{name}_0", {i for i, f in enumerate(fs.values()) if f.kind == Metric.RATIO}
+    for i, f in enumerate(fs.values()):
+        if f.kind != Metric.COMPOSITE:
             continue
-        for n, v in zip(names, r[1:], strict=True):
-            acc[n] = acc.get(n, 0.0) + float(v or 0)
-    return out
+        total = weight = _lit(0)
+        for comp, w in f.components.items():
+            j = idx.get(comp)
+            if j is None or j not in done:
+                continue  # not computed (yet): no value, as in Python
+            v = _as_float(f"v{j}", vendor)
+            total = f"({total} + COALESCE({_lit(w)} * {v}, {_lit(0)}))"
+            weight = f"({weight} + CASE WHEN v{j} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
+        nxt = f"{name}_c{i}"
+        ctes.append(
+            f"{nxt} AS (SELECT *, {total} AS n{i}, {weight} AS d{i}, CASE WHEN {weight} > 0 "
+            f"THEN {_round2(f'{total} / {weight}', vendor)} END AS v{i} FROM {prev})"
+        )
+        prev = nxt
+        done.add(i)
+    ranks = []
+    for i, f in enumerate(fs.values()):
+        order = "DESC" if f.higher_is_better else "ASC"
+        ranks.append(
+            f"CASE WHEN v{i} IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY CASE WHEN v{i} "
+            f"IS NULL THEN 1 ELSE 0 END ORDER BY v{i} {order}) END AS r{i}"
+        )
+    ctes.append(f"{name}_r AS (SELECT *, {', '.join(ranks)} FROM {prev})")
+    return ",\n".join(ctes)
+
+
+def _sqlite_functions(conn) -> None:
+    if conn.vendor == "sqlite":
+        conn.ensure_connection()
+        conn.connection.create_function("jiceng_round2", 1, _round2_or_none, deterministic=True)
+
+
+def _round2_or_none(x: float | None) -> float | None:
+    return None if x is None else round2(x)
+
+
+def _ranked(
+    dim: str,
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: Span | None,
+) -> list[tuple]:
+    """One query: the span's rows (and the previous span's values and ranks joined by key).
+    Columns: k, then per metric i: num, den, value, rank; the counts; per metric the
+    previous value and rank."""
+    conn = connections[DailyRollup.objects.db]
+    _sqlite_functions(conn)
+    vendor = conn.vendor
+    sql, params = _grouped_sql(dim, county, span, fs, with_counts)
+    ctes = [_ranked_sql("cur", sql, fs, vendor)]
+    out = ["c.k"]
+    for i in range(len(fs)):
+        out += [f"c.n{i}", f"c.d{i}", _as_float(f"c.v{i}", vendor), f"c.r{i}"]
+    if with_counts:
+        out += [f"c.c_{n}" for n in COUNT_NAMES]
+    join = ""
+    if previous is not None:
+        psql, pparams = _grouped_sql(dim, county, previous, fs, False)
+        ctes.append(_ranked_sql("prv", psql, fs, vendor))
+        params += pparams
+        for i in range(len(fs)):
+            out += [_as_float(f"p.v{i}", vendor), f"p.r{i}"]
+        join = " LEFT JOIN prv_r p ON p.k = c.k"
+    query = f"WITH {','.join(ctes)} SELECT {', '.join(out)} FROM cur_r c{join}"
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        return cur.fetchall()
+
+
+def _rows(
+    dim: str,
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: Span | None,
+) -> list[dict[str, Any]]:
+    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
+    if not fs:
+        return []
+    found = _ranked(dim, county, span, fs, with_counts, previous)
+    names = names_for(dim, (t[0] for t in found), county)
+    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
+    codes = list(fs)
+    composite = [f.kind == Metric.COMPOSITE for f in fs.values()]
+    m = len(codes)
+    base = 1 + 4 * m
+    counts_at = base
+    prev_at = base + (len(COUNT_NAMES) if with_counts else 0)
+    rows = []
+    for t in found:
+        key = t[0]
+        name = names.get(key, str(key))
+        if workers is not None:
+            name = f"{workers.get(key) or '未登记网格员'}（{name}）"
+        metrics: dict[str, dict[str, Any]] = {}
+        ranks: dict[str, Any] = {}
+        for i, code in enumerate(codes):
+            j = 1 + 4 * i
+            num, den = float(t[j] or 0), float(t[j + 1] or 0)
+            if composite[i]:
+                num = round(num, 4)
+            metrics[code] = {"value": t[j + 2], "num": num, "den": den}
+            ranks[code] = t[j + 3]
+        row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": ranks}
+        if with_counts:
+            row["counts"] = {n: float(t[counts_at + k] or 0) for k, n in enumerate(COUNT_NAMES)}
+        if previous is not None:
+            row["prev"] = {c: t[prev_at + 2 * i] for i, c in enumerate(codes)}
+            row["prev_ranks"] = {c: t[prev_at + 2 * i + 1] for i, c in enumerate(codes)}
+        rows.append(row)
+    rows.sort(key=lambda r: str(r["key"]))
+    return rows
 
 
 def rank_rows(rows: list[dict[str, Any]], fs: Mapping[str, Formula], into: str = "ranks") -> None:
-    """Competition ranks (1, 2, 2, 4) per metric; rows without a value get None."""
+    """Competition ranks (1, 2, 2, 4) per metric in Python (the SQL of `compute` does the
+    same with RANK()); rows without a value get None."""
     for code, f in fs.items():
         valued = [r for r in rows if r["metrics"][code]["value"] is not None]
         valued.sort(key=lambda r: r["metrics"][code]["value"], reverse=f.higher_is_better)
@@ -226,54 +379,18 @@ def compute(
     fs: Mapping[str, Formula] | None = None,
     with_counts: bool = True,
 ) -> list[dict[str, Any]]:
-    """One dimension's rows for a span (no previous period), ranked.
-    Composite metrics are weighted from their components' values in Python."""
+    """One dimension's rows for a span (no previous period), valued and ranked by the
+    database (one query)."""
     fs = fs if fs is not None else formulas()
-    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
-    grouped = _grouped(dim, county, span, fs, with_counts)
-    names = names_for(dim, grouped, county)
-    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
-    rows = []
-    for key, acc in grouped.items():
-        name = names.get(key, str(key))
-        if dim == Dimension.GRID_WORKER:
-            name = f"{workers.get(key) or '未登记网格员'}（{name}）"
-        metrics: dict[str, dict[str, Any]] = {}
-        for code, f in fs.items():
-            if f.kind == Metric.RATIO:
-                num, den = acc.get(f"n:{code}", 0.0), acc.get(f"d:{code}", 0.0)
-                value = round(f.scale * num / den, 2) if den > 0 else None
-                metrics[code] = {"value": value, "num": num, "den": den}
-        for code, f in fs.items():
-            if f.kind == Metric.COMPOSITE:
-                total = weight = 0.0
-                for comp, w in f.components.items():
-                    v = metrics.get(comp, {}).get("value")
-                    if v is not None:
-                        total += w * v
-                        weight += w
-                metrics[code] = {"value": round(total / weight, 2) if weight > 0 else None,
-                                 "num": round(total, 4), "den": weight}  # fmt: skip
-        row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": {}}
-        if with_counts:
-            row["counts"] = {n: acc.get(n, 0.0) for n in COUNT_NAMES}
-        rows.append(row)
-    rows.sort(key=lambda r: str(r["key"]))
-    rank_rows(rows, fs)
-    return rows
+    return _rows(dim, county, span, fs, with_counts, None)
 
 
 def with_previous(
     dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool = True
 ) -> list[dict[str, Any]]:
-    """One dimension's rows with the previous period's values and ranks joined in."""
-    rows = compute(dim, county, span, fs, with_counts)
-    prev = {r["key"]: r for r in compute(dim, county, span.previous(), fs, False)}
-    for r in rows:
-        p = prev.get(r["key"])
-        r["prev"] = {c: (p["metrics"][c]["value"] if p else None) for c in r["metrics"]}
-        r["prev_ranks"] = {c: (p["ranks"].get(c) if p else None) for c in r["metrics"]}
-    return rows
+    """One dimension's rows with the previous period's values and ranks joined in (one
+    query: both periods valued and ranked, joined by key)."""
+    return _rows(dim, county, span, fs, with_counts, span.previous())
 
 
 def compute_all(

@@ -11,9 +11,9 @@ formula (涉诉、仲裁、信访、恶意、重复 …).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -126,16 +126,13 @@ def counts_without(by_reason: Mapping[str, Mapping[str, float]], exclusions) -> 
     return out
 
 
-_CENT = Decimal("0.01")
-
-
-def round2(x: float) -> float:
-    """四舍五入 to two decimals, as a person checking by hand does: the value's decimal form
-    to 15 significant digits, then half away from zero. PostgreSQL's
-    `round(x::numeric, 2)` gives exactly this (float8 → numeric keeps 15 digits), so a
-    ranking computed in SQL and a working page computed here show the same figure.
-    (Python's `round(3.125, 2)` is 3.12: half-even on the binary value.)"""
-    return float(Decimal(format(x, ".15g")).quantize(_CENT, rounding=ROUND_HALF_UP))
+def half_up(hundredths: float) -> float:
+    """A value given in hundredths, rounded 四舍五入 (half away from zero) to two decimals:
+    what a person checking by hand gets. Computed with the same IEEE operations as the
+    ranking's SQL (SIGN × FLOOR(ABS + 0.5) / 100), so both give the same figure. A ratio
+    of counts is passed as (scale × 100 × num) / den: for whole counts an exact tie
+    (1/32 → 312.5) stays exact, so 3.125 rounds to 3.13 (Python's round() gives 3.12)."""
+    return math.copysign(math.floor(abs(hundredths) + 0.5), hundredths) / 100.0
 
 
 def ratio(f: Formula, counts: Mapping[str, float]) -> tuple[float | None, float, float]:
@@ -144,7 +141,7 @@ def ratio(f: Formula, counts: Mapping[str, float]) -> tuple[float | None, float,
     den = sum(w * (counts.get(k, 0) or 0) for k, w in f.denominator.items())
     if den <= 0:
         return None, num, den
-    return round2(f.scale * num / den), num, den
+    return half_up(f.scale * 100.0 * num / den), num, den
 
 
 def evaluate(
@@ -174,7 +171,7 @@ def evaluate(
                 total += w * v
                 weight += w
         out[code] = {
-            "value": round2(total / weight) if weight > 0 else None,
+            "value": half_up(100.0 * total / weight) if weight > 0 else None,
             "num": round(total, 4),
             "den": weight,
             "parts": parts,

@@ -11,6 +11,8 @@ Shape of one ranking row (also what a published version stores):
 
 from __future__ import annotations
 
+import functools
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -19,8 +21,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
-from django.db.models import CharField, ExpressionWrapper, F, FloatField, Q, Sum, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,7 +39,7 @@ from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, require, scope_code
 from jiceng.assessment import facts as facts_mod
 from jiceng.assessment import rollup
-from jiceng.assessment.metrics import Formula, formula_set, round2, to_dict
+from jiceng.assessment.metrics import Formula, formula_set, to_dict
 from jiceng.assessment.models import (
     COUNT_NAMES,
     CaseFact,
@@ -153,9 +164,17 @@ def _linear(terms: Mapping[str, float]):
     return expr if expr is not None else Value(0.0, output_field=FloatField())
 
 
-def _rollup_rows(dim: str, county: str, span: Span):
-    """The rollup rows of one kind of unit for a span, annotated with the ranking key `k`."""
-    qs = DailyRollup.objects.filter(rollup.span_filter(span))
+def _rollup_rows(dim: str, county: str, spans: list[Span]):
+    """The rollup rows of one kind of unit for the spans, annotated with the ranking key
+    `k` and `s`, the index of the span a row belongs to (the spans do not overlap)."""
+    where = [rollup.span_filter(sp) for sp in spans]
+    qs = DailyRollup.objects.filter(functools.reduce(operator.or_, where)).annotate(
+        s=Case(
+            *(When(q, then=Value(i)) for i, q in enumerate(where[1:], 1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
     if dim == Dimension.DEPARTMENT:
         qs = qs.filter(region_code=county, unit_id__in=department_ids(county))
         return qs.annotate(k=F("unit_id"))
@@ -163,33 +182,66 @@ def _rollup_rows(dim: str, county: str, span: Span):
              Dimension.GRID_WORKER: "region_code"}[Dimension(dim)]  # fmt: skip
     qs = qs.filter(region_code__under=county, unit_id__isnull=True)
     if dim == Dimension.GRID_WORKER:
-        return qs.filter(region_code__regex=r"^\d{15}").annotate(k=_worker_grid_sql())
+        return qs.filter(region_code__regex=r"^\d{15}").annotate(k=F("region_code"))
     return qs.exclude(**{field: ""}).annotate(k=F(field))
 
 
-def _worker_grid_sql() -> RawSQL:
-    """`worker_grid` in SQL: a code longer than a grid's (a micro-grid) counts for the
-    nearest grid at or above it with an on-duty grid worker, else for itself."""
-    rc = f"{DailyRollup._meta.db_table}.region_code"
+def _worker_levels(county: str, workers: Mapping[str, str]) -> int:
+    """How many prefixes of a code to try for its worker's grid (0: no grid of the county
+    has a registered worker, every grid is ranked as itself): from the longest region code
+    down to the shortest grid with a worker, 3 digits a level."""
+    if not workers:
+        return 0
+    codes = names_for(Dimension.GRID_WORKER, (), county)
+    longest = max((len(c) for c in codes), default=32)
+    return max(1, (longest - min(len(c) for c in workers)) // 3 + 1)
+
+
+def _workers_cte(county: str) -> tuple[str, list[Any]]:
+    """`wg`: the codes of the county's grids with an on-duty grid worker."""
     region, staff = Region._meta.db_table, GridStaff._meta.db_table
-    # prefixes longer than a village's code: the code itself, then 3 digits shorter …
-    cands = ", ".join(
-        f"CASE WHEN LENGTH({rc}) - {3 * i} > 12 THEN SUBSTR({rc}, 1, LENGTH({rc}) - {3 * i}) END"
-        for i in range(7)
-    )
     sql = (
-        f"CASE WHEN LENGTH({rc}) <= 15 THEN {rc} ELSE COALESCE((SELECT MAX(g.code) "
-        f"FROM {region} g JOIN {staff} s ON s.grid_id = g.id WHERE s.role = %s "
-        f"AND s.on_duty = %s AND g.code IN ({cands})), {rc}) END"
+        f"wg AS (SELECT DISTINCT g.code FROM {region} g JOIN {staff} s ON s.grid_id = g.id "
+        f"WHERE s.role = %s AND s.on_duty = %s AND g.code >= %s AND g.code < %s)"
     )
-    return RawSQL(sql, (StaffRole.GRID_WORKER.value, True), output_field=CharField())
+    return sql, [StaffRole.GRID_WORKER.value, True, county, county + ":"]
+
+
+def _worker_keys(grouped: str, with_counts: bool, fs: Mapping[str, Formula], levels: int) -> str:
+    """`worker_grid` in SQL over rows grouped by region code: a code longer than a grid's
+    (a micro-grid) counts for the nearest grid at or above it with an on-duty grid worker
+    (joins on `wg`), else for itself; the sums are added up per grid."""
+    joins, found = [], []
+    for i in range(levels):
+        cut = f"LENGTH(x.k) - {3 * i}"
+        joins.append(f"LEFT JOIN wg w{i} ON {cut} > 12 AND w{i}.code = SUBSTR(x.k, 1, {cut})")
+        found.append(f"w{i}.code")
+    sums = [
+        f"SUM(x.{c}) AS {c}"
+        for i, f in enumerate(fs.values())
+        if f.kind == Metric.RATIO
+        for c in (f"a{i}", f"b{i}")
+    ]
+    if with_counts:
+        sums += [f"SUM(x.c_{n}) AS c_{n}" for n in COUNT_NAMES]
+    key = f"COALESCE({', '.join(found)}, x.k)"
+    return (
+        f"SELECT x.s AS s, {key} AS k, {', '.join(sums)} FROM ({grouped}) x "
+        f"{' '.join(joins)} GROUP BY x.s, {key}"
+    )
 
 
 def _grouped_sql(
-    dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool
+    dim: str,
+    county: str,
+    spans: list[Span],
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    levels: int = 0,
 ) -> tuple[str, list[Any]]:
-    """SELECT k, a0, b0, a1, b1 … (, c_received …) — every ratio formula's numerator and
-    denominator summed by the database per ranking key, exclusions as SQL filters."""
+    """SELECT s, k, a0, b0, a1, b1 … (, c_received …) — every ratio formula's numerator
+    and denominator summed by the database per span and ranking key, exclusions as SQL
+    filters."""
     ann: dict[str, Any] = {}
     for i, f in enumerate(fs.values()):
         if f.kind != Metric.RATIO:
@@ -199,8 +251,10 @@ def _grouped_sql(
         ann[f"b{i}"] = Sum(_linear(f.denominator), filter=flt)
     if with_counts:
         ann.update({f"c_{n}": Sum(n) for n in COUNT_NAMES})
-    qs = _rollup_rows(dim, county, span).values("k").annotate(**ann).order_by()
+    qs = _rollup_rows(dim, county, spans).values("s", "k").annotate(**ann).order_by()
     sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    if dim == Dimension.GRID_WORKER and levels:
+        sql = _worker_keys(sql, with_counts, fs, levels)
     return sql, list(params)
 
 
@@ -208,19 +262,17 @@ def _lit(x: float) -> str:
     return f"CAST({float(x)!r} AS double precision)"
 
 
-def _round2(expr: str, vendor: str) -> str:
-    """metrics.round2 in SQL (PostgreSQL: numeric keeps 15 digits, rounds half away from
-    zero; SQLite: the Python function itself, registered on the connection)."""
+def _half_up(hundredths: str, vendor: str) -> str:
+    """metrics.half_up in SQL: the same IEEE operations (SQLite: a cast truncates)."""
+    y = f"({hundredths})"
     if vendor == "postgresql":
-        return f"ROUND(CAST({expr} AS numeric), 2)"
-    return f"jiceng_round2({expr})"
+        return f"(SIGN({y}) * FLOOR(ABS({y}) + 0.5)) / 100.0"
+    return f"(SIGN({y}) * CAST(ABS({y}) + 0.5 AS INTEGER)) / 100.0"
 
 
-def _as_float(expr: str, vendor: str) -> str:
-    return f"CAST({expr} AS double precision)" if vendor == "postgresql" else expr
-
-
-def _ranked_sql(name: str, grouped: str, fs: Mapping[str, Formula], vendor: str) -> str:
+def _ranked_sql(
+    name: str, grouped: str, fs: Mapping[str, Formula], vendor: str, with_counts: bool
+) -> str:
     """CTEs `{name}_0 … {name}_r`: values of every metric (ratios divided and rounded,
     composites weighted from their parts' rounded values) and their competition ranks
     (RANK: 1, 2, 2, 4; no rank without a value). The last CTE is `{name}_r`."""
@@ -232,9 +284,15 @@ def _ranked_sql(name: str, grouped: str, fs: Mapping[str, Formula], vendor: str)
         if f.kind == Metric.RATIO:
             n, d = f"COALESCE(a{i}, 0)", f"COALESCE(b{i}, 0)"
             cols += [f"{n} AS n{i}", f"{d} AS d{i}"]
-            value = _round2(f"({_lit(f.scale)} * {n}) / {d}", vendor)
+            value = _half_up(f"({_lit(f.scale * 100.0)} * {n}) / {d}", vendor)
             cols.append(f"CASE WHEN {d} > 0 THEN {value} END AS v{i}")
-    ctes.append(f"{name}_0 AS (SELECT *, {', '.join(cols[1:])} FROM {name}_g)")
+    # each layer computed once (MATERIALIZED: not inlined into the next one's expressions)
+    counts = [c for c in (f"c_{n}" for n in COUNT_NAMES) if with_counts]
+    # only what the next layers use (narrow rows sort in memory)
+    ctes.append(
+        f"{name}_0 AS MATERIALIZED (SELECT {', '.join(['s', 'k', *counts, *cols[1:]])} "
+        f"FROM {name}_g)"
+    )
     prev, done = f"{name}_0", {i for i, f in enumerate(fs.values()) if f.kind == Metric.RATIO}
     for i, f in enumerate(fs.values()):
         if f.kind != Metric.COMPOSITE:
@@ -244,35 +302,27 @@ def _ranked_sql(name: str, grouped: str, fs: Mapping[str, Formula], vendor: str)
             j = idx.get(comp)
             if j is None or j not in done:
                 continue  # not computed (yet): no value, as in Python
-            v = _as_float(f"v{j}", vendor)
-            total = f"({total} + COALESCE({_lit(w)} * {v}, {_lit(0)}))"
+            total = f"({total} + COALESCE({_lit(w)} * v{j}, {_lit(0)}))"
             weight = f"({weight} + CASE WHEN v{j} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
-        nxt = f"{name}_c{i}"
+        value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
         ctes.append(
-            f"{nxt} AS (SELECT *, {total} AS n{i}, {weight} AS d{i}, CASE WHEN {weight} > 0 "
-            f"THEN {_round2(f'{total} / {weight}', vendor)} END AS v{i} FROM {prev})"
+            f"{name}_s{i} AS MATERIALIZED (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})"
         )
-        prev = nxt
+        ctes.append(
+            f"{name}_c{i} AS MATERIALIZED (SELECT *, CASE WHEN d{i} > 0 THEN {value} END "
+            f"AS v{i} FROM {name}_s{i})"
+        )
+        prev = f"{name}_c{i}"
         done.add(i)
     ranks = []
     for i, f in enumerate(fs.values()):
         order = "DESC" if f.higher_is_better else "ASC"
         ranks.append(
-            f"CASE WHEN v{i} IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY CASE WHEN v{i} "
-            f"IS NULL THEN 1 ELSE 0 END ORDER BY v{i} {order}) END AS r{i}"
+            f"CASE WHEN v{i} IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY s, CASE WHEN "
+            f"v{i} IS NULL THEN 1 ELSE 0 END ORDER BY v{i} {order}) END AS r{i}"
         )
     ctes.append(f"{name}_r AS (SELECT *, {', '.join(ranks)} FROM {prev})")
     return ",\n".join(ctes)
-
-
-def _sqlite_functions(conn) -> None:
-    if conn.vendor == "sqlite":
-        conn.ensure_connection()
-        conn.connection.create_function("jiceng_round2", 1, _round2_or_none, deterministic=True)
-
-
-def _round2_or_none(x: float | None) -> float | None:
-    return None if x is None else round2(x)
 
 
 def _ranked(
@@ -282,32 +332,52 @@ def _ranked(
     fs: Mapping[str, Formula],
     with_counts: bool,
     previous: Span | None,
+    workers: Mapping[str, str] | None = None,
 ) -> list[tuple]:
-    """One query: the span's rows (and the previous span's values and ranks joined by key).
-    Columns: k, then per metric i: num, den, value, rank; the counts; per metric the
-    previous value and rank."""
+    """One query: the span's rows (and the previous span's values and ranks, pivoted onto
+    the same rows by key: one grouping, no join). Columns: k, then per metric i: num, den,
+    value, rank; the counts; per metric the previous value and rank."""
     conn = connections[DailyRollup.objects.db]
-    _sqlite_functions(conn)
     vendor = conn.vendor
-    sql, params = _grouped_sql(dim, county, span, fs, with_counts)
-    ctes = [_ranked_sql("cur", sql, fs, vendor)]
-    out = ["c.k"]
-    for i in range(len(fs)):
-        out += [f"c.n{i}", f"c.d{i}", _as_float(f"c.v{i}", vendor), f"c.r{i}"]
-    if with_counts:
-        out += [f"c.c_{n}" for n in COUNT_NAMES]
-    join = ""
-    if previous is not None:
-        psql, pparams = _grouped_sql(dim, county, previous, fs, False)
-        ctes.append(_ranked_sql("prv", psql, fs, vendor))
-        params += pparams
+    ctes, params = [], []
+    levels = _worker_levels(county, workers or {}) if dim == Dimension.GRID_WORKER else 0
+    if levels:
+        wg, params = _workers_cte(county)
+        ctes.append(wg)
+    spans = [span] if previous is None else [span, previous]
+    sql, gparams = _grouped_sql(dim, county, spans, fs, with_counts, levels)
+    ctes.append(_ranked_sql("u", sql, fs, vendor, with_counts))
+    params += gparams
+    if previous is None:
+        out = ["k"]
         for i in range(len(fs)):
-            out += [_as_float(f"p.v{i}", vendor), f"p.r{i}"]
-        join = " LEFT JOIN prv_r p ON p.k = c.k"
-    query = f"WITH {','.join(ctes)} SELECT {', '.join(out)} FROM cur_r c{join}"
-    with conn.cursor() as cur:
-        cur.execute(query, params)
-        return cur.fetchall()
+            out += [f"n{i}", f"d{i}", f"v{i}", f"r{i}"]
+        if with_counts:
+            out += [f"c_{n}" for n in COUNT_NAMES]
+        query = f"WITH {', '.join(ctes)} SELECT {', '.join(out)} FROM u_r"
+    else:
+
+        def cur(col: str) -> str:
+            return f"MAX(CASE WHEN s = 0 THEN {col} END)"
+
+        def prv(col: str) -> str:
+            return f"MAX(CASE WHEN s = 1 THEN {col} END)"
+
+        out = ["k"]
+        for i in range(len(fs)):
+            out += [cur(f"n{i}"), cur(f"d{i}"), cur(f"v{i}"), cur(f"r{i}")]
+        if with_counts:
+            out += [cur(f"c_{n}") for n in COUNT_NAMES]
+        for i in range(len(fs)):
+            out += [prv(f"v{i}"), prv(f"r{i}")]
+        query = (
+            f"WITH {', '.join(ctes)} SELECT {', '.join(out)} FROM u_r GROUP BY k HAVING MIN(s) = 0"
+        )
+    with transaction.atomic(using=conn.alias), conn.cursor() as c:
+        if vendor == "postgresql":  # 2 × 32 k rows sorted 4 times: in memory, not on disk
+            c.execute("SET LOCAL work_mem = '64MB'")
+        c.execute(query, params)
+        return c.fetchall()
 
 
 def _rows(
@@ -321,9 +391,9 @@ def _rows(
     fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
     if not fs:
         return []
-    found = _ranked(dim, county, span, fs, with_counts, previous)
-    names = names_for(dim, (t[0] for t in found), county)
     workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
+    found = _ranked(dim, county, span, fs, with_counts, previous, workers)
+    names = names_for(dim, (t[0] for t in found), county)
     codes = list(fs)
     composite = [f.kind == Metric.COMPOSITE for f in fs.values()]
     m = len(codes)

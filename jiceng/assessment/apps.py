@@ -25,6 +25,11 @@ class AssessmentConfig(AppConfig):
         # worker's batches come as one `cases_changed`, not one signal per case.
         case_changed.connect(on_case_changed, dispatch_uid="assessment.facts")
         cases_changed.connect(on_cases_changed, dispatch_uid="assessment.facts.batch")
+        from jiceng.assessment.facts import on_worker_pass
+        from jiceng.cases.worker import worker_pass
+
+        # the deadline worker keeps the clock facts (overdue, missed visits) current
+        worker_pass.connect(on_worker_pass, dispatch_uid="assessment.clock")
         for model in (Region, Unit):  # ranking names are cached for a minute per process
             post_save.connect(forget_names, sender=model, dispatch_uid=f"assessment.{model}")
             post_delete.connect(forget_names, sender=model, dispatch_uid=f"assessment.d{model}")

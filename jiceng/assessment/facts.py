@@ -107,6 +107,18 @@ def work_hours(start: datetime, end: datetime) -> float | None:
         return None
 
 
+VISIT_SURE = timedelta(days=60)  # longer than 3 working days across any holiday
+
+
+def visit_limit(c: dict[str, Any]) -> datetime:
+    """When the return visit of a closed case falls due: the case's own `visit_due_at`,
+    or — once the worker has issued the visit task and cleared it — 3 working days after
+    closure again (cases.deadlines.visit_due)."""
+    if c["visit_due_at"] is not None:
+        return c["visit_due_at"]
+    return deadlines.visit_due(c["closed_at"])
+
+
 def counts_of(c: dict[str, Any], now: datetime) -> dict[str, float]:
     """The named counts of one case row (dict of _CASE_FIELDS). Pure but for the calendar."""
     out: dict[str, float] = dict.fromkeys(COUNT_NAMES, 0)
@@ -149,10 +161,10 @@ def counts_of(c: dict[str, Any], now: datetime) -> dict[str, float]:
         if hours is not None:
             out["hours_sum"] = round(hours, 4)
             out["hours_n"] = 1
-        visit_due = c["visit_due_at"]
-        out["missed_visit"] = int(
-            c["rated_at"] is None and visit_due is not None and visit_due < now
-        )
+        # a satisfaction recorded means the visit happened; a limit long past needs no calendar
+        if c["rated_at"] is None and not sat:
+            old = c["visit_due_at"] is None and now - c["closed_at"] >= VISIT_SURE
+            out["missed_visit"] = int(old or visit_limit(c) < now)
     return out
 
 
@@ -264,6 +276,68 @@ def open_case_ids() -> Iterable[int]:
     )
 
 
+def clock_case_ids(since: datetime, now: datetime) -> list[int]:
+    """Cases whose facts the clock alone changed in (since, now]: an open case not paused
+    whose deadline passed (due, overdue), a closed case not rated whose return-visit
+    limit passed (missed_visit). Both read an index (status+deadline, closed_at)."""
+    from jiceng.cases.workflow import WATCHED_STATES
+
+    late = Case.objects.filter(status__in=WATCHED_STATES, deadline__gt=since, deadline__lte=now)
+    # the visit limit is monotone in the closing time: closed in [lo, hi) ⇔ limit in [since, now)
+    lo, hi = _closed_for_limit(since), _closed_for_limit(now)
+    visits = Case.objects.filter(
+        closed_at__gte=lo, closed_at__lt=hi, status__in=CLOSED, rated_at__isnull=True
+    )
+    ids = set(late.values_list("pk", flat=True)) | set(visits.values_list("pk", flat=True))
+    return sorted(ids)
+
+
+def _closed_for_limit(at: datetime) -> datetime:
+    """The earliest closing time whose return-visit limit is at or after `at` (bisection
+    on `deadlines.visit_due`, to the microsecond: ~45 calendar look-ups)."""
+    lo, hi = at - VISIT_SURE, at  # visit_due(lo) < at <= visit_due(hi)
+    while hi - lo > timedelta(microseconds=1):
+        mid = lo + (hi - lo) / 2
+        if deadlines.visit_due(mid) >= at:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def refresh_clock(now: datetime | None = None) -> int:
+    """Recompute the facts the clock changed since the last call (ClockPass.upto; at the
+    first call, since the oldest fact was computed). Returns the number of cases."""
+    from django.db.models import Min
+
+    from jiceng.assessment.models import ClockPass
+
+    now = now or timezone.now()
+    mark = ClockPass.objects.order_by("pk").first()
+    since = mark.upto if mark is not None else CaseFact.objects.aggregate(t=Min("computed_at"))["t"]
+    if since is None or since >= now:
+        since = now  # no facts yet (they are computed with `now` when built), or time went back
+    ids = clock_case_ids(since, now) if since < now else []
+    for i in range(0, len(ids), 5000):
+        refresh(ids[i : i + 5000], now)
+    if mark is None:
+        ClockPass.objects.create(upto=now)
+    elif now > mark.upto:
+        ClockPass.objects.filter(pk=mark.pk).update(upto=now)
+    return len(ids)
+
+
+def on_worker_pass(sender: object = None, *, now: datetime, **_kw: object) -> dict[str, int]:
+    """`jiceng worker`'s pass (cases.worker.worker_pass): the facts the clock changed, the
+    facts of the cases that moved, then the rollups of the days they touch — so a ranking
+    read later finds them current and rebuilds nothing."""
+    from jiceng.assessment import rollup
+
+    clock = refresh_clock(now)
+    moved = refresh_moved(now)
+    return {"clock_facts": clock, "moved_facts": moved, "rollup_rows": rollup.refresh_dirty()}
+
+
 def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """For the working pages: number, title, status label, created, closed per case id."""
     out: dict[int, dict[str, Any]] = {}
@@ -304,8 +378,13 @@ def refresh_moved(now: datetime | None = None) -> int:
 
 def backfill(now: datetime | None = None, chunk: int = 5000) -> int:
     """Facts for every case from scratch (an empty CaseFact table, e.g. after install or
-    in the benchmark); the rollups are rebuilt by `rollup.rebuild_all()` afterwards."""
+    in the benchmark); the rollups are rebuilt by `rollup.rebuild_all()` afterwards.
+    PostgreSQL: set-based (`_backfill_sql`)."""
     now = now or timezone.now()
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return _backfill_sql(now, chunk)
     CaseFact.objects.all().delete()
     ids = Case.objects.order_by("pk").values_list("pk", flat=True)
     n = 0
@@ -322,3 +401,130 @@ def _insert(ids: list[int], now: datetime) -> int:
     rows = case_facts(ids, now)
     CaseFact.objects.bulk_create([CaseFact(**f) for f in rows], batch_size=2000)
     return len(rows)
+
+
+def _cal_rows() -> list[tuple[date, float, bool, bool, int]]:
+    """(day, working minutes before it, working day, year known, unknown days before it)
+    for every day of the calendar's years: W(t) = minutes before t's day + the minutes of
+    its periods before t, so working minutes between a and b are W(b) − W(a)."""
+    cal = deadlines.calendar()
+    if not cal.known_years:
+        return []
+    d, end = date(min(cal.known_years), 1, 1), date(max(cal.known_years) + 1, 1, 1)
+    out, cum, unknown = [], 0.0, 0
+    while d < end:
+        known = d.year in cal.known_years
+        work = known and cal.is_workday(d)
+        out.append((d, cum, work, known, unknown))
+        cum += cal.day_minutes if work else 0
+        unknown += 0 if known else 1
+        d += timedelta(days=1)
+    return out
+
+
+def _backfill_sql(now: datetime, chunk: int) -> int:
+    """`backfill` as one INSERT … SELECT over the cases (counts_of's rules in SQL, working
+    hours from a day table of the calendar). Cases the SQL cannot finish — exclusion marks,
+    report-in calls, dispatch ratings, a return-visit limit within the last 60 days — are
+    then recomputed by `case_facts`, the Python rules themselves."""
+    from django.db import connection
+
+    from jiceng.cases.models import Whistle
+
+    fact_t, case_t = CaseFact._meta.db_table, Case._meta.db_table
+    cal = deadlines.calendar()
+    tzname = str(deadlines.tz())
+
+    def q(values) -> str:
+        return ", ".join(f"'{v}'" for v in sorted(values))
+
+    def w(alias: str, col: str) -> str:
+        """W(t): working minutes up to the local time of `col` (the day row `alias`)."""
+        lt = f"(x.{col} AT TIME ZONE %(tz)s)"
+        m = f"(EXTRACT(EPOCH FROM {lt} - DATE_TRUNC('day', {lt})) / 60.0)"
+        parts = " + ".join(
+            f"GREATEST(0, LEAST({m}, {b.hour * 60 + b.minute}) - {a.hour * 60 + a.minute})"
+            for a, b in cal.periods
+        )
+        return f"({alias}.cum + CASE WHEN {alias}.work THEN {parts} ELSE 0 END)"
+
+    hours = (
+        f"CASE WHEN NOT x.cl THEN NULL WHEN x.closed_at <= x.created_at THEN 0.0 "
+        f"WHEN cs.known AND ce.known AND cs.unknown_before = ce.unknown_before THEN "
+        f"ROUND(CAST(({w('ce', 'closed_at')} - {w('cs', 'created_at')}) / 60.0 AS numeric), 4)"
+        f"::float8 END"
+    )
+    counts = {
+        "received": "1",
+        "dispatched": "(x.dispatched_at IS NOT NULL)::int",
+        "responded": "COALESCE((x.first_response_at - x.created_at <= CASE WHEN x.urgency = 3 "
+        f"THEN INTERVAL '{CRITICAL_RESPONSE_HOURS} hours' ELSE INTERVAL '{RESPONSE_HOURS} "
+        "hours' END)::int, 0)",
+        "rated": "(x.sat <> '')::int",
+        "satisfied": "(x.sat = 'satisfied')::int",
+        "basic": "(x.sat = 'basic')::int",
+        "unsatisfied": "(x.sat = 'unsatisfied')::int",
+        "resolve_rated": "(x.resolved IS NOT NULL)::int",
+        "resolved": "COALESCE(x.resolved, false)::int",
+        "closed": "x.cl::int",
+        "due": "(x.cl OR x.past OR x.pz)::int",
+        "paused": "(x.pz AND NOT x.cl)::int",
+        "on_time": "(x.cl AND x.closed_on_time IS DISTINCT FROM false)::int",
+        "reworked": "(x.rework_count > 0 OR x.reopen_count > 0)::int",
+        "extended": "(COALESCE(x.paused_days, 0) > 0)::int",
+        "in_time": "(x.hd IS NOT NULL AND (x.deadline IS NULL OR x.hd <= x.deadline))::int",
+        "returned": "(x.return_count > 0)::int",
+        "overdue": "((x.cl AND x.closed_on_time IS NOT DISTINCT FROM false) "
+        "OR (NOT x.cl AND x.past AND NOT x.pz))::int",
+        **{f"closed_t{k}": f"(x.cl AND x.closed_tier = {k})::int" for k in (1, 2, 3, 4)},
+        "hours_sum": f"COALESCE({hours}, 0)",
+        "hours_n": f"({hours} IS NOT NULL)::int",
+        # -1: the limit is within 60 days, Python decides (the calendar's visit_due)
+        "missed_visit": "CASE WHEN NOT x.cl OR x.rated_at IS NOT NULL OR x.sat <> '' THEN 0 "
+        "WHEN x.visit_due_at IS NOT NULL THEN (x.visit_due_at < %(now)s)::int "
+        "WHEN %(now)s - x.closed_at >= INTERVAL '60 days' THEN 1 ELSE -1 END",
+    }
+    rest = [n for n in COUNT_NAMES if n not in counts]  # calls, ratings: from Python
+    cols = [*counts, *rest]
+    exprs = [*counts.values(), *("0" for _ in rest)]
+    rc = "COALESCE(x.region_code, '')"
+    sql = f"""
+        INSERT INTO {fact_t} (case_id, number, day, region_code, street_code, village_code,
+            unit_id, reason, extra_units, computed_at, {", ".join(cols)})
+        SELECT x.id, x.number, (x.created_at AT TIME ZONE %(tz)s)::date, {rc},
+            CASE WHEN LENGTH({rc}) >= {STREET_LEN} THEN SUBSTR({rc}, 1, {STREET_LEN}) ELSE '' END,
+            CASE WHEN LENGTH({rc}) >= {VILLAGE_LEN} THEN SUBSTR({rc}, 1, {VILLAGE_LEN}) ELSE '' END,
+            x.unit_id, '', '[]'::jsonb, %(now)s, {", ".join(exprs)}
+        FROM (SELECT c.*, (c.status IN ({q(CLOSED)}) AND c.closed_at IS NOT NULL) AS cl,
+                     (c.deadline IS NOT NULL AND c.deadline <= %(now)s) AS past,
+                     (c.status IN ({q(PAUSED)})) AS pz, COALESCE(c.satisfaction, '') AS sat,
+                     COALESCE(c.handled_at, CASE WHEN c.closed_on_spot THEN c.closed_at END) AS hd
+              FROM {case_t} c WHERE c.status NOT IN ({q(NOT_COUNTED)})) x
+        LEFT JOIN jc_cal cs ON cs.d = (x.created_at AT TIME ZONE %(tz)s)::date
+        LEFT JOIN jc_cal ce ON ce.d = (x.closed_at AT TIME ZONE %(tz)s)::date
+    """
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {fact_t}")
+        cur.execute(
+            "CREATE TEMP TABLE jc_cal (d date PRIMARY KEY, cum double precision, "
+            "work boolean, known boolean, unknown_before int) ON COMMIT DROP"
+        )
+        with cur.copy("COPY jc_cal FROM STDIN") as copy:
+            for row in _cal_rows():
+                copy.write_row(row)
+        cur.execute(sql, {"tz": tzname, "now": now})
+        n = cur.rowcount
+        cur.execute(f"SELECT case_id FROM {fact_t} WHERE missed_visit = -1")
+        special = {r[0] for r in cur.fetchall()}
+    special |= set(Whistle.objects.filter(calls__isnull=False).values_list("case_id", flat=True))
+    numbers = set(ExclusionMark.objects.values_list("number", flat=True))
+    numbers |= set(DispatchRating.objects.values_list("number", flat=True))
+    special |= set(ids_for_numbers(numbers))
+    ids = sorted(special)
+    for i in range(0, len(ids), chunk):
+        part = ids[i : i + chunk]
+        rows = case_facts(part, now)
+        with transaction.atomic():
+            CaseFact.objects.filter(case_id__in=part).delete()
+            CaseFact.objects.bulk_create([CaseFact(**f) for f in rows], batch_size=2000)
+    return n

@@ -11,6 +11,7 @@ formula (涉诉、仲裁、信访、恶意、重复 …).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -125,13 +126,22 @@ def counts_without(by_reason: Mapping[str, Mapping[str, float]], exclusions) -> 
     return out
 
 
+def half_up(hundredths: float) -> float:
+    """A value given in hundredths, rounded 四舍五入 (half away from zero) to two decimals:
+    what a person checking by hand gets. Computed with the same IEEE operations as the
+    ranking's SQL (SIGN × FLOOR(ABS + 0.5) / 100), so both give the same figure. A ratio
+    of counts is passed as (scale × 100 × num) / den: for whole counts an exact tie
+    (1/32 → 312.5) stays exact, so 3.125 rounds to 3.13 (Python's round() gives 3.12)."""
+    return math.copysign(math.floor(abs(hundredths) + 0.5), hundredths) / 100.0
+
+
 def ratio(f: Formula, counts: Mapping[str, float]) -> tuple[float | None, float, float]:
     """(value, numerator, denominator) of a ratio metric."""
     num = sum(w * (counts.get(k, 0) or 0) for k, w in f.numerator.items())
     den = sum(w * (counts.get(k, 0) or 0) for k, w in f.denominator.items())
     if den <= 0:
         return None, num, den
-    return round(f.scale * num / den, 2), num, den
+    return half_up(f.scale * 100.0 * num / den), num, den
 
 
 def evaluate(
@@ -161,7 +171,7 @@ def evaluate(
                 total += w * v
                 weight += w
         out[code] = {
-            "value": round(total / weight, 2) if weight > 0 else None,
+            "value": half_up(100.0 * total / weight) if weight > 0 else None,
             "num": round(total, 4),
             "den": weight,
             "parts": parts,

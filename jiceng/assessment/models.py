@@ -280,6 +280,17 @@ class DirtyDay(models.Model):
         return str(self.day)
 
 
+class ClockPass(models.Model):
+    """How far the clock facts are current: the `now` of the worker's last pass (one row).
+    The next pass recomputes only the cases whose deadline or return-visit limit fell
+    between then and its own `now` (facts.refresh_clock)."""
+
+    upto = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return str(self.upto)
+
+
 class Period(models.Model):
     """A published (frozen) assessment period of a county."""
 

@@ -11,6 +11,8 @@ Shape of one ranking row (also what a published version stores):
 
 from __future__ import annotations
 
+import functools
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -18,8 +20,18 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db import connections, transaction
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
@@ -152,60 +164,271 @@ def _linear(terms: Mapping[str, float]):
     return expr if expr is not None else Value(0.0, output_field=FloatField())
 
 
-def _rollup_rows(dim: str, county: str, span: Span):
-    qs = DailyRollup.objects.filter(rollup.span_filter(span))
+def _rollup_rows(dim: str, county: str, spans: list[Span]):
+    """The rollup rows of one kind of unit for the spans, annotated with the ranking key
+    `k` and `s`, the index of the span a row belongs to (the spans do not overlap)."""
+    where = [rollup.span_filter(sp) for sp in spans]
+    qs = DailyRollup.objects.filter(functools.reduce(operator.or_, where)).annotate(
+        s=Case(
+            *(When(q, then=Value(i)) for i, q in enumerate(where[1:], 1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
     if dim == Dimension.DEPARTMENT:
-        return qs.filter(region_code=county, unit_id__in=department_ids(county)), "unit_id"
+        qs = qs.filter(region_code=county, unit_id__in=department_ids(county))
+        return qs.annotate(k=F("unit_id"))
     field = {Dimension.STREET: "street_code", Dimension.VILLAGE: "village_code",
              Dimension.GRID_WORKER: "region_code"}[Dimension(dim)]  # fmt: skip
     qs = qs.filter(region_code__under=county, unit_id__isnull=True)
     if dim == Dimension.GRID_WORKER:
-        qs = qs.filter(region_code__regex=r"^\d{15}")
-    else:
-        qs = qs.exclude(**{field: ""})
-    return qs, field
+        return qs.filter(region_code__regex=r"^\d{15}").annotate(k=F("region_code"))
+    return qs.exclude(**{field: ""}).annotate(k=F(field))
 
 
-def _grouped(
-    dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool
-) -> dict[Any, dict[str, float]]:
-    """{key: {"n:code": numerator, "d:code": denominator, (count names…)}} — every ratio
-    formula summed by the database from the rollups, exclusions as SQL filters."""
-    qs, field = _rollup_rows(dim, county, span)
+def _worker_levels(county: str, workers: Mapping[str, str]) -> int:
+    """How many prefixes of a code to try for its worker's grid (0: no grid of the county
+    has a registered worker, every grid is ranked as itself): from the longest region code
+    down to the shortest grid with a worker, 3 digits a level."""
+    if not workers:
+        return 0
+    codes = names_for(Dimension.GRID_WORKER, (), county)
+    longest = max((len(c) for c in codes), default=32)
+    return max(1, (longest - min(len(c) for c in workers)) // 3 + 1)
+
+
+def _workers_cte(county: str) -> tuple[str, list[Any]]:
+    """`wg`: the codes of the county's grids with an on-duty grid worker."""
+    region, staff = Region._meta.db_table, GridStaff._meta.db_table
+    sql = (
+        f"wg AS (SELECT DISTINCT g.code FROM {region} g JOIN {staff} s ON s.grid_id = g.id "
+        f"WHERE s.role = %s AND s.on_duty = %s AND g.code >= %s AND g.code < %s)"
+    )
+    return sql, [StaffRole.GRID_WORKER.value, True, county, county + ":"]
+
+
+def _worker_keys(grouped: str, with_counts: bool, fs: Mapping[str, Formula], levels: int) -> str:
+    """`worker_grid` in SQL over rows grouped by region code: a code longer than a grid's
+    (a micro-grid) counts for the nearest grid at or above it with an on-duty grid worker
+    (joins on `wg`), else for itself; the sums are added up per grid."""
+    joins, found = [], []
+    for i in range(levels):
+        cut = f"LENGTH(x.k) - {3 * i}"
+        joins.append(f"LEFT JOIN wg w{i} ON {cut} > 12 AND w{i}.code = SUBSTR(x.k, 1, {cut})")
+        found.append(f"w{i}.code")
+    sums = [
+        f"SUM(x.{c}) AS {c}"
+        for i, f in enumerate(fs.values())
+        if f.kind == Metric.RATIO
+        for c in (f"a{i}", f"b{i}")
+    ]
+    if with_counts:
+        sums += [f"SUM(x.c_{n}) AS c_{n}" for n in COUNT_NAMES]
+    key = f"COALESCE({', '.join(found)}, x.k)"
+    return (
+        f"SELECT x.s AS s, {key} AS k, {', '.join(sums)} FROM ({grouped}) x "
+        f"{' '.join(joins)} GROUP BY x.s, {key}"
+    )
+
+
+def _grouped_sql(
+    dim: str,
+    county: str,
+    spans: list[Span],
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    levels: int = 0,
+) -> tuple[str, list[Any]]:
+    """SELECT s, k, a0, b0, a1, b1 … (, c_received …) — every ratio formula's numerator
+    and denominator summed by the database per span and ranking key, exclusions as SQL
+    filters."""
     ann: dict[str, Any] = {}
-    for i, (_code, f) in enumerate(fs.items()):
+    for i, f in enumerate(fs.values()):
         if f.kind != Metric.RATIO:
             continue
         flt = ~Q(reason__in=list(f.exclusions)) if f.exclusions else None
-        ann[f"n{i}"] = Sum(_linear(f.numerator), filter=flt)
-        ann[f"d{i}"] = Sum(_linear(f.denominator), filter=flt)
+        ann[f"a{i}"] = Sum(_linear(f.numerator), filter=flt)
+        ann[f"b{i}"] = Sum(_linear(f.denominator), filter=flt)
     if with_counts:
         ann.update({f"c_{n}": Sum(n) for n in COUNT_NAMES})
+    qs = _rollup_rows(dim, county, spans).values("s", "k").annotate(**ann).order_by()
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+    if dim == Dimension.GRID_WORKER and levels:
+        sql = _worker_keys(sql, with_counts, fs, levels)
+    return sql, list(params)
+
+
+def _lit(x: float) -> str:
+    return f"CAST({float(x)!r} AS double precision)"
+
+
+def _half_up(hundredths: str, vendor: str) -> str:
+    """metrics.half_up in SQL: the same IEEE operations (SQLite: a cast truncates)."""
+    y = f"({hundredths})"
+    if vendor == "postgresql":
+        return f"(SIGN({y}) * FLOOR(ABS({y}) + 0.5)) / 100.0"
+    return f"(SIGN({y}) * CAST(ABS({y}) + 0.5 AS INTEGER)) / 100.0"
+
+
+def _ranked_sql(
+    name: str, grouped: str, fs: Mapping[str, Formula], vendor: str, with_counts: bool
+) -> str:
+    """CTEs `{name}_0 … {name}_r`: values of every metric (ratios divided and rounded,
+    composites weighted from their parts' rounded values) and their competition ranks
+    (RANK: 1, 2, 2, 4; no rank without a value). The last CTE is `{name}_r`."""
     codes = list(fs)
-    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
-    # annotation name → the accumulator's name, computed once (not per row)
-    names = [
-        a[2:] if a.startswith("c_") else ("n:" if a[0] == "n" else "d:") + codes[int(a[1:])]
-        for a in ann
-    ]
-    out: dict[Any, dict[str, float]] = {}
-    for r in qs.values(field).annotate(**ann).values_list(field, *ann).order_by():
-        key = r[0]
-        if dim == Dimension.GRID_WORKER:
-            key = worker_grid(key, workers)
-            if key is None:
-                continue
-        acc = out.get(key)
-        if acc is None:
-            out[key] = {n: float(v or 0) for n, v in zip(names, r[1:], strict=True)}
+    idx = {c: i for i, c in enumerate(codes)}
+    ctes = [f"{name}_g AS ({grouped})"]
+    cols = ["k"]
+    for i, f in enumerate(fs.values()):
+        if f.kind == Metric.RATIO:
+            n, d = f"COALESCE(a{i}, 0)", f"COALESCE(b{i}, 0)"
+            cols += [f"{n} AS n{i}", f"{d} AS d{i}"]
+            value = _half_up(f"({_lit(f.scale * 100.0)} * {n}) / {d}", vendor)
+            cols.append(f"CASE WHEN {d} > 0 THEN {value} END AS v{i}")
+    # each layer computed once (MATERIALIZED: not inlined into the next one's expressions)
+    counts = [c for c in (f"c_{n}" for n in COUNT_NAMES) if with_counts]
+    # only what the next layers use (narrow rows sort in memory)
+    ctes.append(
+        f"{name}_0 AS MATERIALIZED (SELECT {', '.join(['s', 'k', *counts, *cols[1:]])} "
+        f"FROM {name}_g)"
+    )
+    prev, done = f"{name}_0", {i for i, f in enumerate(fs.values()) if f.kind == Metric.RATIO}
+    for i, f in enumerate(fs.values()):
+        if f.kind != Metric.COMPOSITE:
             continue
-        for n, v in zip(names, r[1:], strict=True):
-            acc[n] = acc.get(n, 0.0) + float(v or 0)
-    return out
+        total = weight = _lit(0)
+        for comp, w in f.components.items():
+            j = idx.get(comp)
+            if j is None or j not in done:
+                continue  # not computed (yet): no value, as in Python
+            total = f"({total} + COALESCE({_lit(w)} * v{j}, {_lit(0)}))"
+            weight = f"({weight} + CASE WHEN v{j} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
+        value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
+        ctes.append(
+            f"{name}_s{i} AS MATERIALIZED (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})"
+        )
+        ctes.append(
+            f"{name}_c{i} AS MATERIALIZED (SELECT *, CASE WHEN d{i} > 0 THEN {value} END "
+            f"AS v{i} FROM {name}_s{i})"
+        )
+        prev = f"{name}_c{i}"
+        done.add(i)
+    ranks = []
+    for i, f in enumerate(fs.values()):
+        order = "DESC" if f.higher_is_better else "ASC"
+        ranks.append(
+            f"CASE WHEN v{i} IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY s, CASE WHEN "
+            f"v{i} IS NULL THEN 1 ELSE 0 END ORDER BY v{i} {order}) END AS r{i}"
+        )
+    ctes.append(f"{name}_r AS (SELECT *, {', '.join(ranks)} FROM {prev})")
+    return ",\n".join(ctes)
+
+
+def _ranked(
+    dim: str,
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: Span | None,
+    workers: Mapping[str, str] | None = None,
+) -> list[tuple]:
+    """One query: the span's rows (and the previous span's values and ranks, pivoted onto
+    the same rows by key: one grouping, no join). Columns: k, then per metric i: num, den,
+    value, rank; the counts; per metric the previous value and rank."""
+    conn = connections[DailyRollup.objects.db]
+    vendor = conn.vendor
+    ctes, params = [], []
+    levels = _worker_levels(county, workers or {}) if dim == Dimension.GRID_WORKER else 0
+    if levels:
+        wg, params = _workers_cte(county)
+        ctes.append(wg)
+    spans = [span] if previous is None else [span, previous]
+    sql, gparams = _grouped_sql(dim, county, spans, fs, with_counts, levels)
+    ctes.append(_ranked_sql("u", sql, fs, vendor, with_counts))
+    params += gparams
+    if previous is None:
+        out = ["k"]
+        for i in range(len(fs)):
+            out += [f"n{i}", f"d{i}", f"v{i}", f"r{i}"]
+        if with_counts:
+            out += [f"c_{n}" for n in COUNT_NAMES]
+        query = f"WITH {', '.join(ctes)} SELECT {', '.join(out)} FROM u_r"
+    else:
+
+        def cur(col: str) -> str:
+            return f"MAX(CASE WHEN s = 0 THEN {col} END)"
+
+        def prv(col: str) -> str:
+            return f"MAX(CASE WHEN s = 1 THEN {col} END)"
+
+        out = ["k"]
+        for i in range(len(fs)):
+            out += [cur(f"n{i}"), cur(f"d{i}"), cur(f"v{i}"), cur(f"r{i}")]
+        if with_counts:
+            out += [cur(f"c_{n}") for n in COUNT_NAMES]
+        for i in range(len(fs)):
+            out += [prv(f"v{i}"), prv(f"r{i}")]
+        query = (
+            f"WITH {', '.join(ctes)} SELECT {', '.join(out)} FROM u_r GROUP BY k HAVING MIN(s) = 0"
+        )
+    with transaction.atomic(using=conn.alias), conn.cursor() as c:
+        if vendor == "postgresql":  # 2 × 32 k rows sorted 4 times: in memory, not on disk
+            c.execute("SET LOCAL work_mem = '64MB'")
+        c.execute(query, params)
+        return c.fetchall()
+
+
+def _rows(
+    dim: str,
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: Span | None,
+) -> list[dict[str, Any]]:
+    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
+    if not fs:
+        return []
+    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
+    found = _ranked(dim, county, span, fs, with_counts, previous, workers)
+    names = names_for(dim, (t[0] for t in found), county)
+    codes = list(fs)
+    composite = [f.kind == Metric.COMPOSITE for f in fs.values()]
+    m = len(codes)
+    base = 1 + 4 * m
+    counts_at = base
+    prev_at = base + (len(COUNT_NAMES) if with_counts else 0)
+    rows = []
+    for t in found:
+        key = t[0]
+        name = names.get(key, str(key))
+        if workers is not None:
+            name = f"{workers.get(key) or '未登记网格员'}（{name}）"
+        metrics: dict[str, dict[str, Any]] = {}
+        ranks: dict[str, Any] = {}
+        for i, code in enumerate(codes):
+            j = 1 + 4 * i
+            num, den = float(t[j] or 0), float(t[j + 1] or 0)
+            if composite[i]:
+                num = round(num, 4)
+            metrics[code] = {"value": t[j + 2], "num": num, "den": den}
+            ranks[code] = t[j + 3]
+        row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": ranks}
+        if with_counts:
+            row["counts"] = {n: float(t[counts_at + k] or 0) for k, n in enumerate(COUNT_NAMES)}
+        if previous is not None:
+            row["prev"] = {c: t[prev_at + 2 * i] for i, c in enumerate(codes)}
+            row["prev_ranks"] = {c: t[prev_at + 2 * i + 1] for i, c in enumerate(codes)}
+        rows.append(row)
+    rows.sort(key=lambda r: str(r["key"]))
+    return rows
 
 
 def rank_rows(rows: list[dict[str, Any]], fs: Mapping[str, Formula], into: str = "ranks") -> None:
-    """Competition ranks (1, 2, 2, 4) per metric; rows without a value get None."""
+    """Competition ranks (1, 2, 2, 4) per metric in Python (the SQL of `compute` does the
+    same with RANK()); rows without a value get None."""
     for code, f in fs.items():
         valued = [r for r in rows if r["metrics"][code]["value"] is not None]
         valued.sort(key=lambda r: r["metrics"][code]["value"], reverse=f.higher_is_better)
@@ -226,54 +449,18 @@ def compute(
     fs: Mapping[str, Formula] | None = None,
     with_counts: bool = True,
 ) -> list[dict[str, Any]]:
-    """One dimension's rows for a span (no previous period), ranked.
-    Composite metrics are weighted from their components' values in Python."""
+    """One dimension's rows for a span (no previous period), valued and ranked by the
+    database (one query)."""
     fs = fs if fs is not None else formulas()
-    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
-    grouped = _grouped(dim, county, span, fs, with_counts)
-    names = names_for(dim, grouped, county)
-    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else {}
-    rows = []
-    for key, acc in grouped.items():
-        name = names.get(key, str(key))
-        if dim == Dimension.GRID_WORKER:
-            name = f"{workers.get(key) or '未登记网格员'}（{name}）"
-        metrics: dict[str, dict[str, Any]] = {}
-        for code, f in fs.items():
-            if f.kind == Metric.RATIO:
-                num, den = acc.get(f"n:{code}", 0.0), acc.get(f"d:{code}", 0.0)
-                value = round(f.scale * num / den, 2) if den > 0 else None
-                metrics[code] = {"value": value, "num": num, "den": den}
-        for code, f in fs.items():
-            if f.kind == Metric.COMPOSITE:
-                total = weight = 0.0
-                for comp, w in f.components.items():
-                    v = metrics.get(comp, {}).get("value")
-                    if v is not None:
-                        total += w * v
-                        weight += w
-                metrics[code] = {"value": round(total / weight, 2) if weight > 0 else None,
-                                 "num": round(total, 4), "den": weight}  # fmt: skip
-        row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": {}}
-        if with_counts:
-            row["counts"] = {n: acc.get(n, 0.0) for n in COUNT_NAMES}
-        rows.append(row)
-    rows.sort(key=lambda r: str(r["key"]))
-    rank_rows(rows, fs)
-    return rows
+    return _rows(dim, county, span, fs, with_counts, None)
 
 
 def with_previous(
     dim: str, county: str, span: Span, fs: Mapping[str, Formula], with_counts: bool = True
 ) -> list[dict[str, Any]]:
-    """One dimension's rows with the previous period's values and ranks joined in."""
-    rows = compute(dim, county, span, fs, with_counts)
-    prev = {r["key"]: r for r in compute(dim, county, span.previous(), fs, False)}
-    for r in rows:
-        p = prev.get(r["key"])
-        r["prev"] = {c: (p["metrics"][c]["value"] if p else None) for c in r["metrics"]}
-        r["prev_ranks"] = {c: (p["ranks"].get(c) if p else None) for c in r["metrics"]}
-    return rows
+    """One dimension's rows with the previous period's values and ranks joined in (one
+    query: both periods valued and ranked, joined by key)."""
+    return _rows(dim, county, span, fs, with_counts, span.previous())
 
 
 def compute_all(

@@ -683,7 +683,7 @@ def returncalls(request):
             return redirect("servicehall:returncall", pk=smp.pk)
     return render(request, "servicehall/returncalls.html", {
         "samples": proxy.samples(request.user)[:50], "quarters": quarters,
-        "default_quarter": quarters[1], "error": error, "post": request.POST,
+        "default_quarter": quarters[0], "error": error, "post": request.POST,
     })  # fmt: skip
 
 

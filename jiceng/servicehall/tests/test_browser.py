@@ -102,6 +102,7 @@ def test_the_applicant_follows_signs_and_rates_on_a_phone(phone_page, live_serve
     pg.click("button.primary")
     pg.wait_for_load_state()
     assert "城乡居民基本养老保险参保登记" in pg.content()
+    pg.locator("#pad").scroll_into_view_if_needed()  # below the materials on a phone
     box = pg.locator("#pad").bounding_box()
     assert box is not None
     pg.mouse.move(box["x"] + 30, box["y"] + 60)
@@ -112,7 +113,7 @@ def test_the_applicant_follows_signs_and_rates_on_a_phone(phone_page, live_serve
     pg.screenshot(path=f"{SHOTS}/servicehall-phone-sign.png", full_page=True)
     pg.click("#sign-form button.primary")
     pg.wait_for_load_state()
-    assert "签名已保存" in pg.content()
+    assert "签名已保存" in pg.content(), pg.locator("main").inner_text()[:300]
     app.refresh_from_db()
     assert app.signature.startswith("data:image/png;base64,") and app.signed_hash
     mv(hall.village_clerk, app, "pass")

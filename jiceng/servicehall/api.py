@@ -7,7 +7,8 @@ phone, rate it, book a proxy) need no login.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -18,9 +19,9 @@ from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import scope
 from jiceng.lib.bounds import RowId, Size200, Weeks
-from jiceng.servicehall import applications, catalogue, excel, proxy, ratings, stats
+from jiceng.servicehall import applications, catalogue, excel, proxy, ratings, stats, uploads
 from jiceng.servicehall.applications import Refused
-from jiceng.servicehall.models import Application, ServiceItem
+from jiceng.servicehall.models import Application, MaterialFile, ServiceItem
 from jiceng.servicehall.schemas import (
     LEVEL_NAME,
     AgentReviewIn,
@@ -54,6 +55,8 @@ def app_out(app: Application, public: bool = False) -> ApplicationOut:
     if public:
         events = events.filter(public=True)
     rating = getattr(app, "rating", None) if hasattr(app, "rating") else None
+    files = uploads.files_of(app)
+    refs = {r.material_id: r for r in app.references.all()}
     return ApplicationOut(
         number=app.number,
         item_code=app.version.item.code,
@@ -81,6 +84,22 @@ def app_out(app: Application, public: bool = False) -> ApplicationOut:
                 "name": m.material.name,
                 "state": m.state,
                 "state_label": m.get_state_display(),
+                "files": [file_out(f) for f in files.get(m.material_id, [])],
+                "on_file": (
+                    {
+                        "source": refs[m.material_id].source,
+                        "record": refs[m.material_id].record_type
+                        + ":"
+                        + refs[m.material_id].record_id
+                        if not public
+                        else "",
+                        "label": refs[m.material_id].label,
+                        "by": refs[m.material_id].by_name,
+                        "at": refs[m.material_id].at.isoformat(),
+                    }
+                    if m.material_id in refs
+                    else None
+                ),
             }
             for m in app.materials.select_related("material")
         ],  # fmt: skip
@@ -164,10 +183,42 @@ def catalogue_get(request, code: str, version: RowId | None = None):
     return catalogue.guide_out(v)
 
 
-@router.get("/catalogue/{code}/figures", response={200: dict, 403: ErrorOut})
-def item_figures(request, code: str):
-    """提速率, 提前办结率, on-time and satisfaction figures of one item in the caller's territory."""
-    return stats.item_figures(request.auth, code)
+@router.get("/catalogue/{code}/figures", response={200: dict, 403: ErrorOut, 404: ErrorOut})
+def item_figures(request, code: str, since: date | None = None, until: date | None = None):
+    """提速率, 提前办结率, on-time and satisfaction figures of one item in the caller's
+    territory, for applications taken in from `since` to `until` (inclusive)."""
+    return stats.item_figures(request.auth, code, since, until)
+
+
+FigureBy = Literal["item", "unit", "window"]
+
+
+@router.get("/figures", response={200: list[dict], 400: ErrorOut, 403: ErrorOut})
+def figures(request, by: FigureBy = "item", since: date | None = None,
+            until: date | None = None):  # fmt: skip
+    """Figures per item, unit (department) or window (the accepting hall) in the caller's
+    territory and period: counts, 提速率, 提前办结率, 法定时限内, 好评率 and 差评率."""
+    from jiceng.api import error
+
+    if since and until and since > until:
+        return error(request, 400, "bad_period", "开始日期不能晚于结束日期")
+    return stats.grouped(request.auth, by, since, until)
+
+
+@router.get("/figures.xlsx", response={200: None, 400: ErrorOut, 403: ErrorOut})
+def figures_xlsx(request, by: FigureBy = "item", since: date | None = None,
+                 until: date | None = None):  # fmt: skip
+    """The same figures as an Excel workbook."""
+    from jiceng.api import error
+
+    if since and until and since > until:
+        return error(request, 400, "bad_period", "开始日期不能晚于结束日期")
+    resp = HttpResponse(
+        stats.export_xlsx(stats.grouped(request.auth, by, since, until), by, since, until),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''figures-{by}.xlsx"
+    return resp
 
 
 # ------------------------------------------------------------------ applications
@@ -177,7 +228,7 @@ def item_figures(request, code: str):
 def application_create(request, data: ApplicationIn):
     """一窗受理: take an application in; missing materials give one notice listing all."""
     try:
-        app = applications.intake(request.auth, data)
+        app = applications.intake(request.auth, data, log_channel="api", request=request)
     except Refused as exc:
         return _refused(request, exc, 400)
     return HttpStatus(201, app_out(app))
@@ -226,6 +277,68 @@ def application_move(request, number: str, data: MoveIn):
     except Refused as exc:
         return _refused(request, exc)
     return app_out(app)
+
+
+class FileOut(Schema):
+    id: int
+    material_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    at: datetime
+
+
+def file_out(f: MaterialFile) -> dict:
+    return {"id": f.pk, "material_id": f.material_id, "name": f.name,
+            "content_type": f.content_type, "size": f.size, "sha256": f.sha256,
+            "uploaded_by": f.uploaded_by_name, "at": f.at}  # fmt: skip
+
+
+def _upload_refused(request, exc: uploads.UploadRefused):
+    from jiceng.api import error
+
+    return error(request, 400, exc.code, str(exc))
+
+
+@router.post(
+    "/applications/{number}/materials/{material_id}/files",
+    response={201: FileOut, **ERRORS},
+)
+def material_upload(request, number: str, material_id: RowId, file: File[UploadedFile]):
+    """A file (PDF, JPEG or PNG, by content; at most JICENG_MATERIAL_MAX_MB) for one
+    material of the application's guide version; the material counts as provided.
+    400 codes: `wrong_type`, `too_large`, `empty_file`, `unknown_material`."""
+    app = applications.get_visible(request.auth, number)
+    if not applications._may_act(request.auth, app, "supplement"):
+        raise PermissionDenied("您不能为此办件上传材料")
+    try:
+        f = uploads.upload(app, material_id, file.name or "",
+                           file.read(uploads.max_bytes() + 1), request.auth)  # fmt: skip
+    except uploads.UploadRefused as exc:
+        return _upload_refused(request, exc)
+    except Refused as exc:
+        return _refused(request, exc)
+    return HttpStatus(201, file_out(f))
+
+
+@router.get("/applications/{number}/files/{file_id}", response={200: None, 403: ErrorOut,
+            404: ErrorOut})  # fmt: skip
+def material_download(request, number: str, file_id: RowId):
+    """A material's file, to those who may see the application; logged (PIPL)."""
+    from django.http import Http404
+
+    app = applications.get_visible(request.auth, number)
+    f = app.files.filter(pk=file_id).first()
+    if f is None:
+        raise Http404("文件不存在")
+    data = uploads.read_blob(f)
+    uploads.log_download(request.auth, f, "api", request)
+    resp = HttpResponse(data, content_type=f.content_type)
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, no-store"
+    return resp
 
 
 # ------------------------------------------------------------------ public (no login)

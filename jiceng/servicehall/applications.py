@@ -32,7 +32,8 @@ from django.utils import timezone
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
-from jiceng.servicehall import facts, timelimits
+from jiceng.lib import idcard
+from jiceng.servicehall import facts, onfile, timelimits, uploads
 from jiceng.servicehall.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -171,10 +172,17 @@ def _start_clock(app: Application, now: datetime, pending: bool | None = None) -
         app.pending_until = due
 
 
-def intake(user, data: ApplicationIn, now: datetime | None = None) -> Application:
-    """Take an application in (rules 1–3, 6). Raises Refused, PermissionDenied, Http404."""
+def intake(user, data: ApplicationIn, now: datetime | None = None,
+           files: dict[int, list[uploads.Checked]] | None = None, log_channel: str = "page",
+           request=None) -> Application:  # fmt: skip
+    """Take an application in (rules 1–3, 6). Raises Refused, PermissionDenied, Http404.
+
+    `files`: checked uploads per material id (`uploads.check`); a material with a file
+    counts as provided. A material marked on file (免证办) is resolved to its record
+    (`onfile.resolve`) before anything is written; every failure is reported at once."""
     scope.require(user, "servicehall.intake")
     now = now or timezone.now()
+    files = {k: v for k, v in (files or {}).items() if v}
     item = ServiceItem.objects.select_related("current").filter(code=data.item_code).first()
     if item is None or item.current is None:
         raise Refused("该事项不存在或尚未发布", "unknown_item")
@@ -195,19 +203,29 @@ def intake(user, data: ApplicationIn, now: datetime | None = None) -> Applicatio
                           "wrong_level")  # fmt: skip
         level = lv
     mats = {m.id: m for m in v.materials.all()}
-    given = {c.material_id: c.state for c in data.materials}
+    given: dict[int, str] = {c.material_id: c.state for c in data.materials}
     unknown = set(given) - set(mats)
     if unknown or len(given) != len(data.materials):
         raise Refused("材料清单与事项指南不符，请刷新后重新核对", "bad_materials")
+    if set(files) - set(mats):
+        raise Refused("该事项没有这项材料，请刷新页面后重新选择", "unknown_material")
+    for mid in files:  # a file received is the material provided
+        given[mid] = MaterialState.PROVIDED
     errors = []
+    refs: list[onfile.Ref] = []
     for mid, m in mats.items():
         st = given.get(mid, MaterialState.MISSING)
-        if st == MaterialState.ON_FILE and not m.on_file_kind:
-            errors.append(f"「{m.name}」不在可免提交证照之列，须当场提交")
+        if st == MaterialState.ON_FILE:
+            try:
+                refs.append(onfile.resolve(m, region.code, data.applicant_name,
+                                           data.applicant_phone, data.applicant_id_number))  # fmt: skip
+            except ValueError as exc:
+                errors.append(str(exc))
         if st == MaterialState.PENDING and not (v.allows_pending and m.pendable):
             errors.append(f"「{m.name}」不允许容缺，须当场提交")
     if errors:
-        raise Refused("；".join(errors), "bad_materials")
+        raise Refused("；".join(dict.fromkeys(errors)), "bad_materials")
+    last4 = data.applicant_id_last4 or idcard.normalise(data.applicant_id_number)[-4:]
     missing = [
         m.name
         for mid, m in mats.items()
@@ -247,7 +265,7 @@ def intake(user, data: ApplicationIn, now: datetime | None = None) -> Applicatio
                         delivery=data.delivery,
                         applicant_name=data.applicant_name,
                         applicant_phone=data.applicant_phone,
-                        applicant_id_last4=data.applicant_id_last4.upper(),
+                        applicant_id_last4=last4.upper(),
                         region=region,
                         region_code=region.code,
                         accepted_level=level,
@@ -267,6 +285,8 @@ def intake(user, data: ApplicationIn, now: datetime | None = None) -> Applicatio
                         state=given.get(mid, MaterialState.MISSING), updated_at=now)
             for mid in mats
         )  # fmt: skip
+        uploads.attach_at_intake(app, files, user, now)
+        onfile.record(app, refs, user, now, log_channel, request)
         who = "代办员" if agent else "窗口"
         if missing:
             n = Notice.objects.create(application=app, at=now, missing=missing,
@@ -394,6 +414,12 @@ def _m_supplement(app: Application, data: MoveIn, now: datetime) -> str:
     rows = list(app.materials.select_related("material").filter(
         material_id__in=data.material_ids,
         state__in=[MaterialState.MISSING, MaterialState.PENDING]))  # fmt: skip
+    left = app.materials.filter(material__required=True, state=MaterialState.MISSING).exists()
+    if not rows and app.status == Status.AWAITING and not left:
+        # everything was uploaded since the notice (phone page): the window accepts it
+        app.status = Status.ACCEPTED
+        _start_clock(app, now)
+        return "材料已齐（已上传），受理"
     if not rows:
         raise Refused("请勾选本次补交的材料", "nothing_supplied")
     for r in rows:

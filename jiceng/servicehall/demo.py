@@ -127,11 +127,18 @@ def build(ctx) -> None:
             pend = [m for m in mats if m.pendable]
             if pend:
                 states[pend[0].id] = MaterialState.PENDING
-        if any(m.on_file_kind for m in mats) and rng.random() < 0.5:
-            m0 = next(m for m in mats if m.on_file_kind)
-            if states[m0.id] == MaterialState.PROVIDED:
-                states[m0.id] = MaterialState.ON_FILE
         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        id_number = ""
+        # 免证办: a resident on file in the village gives the ID card and household register
+        # by reference (the people demo's residents), half of the time
+        from_file = [m for m in mats if m.on_file_kind in ("resident_id", "household")]
+        if from_file and rng.random() < 0.5:
+            person = _resident_in(v.code, rng)
+            if person is not None:
+                name, id_number = person
+                for m in from_file:
+                    if states[m.id] == MaterialState.PROVIDED:
+                        states[m.id] = MaterialState.ON_FILE
         try:
             app = apps.intake(
                 who,
@@ -142,6 +149,7 @@ def build(ctx) -> None:
                     channel="home" if by_agent and k % 8 == 3 else "window",
                     delivery="proxy" if by_agent else "collect",
                     materials=[MaterialCheck(material_id=i, state=s) for i, s in states.items()],  # type: ignore[arg-type]
+                    applicant_id_number=id_number,
                 ),
                 now=start,
             )  # fmt: skip
@@ -270,3 +278,16 @@ def _actor(app, vclerk, clerk, cclerk, agents, holding: bool = False):
         return vclerk
     ag = next((a for a in agents if a.region_code == app.region_code), None)
     return ag.user if ag and not holding else clerk
+
+
+def _resident_in(village_code: str, rng) -> tuple[str, str] | None:
+    """(name, ID number) of a resident with a household in the village, if the people
+    demo made any (its residents are fictitious)."""
+    from jiceng.people.models import Resident
+
+    rows = list(
+        Resident.objects.filter(grid_code__under=village_code, household__isnull=False,
+                                id_type=Resident.IdType.ID_CARD)
+        .order_by("id").values_list("name", "id_number")[:50]
+    )  # fmt: skip
+    return rng.choice(rows) if rows else None

@@ -3,7 +3,8 @@ kinds of item 平邑's 76, 邱县's 100 and 松阳's village lists name; not any
 
 Each entry: (code, name, department, topic, legal days, promised days, accept levels, flow,
 allows pending, may extend (days), conditions, basis, materials) where a material is
-(name, copies, original needed, pendable, on-file kind).
+(name, copies, original needed, pendable, on-file source: resident_id | household |
+earlier_result:<item code> — 免证办).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from jiceng.servicehall.schemas import GuideIn, MaterialIn
 
 V, T, C = "village", "town", "county"
-ID = ("居民身份证", 1, True, False, "id_card")
-HR = ("户口簿", 1, True, False, "household_register")
+ID = ("居民身份证", 1, True, False, "resident_id")
+HR = ("户口簿", 1, True, False, "household")
 PHOTO = ("近期免冠照片", 2, False, True, "")
 BANK = ("本人社会保障卡或银行卡", 1, True, True, "")
 
@@ -35,11 +36,11 @@ ITEMS: list[tuple] = [
     ("CL-001", "困难残疾人生活补贴申请", "县残联", "残疾人服务", 20, 7, [V, T], [V, T, C], True, 0,
      "持有第二代残疾人证、享受最低生活保障的本县户籍残疾人。",
      "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》",
-     [ID, HR, ("中华人民共和国残疾人证", 1, True, False, "disability_card"), BANK]),
+     [ID, HR, ("中华人民共和国残疾人证", 1, True, False, ""), BANK]),
     ("CL-002", "重度残疾人护理补贴申请", "县残联", "残疾人服务", 20, 7, [V, T], [V, T, C], True, 0,
      "残疾等级为一、二级且需要长期照护的本县户籍重度残疾人。",
      "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》",
-     [ID, ("中华人民共和国残疾人证", 1, True, False, "disability_card"), BANK]),
+     [ID, ("中华人民共和国残疾人证", 1, True, False, ""), BANK]),
     ("RS-001", "城乡居民基本养老保险参保登记", "县人力资源和社会保障局", "社会保障", 10, 1, [V, T],
      [V, T], False, 0, "年满16周岁（不含在校学生）、未参加职工基本养老保险的本县户籍居民。",
      "《国务院关于建立统一的城乡居民基本养老保险制度的意见》", [ID, HR]),
@@ -57,7 +58,7 @@ ITEMS: list[tuple] = [
       ("出院小结或诊断证明", 1, False, True, "")]),
     ("WJ-001", "生育登记", "县卫生健康局", "生育服务", 5, 1, [V, T], [V, T], False, 0,
      "本县户籍或在本县居住的夫妻，生育子女时均可登记。", "《陕西省人口与计划生育条例》",
-     [("夫妻双方居民身份证", 1, True, False, "id_card"), ("结婚证", 1, True, False, "marriage")]),
+     [("夫妻双方居民身份证", 1, True, False, "resident_id"), ("结婚证", 1, True, False, "earlier_result:MZ-005")]),
     ("WJ-002", "计划生育家庭特别扶助金申请", "县卫生健康局", "生育服务", 30, 15, [V, T], [V, T, C],
      False, 0, "独生子女死亡或伤残、母亲年满49周岁、未再生育或合法收养子女的夫妻。",
      "《全国独生子女伤残死亡家庭扶助制度试点方案》",
@@ -72,16 +73,16 @@ ITEMS: list[tuple] = [
       ("村民小组会议记录", 1, True, True, ""), ("建房设计图或通用图", 1, False, True, "")]),
     ("NY-002", "耕地地力保护补贴信息变更", "县农业农村局", "农业补贴", 15, 5, [V, T], [V, T], False,
      0, "承包耕地信息或补贴发放账户发生变化的农户。", "县耕地地力保护补贴实施方案",
-     [ID, ("土地承包经营权证", 1, True, False, "land_contract"), BANK]),
+     [ID, ("土地承包经营权证", 1, True, False, ""), BANK]),
     ("GA-001", "居民身份证换领受理", "县公安局", "户籍证件", 60, 20, [T], [T, C], False, 0,
      "居民身份证有效期满、证件损坏或登记内容变更的本县户籍居民。", "《中华人民共和国居民身份证法》",
-     [HR, ("原居民身份证", 1, True, False, "id_card")]),
+     [HR, ("原居民身份证", 1, True, False, "resident_id")]),
     ("GA-002", "户口迁入（投靠）", "县公安局", "户籍证件", 20, 10, [T], [T, C], False, 0,
      "符合投靠直系亲属条件的人员。", "《中华人民共和国户口登记条例》",
      [ID, HR, ("亲属关系证明", 1, True, False, ""), ("房屋产权证明", 1, False, False, "")]),
     ("TY-001", "退役军人优待证申领", "县退役军人事务局", "退役军人服务", 20, 10, [V, T], [V, T, C],
      True, 0, "本县户籍的退役军人和其他优抚对象。", "《退役军人保障法》",
-     [ID, ("退役证或相关证明", 1, True, False, "veteran"), PHOTO]),
+     [ID, ("退役证或相关证明", 1, True, False, ""), PHOTO]),
     ("ZJ-001", "农村危房改造申请", "县住房和城乡建设局", "住房保障", 30, 20, [V], [V, T, C], True, 10,
      "经鉴定为C级或D级危房的农村低收入群体等重点对象。", "《农村危房改造补助资金管理办法》",
      [ID, HR, ("农村危房改造申请书", 1, True, False, ""), ("房屋现状照片", 2, False, True, "")]),
@@ -93,10 +94,11 @@ ITEMS: list[tuple] = [
      [ID, ("经营场所使用证明", 1, False, False, ""), ("个体工商户登记申请书", 1, True, False, "")]),
     ("SC-002", "食品小作坊登记", "县市场监督管理局", "市场准入", 20, 10, [T], [T, C], True, 10,
      "从事食品生产加工、有固定场所、从业人员少的生产者。", "《陕西省食品小作坊小餐饮及摊贩管理条例》",
-     [ID, ("经营场所使用证明", 1, False, False, ""), ("从业人员健康证明", 1, True, True, "")]),
+     [ID, ("个体工商户营业执照", 1, False, False, "earlier_result:SC-001"),
+      ("经营场所使用证明", 1, False, False, ""), ("从业人员健康证明", 1, True, True, "")]),
     ("MZ-005", "结婚登记（预约）", "县民政局", "婚姻登记", 1, 1, [C], [C], False, 0,
      "双方均为完全民事行为能力人、达到法定婚龄、非近亲、无配偶。", "《婚姻登记条例》",
-     [("双方居民身份证", 1, True, False, "id_card"), ("双方户口簿", 1, True, False, "household_register"),
+     [("双方居民身份证", 1, True, False, "resident_id"), ("双方户口簿", 1, True, False, "household"),
       PHOTO]),
 ]  # fmt: skip
 

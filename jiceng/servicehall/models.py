@@ -193,7 +193,7 @@ class Application(models.Model):
 
 class MaterialState(models.TextChoices):
     PROVIDED = "provided", _("已提交")
-    ON_FILE = "on_file", _("已有证照（免提交）")
+    ON_FILE = "on_file", _("已调取（免提交）")
     PENDING = "pending", _("容缺后补")
     MISSING = "missing", _("缺少")
 
@@ -405,10 +405,37 @@ class VainVisit(models.Model):
         return f"{self.resident_name} {self.at:%Y-%m-%d}"
 
 
+class ReturnSample(models.Model):
+    """随机回访: one recorded draw of finished proxy applications of a quarter in a
+    territory — the size or share asked, the seed and the numbers drawn — so anyone can
+    draw it again with the same seed and check it (`proxy.draw_sample`). Never edited."""
+
+    quarter = models.CharField(max_length=7)
+    territory_code = CodeField(db_index=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    share = models.FloatField(null=True, blank=True)
+    seed = models.CharField(max_length=40)
+    pool_size = models.PositiveIntegerField()
+    numbers = models.JSONField(default=list)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-drawn_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.quarter} {self.territory_code} #{self.pk}"
+
+
 class ReturnCall(models.Model):
     """A random-sample return call (电话回访) on a proxied application, with its result."""
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
+    sample = models.ForeignKey(
+        ReturnSample, null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+    )
     quarter = models.CharField(max_length=7)
     caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
@@ -446,3 +473,60 @@ class StaffWhereabouts(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.status}"
+
+
+class MaterialFile(models.Model):
+    """A file received for one material of an application (PDF, JPEG, PNG), checked by
+    content and stored under the data directory by its sha256 (`uploads.py`). Never edited;
+    served only to those who may see the application, each download logged."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="files")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=40)
+    name = models.CharField("文件名", max_length=120)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by_name = models.CharField(max_length=50)  # "申请人" for the phone page
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.material_id} {self.name}"
+
+
+class OnFileSource(models.TextChoices):
+    """Where a 免证办 material is taken from (the material's `on_file_kind`)."""
+
+    RESIDENT_ID = "resident_id", _("居民身份信息（人口库）")
+    HOUSEHOLD = "household", _("户籍信息（人口库）")
+    EARLIER_RESULT = "earlier_result", _("本人此前办件结果")
+
+
+class MaterialReference(AppendOnly):
+    """免证办: a material satisfied by a record already on file instead of an upload —
+    which record, when, by whom. Appended; the retrieval is also in the access log."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="references"
+    )
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=20, choices=OnFileSource.choices)
+    record_type = models.CharField(max_length=40)  # people.resident, people.household, …
+    record_id = models.CharField(max_length=64)
+    label = models.CharField(max_length=120)  # masked: 任春早 · 610***********123X
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_name = models.CharField(max_length=50)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.material_id} {self.record_type}:{self.record_id}"

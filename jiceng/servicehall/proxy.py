@@ -10,6 +10,8 @@ ANSWER_WORKDAYS working days.
 from __future__ import annotations
 
 import random
+import re
+import secrets
 from datetime import datetime
 
 from django.db import transaction
@@ -20,12 +22,14 @@ from jiceng.accounts import scope
 from jiceng.servicehall import facts, timelimits
 from jiceng.servicehall.applications import Refused
 from jiceng.servicehall.models import (
+    DONE_STATUSES,
     AgentReview,
     Application,
     ProxyAgent,
     ProxyRequest,
     RequestStatus,
     ReturnCall,
+    ReturnSample,
     ServiceItem,
 )
 from jiceng.servicehall.schemas import AgentReviewIn, ProxyRequestIn
@@ -156,30 +160,103 @@ def agent_board(user, quarter: str) -> list[dict]:
     ]  # fmt: skip
 
 
-def sample_for_return_calls(
-    user, quarter: str, share: float = 0.1, seed: str = ""
-) -> list[Application]:
-    """松阳: each quarter a random sample of proxied applications is called back.
+QUARTER = re.compile(r"^(20\d\d)Q([1-4])$")
 
-    A seeded draw (quarter + territory) so the sample can be re-drawn and checked."""
-    scope.require(user, "servicehall.agents")
-    year, q = int(quarter[:4]), int(quarter[-1])
+
+def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
+    m = QUARTER.match(quarter or "")
+    if m is None:
+        raise Refused("季度格式应为 2026Q4", "bad_quarter")
+    year, q = int(m.group(1)), int(m.group(2))
     start_month = 3 * (q - 1) + 1
     tz = facts.zone()
     start = datetime(year, start_month, 1, tzinfo=tz)
     end = datetime(year + (start_month + 3 > 12), (start_month + 3 - 1) % 12 + 1, 1, tzinfo=tz)
-    pool = list(
+    return start, end
+
+
+def return_pool(user, quarter: str) -> list[Application]:
+    """Proxied applications finished (办结、送达、不予办理) in the quarter, in the territory."""
+    start, end = quarter_bounds(quarter)
+    return list(
         Application.objects.filter(scope.code_filter(user, "region_code"), agent__isnull=False,
-                                   created_at__gte=start, created_at__lt=end).order_by("number")
+                                   status__in=DONE_STATUSES, finished_at__gte=start,
+                                   finished_at__lt=end).order_by("number")
     )  # fmt: skip
-    k = min(len(pool), max(1, round(len(pool) * share))) if pool else 0
-    return random.Random(f"{quarter}:{scope.scope_code(user)}:{seed}").sample(pool, k)
+
+
+def _draw(pool: list[Application], quarter: str, territory: str, seed: str,
+          size: int | None, share: float | None) -> list[Application]:  # fmt: skip
+    k = size if size is not None else round(len(pool) * (share or 0))
+    k = min(len(pool), max(1, k)) if pool else 0
+    return sorted(random.Random(f"{quarter}:{territory}:{seed}").sample(pool, k),
+                  key=lambda a: a.number)  # fmt: skip
+
+
+def sample_for_return_calls(
+    user, quarter: str, share: float = 0.1, seed: str = ""
+) -> list[Application]:
+    """松阳: each quarter a random sample of finished proxy applications is called back.
+
+    A seeded draw (quarter + territory + seed) so the sample can be re-drawn and checked."""
+    scope.require(user, "servicehall.agents")
+    return _draw(
+        return_pool(user, quarter), quarter, scope.scope_code(user) or "", seed, None, share
+    )
+
+
+def draw_sample(user, quarter: str, size: int | None = None, share: float | None = None,
+                seed: str = "", now: datetime | None = None) -> ReturnSample:  # fmt: skip
+    """Draw and record a sample: a size (number of applications) or a share (0–1]; the
+    seed is recorded (a random one when none is given)."""
+    scope.require(user, "servicehall.agents")
+    if (size is None) == (share is None):
+        raise Refused("请填写抽样数量或抽样比例（二选一）", "size_or_share")
+    if size is not None and not 1 <= size <= 500:
+        raise Refused("抽样数量应在 1–500 之间", "bad_size")
+    if share is not None and not 0 < share <= 1:
+        raise Refused("抽样比例应大于 0% 且不超过 100%", "bad_share")
+    seed = (seed or "").strip()[:40] or secrets.token_hex(4)
+    territory = scope.scope_code(user) or ""
+    pool = return_pool(user, quarter)
+    if not pool:
+        raise Refused(f"{quarter} 辖区内没有已办结的代办件", "empty_pool")
+    drawn = _draw(pool, quarter, territory, seed, size, share)
+    return ReturnSample.objects.create(
+        quarter=quarter, territory_code=territory, size=size, share=share, seed=seed,
+        pool_size=len(pool), numbers=[a.number for a in drawn], drawn_by=user,
+        drawn_at=now or timezone.now(),
+    )  # fmt: skip
+
+
+def samples(user):
+    scope.require(user, "servicehall.agents")
+    return ReturnSample.objects.filter(scope.code_filter(user, "territory_code")).select_related(
+        "drawn_by")  # fmt: skip
+
+
+def get_sample(user, pk: int) -> ReturnSample:
+    s = samples(user).filter(pk=pk).first()
+    if s is None:
+        raise Refused("抽样不存在或不在您的管辖范围内", "not_found")
+    return s
+
+
+def check_sample(sample: ReturnSample, user) -> bool:
+    """Draw again with the recorded seed: the same numbers?"""
+    pool = return_pool(user, sample.quarter)
+    again = _draw(pool, sample.quarter, sample.territory_code, sample.seed, sample.size,
+                  sample.share)  # fmt: skip
+    return [a.number for a in again] == sample.numbers
 
 
 def record_return_call(user, number: str, quarter: str, reached: bool,
                        satisfied: bool | None, note: str = "",
-                       now: datetime | None = None) -> ReturnCall:  # fmt: skip
-    """The result of one sampled return call; an unreached call has no satisfaction."""
+                       now: datetime | None = None,
+                       sample: ReturnSample | None = None) -> ReturnCall:  # fmt: skip
+    """The result of one sampled return call; an unreached call has no satisfaction.
+    With a sample: only its applications, and one reached call each (unreached may be
+    tried again)."""
     scope.require(user, "servicehall.agents")
     app = Application.objects.filter(scope.code_filter(user, "region_code"), number=number,
                                      agent__isnull=False).first()  # fmt: skip
@@ -187,6 +264,44 @@ def record_return_call(user, number: str, quarter: str, reached: bool,
         raise Refused("代办件不存在或不在您的管辖范围内", "not_found")
     if reached and satisfied is None:
         raise Refused("接通的回访须记录是否满意", "satisfied_required")
-    return ReturnCall.objects.create(application=app, quarter=quarter, caller=user,
-                                     at=now or timezone.now(), reached=reached,
-                                     satisfied=satisfied if reached else None, note=note)  # fmt: skip
+    with transaction.atomic():
+        if sample is not None:
+            sample = ReturnSample.objects.select_for_update().get(pk=sample.pk)
+            if number not in sample.numbers:
+                raise Refused("该办件不在本次抽样之中", "not_in_sample")
+            if sample.calls.filter(application=app, reached=True).exists():
+                raise Refused("该办件已回访接通，不能重复记录", "already_called")
+            quarter = sample.quarter
+        return ReturnCall.objects.create(application=app, quarter=quarter, caller=user,
+                                         at=now or timezone.now(), reached=reached,
+                                         satisfied=satisfied if reached else None,
+                                         note=note[:300], sample=sample)  # fmt: skip
+
+
+def sample_rows(sample: ReturnSample) -> list[dict]:
+    """The sample's applications with their agent and the latest call result."""
+    apps_ = {a.number: a for a in Application.objects.filter(number__in=sample.numbers)
+             .select_related("version__item", "agent__user", "region")}  # fmt: skip
+    last: dict[int, ReturnCall] = {}
+    for c in sample.calls.order_by("at", "id"):
+        last[c.application_id] = c
+    return [{"app": apps_[n], "call": last.get(apps_[n].pk)} for n in sample.numbers
+            if n in apps_]  # fmt: skip
+
+
+def sample_figures(sample: ReturnSample) -> list[dict]:
+    """Per agent: sampled, reached, satisfied and the satisfaction share of reached calls."""
+    per: dict[int, dict] = {}
+    for row in sample_rows(sample):
+        a, c = row["app"], row["call"]
+        d = per.setdefault(a.agent_id, {"agent": a.agent.user.display_name if a.agent else "",
+                                        "village": a.region.name, "sampled": 0, "called": 0,
+                                        "reached": 0, "satisfied": 0})  # fmt: skip
+        d["sampled"] += 1
+        if c is not None:
+            d["called"] += 1
+            d["reached"] += int(c.reached)
+            d["satisfied"] += int(bool(c.satisfied))
+    for d in per.values():
+        d["rate"] = round(d["satisfied"] / d["reached"], 4) if d["reached"] else None
+    return sorted(per.values(), key=lambda d: d["agent"])

@@ -14,6 +14,8 @@ LEVEL_NUMBER = {"village": 5, "town": 4, "county": 3}
 LEVEL_NAME = {v: k for k, v in LEVEL_NUMBER.items()}
 LEVEL_ZH = {"village": "村", "town": "乡镇", "county": "县"}
 LEVEL_FROM_ZH = {"村": "village", "乡镇": "town", "县": "county"}
+ON_FILE_SOURCES = ("resident_id", "household", "earlier_result")
+ON_FILE_ALIASES = {"id_card": "resident_id", "household_register": "household"}
 
 
 class MaterialIn(Schema):
@@ -22,7 +24,21 @@ class MaterialIn(Schema):
     original: bool = False
     required: bool = True
     pendable: bool = False
+    # 免证办: where the material can be taken from instead of an upload —
+    # resident_id | household | earlier_result | earlier_result:<item code>
     on_file_kind: str = Field(default="", max_length=40)
+
+    @field_validator("on_file_kind")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        v = ON_FILE_ALIASES.get(v.strip(), v.strip())
+        base, _, code = v.partition(":")
+        if v and (base not in ON_FILE_SOURCES or (code and base != "earlier_result")):
+            raise ValueError(
+                "可免提交来源只能是 resident_id（身份信息）、household（户籍信息）"
+                "或 earlier_result[:事项编码]（本人此前办件结果）"
+            )
+        return v
 
 
 class GuideIn(Schema):
@@ -127,6 +143,9 @@ class ApplicationIn(Schema):
     delivery: Literal["collect", "post", "proxy"] = "collect"
     materials: list[MaterialCheck]
     proxy_request_id: int | None = None
+    # 免证办: the full ID number, used only to find the applicant's records on file (never
+    # stored; its last four characters fill applicant_id_last4 when that is empty)
+    applicant_id_number: str = Field(default="", max_length=20)
 
     @field_validator("applicant_name")
     @classmethod

@@ -11,9 +11,13 @@ urlpatterns = [
     path("import/", views.import_catalogue, name="import"),
     path("desk/", views.desk, name="desk"),
     path("a/<str:number>/", views.application, name="application"),
+    path("a/<str:number>/file/<int:pk>/", views.material_file, name="file"),
     path("vain/", views.vain, name="vain"),
     path("agent/", views.agent, name="agent"),
     path("board/", views.board, name="board"),
+    path("figures/", views.figures, name="figures"),
+    path("returncalls/", views.returncalls, name="returncalls"),
+    path("returncalls/<int:pk>/", views.returncall, name="returncall"),
     path("whereabouts/", views.whereabouts_board, name="whereabouts"),
     path("rectify/<int:pk>/", views.rectify, name="rectify"),
     # the resident's pages (no login)

@@ -5,6 +5,7 @@ applicant's phone page. Every write goes through the same functions as the API."
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
 from jiceng.servicehall import applications as apps
-from jiceng.servicehall import catalogue, excel, proxy, ratings, stats
+from jiceng.servicehall import catalogue, excel, proxy, ratings, stats, uploads
 from jiceng.servicehall.applications import MOVE_LABEL, Refused
 from jiceng.servicehall.models import (
     Application,
@@ -42,6 +43,7 @@ FIELD_ZH = {
     "wanted_on": "预约日期",
     "days": "延期天数",
     "reason": "理由",
+    "applicant_id_number": "身份证号码",
 }
 
 
@@ -94,16 +96,46 @@ def item(request, code: str):
     if it is None or it.current is None:
         raise Http404("该事项不存在或尚未发布")
     figures = None
+    since, until, preset, period_error = stats.parse_period(request.GET,
+                                                           timezone.localdate())  # fmt: skip
     if request.user.is_authenticated and scope.can(request.user, "servicehall.view"):
-        figures = stats.item_figures(request.user, code)
+        figures = stats.item_figures(request.user, code, since, until)
     v = it.current
     return render(
         request,
         "servicehall/item.html",
         {"item": it, "v": v, "materials": v.materials.all(), "figures": figures,
-         "flow": [apps.level_word(x) for x in v.flow],
+         "flow": [apps.level_word(x) for x in v.flow], "since": since, "until": until,
+         "preset": preset, "period_error": period_error, "presets": PRESETS,
          "accept": [apps.level_word(x) for x in sorted(v.accept_levels, reverse=True)]},
     )  # fmt: skip
+
+
+PRESETS = [("all", "全部"), ("month", "本月"), ("quarter", "本季度"), ("year", "本年")]
+BY = [("item", "按事项"), ("unit", "按实施部门"), ("window", "按受理窗口")]
+
+
+@login_required
+def figures(request):
+    """提速率, 提前办结率 and 好差评 shares per item, unit or window, for a period; Excel."""
+    scope.require(request.user, "servicehall.view")
+    by = request.GET.get("by", "item")
+    by = by if by in stats.GROUPS else "item"
+    since, until, preset, error = stats.parse_period(request.GET, timezone.localdate())
+    rows = stats.grouped(request.user, by, since, until)
+    if request.GET.get("format") == "xlsx" and not error:
+        resp = HttpResponse(
+            stats.export_xlsx(rows, by, since, until),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('办件统计')}-{by}.xlsx"
+        return resp
+    total = stats.figures(stats.in_period(Application.objects.filter(
+        scope.code_filter(request.user, "region_code")), since, until))  # fmt: skip
+    return render(request, "servicehall/figures.html", {
+        "rows": rows, "by": by, "bys": BY, "since": since, "until": until, "preset": preset,
+        "presets": PRESETS, "error": error, "total": total, "query": request.GET.urlencode(),
+    })  # fmt: skip
 
 
 @login_required
@@ -200,24 +232,43 @@ def desk(request):
         red=mine.filter(apps.card_q("red", now)).count(),
         yellow=mine.filter(apps.card_q("yellow", now)).count(),
         now=now,
+        staged=getattr(request, "sh_staged", {}),
+        max_mb=uploads.max_bytes() // (1024 * 1024),
         rectifications=ratings.open_rectifications(user)[:20]
         if scope.can(user, "servicehall.rectify")
         else [],
         states=MaterialState.choices,
     )
+    staged = ctx["staged"]
+    ctx["mat_rows"] = [
+        (m, request.POST.get(f"m{m.id}", "") if request.method == "POST" else "",
+         staged.get(m.id, []))
+        for m in ctx["materials"]
+    ]  # fmt: skip
     for qs_name in ("queue", "pending"):
         ctx[qs_name] = [(a, apps.card_of(a, now)) for a in ctx[qs_name]]
     return render(request, "servicehall/desk.html", ctx)
 
 
 def _take(request, it: ServiceItem) -> Application | str:
-    """Parse the intake form into ApplicationIn and take it in; a Chinese error otherwise."""
+    """Parse the intake form into ApplicationIn and take it in; a Chinese error otherwise.
+
+    Files come with the form (`f<material id>`); when the form is refused, the good files
+    are kept as signed tokens in the re-shown form (`request.sh_staged`), so nothing given
+    is lost."""
     assert it.current is not None
+    materials = list(it.current.materials.all())
+    files, file_errors = uploads.from_form(request, materials)
+    request.sh_staged = {}
+    result = _take_checked(request, it, materials, files, file_errors)
+    if not isinstance(result, Application):
+        request.sh_staged = uploads.staged_for_form(files)
+    return result
+
+
+def _take_checked(request, it, materials, files, file_errors) -> Application | str:
     p = request.POST
-    mats = [
-        {"material_id": m.id, "state": p.get(f"m{m.id}", "missing")}
-        for m in it.current.materials.all()
-    ]
+    mats = [{"material_id": m.id, "state": p.get(f"m{m.id}", "missing")} for m in materials]
     channel = p.get("channel", "window")
     req_id = p.get("proxy_request_id", "")
     if req_id.isdigit():
@@ -236,18 +287,24 @@ def _take(request, it: ServiceItem) -> Application | str:
             delivery=p.get("delivery", "collect"),
             materials=mats,  # type: ignore[arg-type]
             proxy_request_id=int(req_id) if req_id.isdigit() else None,
+            applicant_id_number=p.get("applicant_id_number", "").strip()[:20],
         )
-        return apps.intake(request.user, data)
+        if file_errors:
+            return "；".join(file_errors)
+        return apps.intake(request.user, data, files=files, request=request)
     except ValidationError as exc:
-        return _explain(exc)
+        return "；".join([_explain(exc), *file_errors])
     except (Refused, ValueError) as exc:
-        return str(exc)
+        return "；".join([str(exc), *file_errors])
 
 
 @login_required
 def application(request, number: str):
     """One application: guide version, materials, the notice, history and the moves allowed."""
     app = apps.get_visible(request.user, number)
+    if request.method == "POST" and request.POST.get("action") == "upload":
+        _upload_from_page(request, app, request.user)
+        return redirect("servicehall:application", number=app.number)
     if request.method == "POST":
         mv = request.POST.get("move", "")
         try:
@@ -282,8 +339,57 @@ def application(request, number: str):
                      enumerate(v.flow)],
             "rating": Rating.objects.filter(application=app).select_related("rectification").first(),
             "needs_reason": apps.NEEDS_REASON,
+            "files": uploads.files_of(app),
+            "refs": {r.material_id: r for r in app.references.all()},
+            "can_upload": _can_upload(request.user, app),
+            "max_mb": uploads.max_bytes() // (1024 * 1024),
         },
     )  # fmt: skip
+
+
+def _can_upload(user, app: Application) -> bool:
+    """Those who carry the materials (the accepting window, the agent) while it is open."""
+    if not (apps.is_open(app) or app.status == Status.AWAITING):
+        return False
+    return apps._may_act(user, app, "supplement")
+
+
+def _upload_from_page(request, app: Application, user) -> bool:
+    """One file for one material from a page form; the error goes to the page's messages."""
+    if user is not None and not _can_upload(user, app):
+        messages.error(request, "您不能为此办件上传材料")
+        return False
+    f = request.FILES.get("file")
+    mid = request.POST.get("material_id", "")
+    try:
+        if f is None:
+            raise uploads.UploadRefused("请选择要上传的文件", "empty_file")
+        if not mid.isdigit():
+            raise uploads.UploadRefused(
+                "该事项没有这项材料，请刷新页面后重新选择", "unknown_material"
+            )
+        up = uploads.upload(app, int(mid), f.name or "", f.read(uploads.max_bytes() + 1), user)
+    except (uploads.UploadRefused, Refused) as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, f"已上传 {up.name}")
+    return True
+
+
+@login_required
+def material_file(request, number: str, pk: int):
+    """A material's file, to those who may see the application; each download is logged."""
+    app = apps.get_visible(request.user, number)
+    f = app.files.filter(pk=pk).first()
+    if f is None:
+        raise Http404("文件不存在")
+    data = uploads.read_blob(f)
+    uploads.log_download(request.user, f, "page", request)
+    resp = HttpResponse(data, content_type=f.content_type)
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, no-store"
+    resp["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(f.name)}"
+    return resp
 
 
 # ------------------------------------------------------------------ 跑一次没办成
@@ -375,6 +481,9 @@ def _public_ctx(app: Application) -> dict:
         "can_sign": not app.signature
         and app.status in (Status.AWAITING, Status.ACCEPTED, Status.IN_REVIEW),  # fmt: skip
         "content_hash": apps.content_hash(app),
+        "can_upload": app.status in (Status.AWAITING, Status.ACCEPTED, Status.IN_REVIEW),
+        "files": uploads.files_of(app),
+        "max_mb": uploads.max_bytes() // (1024 * 1024),
         "levels": Rating.LEVELS.items(),
         "card": apps.card_of(app, timezone.now()),
     }
@@ -406,11 +515,22 @@ def track(request):
                         if r.bad
                         else "感谢您的评价！"
                     )
+                elif action == "upload":
+                    f = request.FILES.get("file")
+                    mid = request.POST.get("material_id", "")
+                    if f is None:
+                        raise uploads.UploadRefused("请选择要上传的文件", "empty_file")
+                    if not mid.isdigit():
+                        raise uploads.UploadRefused("该事项没有这项材料，请刷新页面后重新选择",
+                                                    "unknown_material")  # fmt: skip
+                    up = uploads.upload(app, int(mid), f.name or "",
+                                        f.read(uploads.max_bytes() + 1))  # fmt: skip
+                    ctx["done"] = f"已上传「{up.name}」，窗口核对后即受理"
                 elif action == "sign":
                     apps.sign(app, request.POST.get("signed_hash", ""),
                               request.POST.get("signature", ""))  # fmt: skip
                     ctx["done"] = "签名已保存"
-            except Refused as exc:
+            except (Refused, uploads.UploadRefused) as exc:
                 ctx["error"] = str(exc)
             app.refresh_from_db()
             ctx.update(_public_ctx(app))
@@ -520,3 +640,87 @@ def rectify(request, pk: int):
     else:
         messages.success(request, "整改答复已发送给申请人")
     return redirect("servicehall:desk")
+
+
+# ------------------------------------------------------------------ 随机回访 (return calls)
+
+
+def _float_or_none(raw: str) -> float | None:
+    raw = (raw or "").strip().rstrip("%")
+    if not raw:
+        return None
+    v = float(raw)
+    return v / 100 if v > 1 else v
+
+
+@login_required
+def returncalls(request):
+    """The supervisor draws a seeded random sample of finished proxy applications of a
+    quarter (a size or a share) and sees the samples drawn in the territory."""
+    scope.require(request.user, "servicehall.agents")
+    now = timezone.now()
+    this_q = proxy.quarter_of(now)
+    quarters = [this_q]
+    y, q = int(this_q[:4]), int(this_q[-1])
+    for _ in range(4):
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+        quarters.append(f"{y}Q{q}")
+    error = ""
+    if request.method == "POST":
+        p = request.POST
+        try:
+            size_raw = p.get("size", "").strip()
+            size = int(size_raw) if size_raw else None
+            share = _float_or_none(p.get("share", ""))
+            smp = proxy.draw_sample(request.user, p.get("quarter", ""), size, share,
+                                    p.get("seed", ""))  # fmt: skip
+        except ValueError:
+            error = "抽样数量须为整数，抽样比例须为数字（如 10 或 10%）"
+        except Refused as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"已抽取 {len(smp.numbers)} 件（共 {smp.pool_size} 件）")
+            return redirect("servicehall:returncall", pk=smp.pk)
+    return render(request, "servicehall/returncalls.html", {
+        "samples": proxy.samples(request.user)[:50], "quarters": quarters,
+        "default_quarter": quarters[0], "error": error, "post": request.POST,
+    })  # fmt: skip
+
+
+@login_required
+def returncall(request, pk: int):
+    """One sample: the applications to call (the applicant's phone shown in full, so the
+    view is logged), a form per call, and the figures per agent."""
+    from jiceng.accounts.models import AccessLog
+    from jiceng.lib import clientip
+
+    scope.require(request.user, "servicehall.agents")
+    try:
+        smp = proxy.get_sample(request.user, pk)
+    except Refused as exc:
+        raise Http404(str(exc)) from None
+    if request.method == "POST":
+        p = request.POST
+        reached = p.get("reached") == "1"
+        sat = {"1": True, "0": False}.get(p.get("satisfied", ""))
+        try:
+            proxy.record_return_call(request.user, p.get("number", ""), smp.quarter, reached,
+                                     sat, p.get("note", ""), sample=smp)  # fmt: skip
+        except Refused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "回访结果已记录")
+        return redirect("servicehall:returncall", pk=smp.pk)
+    rows = proxy.sample_rows(smp)
+    ip = clientip.client_ip(request)
+    AccessLog.objects.bulk_create(
+        AccessLog(viewer=request.user, subject_type="servicehall.application",
+                  subject_id=r["app"].number, subject_label=r["app"].applicant_name,
+                  fields="申请人电话", reason=f"代办件随机回访（抽样 #{smp.pk}）", channel="page",
+                  ip=ip)
+        for r in rows
+    )  # fmt: skip
+    return render(request, "servicehall/returncall.html", {
+        "s": smp, "rows": rows, "figures": proxy.sample_figures(smp),
+        "verified": proxy.check_sample(smp, request.user),
+    })  # fmt: skip

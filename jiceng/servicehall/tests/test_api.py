@@ -128,9 +128,9 @@ def test_public_booking_signing_and_rating_through_the_api(hall):
 
 def test_assigning_a_booking_through_the_api_is_refused_outside_the_town(hall):
     from jiceng.servicehall import proxy
-    from jiceng.servicehall.tests.test_ratings_proxy import req
+    from jiceng.servicehall.tests.test_ratings_proxy import MON, req
 
-    waiting = proxy.request(req(hall, region_code=hall.t.village1.code))
+    waiting = proxy.request(req(hall, region_code=hall.t.village1.code), now=MON)
     r = client_for(hall.other_town_clerk).post(
         f"{API}/proxy/requests/{waiting.pk}/assign",
         {"agent_id": hall.agent.pk},

@@ -112,17 +112,10 @@ def test_pending_intake_where_allowed_and_the_decision_waits_for_the_material(ha
     # a pending material is refused where the item does not allow it
     with pytest.raises(Refused, match="不允许容缺"):
         apps.intake(hall.village_clerk, form(hall, "MZ-003", states={"户口簿": "pending"}), now=MON)
-    with pytest.raises(Refused, match="不在可免提交证照之列"):
+    with pytest.raises(Refused, match="不在可免提交之列"):
         apps.intake(
             hall.town_clerk, form(hall, "SC-001", states={"个体工商户登记申请书": "on_file"})
         )
-
-
-def test_certificate_free_materials_satisfied_from_file(hall):
-    app = apps.intake(hall.village_clerk, form(hall, "MZ-001", states={"居民身份证": "on_file"}),
-                      now=MON)  # fmt: skip
-    assert app.status == Status.ACCEPTED
-    assert app.materials.get(material__name="居民身份证").state == MaterialState.ON_FILE
 
 
 def test_village_town_county_each_review_appended_and_only_the_holding_level_moves_it(hall):

@@ -102,6 +102,7 @@ def test_the_applicant_follows_signs_and_rates_on_a_phone(phone_page, live_serve
     pg.click("button.primary")
     pg.wait_for_load_state()
     assert "城乡居民基本养老保险参保登记" in pg.content()
+    pg.locator("#pad").scroll_into_view_if_needed()  # below the materials on a phone
     box = pg.locator("#pad").bounding_box()
     assert box is not None
     pg.mouse.move(box["x"] + 30, box["y"] + 60)
@@ -112,7 +113,7 @@ def test_the_applicant_follows_signs_and_rates_on_a_phone(phone_page, live_serve
     pg.screenshot(path=f"{SHOTS}/servicehall-phone-sign.png", full_page=True)
     pg.click("#sign-form button.primary")
     pg.wait_for_load_state()
-    assert "签名已保存" in pg.content()
+    assert "签名已保存" in pg.content(), pg.locator("main").inner_text()[:300]
     app.refresh_from_db()
     assert app.signature.startswith("data:image/png;base64,") and app.signed_hash
     mv(hall.village_clerk, app, "pass")
@@ -159,3 +160,52 @@ def test_a_proxy_agent_takes_a_home_visit_booking_on_a_phone(phone_page, login, 
     assert booking.status == "done" and booking.application.channel == "home"
     assert pg.evaluate("document.documentElement.scrollWidth") <= 391
     pg.screenshot(path=f"{SHOTS}/servicehall-phone-agent-intake.png", full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_applicant_uploads_what_the_notice_lists_on_a_phone(
+    phone_page, live_server, hall, settings, tmp_path
+):
+    import io
+
+    from PIL import Image
+
+    from jiceng.servicehall import applications as apps
+    from jiceng.servicehall.tests.test_applications import form, mv
+
+    settings.DATA_DIR = tmp_path
+    buf = io.BytesIO()
+    Image.new("RGB", (800, 600), (220, 220, 230)).save(buf, "JPEG")
+    photo = tmp_path / "IMG_2031.JPG"
+    photo.write_bytes(buf.getvalue())
+    text = tmp_path / "户口簿.pdf"
+    text.write_bytes(b"not a pdf at all")
+    app = apps.intake(hall.village_clerk, form(hall, "MZ-001", states={"居民身份证": "missing",
+                      "户口簿": "missing"}))  # fmt: skip
+    pg = phone_page
+    pg.goto(f"{live_server.url}/servicehall/track/")
+    pg.fill("#number", app.number)
+    pg.fill("#phone", app.applicant_phone)
+    pg.click("button.primary")
+    pg.wait_for_load_state()
+    assert "1. 居民身份证" in pg.locator("#notice").inner_text()
+    # a file that is not what its name says: a Chinese error, nothing stored
+    forms = pg.locator("#my-materials form.sh-upload")
+    forms.nth(1).locator("input[type=file]").set_input_files(str(text))
+    forms.nth(1).locator("button").click()
+    pg.wait_for_load_state()
+    assert "不是 PDF、JPEG 或 PNG" in pg.locator("#track-error").inner_text()
+    for _i in range(2):  # the first missing material each time (the list shrinks)
+        pg.locator("#my-materials form.sh-upload").first.locator("input[type=file]"
+                                                               ).set_input_files(str(photo))  # fmt: skip
+        pg.locator("#my-materials form.sh-upload").first.locator("button").click()
+        pg.wait_for_load_state()
+        assert "已上传「IMG_2031.jpg」" in pg.content()
+    assert pg.locator("#my-materials form.sh-upload").count() == 0
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 391
+    pg.screenshot(path=f"{SHOTS}/servicehall-phone-upload.png", full_page=True)
+    assert app.files.count() == 2
+    # the window takes it in without ticking anything: everything was uploaded
+    app = mv(hall.village_clerk, app, "supplement")
+    assert app.status == "accepted" and app.promised_due is not None

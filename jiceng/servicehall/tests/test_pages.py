@@ -101,9 +101,9 @@ def test_the_vain_visit_desk_records_and_follows_up(hall):
 
 def test_the_agent_page_lists_the_agents_bookings(hall):
     from jiceng.servicehall import proxy
-    from jiceng.servicehall.tests.test_ratings_proxy import req
+    from jiceng.servicehall.tests.test_ratings_proxy import MON, req
 
-    proxy.request(req(hall))
+    proxy.request(req(hall), now=MON)
     body = client_for(hall.agent_user).get("/servicehall/agent/").content.decode()
     assert "王德福" in body and "上门代办" in body
     assert client_for(hall.users.street).get("/servicehall/agent/").status_code == 403

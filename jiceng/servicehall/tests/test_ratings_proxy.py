@@ -127,10 +127,18 @@ def test_quarterly_review_of_agents_and_their_board(hall):
     assert proxy.agent_board(hall.other_town_clerk, "2026Q4") == []
 
 
+def proxied_and_finished(hall, i: int, when: datetime):
+    """An application the agent carried (village → town → county), finished at `when`."""
+    app = apps.intake(hall.agent_user, form(hall, "MZ-001", phone=f"1380000{i:04d}"), now=when)
+    mv(hall.agent_user, app, "pass", now=when)
+    mv(hall.town_clerk, app, "pass", now=when)
+    return mv(hall.county_clerk, app, "approve", now=when)
+
+
 def test_a_random_sample_of_proxied_applications_for_return_calls(hall):
     for i in range(10):
-        apps.intake(hall.agent_user, form(hall, "MZ-001", phone=f"1380000000{i}"),
-                    now=datetime(2026, 11, 2 + i, 10, tzinfo=Z))  # fmt: skip
+        proxied_and_finished(hall, i, datetime(2026, 11, 2 + i, 10, tzinfo=Z))
+    apps.intake(hall.agent_user, form(hall, "MZ-001", phone="13800009999"), now=MON)  # open
     a = proxy.sample_for_return_calls(hall.users.street, "2026Q4", 0.3)
     b = proxy.sample_for_return_calls(hall.users.street, "2026Q4", 0.3)
     assert len(a) == 3 and a == b  # seeded: the sample can be re-drawn and checked

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups
@@ -173,14 +174,18 @@ def queue(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
             "resident": resident,
             # a resident's own list has no staff tabs or filters (issue 17 item 11)
-            "tabs": [("open", "办理中"), ("rate", "待评价"), ("all", "全部")]
+            "tabs": [
+                ("open", gettext_noop("办理中")),
+                ("rate", gettext_noop("待评价")),
+                ("all", gettext_noop("全部")),
+            ]
             if resident
             else [
-                ("todo", "待我处理"),
-                ("open", "在办"),
-                ("late", "黄红牌"),
-                ("visit", "待回访"),
-                ("all", "全部"),
+                ("todo", gettext_noop("待我处理")),
+                ("open", gettext_noop("在办")),
+                ("late", gettext_noop("黄红牌")),
+                ("visit", gettext_noop("待回访")),
+                ("all", gettext_noop("全部")),
             ],
         },
     )

@@ -145,19 +145,42 @@ PAGES: list = [
     ("district", "/servicehall/desk/"),
     ("district", "/servicehall/vain/"),
     ("district", "/servicehall/whereabouts/"),
-    # assessment
-    # Python messages of assessment are not translated yet: the count labels (models.COUNTS)
-    # and the formula text (metrics.Formula.text) stay Chinese. Strict: fix → flip.
-    pytest.param("district", "/assessment/", marks=pytest.mark.xfail(strict=True, reason="COUNTS")),
-    pytest.param(
-        "district", "/assessment/metrics/", marks=pytest.mark.xfail(strict=True, reason="COUNTS")
-    ),
+    # assessment (count labels, formula text and exclusion reasons are translated)
+    ("district", "/assessment/"),
+    ("district", "/assessment/metrics/"),
     ("district", "/assessment/exclusions/"),
     ("district", "/assessment/scorecards/"),
     ("district", "/assessment/exports/"),
     ("department", "/assessment/dispatch-rating/"),
     # open311
     ("district", "/open311/keys/"),
+    # every role's landing page (home sends district/street to the wall, the department
+    # to its inbox, the resident to their cases, the grid worker to today's work)
+    ("resident", "/"),
+    ("grid_worker", "/"),
+    ("community", "/"),
+    ("street", "/"),
+    ("department", "/"),
+    ("district", "/"),
+    ("auditor", "/"),
+    # cases
+    ("district", "/cases/"),
+    ("street", "/cases/"),
+    ("resident", "/cases/"),
+    ("resident", "/cases/report/"),
+    ("grid_worker", "/cases/report/"),
+    ("grid_worker", "/cases/alarm/"),
+    ("street", "/cases/hotline/"),
+    ("street", "/cases/board/"),
+    ("department", "/cases/inbox/"),
+    ("district", "/cases/overdue/"),
+    ("district", "/cases/calendar/"),
+    ("district", "/cases/outbox/"),
+    ("district", "/cases/rules/"),
+    (None, "/cases/track/"),
+    # dispatch
+    ("district", "/dispatch/suggest/"),
+    ("district", "/dispatch/hotwords/"),
 ]
 
 

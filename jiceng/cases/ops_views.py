@@ -22,8 +22,8 @@ from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts.models import Unit, UnitKind
@@ -96,9 +96,9 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
         .update(state=Outbox.PENDING, attempts=0, next_attempt_at=timezone.now(), claim="")
     )
     if n:
-        messages.success(request, "已重新排队，将在下一轮发送")
+        messages.success(request, gettext("已重新排队，将在下一轮发送"))
     else:
-        messages.error(request, "只能重发本辖区内发送失败的通知")
+        messages.error(request, gettext("只能重发本辖区内发送失败的通知"))
     return redirect("cases:outbox")
 
 
@@ -188,7 +188,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-        messages.success(request, "派单规则已添加")
+        messages.success(request, gettext("派单规则已添加"))
         return redirect("cases:rules")
     rows = _rules_for(request.user).order_by("-active", "category__path", "region_prefix")
     return render(request, "cases/rules.html", {"rows": rows, "form": form})
@@ -204,7 +204,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-        messages.success(request, "派单规则已保存")
+        messages.success(request, gettext("派单规则已保存"))
         return redirect("cases:rules")
     return render(request, "cases/rule_form.html", {"form": form, "rule": rule})
 
@@ -219,5 +219,5 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("派单规则不存在或不在您的辖区")
     rule.active = not rule.active
     rule.save(update_fields=["active"])
-    messages.success(request, "已启用" if rule.active else "已停用")
+    messages.success(request, gettext("已启用") if rule.active else gettext("已停用"))
     return redirect("cases:rules")

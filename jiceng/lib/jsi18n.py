@@ -58,12 +58,21 @@ JS_STRINGS: tuple[str, ...] = (
 )
 
 
+def _labels() -> list[str]:
+    """Labels that scripts receive as data from the API (a case's status, channel, tier)
+    and show as they are: `tr(e.channel_label)` translates them like page text."""
+    from jiceng.cases.models import Channel, Tier
+    from jiceng.cases.workflow import Status
+
+    return [str(label) for c in (Status, Channel, Tier) for _, label in c.choices]
+
+
 def js_catalogue() -> dict[str, str]:
     """Chinese → the chosen language, for the strings that have a translation; {} in Chinese."""
     if (get_language() or "").startswith("zh"):
         return {}
     out = {}
-    for s in JS_STRINGS:
+    for s in (*JS_STRINGS, *_labels()):
         t = gettext(s)
         if t != s:
             out[s] = t

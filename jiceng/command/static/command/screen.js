@@ -26,7 +26,7 @@
     charts.tier.setOption({
       tooltip: {formatter: tr('{b}: {c} 件 ({d}%)')}, legend: {textStyle: txt, bottom: 0},
       series: [{type: 'pie', radius: ['35%', '65%'], label: {color: '#f8fafc', fontSize: 16, formatter: '{b}\n{d}%'},
-        data: j.closed_by_tier.map((t) => ({name: t.label, value: t.n}))}],
+        data: j.closed_by_tier.map((t) => ({name: tr(t.label), value: t.n}))}],
     }, true);
     bars(charts.cats, j.top_categories.map((c) => c.name), j.top_categories.map((c) => c.n), '#38bdf8');
     bars(charts.units, j.overdue_units.map((u) => u.unit_name), j.overdue_units.map((u) => u.red), '#f87171');

@@ -18,14 +18,14 @@
     const d = document.createElement('div');
     d.className = 'alarm'; d.dataset.case = a.case_id;
     d.innerHTML = '<strong>' + tr('一键报警') + '</strong>' + ' ' + '<a href="' + caseUrl(a.number) + '">' + esc(a.number) + '</a> ' + esc(a.title) +
-      ' <span class="muted">' + esc(a.status_label) + '</span> <button type="button" class="take" data-case="' + esc(a.case_id) + '">' + tr('接警') + '</button>';
+      ' <span class="muted">' + esc(tr(a.status_label)) + '</span> <button type="button" class="take" data-case="' + esc(a.case_id) + '">' + tr('接警') + '</button>';
     return d;
   }
   function addFeed(kind, e) {
     const empty = feed.querySelector('.empty'); if (empty) empty.remove();
     const li = document.createElement('li');
     li.className = kind + ' fresh';
-    li.innerHTML = '<span class="tag">' + (kind === 'alarm' ? tr('报警') : esc(e.channel_label)) + '</span> <a href="' + caseUrl(e.number) + '">' + esc(e.number) + '</a> ' + esc(e.title);
+    li.innerHTML = '<span class="tag">' + (kind === 'alarm' ? tr('报警') : esc(tr(e.channel_label))) + '</span> <a href="' + caseUrl(e.number) + '">' + esc(e.number) + '</a> ' + esc(e.title);
     feed.prepend(li);
     while (feed.children.length > 50) feed.lastElementChild.remove();
   }
@@ -34,7 +34,7 @@
       const el = document.getElementById('c-' + k); if (el) el.textContent = s[k];
     }
     const row = (r, name) => '<tr><td>' + esc(name) + '</td><td class="num">' + r.open + '</td><td class="num">' + r.yellow + '</td><td class="num red-n">' + r.red + '</td></tr>';
-    document.querySelector('#by-tier tbody').innerHTML = s.by_tier.map((t) => row(t, t.label)).join('');
+    document.querySelector('#by-tier tbody').innerHTML = s.by_tier.map((t) => row(t, tr(t.label))).join('');
     document.querySelector('#by-unit tbody').innerHTML = s.by_unit.length ? s.by_unit.map((u) => row(u, u.unit_name)).join('') : '<tr>' + '<td colspan="4" class="muted">' + tr('暂无在办诉求') + '</td>' + '</tr>';
     document.getElementById('updated-at').textContent = tr('更新于 {time}', {time: new Date(s.at).toLocaleTimeString(document.documentElement.lang || 'zh-CN')});
   }

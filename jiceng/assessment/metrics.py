@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from jiceng.assessment.models import COUNT_LABELS, COUNT_NAMES, ExclusionReason, Metric
 
@@ -64,7 +65,7 @@ class Formula:
         if self.kind == Metric.COMPOSITE:
             names = dict(self.component_names)
             terms = " + ".join(f"{names.get(c, c)}×{_num(w)}" for c, w in self.components.items())
-            return f"({terms}) ÷ 权重和"
+            return f"({terms}) ÷ " + gettext("权重和")
         return f"{_side(self.numerator)} ÷ {_side(self.denominator)}" + (
             f" × {_num(self.scale)}" if self.scale != 1 else ""
         )
@@ -87,7 +88,7 @@ def _num(v: float) -> str:
 def _side(side: Mapping[str, float]) -> str:
     parts = []
     for i, (k, w) in enumerate(side.items()):
-        label = COUNT_LABELS.get(k, k)
+        label = gettext(COUNT_LABELS[k]) if k in COUNT_LABELS else k
         term = label if w in (1, -1) else f"{label}×{_num(abs(w))}"
         if i == 0:
             parts.append(term if w > 0 else f"−{term}")

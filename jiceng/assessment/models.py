@@ -9,46 +9,49 @@ loop by `facts.py` / `rollup.py` whenever a case moves.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_noop as _
 
 from jiceng.territory.fields import CodeField
 
 # The named counts a formula may use (facts.py fills them; rollup.py sums them).
 # (name, Chinese label, how it is counted) — the single list behind model columns,
 # the metric editor and the working pages.
-COUNTS: list[tuple[str, str, str]] = [
-    ("received", "受理数", "期内受理的有效诉求（不含作废、并单、拆分）"),
-    ("dispatched", "派遣数", "已派单的诉求"),
-    ("responded", "响应数", "受理后 24 小时内（特急 2 小时内）首次响应"),
-    ("rated", "参评数", "有回访满意度评价"),
-    ("satisfied", "满意数", "评价为满意"),
-    ("basic", "基本满意数", "评价为基本满意"),
-    ("unsatisfied", "不满意数", "评价为不满意"),
-    ("resolve_rated", "解决评价数", "回访中答复了是否解决"),
-    ("resolved", "解决数", "回访答复已解决"),
-    ("closed", "结案数", "已结案或已归档"),
-    ("due", "应结案数", "已结案、已过期限或缓办中的诉求"),
-    ("on_time", "按期结案数", "在期限内结案"),
-    ("paused", "缓办数", "当前处于缓办中（已批准）"),
-    ("reworked", "返工数", "被退回重办或结案后重新办理过"),
-    ("extended", "延期数", "期限因批准缓办而延长过"),
-    ("in_time", "及时处置数", "在期限内反馈处理结果（含网格就地办结）"),
-    ("returned", "退单数", "被承办单位退回过"),
-    ("overdue", "超期数", "超过期限才结案，或仍未结案且已过期限"),
-    ("closed_t1", "网格结案数", "在网格层级结案（小事不出网格）"),
-    ("closed_t2", "村社区结案数", "在社区/村层级结案（大事不出村组）"),
-    ("closed_t3", "街镇结案数", "在街镇层级结案"),
-    ("closed_t4", "区县结案数", "在区县层级结案"),
-    ("hours_sum", "办理工作小时合计", "受理至结案的工作时间（工作日历）"),
-    ("hours_n", "计时结案数", "计入办理时长的结案数"),
-    ("missed_visit", "漏回访数", "结案后回访期限已过仍未回访"),
-    ("calls", "吹哨召集数", "部门被街镇吹哨召集的次数"),
-    ("calls_on_time", "按时报到数", "在召集期限内报到"),
-    ("calls_rating_sum", "报到评分合计", "街镇对部门报到的评分（1–5）之和"),
-    ("calls_rated", "报到评价数", "街镇已评分的报到"),
-    ("dispatch_rating_sum", "派单质量评分合计", "部门对街镇派单质量的评分（1–5）之和"),
-    ("dispatch_rated", "派单评价数", "部门已评分的派单"),
+COUNTS: list[tuple[str, Any, Any]] = [
+    ("received", _("受理数"), _("期内受理的有效诉求（不含作废、并单、拆分）")),
+    ("dispatched", _("派遣数"), _("已派单的诉求")),
+    ("responded", _("响应数"), _("受理后 24 小时内（特急 2 小时内）首次响应")),
+    ("rated", _("参评数"), _("有回访满意度评价")),
+    ("satisfied", _("满意数"), _("评价为满意")),
+    ("basic", _("基本满意数"), _("评价为基本满意")),
+    ("unsatisfied", _("不满意数"), _("评价为不满意")),
+    ("resolve_rated", _("解决评价数"), _("回访中答复了是否解决")),
+    ("resolved", _("解决数"), _("回访答复已解决")),
+    ("closed", _("结案数"), _("已结案或已归档")),
+    ("due", _("应结案数"), _("已结案、已过期限或缓办中的诉求")),
+    ("on_time", _("按期结案数"), _("在期限内结案")),
+    ("paused", _("缓办数"), _("当前处于缓办中（已批准）")),
+    ("reworked", _("返工数"), _("被退回重办或结案后重新办理过")),
+    ("extended", _("延期数"), _("期限因批准缓办而延长过")),
+    ("in_time", _("及时处置数"), _("在期限内反馈处理结果（含网格就地办结）")),
+    ("returned", _("退单数"), _("被承办单位退回过")),
+    ("overdue", _("超期数"), _("超过期限才结案，或仍未结案且已过期限")),
+    ("closed_t1", _("网格结案数"), _("在网格层级结案（小事不出网格）")),
+    ("closed_t2", _("村社区结案数"), _("在社区/村层级结案（大事不出村组）")),
+    ("closed_t3", _("街镇结案数"), _("在街镇层级结案")),
+    ("closed_t4", _("区县结案数"), _("在区县层级结案")),
+    ("hours_sum", _("办理工作小时合计"), _("受理至结案的工作时间（工作日历）")),
+    ("hours_n", _("计时结案数"), _("计入办理时长的结案数")),
+    ("missed_visit", _("漏回访数"), _("结案后回访期限已过仍未回访")),
+    ("calls", _("吹哨召集数"), _("部门被街镇吹哨召集的次数")),
+    ("calls_on_time", _("按时报到数"), _("在召集期限内报到")),
+    ("calls_rating_sum", _("报到评分合计"), _("街镇对部门报到的评分（1–5）之和")),
+    ("calls_rated", _("报到评价数"), _("街镇已评分的报到")),
+    ("dispatch_rating_sum", _("派单质量评分合计"), _("部门对街镇派单质量的评分（1–5）之和")),
+    ("dispatch_rated", _("派单评价数"), _("部门已评分的派单")),
 ]
 COUNT_NAMES = [c[0] for c in COUNTS]
 COUNT_LABELS = {c[0]: c[1] for c in COUNTS}
@@ -58,19 +61,19 @@ FLOAT_COUNTS = {"hours_sum"}
 class ExclusionReason(models.TextChoices):
     """Why a case does not count (recorded on the case by number)."""
 
-    LITIGATION = "litigation", "涉诉"
-    ARBITRATION = "arbitration", "仲裁"
-    PETITION = "petition", "信访"
-    MALICIOUS = "malicious", "恶意诉求"
-    DUPLICATE = "duplicate", "重复诉求"
-    OUT_OF_SCOPE = "out_of_scope", "非本级职责"
+    LITIGATION = "litigation", _("涉诉")
+    ARBITRATION = "arbitration", _("仲裁")
+    PETITION = "petition", _("信访")
+    MALICIOUS = "malicious", _("恶意诉求")
+    DUPLICATE = "duplicate", _("重复诉求")
+    OUT_OF_SCOPE = "out_of_scope", _("非本级职责")
 
 
 class Dimension(models.TextChoices):
-    STREET = "street", "街道/乡镇"
-    VILLAGE = "village", "社区/村"
-    DEPARTMENT = "department", "职能部门"
-    GRID_WORKER = "grid_worker", "网格员"
+    STREET = "street", _("街道/乡镇")
+    VILLAGE = "village", _("社区/村")
+    DEPARTMENT = "department", _("职能部门")
+    GRID_WORKER = "grid_worker", _("网格员")
 
 
 class Counts(models.Model):

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts.models import User
@@ -121,7 +122,7 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
         {
             "span": span,
             "kinds": KINDS,
-            "dims": Dimension.choices,
+            "dims": [(k, gettext(v)) for k, v in Dimension.choices],
             "dim": dim,
             "metric": f,
             "metric_code": code,
@@ -171,7 +172,7 @@ def working_page(request: HttpRequest) -> HttpResponse:
         {
             "w": w,
             "span": span,
-            "dim_label": Dimension(dim).label,
+            "dim_label": gettext(Dimension(dim).label),
             "name": next(iter(name.values()), key),
             "version": version,
             "period": period,
@@ -183,7 +184,7 @@ def working_page(request: HttpRequest) -> HttpResponse:
                 )  # fmt: skip
                 for c in (w.get("parts") or {})
             },
-            "exclusion_labels": dict(ExclusionReason.choices),
+            "exclusion_labels": {k: gettext(v) for k, v in ExclusionReason.choices},
         },
     )
 
@@ -194,7 +195,9 @@ def publish_view(request: HttpRequest) -> HttpResponse:
     try:
         span = span_from(request.POST)
         rankings.publish(request.user, span, request.POST.get("note", ""))
-        messages.success(request, f"{span.label}考核结果已发布，数据已冻结")
+        messages.success(
+            request, gettext("%(label)s考核结果已发布，数据已冻结") % {"label": span.label}
+        )
     except ValidationError as exc:
         messages.error(request, _msg(exc))
         span = span_from({})
@@ -208,7 +211,7 @@ def correct_view(request: HttpRequest, pk: int) -> HttpResponse:
     period = rankings.find_period(request.user, pk)
     try:
         v = rankings.correct(request.user, period, request.POST.get("reason", ""))
-        messages.success(request, f"已追加更正（第 {v.n} 版）")
+        messages.success(request, gettext("已追加更正（第 %(n)s 版）") % {"n": v.n})
     except ValidationError as exc:
         messages.error(request, _msg(exc))
     span = Span(period.kind, period.start, period.end)
@@ -237,7 +240,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                         raise ValidationError(f"权重须为数字：{raw or '（空）'}") from exc
                 changes[side] = terms
             services.edit_metric(request.user, code, changes, request.POST.get("reason", ""))
-            messages.success(request, f"已保存“{m.name}”的修改")
+            messages.success(request, gettext("已保存“%(name)s”的修改") % {"name": m.name})
         except ValidationError as exc:
             messages.error(request, _msg(exc))
         return redirect(f"{request.path}#m-{code}")
@@ -255,13 +258,14 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                         side,
                         k,
                         w,
-                        COUNT_LABELS.get(k)
-                        or getattr(Metric.objects.filter(code=k).first(), "name", k),
+                        gettext(COUNT_LABELS[k])
+                        if k in COUNT_LABELS
+                        else getattr(Metric.objects.filter(code=k).first(), "name", k),
                     )
                     for side in ("numerator", "denominator", "components")
                     for k, w in getattr(m, side).items()
                 ],  # fmt: skip
-                "exclusion_labels": [ExclusionReason(r).label for r in m.exclusions],
+                "exclusion_labels": [gettext(ExclusionReason(r).label) for r in m.exclusions],
             }
         )
     return render(
@@ -270,7 +274,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         {
             "metrics": metrics,
             "editing": editing,
-            "reasons": ExclusionReason.choices,
+            "reasons": [(k, gettext(v)) for k, v in ExclusionReason.choices],
             "changes": MetricChange.objects.select_related("metric", "by")[:30],
             "counts": COUNTS,
         },
@@ -289,17 +293,17 @@ def exclusions_page(request: HttpRequest) -> HttpResponse:
                 request.POST.get("note", ""),
                 remove=request.POST.get("remove") == "1",
             )
-            messages.success(request, "已记录")
+            messages.success(request, gettext("已记录"))
         except ValidationError as exc:
             messages.error(request, _msg(exc))
         except Http404:
-            messages.error(request, "未找到该诉求，或不在您的管辖范围内")
+            messages.error(request, gettext("未找到该诉求，或不在您的管辖范围内"))
         return redirect(request.path)
     return render(
         request,
         "assessment/exclusions.html",
         {
-            "reasons": ExclusionReason.choices,
+            "reasons": [(k, gettext(v)) for k, v in ExclusionReason.choices],
             "marks": ExclusionMark.objects.select_related("by").order_by("-at", "-id")[:100],
         },
     )
@@ -318,11 +322,11 @@ def dispatch_rating_page(request: HttpRequest) -> HttpResponse:
                 request.user, request.POST.get("number", "").strip(), rating,
                 request.POST.get("note", ""),
             )  # fmt: skip
-            messages.success(request, "已评价派单质量")
+            messages.success(request, gettext("已评价派单质量"))
         except ValidationError as exc:
             messages.error(request, _msg(exc))
         except Http404:
-            messages.error(request, "未找到该诉求，或不是派给本部门的诉求")
+            messages.error(request, gettext("未找到该诉求，或不是派给本部门的诉求"))
         return redirect(request.path)
     from jiceng.assessment.models import DispatchRating
 
@@ -352,7 +356,7 @@ def scorecards_page(request: HttpRequest) -> HttpResponse:
                     request.user, int(request.POST.get("entry") or 0),
                     request.POST.get("approved") == "1", request.POST.get("note", ""),
                 )  # fmt: skip
-                messages.success(request, "已审核")
+                messages.success(request, gettext("已审核"))
             else:
                 services.add_manual_score(
                     request.user,
@@ -362,10 +366,10 @@ def scorecards_page(request: HttpRequest) -> HttpResponse:
                     request.POST.get("evidence", ""),
                     float(request.POST.get("times") or 1),
                 )
-                messages.success(request, "已录入，待审核后计分")
+                messages.success(request, gettext("已录入，待审核后计分"))
         except (ValidationError, ValueError) as exc:
             messages.error(
-                request, _msg(exc) if isinstance(exc, ValidationError) else "次数须为数字"
+                request, _msg(exc) if isinstance(exc, ValidationError) else gettext("次数须为数字")
             )
         except Http404 as exc:
             messages.error(request, str(exc))
@@ -403,7 +407,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
             span = span_from(request.POST)
             fmt = request.POST.get("fmt", "xlsx")
             job = exports.start(request.user, fmt, span, request.POST.get("metric") or "")
-            messages.success(request, "导出任务已开始，完成后可在下方下载")
+            messages.success(request, gettext("导出任务已开始，完成后可在下方下载"))
             return redirect(f"{request.path}?job={job.pk}")
         except ValidationError as exc:
             messages.error(request, _msg(exc))

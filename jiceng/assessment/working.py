@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext
 
 from jiceng.assessment import facts as facts_mod
 from jiceng.assessment import rollup
@@ -122,7 +123,7 @@ def explain(
         return {"formula": f, "text": f.text(), **result, "parts": parts, "composite": True}
     counts = counts_without(by_reason, set(f.exclusions))
     used = list(dict.fromkeys([*f.numerator, *f.denominator]))
-    filled = [{"name": n, "label": COUNT_LABELS[n], "value": counts[n]} for n in used]
+    filled = [{"name": n, "label": gettext(COUNT_LABELS[n]), "value": counts[n]} for n in used]
     excluded = [r for r in rows if r["reason"] and r["reason"] in f.exclusions]
     kept = [r for r in rows if not (r["reason"] and r["reason"] in f.exclusions)]
     num_rows = [r for r in kept if any((r.get(n) or 0) > 0 for n in f.numerator)]
@@ -146,7 +147,7 @@ def explain(
                 continue
             out.append({**b, "number": r["number"], "reason": r["reason"],
                         "reason_label": ExclusionReason(r["reason"]).label if r["reason"] else "",
-                        "terms": {COUNT_LABELS[n]: r.get(n, 0) for n in names}})  # fmt: skip
+                        "terms": {gettext(COUNT_LABELS[n]): r.get(n, 0) for n in names}})  # fmt: skip
             if len(out) >= CASE_LIMIT:
                 break
         return out

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from jiceng.cases.workflow import OPEN_STATES, public_status
 from jiceng.cases.workflow import Status as Status  # re-exported: the states live there
@@ -19,51 +20,51 @@ from jiceng.territory.fields import CodeField
 
 
 class Channel(models.TextChoices):
-    HOTLINE = "hotline", "12345热线"
-    WEB = "web", "网站"
-    APP = "app", "手机应用"
-    WECHAT = "wechat", "微信"
-    GRID = "grid", "网格员上报"
-    ALARM = "alarm", "一键报警"
-    TRANSFER = "transfer", "部门转办"
-    API = "api", "接口"
+    HOTLINE = "hotline", gettext_noop("12345热线")
+    WEB = "web", gettext_noop("网站")
+    APP = "app", gettext_noop("手机应用")
+    WECHAT = "wechat", gettext_noop("微信")
+    GRID = "grid", gettext_noop("网格员上报")
+    ALARM = "alarm", gettext_noop("一键报警")
+    TRANSFER = "transfer", gettext_noop("部门转办")
+    API = "api", gettext_noop("接口")
     OPEN311 = "open311", "Open311"
 
 
 class RequestType(models.TextChoices):
-    ENQUIRY = "enquiry", "咨询"
-    HELP = "help", "求助"
-    COMPLAINT = "complaint", "投诉"
-    REPORT = "report", "举报"
-    SUGGESTION = "suggestion", "建议"
+    ENQUIRY = "enquiry", gettext_noop("咨询")
+    HELP = "help", gettext_noop("求助")
+    COMPLAINT = "complaint", gettext_noop("投诉")
+    REPORT = "report", gettext_noop("举报")
+    SUGGESTION = "suggestion", gettext_noop("建议")
 
 
 class Urgency(models.IntegerChoices):
-    NORMAL = 1, "一般"
-    URGENT = 2, "紧急"
-    CRITICAL = 3, "特急"
+    NORMAL = 1, gettext_noop("一般")
+    URGENT = 2, gettext_noop("紧急")
+    CRITICAL = 3, gettext_noop("特急")
 
 
 class Tier(models.IntegerChoices):
     """The four loops (迎泽): who owns, dispatches and verifies a case."""
 
-    GRID = 1, "网格"
-    COMMUNITY = 2, "社区/村"
-    STREET = 3, "街镇"
-    DISTRICT = 4, "区县"
+    GRID = 1, gettext_noop("网格")
+    COMMUNITY = 2, gettext_noop("社区/村")
+    STREET = 3, gettext_noop("街镇")
+    DISTRICT = 4, gettext_noop("区县")
 
 
 class Card(models.TextChoices):
-    NONE = "", "正常"
-    YELLOW = "yellow", "黄牌"
-    RED = "red", "红牌"
+    NONE = "", gettext_noop("正常")
+    YELLOW = "yellow", gettext_noop("黄牌")
+    RED = "red", gettext_noop("红牌")
 
 
 class LimitUnit(models.TextChoices):
-    HOURS = "hours", "小时"
-    DAYS = "days", "自然日"
-    WORK_HOURS = "work_hours", "工作小时"
-    WORKDAYS = "workdays", "工作日"
+    HOURS = "hours", gettext_noop("小时")
+    DAYS = "days", gettext_noop("自然日")
+    WORK_HOURS = "work_hours", gettext_noop("工作小时")
+    WORKDAYS = "workdays", gettext_noop("工作日")
 
 
 class Category(models.Model):
@@ -322,7 +323,11 @@ class CaseAssignment(models.Model):
     """Units working on a case: lead (主办), helpers (协办), whistled departments (报到)."""
 
     LEAD, HELPER, WHISTLE = "lead", "helper", "whistle"
-    ROLES = [(LEAD, "主办"), (HELPER, "协办"), (WHISTLE, "吹哨报到")]
+    ROLES = [
+        (LEAD, gettext_noop("主办")),
+        (HELPER, gettext_noop("协办")),
+        (WHISTLE, gettext_noop("吹哨报到")),
+    ]
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
@@ -432,9 +437,9 @@ class WhistleCall(models.Model):
 
 
 class Satisfaction(models.TextChoices):
-    SATISFIED = "satisfied", "满意"
-    BASIC = "basic", "基本满意"
-    UNSATISFIED = "unsatisfied", "不满意"
+    SATISFIED = "satisfied", gettext_noop("满意")
+    BASIC = "basic", gettext_noop("基本满意")
+    UNSATISFIED = "unsatisfied", gettext_noop("不满意")
 
 
 class ReturnVisit(models.Model):
@@ -474,7 +479,7 @@ class CalendarDay(models.Model):
     """An exception to Monday–Friday: a holiday, or a weekend working day (调休)."""
 
     HOLIDAY, WORKDAY = "holiday", "workday"
-    KINDS = [(HOLIDAY, "法定节假日"), (WORKDAY, "调休上班")]
+    KINDS = [(HOLIDAY, gettext_noop("法定节假日")), (WORKDAY, gettext_noop("调休上班"))]
 
     date = models.DateField(unique=True)
     kind = models.CharField(max_length=10, choices=KINDS)
@@ -499,7 +504,12 @@ class Outbox(models.Model):
     """
 
     PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-    STATES = [(PENDING, "待发送"), (SENDING, "发送中"), (SENT, "已发送"), (FAILED, "发送失败")]
+    STATES = [
+        (PENDING, gettext_noop("待发送")),
+        (SENDING, gettext_noop("发送中")),
+        (SENT, gettext_noop("已发送")),
+        (FAILED, gettext_noop("发送失败")),
+    ]
 
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=30)  # remind, supervise, alarm, dispatch, visit…

@@ -22,6 +22,8 @@ from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts.models import Unit, UnitKind
@@ -31,15 +33,15 @@ from jiceng.lib import phones
 
 # What a notice is about, in words (Outbox.kind is a code written by the moves and worker).
 KIND_LABELS = {
-    "alarm": "一键报警",
-    "closed": "结案告知",
-    "dispatch": "派单",
-    "escalate": "上报升级",
-    "remind": "黄牌催办",
-    "supervise": "红牌督办",
-    "whistle": "吹哨",
-    "return_visit": "回访",
-    "step": "办理进度",
+    "alarm": gettext_noop("一键报警"),
+    "closed": gettext_noop("结案告知"),
+    "dispatch": gettext_noop("派单"),
+    "escalate": gettext_noop("上报升级"),
+    "remind": gettext_noop("黄牌催办"),
+    "supervise": gettext_noop("红牌督办"),
+    "whistle": gettext_noop("吹哨"),
+    "return_visit": gettext_noop("回访"),
+    "step": gettext_noop("办理进度"),
 }
 
 
@@ -94,9 +96,9 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
         .update(state=Outbox.PENDING, attempts=0, next_attempt_at=timezone.now(), claim="")
     )
     if n:
-        messages.success(request, "已重新排队，将在下一轮发送")
+        messages.success(request, gettext("已重新排队，将在下一轮发送"))
     else:
-        messages.error(request, "只能重发本辖区内发送失败的通知")
+        messages.error(request, gettext("只能重发本辖区内发送失败的通知"))
     return redirect("cases:outbox")
 
 
@@ -107,14 +109,14 @@ class RuleForm(forms.ModelForm):
         model = DispatchRule
         fields = ["category", "region_prefix", "lead_unit", "helper_units", "note", "active"]
         labels = {
-            "category": "诉求分类（留空为全部分类）",
-            "region_prefix": "适用区域代码（留空为全县）",
-            "lead_unit": "主办单位",
-            "helper_units": "协办单位",
-            "note": "备注",
-            "active": "启用",
+            "category": _("诉求分类（留空为全部分类）"),
+            "region_prefix": _("适用区域代码（留空为全县）"),
+            "lead_unit": _("主办单位"),
+            "helper_units": _("协办单位"),
+            "note": _("备注"),
+            "active": _("启用"),
         }
-        help_texts = {"region_prefix": "区划或网格代码，如 610921001（城关镇）"}
+        help_texts = {"region_prefix": _("区划或网格代码，如 610921001（城关镇）")}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,8 +127,8 @@ class RuleForm(forms.ModelForm):
         assert isinstance(lead, forms.ModelChoiceField)
         assert isinstance(helpers, forms.ModelMultipleChoiceField)
         cat.queryset = Category.objects.filter(active=True).order_by("path")
-        cat.empty_label = "全部分类"
-        lead.empty_label = "请选择"
+        cat.empty_label = _("全部分类")
+        lead.empty_label = _("请选择")
         cat.label_from_instance = lambda c: c.path  # type: ignore[method-assign,assignment]
         # departments first: most rules name a department as lead
         units = (
@@ -186,7 +188,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-        messages.success(request, "派单规则已添加")
+        messages.success(request, gettext("派单规则已添加"))
         return redirect("cases:rules")
     rows = _rules_for(request.user).order_by("-active", "category__path", "region_prefix")
     return render(request, "cases/rules.html", {"rows": rows, "form": form})
@@ -202,7 +204,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-        messages.success(request, "派单规则已保存")
+        messages.success(request, gettext("派单规则已保存"))
         return redirect("cases:rules")
     return render(request, "cases/rule_form.html", {"form": form, "rule": rule})
 
@@ -217,5 +219,5 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("派单规则不存在或不在您的辖区")
     rule.active = not rule.active
     rule.save(update_fields=["active"])
-    messages.success(request, "已启用" if rule.active else "已停用")
+    messages.success(request, gettext("已启用") if rule.active else gettext("已停用"))
     return redirect("cases:rules")

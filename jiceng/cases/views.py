@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups
@@ -87,7 +88,9 @@ def _land(request: HttpRequest, case: Case) -> HttpResponse:
     (issue 17 item 3: after 退单 the department lands on its inbox)."""
     if services.visible_cases(request.user).filter(pk=case.pk).exists():
         return redirect("cases:detail", number=case.number)
-    messages.info(request, f"诉求 {case.number} 已转出，不再由您办理")
+    messages.info(
+        request, gettext("诉求 %(number)s 已转出，不再由您办理") % {"number": case.number}
+    )
     return redirect(work_url(request.user))
 
 
@@ -174,14 +177,18 @@ def queue(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
             "resident": resident,
             # a resident's own list has no staff tabs or filters (issue 17 item 11)
-            "tabs": [("open", "办理中"), ("rate", "待评价"), ("all", "全部")]
+            "tabs": [
+                ("open", gettext_noop("办理中")),
+                ("rate", gettext_noop("待评价")),
+                ("all", gettext_noop("全部")),
+            ]
             if resident
             else [
-                ("todo", "待我处理"),
-                ("open", "在办"),
-                ("late", "黄红牌"),
-                ("visit", "待回访"),
-                ("all", "全部"),
+                ("todo", gettext_noop("待我处理")),
+                ("open", gettext_noop("在办")),
+                ("late", gettext_noop("黄红牌")),
+                ("visit", gettext_noop("待回访")),
+                ("all", gettext_noop("全部")),
             ],
         },
     )
@@ -236,10 +243,10 @@ def placement_note(user: Any, case: Case) -> str:
     if code is None or case.taken_by_id != user.pk or case.region_code.startswith(code):
         return ""
     where = place_name(case.region_code) or case.region_code
-    return (
-        f"上报位置落在相邻的「{where}」，已交由该网格所属社区办理；"
+    return gettext(
+        "上报位置落在相邻的「%(where)s」，已交由该网格所属社区办理；"
         "您是上报人，仍可在「我上报的」中跟进。"
-    )
+    ) % {"where": where}
 
 
 def _move_context(request, case: Case) -> list[dict]:
@@ -362,7 +369,12 @@ def move(request: HttpRequest, number: str, name: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, f"已{MOVES[name].label}" if name in MOVES else "已提交")
+        messages.success(
+            request,
+            gettext("已%(move)s") % {"move": gettext(MOVES[name].label)}
+            if name in MOVES
+            else gettext("已提交"),
+        )
     return _land(request, case)
 
 
@@ -489,7 +501,9 @@ def report(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return render(request, "cases/report.html", _intake_ctx(request, form=request.POST))
-        messages.success(request, f"已提交，编号 {case.number}，请记好以便查询")
+        messages.success(
+            request, gettext("已提交，编号 %(number)s，请记好以便查询") % {"number": case.number}
+        )
         return _land(request, case)  # the case page explains a landing over the grid edge
     return render(request, "cases/report.html", _intake_ctx(request, form={}))
 
@@ -508,7 +522,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
                 "cases/hotline.html",
                 _intake_ctx(request, form=request.POST, regions=_regions(request)),
             )
-        messages.success(request, "已受理立案，请将编号告知来电人")
+        messages.success(request, gettext("已受理立案，请将编号告知来电人"))
         return redirect(reverse("cases:hotline") + f"?last={case.number}")
     return render(
         request,
@@ -571,7 +585,9 @@ def alarm(request: HttpRequest) -> HttpResponse:
                     :200
                 ]
             case = _once(request, lambda: services.intake(**fields))
-        messages.success(request, f"报警已发出，指挥中心已收到（{case.number}）")
+        messages.success(
+            request, gettext("报警已发出，指挥中心已收到（%(number)s）") % {"number": case.number}
+        )
         return _land(request, case)
     return render(request, "cases/alarm.html", {"token": new_token()})
 
@@ -771,23 +787,26 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
                 CalendarDay.objects.update_or_create(
                     date=d, defaults={"kind": kind, "name": request.POST.get("name", "")[:50]}
                 )
-                messages.success(request, f"已保存 {d}")
+                messages.success(request, gettext("已保存 %(d)s") % {"d": d})
             elif action == "delete":
                 CalendarDay.objects.filter(date=request.POST.get("date", "")).delete()
-                messages.success(request, "已删除")
+                messages.success(request, gettext("已删除"))
             elif action == "year":
                 y = int(request.POST.get("year", ""))
                 CalendarYear.objects.update_or_create(
                     year=y, defaults={"source": "管理员录入", "complete": True}
                 )
-                messages.success(request, f"{y} 年已标记为已录入")
+                messages.success(request, gettext("%(y)s 年已标记为已录入") % {"y": y})
             elif action == "seed":
                 from jiceng.cases.calendar_seed import seed
 
                 added = seed(CalendarYear, CalendarDay)
-                messages.success(request, f"已导入：{added or '没有新的年份'}")
+                messages.success(
+                    request,
+                    gettext("已导入：%(years)s") % {"years": added or gettext("没有新的年份")},
+                )
         except (ValueError, TypeError, ValidationError):
-            messages.error(request, "日期或类型无效")
+            messages.error(request, gettext("日期或类型无效"))
         deadlines.invalidate()
         return redirect(reverse("cases:calendar") + f"?year={request.POST.get('year_view', '')}")
     this_year = timezone.localdate().year

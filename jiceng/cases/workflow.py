@@ -31,22 +31,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_noop
 
 
 class Status(models.TextChoices):
-    REPORTED = "reported", "待受理"
-    REGISTERED = "registered", "已立案待派"
-    DISPATCHED = "dispatched", "已派单待签收"
-    RETURNED = "returned", "已退单待审核"
-    HANDLING = "handling", "办理中"
-    PAUSE_REQUESTED = "pause_requested", "缓办待批"
-    PAUSED = "paused", "缓办中"
-    HANDLED = "handled", "已反馈待核查"
-    CLOSED = "closed", "已结案"
-    ARCHIVED = "archived", "已归档"
-    MERGED = "merged", "已并单"
-    SPLIT = "split", "已拆分"
-    CANCELLED = "cancelled", "已作废"
+    REPORTED = "reported", gettext_noop("待受理")
+    REGISTERED = "registered", gettext_noop("已立案待派")
+    DISPATCHED = "dispatched", gettext_noop("已派单待签收")
+    RETURNED = "returned", gettext_noop("已退单待审核")
+    HANDLING = "handling", gettext_noop("办理中")
+    PAUSE_REQUESTED = "pause_requested", gettext_noop("缓办待批")
+    PAUSED = "paused", gettext_noop("缓办中")
+    HANDLED = "handled", gettext_noop("已反馈待核查")
+    CLOSED = "closed", gettext_noop("已结案")
+    ARCHIVED = "archived", gettext_noop("已归档")
+    MERGED = "merged", gettext_noop("已并单")
+    SPLIT = "split", gettext_noop("已拆分")
+    CANCELLED = "cancelled", gettext_noop("已作废")
 
 
 S = Status
@@ -124,7 +125,7 @@ MOVES: dict[str, Move] = {
         # events the engine writes itself
         _m(
             name="report",
-            label="问题上报",
+            label=gettext_noop("问题上报"),
             sources=(),
             target=S.REPORTED,
             actors={"system"},
@@ -133,7 +134,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="absorb",
-            label="并入工单",
+            label=gettext_noop("并入工单"),
             sources=OPEN_STATES,
             target=None,
             actors={"system"},
@@ -141,7 +142,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="split_from",
-            label="拆分生成",
+            label=gettext_noop("拆分生成"),
             sources=(),
             target=S.REGISTERED,
             actors={"system"},
@@ -150,7 +151,7 @@ MOVES: dict[str, Move] = {
         # dispatch and return
         _m(
             name="register",
-            label="受理立案",
+            label=gettext_noop("受理立案"),
             sources={S.REPORTED},
             target=S.REGISTERED,
             actors={"dispatcher"},
@@ -159,7 +160,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="dispatch",
-            label="派单",
+            label=gettext_noop("派单"),
             sources={S.REGISTERED},
             target=S.DISPATCHED,
             actors={"dispatcher"},
@@ -168,7 +169,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="accept",
-            label="签收",
+            label=gettext_noop("签收"),
             sources={S.DISPATCHED},
             target=S.HANDLING,
             actors={"handler"},
@@ -177,7 +178,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="return",
-            label="退单",
+            label=gettext_noop("退单"),
             sources={S.DISPATCHED, S.HANDLING},
             target=S.RETURNED,
             actors={"handler"},
@@ -185,7 +186,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="redispatch",
-            label="改派",
+            label=gettext_noop("改派"),
             sources={S.RETURNED, S.DISPATCHED},
             target=S.DISPATCHED,
             actors={"dispatcher"},
@@ -194,7 +195,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="handle",
-            label="调查处置",
+            label=gettext_noop("调查处置"),
             sources=IN_HAND,
             target=None,
             actors={"handler"},
@@ -203,7 +204,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="report_handling",
-            label="处理反馈",
+            label=gettext_noop("处理反馈"),
             sources={S.HANDLING},
             target=S.HANDLED,
             actors={"handler"},
@@ -212,7 +213,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="escalate",
-            label="上报上级",
+            label=gettext_noop("上报上级"),
             sources={S.REPORTED, S.REGISTERED, S.DISPATCHED, S.RETURNED, S.HANDLING},
             target=S.REGISTERED,
             actors={"dispatcher", "handler", "grid", "system"},
@@ -221,7 +222,7 @@ MOVES: dict[str, Move] = {
         # close and reopen
         _m(
             name="verify_close",
-            label="核查结案",
+            label=gettext_noop("核查结案"),
             sources={S.HANDLED},
             target=S.CLOSED,
             actors={"dispatcher"},
@@ -230,7 +231,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="rework",
-            label="退回重办",
+            label=gettext_noop("退回重办"),
             sources={S.HANDLED},
             target=S.HANDLING,
             actors={"dispatcher"},
@@ -238,7 +239,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="close_on_spot",
-            label="网格就地办结",
+            label=gettext_noop("网格就地办结"),
             sources={S.REPORTED, S.REGISTERED, S.HANDLING},
             target=S.CLOSED,
             actors={"grid"},
@@ -247,14 +248,14 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="archive",
-            label="归档",
+            label=gettext_noop("归档"),
             sources={S.CLOSED},
             target=S.ARCHIVED,
             actors={"dispatcher", "system"},
         ),
         _m(
             name="reopen",
-            label="重新办理",
+            label=gettext_noop("重新办理"),
             sources={S.CLOSED, S.ARCHIVED},
             target=S.HANDLING,
             actors={"dispatcher", "system"},
@@ -263,7 +264,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="cancel",
-            label="作废",
+            label=gettext_noop("作废"),
             sources={S.REPORTED, S.REGISTERED},
             target=S.CANCELLED,
             actors={"dispatcher"},
@@ -273,7 +274,7 @@ MOVES: dict[str, Move] = {
         # merge and split
         _m(
             name="merge",
-            label="并单",
+            label=gettext_noop("并单"),
             sources=ANY_OPEN,
             target=S.MERGED,
             actors={"dispatcher"},
@@ -282,7 +283,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="split",
-            label="拆分",
+            label=gettext_noop("拆分"),
             sources={S.REPORTED, S.REGISTERED},
             target=S.SPLIT,
             actors={"dispatcher"},
@@ -291,7 +292,7 @@ MOVES: dict[str, Move] = {
         # pause
         _m(
             name="request_pause",
-            label="申请缓办",
+            label=gettext_noop("申请缓办"),
             sources={S.HANDLING},
             target=S.PAUSE_REQUESTED,
             actors={"handler"},
@@ -299,7 +300,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="approve_pause",
-            label="批准缓办",
+            label=gettext_noop("批准缓办"),
             sources={S.PAUSE_REQUESTED},
             target=S.PAUSED,
             actors={"dispatcher"},
@@ -307,7 +308,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="reject_pause",
-            label="驳回缓办",
+            label=gettext_noop("驳回缓办"),
             sources={S.PAUSE_REQUESTED},
             target=S.HANDLING,
             actors={"dispatcher"},
@@ -315,7 +316,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="resume",
-            label="恢复办理",
+            label=gettext_noop("恢复办理"),
             sources={S.PAUSED},
             target=S.HANDLING,
             actors={"handler", "dispatcher", "system"},
@@ -323,14 +324,14 @@ MOVES: dict[str, Move] = {
         # supervision (the worker's yellow and red cards write these two as well)
         _m(
             name="remind",
-            label="催办",
+            label=gettext_noop("催办"),
             sources=ANY_OPEN - {S.REPORTED},
             target=None,
             actors={"dispatcher", "system"},
         ),
         _m(
             name="supervise",
-            label="督办",
+            label=gettext_noop("督办"),
             sources=ANY_OPEN - {S.REPORTED},
             target=None,
             actors={"dispatcher", "system"},
@@ -339,7 +340,7 @@ MOVES: dict[str, Move] = {
         # whistle
         _m(
             name="whistle",
-            label="吹哨",
+            label=gettext_noop("吹哨"),
             sources={S.REGISTERED, S.DISPATCHED, S.HANDLING},
             target=None,
             actors={"street"},
@@ -347,7 +348,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="report_in",
-            label="部门报到",
+            label=gettext_noop("部门报到"),
             sources=ANY_OPEN,
             target=None,
             actors={"summoned"},
@@ -355,7 +356,7 @@ MOVES: dict[str, Move] = {
         ),
         _m(
             name="rate_report_in",
-            label="评价报到",
+            label=gettext_noop("评价报到"),
             sources=OPEN_STATES | {S.CLOSED},
             target=None,
             actors={"street"},
@@ -363,7 +364,7 @@ MOVES: dict[str, Move] = {
         # return visit
         _m(
             name="return_visit",
-            label="回访",
+            label=gettext_noop("回访"),
             sources={S.CLOSED, S.ARCHIVED},
             target=None,
             actors={"dispatcher", "resident"},

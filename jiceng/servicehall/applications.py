@@ -29,6 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
@@ -314,16 +315,16 @@ def intake(user, data: ApplicationIn, now: datetime | None = None,
 
 NEEDS_REASON = {"refuse", "return", "suspend", "extend", "withdraw"}
 MOVE_LABEL = {
-    "supplement": "补齐材料",
-    "pass": "审核通过，报上级",
-    "approve": "办结",
-    "refuse": "不予办理",
-    "return": "退回下级",
-    "suspend": "中止",
-    "resume": "恢复办理",
-    "extend": "延期",
-    "deliver": "送达",
-    "withdraw": "撤回",
+    "supplement": gettext_noop("补齐材料"),
+    "pass": gettext_noop("审核通过，报上级"),
+    "approve": gettext_noop("办结"),
+    "refuse": gettext_noop("不予办理"),
+    "return": gettext_noop("退回下级"),
+    "suspend": gettext_noop("中止"),
+    "resume": gettext_noop("恢复办理"),
+    "extend": gettext_noop("延期"),
+    "deliver": gettext_noop("送达"),
+    "withdraw": gettext_noop("撤回"),
 }
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
@@ -166,8 +167,9 @@ def import_catalogue(request):
                 errors = exc.errors
             else:
                 messages.success(
-                    request, f"导入成功：{res.items} 个事项，新发布 {res.published} 个版本，"
-                    f"{res.unchanged} 个未变化"
+                    request,
+                    gettext("导入成功：%(items)s 个事项，新发布 %(published)s 个版本，%(unchanged)s 个未变化")
+                    % {"items": res.items, "published": res.published, "unchanged": res.unchanged},
                 )  # fmt: skip
                 return redirect("servicehall:guide")
     return render(request, "servicehall/import.html", {"errors": errors})
@@ -208,9 +210,11 @@ def desk(request):
         result = _take(request, it)
         if isinstance(result, Application):
             if result.status == Status.AWAITING:
-                messages.warning(request, "材料不齐，已生成一次性告知书")
+                messages.warning(request, gettext("材料不齐，已生成一次性告知书"))
             else:
-                messages.success(request, f"已受理，办件编号 {result.number}")
+                messages.success(
+                    request, gettext("已受理，办件编号 %(number)s") % {"number": result.number}
+                )
             return redirect("servicehall:application", number=result.number)
         notice = result
     now = timezone.now()
@@ -322,7 +326,9 @@ def application(request, number: str):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"已{MOVE_LABEL.get(mv, mv)}")
+            messages.success(
+                request, gettext("已%(move)s") % {"move": gettext(MOVE_LABEL.get(mv, mv))}
+            )
         return redirect("servicehall:application", number=app.number)
     now = timezone.now()
     v = app.version
@@ -417,7 +423,7 @@ def vain(request):
                     row.follow_up = p["follow_up"].strip()[:2000]
                     row.resolved_at = timezone.now()
                     row.save(update_fields=["follow_up", "resolved_at"])
-                    messages.success(request, "已记录跟进结果")
+                    messages.success(request, gettext("已记录跟进结果"))
                     return redirect("servicehall:vain")
         else:
             region = Region.objects.filter(scope.code_filter(user), level=Level.VILLAGE,
@@ -435,7 +441,7 @@ def vain(request):
                     at=timezone.now(),
                     item=ServiceItem.objects.filter(code=p.get("item_code", "")).first(),
                 )  # fmt: skip
-                messages.success(request, "已登记，请在 2 个工作日内跟进")
+                messages.success(request, gettext("已登记，请在 2 个工作日内跟进"))
                 return redirect("servicehall:vain")
     rows = VainVisit.objects.filter(scope.code_filter(user, "region_code")).select_related(
         "item", "region", "recorded_by")[:100]  # fmt: skip
@@ -588,7 +594,7 @@ def board(request):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "评议已记录")
+            messages.success(request, gettext("评议已记录"))
         return redirect("servicehall:board")
     from jiceng.servicehall.models import Rating as R
 
@@ -618,11 +624,11 @@ def whereabouts_board(request):
             whereabouts.set_status(request.user, request.POST.get("status", ""),
                                    request.POST.get("note", ""), until)  # fmt: skip
         except ValueError:
-            messages.error(request, "预计返回时间格式不正确")
+            messages.error(request, gettext("预计返回时间格式不正确"))
         except Refused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "去向已更新")
+            messages.success(request, gettext("去向已更新"))
         return redirect("servicehall:whereabouts")
     return render(request, "servicehall/whereabouts.html", {
         "rows": whereabouts.board(request.user), "choices": Whereabouts.choices,
@@ -638,7 +644,7 @@ def rectify(request, pk: int):
     except Refused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "整改答复已发送给申请人")
+        messages.success(request, gettext("整改答复已发送给申请人"))
     return redirect("servicehall:desk")
 
 

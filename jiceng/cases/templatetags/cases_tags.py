@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_noop
 
 from jiceng.cases.models import Tier
 from jiceng.cases.workflow import status_label
@@ -12,13 +13,13 @@ register = template.Library()
 
 @register.filter
 def status_zh(status: str) -> str:
-    return status_label(status)
+    return gettext(status_label(status))
 
 
 @register.filter
 def tier_zh(tier) -> str:
     try:
-        return Tier(int(tier)).label
+        return gettext(Tier(int(tier)).label)
     except (TypeError, ValueError):
         return ""
 
@@ -26,9 +27,9 @@ def tier_zh(tier) -> str:
 @register.simple_tag
 def card_badge(case) -> str:
     if case.card == "red":
-        return format_html('<span class="badge red">红牌</span>')
+        return format_html('<span class="badge red">{}</span>', gettext("红牌"))
     if case.card == "yellow":
-        return format_html('<span class="badge yellow">黄牌</span>')
+        return format_html('<span class="badge yellow">{}</span>', gettext("黄牌"))
     return ""
 
 
@@ -41,12 +42,12 @@ def time_left(case) -> str:
     late = secs < 0
     secs = abs(secs)
     if secs >= 86400:
-        txt = f"{secs / 86400:.0f} 天"
+        txt = gettext("%(n)s 天") % {"n": f"{secs / 86400:.0f}"}
     elif secs >= 3600:
-        txt = f"{secs / 3600:.0f} 小时"
+        txt = gettext("%(n)s 小时") % {"n": f"{secs / 3600:.0f}"}
     else:
-        txt = f"{max(secs / 60, 1):.0f} 分钟"
-    return f"超期 {txt}" if late else f"剩 {txt}"
+        txt = gettext("%(n)s 分钟") % {"n": f"{max(secs / 60, 1):.0f}"}
+    return (gettext("超期 %(t)s") if late else gettext("剩 %(t)s")) % {"t": txt}
 
 
 @register.filter
@@ -59,7 +60,7 @@ def sat_zh(value) -> str:
     from jiceng.cases.models import Satisfaction
 
     try:
-        return Satisfaction(value).label
+        return gettext(Satisfaction(value).label)
     except ValueError:
         return value or ""
 
@@ -81,14 +82,22 @@ def extra_rows(case) -> list[tuple[str, str]]:
     return rows(case)
 
 
-WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+WEEKDAYS_ZH = (
+    gettext_noop("星期一"),
+    gettext_noop("星期二"),
+    gettext_noop("星期三"),
+    gettext_noop("星期四"),
+    gettext_noop("星期五"),
+    gettext_noop("星期六"),
+    gettext_noop("星期日"),
+)
 
 
 @register.filter
 def weekday_zh(d) -> str:
-    """星期一 … 星期日 for a date: the cases pages are Chinese whatever language the
-    browser asks for, so the weekday is too (issue 17 item 9)."""
+    """星期一 … 星期日 for a date, in the chosen language — never the browser's, so a
+    Chinese page never shows English weekdays (issue 17 item 9, decision 0052)."""
     try:
-        return WEEKDAYS_ZH[d.weekday()]
+        return gettext(WEEKDAYS_ZH[d.weekday()])
     except AttributeError:
         return ""

@@ -1,6 +1,7 @@
 // On duty: watch the position and send the buffered points every `interval` seconds.
 // Points that could not be sent stay in the buffer (and localStorage) until they are.
 (function () {
+  const tr = (s, a) => { const m = window.JICENG_T || (window.JICENG_T = JSON.parse((document.getElementById('js-catalogue') || {}).textContent || '{}')); return (m[s] || s).replace(/\{(\w+)\}/g, (x, k) => (a && k in a ? a[k] : x)); };
   const box = document.getElementById('duty');
   if (!box || !box.dataset.on || !navigator.geolocation) return;
   const state = document.getElementById('gps-state');
@@ -12,8 +13,8 @@
   let last = null;
   navigator.geolocation.watchPosition((p) => {
     last = {t: p.timestamp, lon: p.coords.longitude, lat: p.coords.latitude};
-    state.textContent = '已定位（精度约 ' + Math.round(p.coords.accuracy) + ' 米）';
-  }, () => { state.textContent = '未能定位，请打开手机定位'; }, {enableHighAccuracy: true, maximumAge: 10000});
+    state.textContent = tr('已定位（精度约 {m} 米）', {m: Math.round(p.coords.accuracy)});
+  }, () => { state.textContent = tr('未能定位，请打开手机定位'); }, {enableHighAccuracy: true, maximumAge: 10000});
   function send() {
     if (last && (!buf.length || buf[buf.length - 1].t < last.t)) buf.push(last);
     localStorage.setItem(KEY, JSON.stringify(buf.slice(-500)));
@@ -26,7 +27,7 @@
         localStorage.setItem(KEY, JSON.stringify(buf));
         count.textContent = parseInt(count.textContent, 10) + j.accepted;
         if (j.rejected.length) state.textContent = j.rejected[j.rejected.length - 1].message;
-      }).catch(() => { state.textContent = '网络不通，位置已暂存，恢复后自动上报'; });
+      }).catch(() => { state.textContent = tr('网络不通，位置已暂存，恢复后自动上报'); });
   }
   setTimeout(send, 3000);
   setInterval(send, parseInt(box.dataset.interval, 10) * 1000);

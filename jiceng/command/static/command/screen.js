@@ -1,6 +1,7 @@
 // 大屏: the same figures as the wall, plotted with ECharts; refreshed on live events
 // (server-sent) and every 15 s.
 (function () {
+  const tr = (s, a) => { const m = window.JICENG_T || (window.JICENG_T = JSON.parse((document.getElementById('js-catalogue') || {}).textContent || '{}')); return (m[s] || s).replace(/\{(\w+)\}/g, (x, k) => (a && k in a ? a[k] : x)); };
   const root = document.getElementById('screen');
   const txt = {color: '#dbeafe', fontSize: 16};
   const charts = {};
@@ -23,9 +24,9 @@
       series: Object.entries(j.intake).map(([name, data]) => ({name, type: 'bar', stack: 'n', data})),
     }, true);
     charts.tier.setOption({
-      tooltip: {formatter: '{b}: {c} 件 ({d}%)'}, legend: {textStyle: txt, bottom: 0},
+      tooltip: {formatter: tr('{b}: {c} 件 ({d}%)')}, legend: {textStyle: txt, bottom: 0},
       series: [{type: 'pie', radius: ['35%', '65%'], label: {color: '#f8fafc', fontSize: 16, formatter: '{b}\n{d}%'},
-        data: j.closed_by_tier.map((t) => ({name: t.label, value: t.n}))}],
+        data: j.closed_by_tier.map((t) => ({name: tr(t.label), value: t.n}))}],
     }, true);
     bars(charts.cats, j.top_categories.map((c) => c.name), j.top_categories.map((c) => c.n), '#38bdf8');
     bars(charts.units, j.overdue_units.map((u) => u.unit_name), j.overdue_units.map((u) => u.red), '#f87171');

@@ -1,5 +1,6 @@
 // Who is on duty where (last positions), and a worker's track of the day on click.
 (function () {
+  const tr = (s, a) => { const m = window.JICENG_T || (window.JICENG_T = JSON.parse((document.getElementById('js-catalogue') || {}).textContent || '{}')); return (m[s] || s).replace(/\{(\w+)\}/g, (x, k) => (a && k in a ? a[k] : x)); };
   const el = document.getElementById('dutymap');
   if (!el) return;
   const map = L.map(el, {preferCanvas: true});
@@ -18,7 +19,7 @@
     fetch(el.dataset.track.replace('/0.json', '/' + b.dataset.user + '.json') + '?day=' + el.dataset.day, {credentials: 'same-origin'})
       .then((r) => r.json()).then((j) => {
         if (track) track.remove();
-        if (!j.points || !j.points.length) { alert('当日没有轨迹'); return; }
+        if (!j.points || !j.points.length) { alert(tr('当日没有轨迹')); return; }
         track = L.polyline(j.points.map((p) => [p.lat, p.lon]), {color: '#b91c1c', weight: 3}).addTo(map);
         map.fitBounds(track.getBounds(), {padding: [30, 30]});
       });

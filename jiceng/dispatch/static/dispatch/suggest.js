@@ -12,6 +12,7 @@
  * view passes both to jiceng.dispatch.services.record_suggestion.
  */
 (function () {
+  const tr = (s, a) => { const m = window.JICENG_T || (window.JICENG_T = JSON.parse((document.getElementById('js-catalogue') || {}).textContent || '{}')); return (m[s] || s).replace(/\{(\w+)\}/g, (x, k) => (a && k in a ? a[k] : x)); };
   'use strict';
   var me = document.currentScript;
   var form = document.querySelector((me && me.dataset.form) || 'form');
@@ -63,7 +64,7 @@
     box.textContent = '';
     box.hidden = false;
     var h = document.createElement('strong');
-    h.textContent = '智能分类建议：';
+    h.textContent = tr('智能分类建议：');
     box.appendChild(h);
     var items = d.finer.length ? [{ label: d.finer[0].path, code: d.finer[0].code, score: null }] : [];
     d.categories.forEach(function (c) { items.push({ label: c.category, code: c.code, score: c.score }); });
@@ -71,21 +72,21 @@
       var b = document.createElement('button');
       b.type = 'button';
       b.className = 'dispatch-chip';
-      b.textContent = it.label + (it.score === null ? '（细分）' : ' ' + Math.round(it.score * 100) + '%');
+      b.textContent = it.label + (it.score === null ? tr('（细分）') : ' ' + Math.round(it.score * 100) + '%');
       b.addEventListener('click', function () { pick(it.code, it.label); });
       box.appendChild(b);
     });
     if (d.unit) {
       var u = document.createElement('span');
       u.className = 'dispatch-unit';
-      u.textContent = '建议承办：' + d.unit.name;
+      u.textContent = tr('建议承办：') + d.unit.name;
       box.appendChild(u);
     }
     shown = d;
     hidden('suggested').value = d.categories.map(function (c) { return c.category; }).join('|');
   }
   function ask() {
-    var t = ((title && title.value) ? title.value + '。' : '') + text.value;
+    var t = ((title && title.value) ? title.value + tr('。') : '') + text.value;
     if (t.replace(/\s/g, '').length < 4) { box.hidden = true; return; }
     var mine = ++seq;
     fetch(api, {
@@ -97,8 +98,8 @@
       .then(function (p) {
         if (mine !== seq) return; // a newer request is on its way
         if (p[0] === 200) render(p[1]);
-        else say(p[1].error ? p[1].error.message : '暂无建议');
-      }).catch(function () { if (mine === seq) say('建议服务暂不可用'); });
+        else say(p[1].error ? p[1].error.message : tr('暂无建议'));
+      }).catch(function () { if (mine === seq) say(tr('建议服务暂不可用')); });
   }
   function later() { clearTimeout(timer); timer = setTimeout(ask, 350); }
   text.addEventListener('input', later);

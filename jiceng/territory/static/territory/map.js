@@ -1,6 +1,7 @@
 /* Grid map: draws the grids of one region from the API; no tiles unless configured. */
 (function () {
   "use strict";
+  const tr = (s, a) => { const m = window.JICENG_T || (window.JICENG_T = JSON.parse((document.getElementById('js-catalogue') || {}).textContent || '{}')); return (m[s] || s).replace(/\{(\w+)\}/g, (x, k) => (a && k in a ? a[k] : x)); };
   var el = document.getElementById("map");
   if (!el || !window.L) return;
   var status = document.getElementById("map-status");
@@ -15,7 +16,7 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   };
-  var KIND = { comprehensive: "综合网格", dedicated: "专属网格" };
+  var KIND = { comprehensive: tr("综合网格"), dedicated: tr("专属网格") };
   var leafs = {};
   var style = function (f) {
     var p = f.properties;
@@ -33,13 +34,13 @@
   var features = [];
   var popup = function (p) {
     var html = "<strong>" + esc(p.name) + "</strong><br>" + esc(p.code) +
-      "<br>" + (p.grid_level ? p.grid_level + "级" : "") + esc(KIND[p.kind] || "") +
-      (p.dedicated_unit ? "（" + esc(p.dedicated_unit) + "）" : "") +
-      "<br>" + esc(p.households) + " 户 · " + esc(p.population) + " 人" +
-      '<br><a href="' + gridUrl(p.code) + '">打开网格页 ›</a>';
+      "<br>" + (p.grid_level ? tr("{level}级", {level: p.grid_level}) : "") + esc(KIND[p.kind] || "") +
+      (p.dedicated_unit ? tr("（") + esc(p.dedicated_unit) + tr("）") : "") +
+      "<br>" + tr("{h} 户 · {p} 人", {h: esc(p.households), p: esc(p.population)}) +
+      '<br><a href="' + gridUrl(p.code) + '">' + tr('打开网格页 ›') + '</a>';
     return html;
   };
-  say("正在加载网格…");
+  say(tr("正在加载网格…"));
   fetch(el.dataset.geojson, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) {
       if (!r.ok) return r.json().then(function (b) { throw new Error((b.error && b.error.message) || r.status); });
@@ -67,10 +68,10 @@
       Object.keys(layers).forEach(function (c) { if (layers[c].feature.properties.kind === "dedicated") layers[c].bringToFront(); });
       var b = layer.getBounds();
       if (b.isValid()) map.fitBounds(b, { padding: [10, 10] }); else map.setView([32.89, 108.5], 10);
-      say("共 " + features.length + " 个网格");
+      say(tr("共 {n} 个网格", {n: features.length}));
       el.dataset.loaded = "1";
     })
-    .catch(function (e) { say("加载失败：" + e.message); map.setView([32.89, 108.5], 10); });
+    .catch(function (e) { say(tr("加载失败：") + e.message); map.setView([32.89, 108.5], 10); });
 
   var q = document.getElementById("grid-q");
   var list = document.getElementById("search-results");
@@ -87,18 +88,18 @@
     if (!text) { list.hidden = true; return; }
     var hits = features.filter(function (p) { return p.name.indexOf(text) >= 0 || p.code.indexOf(text) === 0; });
     hits.sort(function (a, b) { return (b.grid_level || 0) - (a.grid_level || 0) || (a.code < b.code ? -1 : 1); });
-    if (!hits.length) { list.innerHTML = '<li class="muted">没有找到“' + esc(text) + '”</li>'; list.hidden = false; return; }
+    if (!hits.length) { list.innerHTML = '<li class="muted">' + tr('没有找到“{q}”', {q: esc(text)}) + '</li>'; list.hidden = false; return; }
     hits.slice(0, 30).forEach(function (p) {
       var li = document.createElement("li");
       var btn = document.createElement("button");
       btn.type = "button";
       btn.className = "link";
-      btn.textContent = p.name + "（" + (p.grid_level || "") + "级）";
+      btn.textContent = p.name + tr("（{level}级）", {level: p.grid_level || ""});
       btn.addEventListener("click", function () { show(p.code); list.hidden = true; });
       li.appendChild(btn);
       list.appendChild(li);
     });
-    if (hits.length > 30) list.insertAdjacentHTML("beforeend", '<li class="muted">另有 ' + (hits.length - 30) + " 个，请输入更完整的名称</li>");
+    if (hits.length > 30) list.insertAdjacentHTML("beforeend", '<li class="muted">' + tr("另有 {n} 个，请输入更完整的名称", {n: hits.length - 30}) + "</li>");
     list.hidden = false;
     if (hits.length === 1) { show(hits[0].code); }
   };

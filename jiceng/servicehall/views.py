@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,6 +26,7 @@ from jiceng.servicehall import catalogue, excel, proxy, ratings, stats, uploads
 from jiceng.servicehall.applications import MOVE_LABEL, Refused
 from jiceng.servicehall.models import (
     Application,
+    AppMaterial,
     MaterialState,
     Rating,
     ServiceItem,
@@ -225,7 +227,16 @@ def desk(request):
     ctx.update(
         error=notice,
         today=mine.filter(created_at__gte=today).order_by("-created_at")[:30],
-        awaiting=mine.filter(status=Status.AWAITING).order_by("-created_at")[:30],
+        # 待补正, with those whose missing materials have all been uploaded since marked
+        awaiting=mine.filter(status=Status.AWAITING)
+        .annotate(
+            ready=~Exists(
+                AppMaterial.objects.filter(
+                    application=OuterRef("pk"), material__required=True, state=MaterialState.MISSING
+                )
+            )
+        )
+        .order_by("-ready", "-created_at")[:30],  # fmt: skip
         pending=mine.filter(
             pending_until__isnull=False, status__in=[Status.ACCEPTED, Status.IN_REVIEW]
         ).order_by("pending_until")[:30],  # fmt: skip

@@ -37,10 +37,15 @@ def test_a_sample_is_drawn_by_size_or_share_recorded_and_redrawn_alike(hall, fin
     assert same.numbers == s.numbers  # the same seed draws the same sample
     by_share = proxy.draw_sample(street, "2026Q4", share=0.5, now=MON)
     assert len(by_share.numbers) == 4 and len(by_share.seed) == 8  # a seed is made and kept
-    for bad, words in [({}, "二选一"), ({"size": 2, "share": 0.1}, "二选一"),
-                       ({"size": 0}, "1–500"), ({"share": 1.5}, "不超过 100%")]:  # fmt: skip
+    bad: list[tuple[int | None, float | None, str]] = [
+        (None, None, "二选一"),
+        (2, 0.1, "二选一"),
+        (0, None, "1–500"),
+        (None, 1.5, "不超过 100%"),
+    ]
+    for size, share, words in bad:  # fmt: skip
         with pytest.raises(Refused, match=words):
-            proxy.draw_sample(street, "2026Q4", **bad)
+            proxy.draw_sample(street, "2026Q4", size=size, share=share)
     with pytest.raises(Refused, match="没有已办结的代办件"):
         proxy.draw_sample(street, "2026Q3", size=3)
     with pytest.raises(Refused, match="季度格式"):

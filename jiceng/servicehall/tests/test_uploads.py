@@ -298,3 +298,9 @@ def test_the_applicant_uploads_what_the_notice_asked_for_on_the_phone(hall):
     assert app.files.count() == 1 and app.files.get().uploaded_by is None
     ev = app.events.filter(kind="upload").get()
     assert ev.actor_name == "申请人" and "居民身份证" in ev.note
+    desk = client_for(hall.village_clerk).get("/servicehall/desk/").content.decode()
+    assert "材料已补齐，待受理" not in desk  # 户口簿 still missing
+    pub.post("/servicehall/track/", {**base, "material_id": mat(app, "户口簿"),
+             "file": SimpleUploadedFile("hr.pdf", pdf())})  # fmt: skip
+    desk = client_for(hall.village_clerk).get("/servicehall/desk/").content.decode()
+    assert "材料已补齐，待受理" in desk

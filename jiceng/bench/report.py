@@ -174,6 +174,12 @@ def _rows(name: str, s: dict) -> list[tuple[str, str, str, str]]:
         r.append((f"{s['rows']:,} rows: {s['rows_per_s']:,}/s vs raw {s['raw_rows_per_s']:,}/s",
                   "", "", ""))  # fmt: skip
         r.append((f"ratio {s['ratio_to_raw']}× raw", "", "", ""))
+    elif name == "export":
+        for key in ("csv", "xlsx"):
+            e = s[key]
+            r.append((f"{e['format']}: {s['residents']:,} rows {e['seconds']} s "
+                      f"(CPU {e['cpu_seconds']} s); per 95k {e['seconds_per_95k']} s",
+                      "", "", ""))  # fmt: skip
     elif name == "memory":
         srv = s.get("server_peak_rss_mb") or {}
         workers = "/".join(f"{v:.0f}" for k, v in srv.items() if k.startswith("worker") and v)

@@ -79,7 +79,9 @@ class Room(models.Model):
 class Household(models.Model):
     """A household (户) in its grid, with the facts its colour is computed from."""
 
-    number = models.CharField("户号", max_length=40, unique=True)
+    # unique through Meta.constraints: a field's unique=True also makes, on PostgreSQL, a
+    # varchar_pattern_ops twin index that no query here uses (decision 0058)
+    number = models.CharField("户号", max_length=40)
     grid = models.ForeignKey("territory.Region", on_delete=models.PROTECT, related_name="+")
     grid_code = CodeField(db_index=True)
     address = models.CharField("住址", max_length=200)
@@ -95,7 +97,7 @@ class Household(models.Model):
     )
     safe_family_years = models.PositiveSmallIntegerField("平安家庭年数", default=0)
     members_count = models.PositiveSmallIntegerField(default=0)  # kept by services
-    colour = models.CharField(max_length=10, choices=Colour.choices, blank=True, db_index=True)
+    colour = models.CharField(max_length=10, choices=Colour.choices, blank=True)
     colour_reasons = models.JSONField(default=list, blank=True)
     colour_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField("备注", blank=True)
@@ -104,7 +106,17 @@ class Household(models.Model):
 
     class Meta:
         ordering = ["grid_code", "number"]
-        indexes = [models.Index(fields=["grid_code", "colour"])]
+        indexes = [
+            models.Index(fields=["grid_code", "colour"]),
+            models.Index(fields=["colour"], name="people_hh_colour_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"],
+                name="people_household_unique_number",
+                violation_error_message="户号已存在",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -166,13 +178,13 @@ class Resident(models.Model):
     name = models.CharField("姓名", max_length=50, db_index=True)
     id_type = models.CharField(max_length=20, choices=IdType.choices, default=IdType.ID_CARD)
     id_number = models.CharField("证件号码", max_length=40)
-    id_hash = models.CharField(max_length=64, unique=True)
+    id_hash = models.CharField(max_length=64)  # unique: Meta.constraints (decision 0058)
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField(null=True, blank=True)
     ethnicity = models.CharField("民族", max_length=20, blank=True, default="汉族")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REGISTERED)
     phone = models.CharField("联系电话", max_length=30, blank=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True)  # indexed: Meta.indexes
     address = models.CharField("现住址", max_length=200, blank=True)
     nationality = models.CharField("国籍", max_length=50, blank=True)
     party_member = models.BooleanField("中共党员", default=False)
@@ -183,6 +195,16 @@ class Resident(models.Model):
 
     class Meta:
         ordering = ["grid_code", "household_id", "id"]
+        # Plain btree indexes for the hashes (equality only): a field's db_index/unique
+        # also makes a varchar_pattern_ops twin on PostgreSQL, one more index per insert.
+        indexes = [models.Index(fields=["phone_hash"], name="people_res_phone_hash_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_hash"],
+                name="people_resident_unique_id_hash",
+                violation_error_message="该证件号码已登记",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

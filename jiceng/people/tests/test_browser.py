@@ -39,3 +39,32 @@ def test_a_grid_worker_finds_a_household_on_a_phone_and_records_a_visit(
     # the page fits the phone: nothing wider than the screen
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_excel_export_shows_its_progress_and_downloads_when_ready(
+    page, login, live_server, users, people
+):
+    """Issue 17 item 8: the person sees the export's progress, then gets the file."""
+    from openpyxl import load_workbook
+
+    from jiceng.lib import idcard
+    from jiceng.testing import wait_js
+
+    pg = page
+    login(pg, users.street.username)
+    pg.goto(f"{live_server.url}/people/overview/{people.h1.grid_code}/")
+    with pg.expect_download() as dl:
+        pg.click("a:has-text('导出 Excel')")
+    assert "/people/exports/" in pg.url
+    wait_js(pg, "!document.getElementById('export-download').hidden")
+    assert "已完成" in pg.inner_text("#export-status")
+    assert pg.evaluate("document.getElementById('export-progress').value") == 2
+    pg.screenshot(path="test-artifacts/people-export-job.png", full_page=True)
+    download = dl.value
+    assert download.suggested_filename.endswith(".xlsx")
+    with open(download.path(), "rb") as f:
+        ws = load_workbook(f).active
+    ids = [row[7] for row in ws.iter_rows(values_only=True)]
+    assert idcard.mask(people.r1.id_number) in ids and people.r1.id_number not in ids

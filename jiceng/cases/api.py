@@ -235,7 +235,7 @@ def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
         payload.channel = Channel.APP
     cat = None
     if payload.category:
-        cat = Category.objects.filter(code=payload.category, active=True).first()
+        cat = services.active_category(payload.category)  # in-process, no query per case
         if cat is None:
             raise ValidationError(f"分类 {payload.category} 不存在")
     # One request = one case: a retry with the same Idempotency-Key returns the first case.
@@ -261,7 +261,9 @@ def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
             urgency=payload.urgency,
         ),
     )
-    return HttpStatus(201, _out(_reload(case.number)))
+    # The answer from the case as written (its category and units are the instances intake
+    # used), not read back; a repeated Idempotency-Key gives the stored case.
+    return HttpStatus(201, _out(case))
 
 
 def _reload(number: str) -> Case:

@@ -258,6 +258,25 @@ def intake_endpoint(doc: dict) -> tuple[str, dict] | None:
     return best
 
 
+# The fields of the hotline case the benchmark sends (the API's CaseIn).
+INTAKE_FIELDS = {
+    k: {}
+    for k in (
+        "channel",
+        "request_type",
+        "category",
+        "description",
+        "lon",
+        "lat",
+        "crs",
+        "address",
+        "reporter_name",
+        "reporter_phone",
+        "urgency",
+    )
+}
+
+
 def intake_payloads(ctx: Context, schema: dict, n: int) -> list[bytes]:
     from jiceng.cases.models import Category
 

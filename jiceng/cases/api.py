@@ -18,7 +18,7 @@ from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, User
-from jiceng.cases import moves, privacy, services
+from jiceng.cases import moves, privacy, queries, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 
@@ -291,8 +291,8 @@ def list_cases(
     if open:
         qs = qs.filter(status__in=OPEN_STATES)
     if q:
-        # title and description: trigram indexes on PostgreSQL (decision 0049)
-        qs = qs.filter(Q(number__startswith=q) | Q(title__contains=q) | Q(description__contains=q))
+        # title and description: trigram indexes on PostgreSQL (0049), FTS5 on SQLite (0054)
+        qs = qs.filter(Q(number__startswith=q) | queries.text_q(q))
     if phone:
         qs = qs.filter(
             lookups.case_phone_filter(request.auth, phone, channel="api", request=request)

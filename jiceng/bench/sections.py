@@ -259,7 +259,7 @@ def intake_endpoint(doc: dict) -> tuple[str, dict] | None:
 
 
 # The fields of the hotline case the benchmark sends (the API's CaseIn).
-INTAKE_FIELDS = {
+INTAKE_FIELDS: dict[str, dict[str, Any]] = {
     k: {}
     for k in (
         "channel",

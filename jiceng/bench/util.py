@@ -158,7 +158,7 @@ def count_queries(using: str = "default") -> Iterator[Counted]:
     after-commit receivers included (they run on the same connection)."""
     from django.db import connections
 
-    conn = connections[using]
+    conn: Any = connections[using]
     got = Counted()
 
     def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ every event written, and never for a change rolled back."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -82,12 +83,13 @@ def test_a_move_and_its_follow_up_are_announced_once_together(users, cats, heard
     """An unsatisfied return visit reopens the case in the same transaction: one
     announcement with both events, not two."""
     case = _case(users, cats)
-    for move, u, kw in [
+    steps: list[tuple[str, Any, dict[str, Any]]] = [
         ("dispatch", users.street, {}),
         ("accept", users.department, {}),
         ("report_handling", users.department, {"reason": "已修补"}),
         ("verify_close", users.street, {}),
-    ]:
+    ]
+    for move, u, kw in steps:
         case = services.transition(case, move, user=u, **kw)
     heard.clear()
     services.transition(

@@ -7,8 +7,12 @@ with an API token (`jiceng create-token USER`).
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import importlib
 import logging
+import time
+from typing import Any
 
 from django.core.exceptions import (
     BadRequest,
@@ -19,6 +23,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
@@ -29,14 +34,45 @@ from pydantic import BaseModel
 from pydantic import Field as PydField
 
 from jiceng.accounts.lookups import TooManyLookups
-from jiceng.accounts.models import ApiToken
+from jiceng.accounts.models import ApiToken, User
 
 log = logging.getLogger(__name__)
 
 
+# Token → user, kept per process for a few seconds: looking the token up (a join of four
+# tables and four model instances) cost an API request more than anything but its own work
+# (docs/benchmarks.md, intake). A revoked token or a deactivated user is refused within
+# TOKEN_TTL seconds by every process, at once by the process that saved the change.
+TOKEN_TTL = 10.0
+_token_users: dict[str, tuple[float, Any]] = {}
+_clock = time.monotonic
+
+
+def forget_tokens(**_kw: object) -> None:
+    """Drop the cached token → user map (a token or a user was saved or deleted)."""
+    _token_users.clear()
+
+
+for _model in (ApiToken, User):
+    post_save.connect(forget_tokens, sender=_model, dispatch_uid=f"api.tokens.save.{_model}")
+    post_delete.connect(forget_tokens, sender=_model, dispatch_uid=f"api.tokens.del.{_model}")
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        user = ApiToken.user_for(token)
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = _clock()
+        hit = _token_users.get(key)
+        if hit is not None and now - hit[0] < TOKEN_TTL:
+            user = copy.copy(hit[1])  # each request its own instance (threads share the map)
+        else:
+            user = ApiToken.user_for(token)
+            if user is None:
+                _token_users.pop(key, None)
+            else:
+                if len(_token_users) > 10_000:
+                    _token_users.clear()
+                _token_users[key] = (now, copy.copy(user))
         if user is not None:
             request.user = user
         return user

@@ -350,8 +350,9 @@ def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def on_case_changed(sender, case, move, event, **kw) -> None:
-    """case_changed receiver: one insert on the move's path; the facts are recomputed
+def on_case_changed(sender, case, events=(), **kw) -> None:
+    """case_changed receiver (once per case write, whatever its number of `events`): one
+    insert on the move's path; the facts are recomputed
     before the next ranking, working page or scorecard is read (`refresh_moved`)."""
     if kw.get("batch"):
         return  # a worker batch: marked whole by `on_cases_changed`

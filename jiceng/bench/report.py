@@ -150,8 +150,9 @@ def _rows(name: str, s: dict) -> list[tuple[str, str, str, str]]:
             f, i = lv["floor"], lv["intake"]
             r.append((f"c={lv['concurrency']:<2} health floor {f['rps']:,.0f} req/s",
                       _ms(f, "median_ms"), _ms(f), _ms(f, "p99_ms")))  # fmt: skip
+            q = f", {i['queries']} q" if "queries" in i else ""
             r.append((f"c={lv['concurrency']:<2} intake {i['rps']:,.0f} req/s "
-                      f"({100 * lv['ratio']:.0f}% of floor)",
+                      f"({100 * lv['ratio']:.0f}% of floor{q})",
                       _ms(i, "median_ms"), _ms(i), _ms(i, "p99_ms")))  # fmt: skip
     elif name == "summary":
         r.append((f"summary over {s['cases']:,} cases", _ms(s, "median_ms"), _ms(s),
@@ -165,6 +166,11 @@ def _rows(name: str, s: dict) -> list[tuple[str, str, str, str]]:
             r.append((f"page {p['url']} (filtered)", _ms(p, "median_ms"), _ms(p), _ms(p, "p99_ms")))
         else:
             r.append((f"page: {p.get('skipped', '')[:44]}", "", "", ""))
+        for part in (a, p):
+            for f in part.get("by_filter", []):
+                if "queries" in f:
+                    r.append((f"  {f['query'][:40]} {f['queries']} q", _ms(f, "median_ms"),
+                              _ms(f), _ms(f, "p99_ms")))  # fmt: skip
     elif name == "worker":
         r.append((f"catch-up pass {s['catch_up_pass_s']} s ({s['open_cases']:,} open)", "", "", ""))
         r.append(

@@ -258,6 +258,25 @@ def intake_endpoint(doc: dict) -> tuple[str, dict] | None:
     return best
 
 
+# The fields of the hotline case the benchmark sends (the API's CaseIn).
+INTAKE_FIELDS: dict[str, dict[str, Any]] = {
+    k: {}
+    for k in (
+        "channel",
+        "request_type",
+        "category",
+        "description",
+        "lon",
+        "lat",
+        "crs",
+        "address",
+        "reporter_name",
+        "reporter_phone",
+        "urgency",
+    )
+}
+
+
 def intake_payloads(ctx: Context, schema: dict, n: int) -> list[bytes]:
     from jiceng.cases.models import Category
 
@@ -337,6 +356,21 @@ def intake_http(ctx: Context) -> dict:
                 f"    c={c:>2}: 健康检查 {f['rps']:,.0f}/s，受理 {r['rps']:,.0f}/s "
                 f"（{100 * (ratio or 0):.0f}%），p99 {r.get('p99_ms', 0):.0f} ms"
             )
+        # Queries per request, beside the timings: one request of each kind through Django's
+        # WSGI handler in this process (same code and database as the server), counted with
+        # its after-commit listeners.
+        count_request("POST", path, payloads[1], auth)  # warm this process's maps first
+        per = {
+            "intake": count_request("POST", path, payloads[1], auth),  # its category known
+            "floor": count_request("GET", "/api/v1/health", None, {}),
+        }
+        for lv in levels:
+            lv["intake"].update(per["intake"])
+            lv["floor"].update(per["floor"])
+        ctx.say(
+            f"    每次受理 {per['intake']['queries']} 条查询、"
+            f"{per['intake']['commits'] + per['intake']['autocommitted']} 个事务"
+        )
         top = levels[-1]
         pg = connection.vendor == "postgresql"
         judged = pg and not ctx.quick
@@ -360,6 +394,23 @@ def intake_http(ctx: Context) -> dict:
         "cases_created_then_cancelled": made,
         "targets": targets,
     }
+
+
+def count_request(
+    method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> dict[str, int]:
+    """Queries and transactions of one request, run in this process through Django's WSGI
+    handler (every middleware, the view, the after-commit listeners): what the server's
+    thread does for it, counted. Returns {"queries", "commits", "autocommitted"}."""
+    from jiceng.bench.util import count_queries, wsgi_request
+
+    if method == "GET":  # warm (in-process maps, caches): count the second of two
+        wsgi_request(method, path, body, headers)
+    with count_queries() as n:
+        status, data = wsgi_request(method, path, body, headers)
+    if status >= 400:
+        raise RuntimeError(f"{method} {path}: HTTP {status} {data[:300]!r}")
+    return n.as_dict()
 
 
 def _post(port: int, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
@@ -527,7 +578,14 @@ def case_list(ctx: Context) -> dict:
             s.append(dt)
         if "q" not in f:  # a text search is reported apart: it is a search, not a filter
             api_samples += s
-        per_filter.append({"query": path, "rows": len(json.loads(body)), **percentiles(s)})
+        per_filter.append(
+            {
+                "query": path,
+                "rows": len(json.loads(body)),
+                **percentiles(s),
+                **count_request("GET", path, None, auth),
+            }
+        )
     out["api"] = {
         "endpoint": "GET /api/v1/cases/",
         **percentiles(api_samples),
@@ -556,7 +614,14 @@ def case_list(ctx: Context) -> dict:
                 status, body, dt = loadgen.get(server.port, path, cookie)
                 s.append(dt)
             page_samples += s
-            per_page.append({"query": path, "bytes": len(body), **percentiles(s)})
+            per_page.append(
+                {
+                    "query": path,
+                    "bytes": len(body),
+                    **percentiles(s),
+                    **count_request("GET", path, None, cookie),
+                }
+            )
         out["page"] = {"url": page_url, **percentiles(page_samples), "by_filter": per_page}
     judged = not ctx.quick
     note = "" if judged else "quick mode: not judged"

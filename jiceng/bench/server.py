@@ -63,9 +63,16 @@ def jiceng_command() -> list[str]:
 class Server:
     """A running `jiceng serve`; stop() ends it (and only it)."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        env_extra: dict[str, str] | None = None,
+        cwd: str | None = None,
+    ):
+        """`env_extra`/`cwd`: e.g. PYTHONPATH of another checkout, to serve its code (the
+        before/after comparison of `jiceng.bench.intake_ab`)."""
         self.port = free_port()
-        env = {**os.environ, **database_env()}
+        env = {**os.environ, **database_env(), **(env_extra or {})}
         if "JICENG_SQLITE_PATH" in env:
             env.pop("DATABASE_URL", None)
         cmd = [*jiceng_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -80,6 +87,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            cwd=cwd,
         )
         self.started = time.perf_counter()
         self._wait_ready()

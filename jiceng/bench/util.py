@@ -7,8 +7,10 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
-from typing import IO
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 
 class Skip(Exception):
@@ -120,3 +122,115 @@ def children_of(pid: int) -> list[int]:
     except OSError:
         pass
     return out
+
+
+# Statements that only open or close a transaction (SQLite's `BEGIN IMMEDIATE` goes through
+# the cursor; PostgreSQL's BEGIN is implicit in the driver): not counted as queries.
+TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+@dataclass
+class Counted:
+    """What a block cost the database: its statements and its transactions."""
+
+    queries: list[str] = field(default_factory=list)
+    commits: int = 0  # explicit COMMITs (transaction.atomic blocks)
+    autocommitted: int = 0  # statements outside any transaction: each its own
+
+    @property
+    def transactions(self) -> int:
+        return self.commits + self.autocommitted
+
+    def listing(self, width: int = 150) -> str:
+        return "\n".join(q[:width] for q in self.queries)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "queries": len(self.queries),
+            "commits": self.commits,
+            "autocommitted": self.autocommitted,
+        }
+
+
+@contextmanager
+def count_queries(using: str = "default") -> Iterator[Counted]:
+    """Every statement and every commit on this thread's connection inside the block,
+    after-commit receivers included (they run on the same connection)."""
+    from django.db import connections
+
+    conn: Any = connections[using]
+    got = Counted()
+
+    def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.split(None, 1)[0].upper() not in TRANSACTION_CONTROL:
+            got.queries.append(sql)
+            if conn.get_autocommit():
+                got.autocommitted += 1
+        return execute(sql, params, many, context)
+
+    real_commit = conn._commit
+
+    def commit():  # type: ignore[no-untyped-def]
+        got.commits += 1
+        return real_commit()
+
+    conn._commit = commit
+    try:
+        with conn.execute_wrapper(wrapper):
+            yield got
+    finally:
+        del conn._commit
+
+
+def wsgi_request(
+    method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """One request through Django's WSGI handler in this process — every middleware, the
+    URL resolver, the view — as the server's threads run it (without the socket)."""
+    import io
+    from urllib.parse import urlsplit
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    global _handler
+    if _handler is None:
+        _handler = WSGIHandler()
+    url = urlsplit(path)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": url.path,
+        "QUERY_STRING": url.query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body or b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": str(len(body or b"")),
+    }
+    for k, v in (headers or {}).items():
+        if k.lower() == "content-type":
+            environ["CONTENT_TYPE"] = v
+        else:
+            environ["HTTP_" + k.upper().replace("-", "_")] = v
+    status: list[str] = []
+
+    def start_response(s: str, _h: list, _exc: Any = None) -> None:
+        status.append(s)
+
+    result = _handler(environ, start_response)
+    try:
+        data = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()  # request_finished: the connection goes back, as in the server
+    return int(status[0].split()[0]), data
+
+
+_handler: Any = None

@@ -3,18 +3,21 @@
 Moves (one case at a time, `write`), intake (the report and register events of a new
 case) and the worker (thousands of cards per batch, `write_system`) all append their
 `CaseEvent` rows here, bump the case's `version` (optimistic concurrency for clients and
-the command centre) and queue `case_changed` for after the commit — a receiver never hears
-of a change that was rolled back. Events are append-only (CaseEvent refuses edits).
+the command centre) and queue `case_changed` for after the commit — one per case and
+transaction, with all the events written for it, and a receiver never hears of a change
+that was rolled back. Events are append-only (CaseEvent refuses edits).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
+from weakref import WeakValueDictionary
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -24,10 +27,15 @@ from django.utils import timezone
 from jiceng.accounts.models import Unit
 from jiceng.cases.models import Case, CaseEvent
 
-# Sent after commit with case=…, move=…, event=…: the command centre listens to it.
+log = logging.getLogger("jiceng.cases")
+
+# Sent once per case and transaction, after commit, with case=… (as written last) and
+# events=[…] (every CaseEvent written for it in that transaction, oldest first: an intake's
+# `report` and `register`, a move and its follow-ups); `move` and `event` are the last of
+# them. Never one per event. The command centre and assessment listen to it.
 case_changed = Signal()
 # The worker's bulk writes (`write_system`) also send this once per batch, after commit,
-# with `case_ids` (sorted, unique) and `now`; the per-event `case_changed` that follows
+# with `case_ids` (sorted, unique) and `now`; the per-case `case_changed` that follows
 # carries `batch=True`, so a receiver that handles the batch skips those (the command
 # centre's rollups and assessment's marks: one pass over 2,000 cases, not 2,000).
 cases_changed = Signal()
@@ -66,12 +74,80 @@ def event_row(
     )
 
 
-def _announce(case: Case, events: Sequence[CaseEvent]) -> None:
-    def send(ev: CaseEvent) -> None:
-        case_changed.send(sender=Case, case=case, move=ev.move, event=ev)
+class _Pending:
+    """The events written for one case in one transaction, announced once at commit.
 
-    for ev in events:
-        transaction.on_commit(partial(send, ev))
+    Each write registers a collector with `transaction.on_commit` (Django drops the
+    collectors of a savepoint that is rolled back, so a rolled-back write is never heard);
+    the one sender per (transaction, case) sits at the end of the commit hooks, after every
+    collector, and sends one `case_changed` with the events that were collected.
+    """
+
+    __slots__ = ("case", "events", "done", "sender", "__weakref__")
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.events: list[CaseEvent] = []
+        self.done = False
+        # one bound method, so that it can be found again in Django's list of commit hooks
+        # (a savepoint rollback rebuilds the list's tuples, not their functions)
+        self.sender: Callable[[], None] = self.send
+
+    def collect(self, events: list[CaseEvent]) -> None:
+        self.events.extend(events)
+
+    def send(self) -> None:
+        self.done = True
+        if self.events:
+            _send(self.case, self.events)
+
+
+# On each database connection: case pk → its pending announcement in the open transaction.
+# Weak: an entry lives only as long as Django's list of commit hooks holds its sender.
+_PENDING_ATTR = "_jiceng_case_announcements"
+
+
+def _send(case: Case, events: Sequence[CaseEvent], **extra: Any) -> None:
+    """One `case_changed`; a receiver that fails is logged, never the writer's error (the
+    write is committed: the command centre's catch-up and assessment's refresh repair)."""
+    evs = list(events)
+    for receiver, result in case_changed.send_robust(
+        sender=Case, case=case, events=evs, move=evs[-1].move, event=evs[-1], **extra
+    ):
+        if isinstance(result, Exception):
+            log.error(
+                "case_changed receiver %r failed for case %s",
+                receiver,
+                case.pk,
+                exc_info=(type(result), result, result.__traceback__),
+            )
+
+
+def _announce(case: Case, events: Sequence[CaseEvent]) -> None:
+    """Queue the events of this write for the one announcement of `case` at commit."""
+    events = list(events)
+    if not events:
+        return
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:  # autocommit: the write is committed already
+        _send(case, events)
+        return
+    pending: WeakValueDictionary[int, _Pending] = conn.__dict__.setdefault(
+        _PENDING_ATTR, WeakValueDictionary()
+    )
+    p = pending.get(case.pk)
+    hooks = conn.run_on_commit
+    at = None if p is None else next((i for i, h in enumerate(hooks) if h[1] is p.sender), None)
+    if p is None or p.done or at is None:
+        p = _Pending(case)
+        pending[case.pk] = p
+    else:
+        del hooks[at]  # moved behind this write's collector below
+    p.case = case
+    transaction.on_commit(partial(p.collect, events))
+    # Django keeps (savepoint ids, func, robust). No savepoint ids: the sender belongs to
+    # the outermost transaction and goes only with it (a rollback clears every hook).
+    conn.run_on_commit.append((set(), p.sender, False))
 
 
 def write(case: Case, events: Sequence[CaseEvent], *, save: bool = True) -> None:
@@ -175,21 +251,25 @@ def _announce_system(rows: list[SystemEvent], now: datetime) -> None:
     cases: dict[int, Case] = {}
     for i in range(0, len(ids), 500):
         cases.update(Case.objects.in_bulk(ids[i : i + 500]))
+    per_case: dict[int, list[CaseEvent]] = {}
     for r in rows:
         case = cases.get(r.case_id)
         if case is None:
             continue
-        ev = CaseEvent(
-            case=case,
-            at=now,
-            actor_label="系统",
-            move=r.move,
-            from_status=r.status,
-            to_status=r.status,
-            to_unit_id=r.unit_id,
-            tier=r.tier,
-            reason=r.reason,
-            public=False,
-            data=r.data,
+        per_case.setdefault(r.case_id, []).append(
+            CaseEvent(
+                case=case,
+                at=now,
+                actor_label="系统",
+                move=r.move,
+                from_status=r.status,
+                to_status=r.status,
+                to_unit_id=r.unit_id,
+                tier=r.tier,
+                reason=r.reason,
+                public=False,
+                data=r.data,
+            )
         )
-        case_changed.send(sender=Case, case=case, move=r.move, event=ev, batch=True)
+    for cid, evs in per_case.items():
+        _send(cases[cid], evs, batch=True)

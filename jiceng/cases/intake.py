@@ -76,15 +76,17 @@ def _county_box() -> tuple[float, float, float, float] | None:
     kept in-process like the unit map: intake must not pay a query for it per case."""
     from jiceng.territory.models import Region
 
-    code = installation_county_code()
-    hit = _COUNTY_BOX.get(code)
+    # one entry: the installation's county is read with its extent (it is a query itself
+    # when JICENG_COUNTY_CODE is not set)
+    hit = _COUNTY_BOX.get("")
     if hit is not None and _time.monotonic() - hit[0] < _COUNTY_BOX_TTL:
         return hit[1]
+    code = installation_county_code()
     r = Region.objects.filter(code=code).only("min_lon", "max_lon", "min_lat", "max_lat").first()
     box = None
     if r is not None and None not in (r.min_lon, r.max_lon, r.min_lat, r.max_lat):
         box = (float(r.min_lon), float(r.min_lat), float(r.max_lon), float(r.max_lat))  # type: ignore[arg-type]
-    _COUNTY_BOX[code] = (_time.monotonic(), box)
+    _COUNTY_BOX[""] = (_time.monotonic(), box)
     return box
 
 
@@ -154,6 +156,7 @@ def limit_for(category: Category | None, urgency: int) -> tuple[float, str]:
     now = time.monotonic()
     if now - _limits_at > _LIMITS_TTL:
         _limits.clear()
+        _categories.clear()
         _limits_at = now
     key = (category.pk, int(urgency))
     if key not in _limits:
@@ -161,8 +164,30 @@ def limit_for(category: Category | None, urgency: int) -> tuple[float, str]:
     return _limits[key]
 
 
+# Active categories by code, kept in process with the limits (same lifetime): the API's
+# intake names its category by code, and must not pay a query for it per case.
+_categories: dict[str, Category | None] = {}
+
+
+def active_category(code: str) -> Category | None:
+    """The active category with this code, or None; cached per process like `limit_for`
+    (cleared when a Category is saved or deleted, re-read every 30 s). The instance is
+    shared by the process's threads: read it, never change it."""
+    global _limits_at
+    now = time.monotonic()
+    if now - _limits_at > _LIMITS_TTL:
+        _limits.clear()
+        _categories.clear()
+        _limits_at = now
+    if code not in _categories:
+        if len(_categories) > 5000:  # unknown codes sent at random must not grow it
+            _categories.clear()
+        _categories[code] = Category.objects.filter(code=code, active=True).first()
+    return _categories[code]
+
+
 def forget_limits(**_kw: object) -> None:
-    """Drop the in-process limits (a Category was saved or deleted)."""
+    """Drop the in-process limits and categories (a Category was saved or deleted)."""
     global _limits_at
     _limits_at = -math.inf
 

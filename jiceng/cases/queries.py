@@ -124,6 +124,44 @@ def possible_duplicates(
     return out[:limit]
 
 
+FTS_TABLE = "cases_case_fts"  # migration 0012, SQLite only
+MIN_INDEXED = 3  # a trigram index needs three characters to look anything up
+_fts: dict[str, bool] = {}
+
+
+def _has_fts() -> bool:
+    """Whether this SQLite database has the FTS5 trigram table (asked once per process
+    and database name)."""
+    from django.db import connection
+
+    key = str(connection.settings_dict["NAME"])
+    if key not in _fts:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [FTS_TABLE])
+            _fts[key] = cur.fetchone() is not None
+    return _fts[key]
+
+
+def text_q(typed: str) -> Q:
+    """Cases whose title or description contains `typed` (any substring: Chinese has no
+    spaces to cut words at — docs/decisions/0054-cases-text-search-fts5.md).
+
+    PostgreSQL: `LIKE '%…%'`, served by the pg_trgm GIN indexes (0049). SQLite: the FTS5
+    trigram table, for three characters or more; shorter queries (积水, common in Chinese)
+    give a trigram index nothing to look up and fall back to `LIKE` (a scan, bounded by the
+    list's LIMIT when matches are common). Combine with the viewer's scope as usual: this
+    is only the text part."""
+    from django.db import connection
+    from django.db.models.expressions import RawSQL
+
+    q = (typed or "").strip()
+    like = Q(title__contains=q) | Q(description__contains=q)
+    if connection.vendor != "sqlite" or len(q) < MIN_INDEXED or not _has_fts():
+        return like
+    phrase = '"' + q.replace('"', '""') + '"'  # one FTS5 phrase: the substring as typed
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [phrase]))
+
+
 def phone_q(typed: str) -> Q:
     """Reporter phones equal to a whole number, however it was written (phones.normalise's
     stored form). Never a beginning: a filter on a masked value would reveal it digit by digit

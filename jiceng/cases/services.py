@@ -26,6 +26,7 @@ from jiceng.cases.access import (
 from jiceng.cases.history import case_changed, cases_changed
 from jiceng.cases.intake import (
     STAFF_CHANNELS,
+    active_category,
     forget_limits,
     installation_county_code,
     intake,
@@ -56,6 +57,7 @@ __all__ = [
     "ROLE_TIER",
     "STAFF_CHANNELS",
     "MoveRefused",
+    "active_category",
     "actor_kinds",
     "allowed_moves_for",
     "case_changed",

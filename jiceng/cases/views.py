@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, Value, When
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
-from jiceng.cases import deadlines, moves, privacy, services
+from jiceng.cases import deadlines, moves, privacy, queries, services
 from jiceng.cases.models import (
     CalendarDay,
     CalendarYear,
@@ -150,7 +150,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(category__code__startswith=f["category"])
     if f["q"]:
         q = f["q"].strip()
-        text = Q(number__contains=q) | Q(title__contains=q)
+        # the number's beginning (its B-tree) or a substring of the title or description
+        # (trigram indexes on PostgreSQL, FTS5 on SQLite: queries.text_q)
+        text = Q(number__startswith=q) | queries.text_q(q)
         qs = qs.filter(text if resident else text | lookups.queue_phone_q(request, q))
     if tab == "all":
         qs = qs.order_by("-created_at")
@@ -163,7 +165,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         ).order_by("visit_only", "deadline")
     else:
         qs = qs.order_by("deadline")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Window(qs, request.GET.get("page"))
     return render(
         request,
         "cases/queue.html",
@@ -192,6 +194,75 @@ def queue(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+class Window:
+    """One page of a queue without counting every matching row (issue 11): PAGE + 1 rows
+    are read, the last only to know that a next page exists. The total the page shows is
+    exact when this is the last page (no query) and otherwise a count bounded at
+    COUNT_CAP rows ("1000+"): a LIMITed count, never all of a county's cases.
+    Quacks like Django's Page for the template (`page.paginator.count` …)."""
+
+    PAGE = 50
+    COUNT_CAP = 1000
+    MAX_PAGE = 20_000  # offset ≤ 1,000,000, as the API's
+
+    def __init__(self, qs: Any, number: Any) -> None:
+        try:
+            n = int(number or 1)
+        except (TypeError, ValueError):
+            n = 1
+        self.number = min(max(n, 1), self.MAX_PAGE)
+        start = (self.number - 1) * self.PAGE
+        rows = list(qs[start : start + self.PAGE + 1])
+        if not rows and self.number > 1:  # past the end (an old link): the first page
+            self.number, start = 1, 0
+            rows = list(qs[: self.PAGE + 1])
+        self.object_list = rows[: self.PAGE]
+        self._has_next = len(rows) > self.PAGE
+        self._qs, self._start = qs, start
+        self.paginator = self  # the template asks page.paginator.count / num_pages
+
+    def __iter__(self) -> Any:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self._has_next or self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @cached_property
+    def _total(self) -> int | None:
+        """Exact total, or None when it is beyond COUNT_CAP."""
+        if not self._has_next:
+            return self._start + len(self.object_list)
+        if self._start + self.PAGE >= self.COUNT_CAP:
+            return None
+        n = self._qs.order_by()[: self.COUNT_CAP + 1].count()  # a bounded count
+        return n if n <= self.COUNT_CAP else None
+
+    @property
+    def count(self) -> str:
+        t = self._total
+        return f"{t:,}" if t is not None else f"{self.COUNT_CAP:,}+"
+
+    @property
+    def num_pages(self) -> str:
+        t = self._total
+        return str(max(1, -(-t // self.PAGE))) if t is not None else f"{self.number + 1}+"
 
 
 def place_name(code: str) -> str:

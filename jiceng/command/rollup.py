@@ -321,9 +321,10 @@ def _announce(before: CaseFacts | None, after: CaseFacts, now: datetime) -> list
     return [LiveEvent(at=now, kind=kind, region_code=after["region_code"], data=data)]
 
 
-def on_case_changed(sender=None, case=None, move: str = "", event=None, **_kw) -> None:
-    """Receiver of `jiceng.cases.services.case_changed` (after commit). A failure here
-    must never reach the user who made the move: the catch-up repairs it later."""
+def on_case_changed(sender=None, case=None, events=(), **_kw) -> None:
+    """Receiver of `jiceng.cases.services.case_changed` (after commit, once per case and
+    transaction with all its `events`): one apply of the case's current state. A failure
+    here must never reach the user who made the move: the catch-up repairs it later."""
     if case is None or case.pk is None or _kw.get("batch"):
         return  # a worker batch: `on_cases_changed` applied it whole
     try:

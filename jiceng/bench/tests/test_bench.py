@@ -145,3 +145,22 @@ def test_the_benchmark_creates_a_missing_postgresql_database_at_once():
             f"host={host} port={port} user={user} dbname=postgres", autocommit=True
         ) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.mark.django_db
+def test_queries_per_request_are_counted_through_the_wsgi_handler(users):
+    """What the bench JSON keeps beside each timing of intake and case_list."""
+    from jiceng.accounts.models import ApiToken
+    from jiceng.bench.sections import count_request
+
+    _, key = ApiToken.issue(users.district, "bench test")
+    auth = {"Authorization": f"Bearer {key}"}
+    assert count_request("GET", "/api/v1/health", None, {}) == {
+        "queries": 0,
+        "commits": 0,
+        "autocommitted": 0,
+    }
+    listed = count_request("GET", "/api/v1/cases/?status=handling&limit=50", None, auth)
+    assert listed["queries"] == 1  # the token is cached after the warm-up: the rows only
+    with pytest.raises(RuntimeError):
+        count_request("GET", "/api/v1/cases/", None, {"Authorization": "Bearer jc_nope"})

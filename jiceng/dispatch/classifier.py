@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack, vstack
@@ -135,11 +135,9 @@ class Model:
     def keyword_vector(self, text: str) -> np.ndarray:
         """The keyword block of one text (see Options.keywords)."""
         scale = self.options.keyword_scale
+        has = text.__contains__
         return np.array(
-            [
-                math.log1p(sum(1 for w in terms if w in text)) * scale
-                for _, terms in self.keyword_terms
-            ],
+            [math.log1p(sum(map(has, terms))) * scale for _, terms in self.keyword_terms],
             dtype=np.float32,
         )
 
@@ -367,19 +365,16 @@ class FastScorer:
         for i, text in enumerate(texts):
             row = self.intercept.copy()
             for analyze, vocab, idf, sublinear, weights in self.blocks:
-                counts = Counter(analyze(text))
-                get = vocab.get
-                idx = []
-                tf = []
-                for term, n in counts.items():
-                    j = get(term)
-                    if j is not None:
-                        idx.append(j)
-                        tf.append(n)
-                if not idx:
+                grams = analyze(text)
+                # every term → its column or -1, without a Python-level loop
+                cols = np.fromiter(
+                    map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams)
+                )
+                cols = cols[cols >= 0]
+                if not len(cols):
                     continue
-                ix = np.fromiter(idx, dtype=np.int64, count=len(idx))
-                v = np.fromiter(tf, dtype=np.float32, count=len(tf))
+                ix, tf = np.unique(cols, return_counts=True)
+                v = tf.astype(np.float32)
                 if sublinear:
                     v = np.log(v) + 1.0
                 v *= idf[ix]

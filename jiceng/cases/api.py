@@ -248,25 +248,29 @@ def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
     token = (request.headers.get("Idempotency-Key") or "").strip()[:64]
     key = f"api:{user.pk}:{token}" if token else ""
 
+    fields: dict[str, Any] = dict(
+        channel=payload.channel,
+        request_type=payload.request_type,
+        category=cat,
+        title=payload.title,
+        description=payload.description,
+        lon=payload.lon,
+        lat=payload.lat,
+        crs=payload.crs,
+        address=payload.address,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        user=user,
+        extra=payload.extra,
+        media_url=payload.media_url,
+        urgency=payload.urgency,
+    )
+
     def make() -> Case:
-        with transaction.atomic():
-            case = services.intake(
-                channel=payload.channel,
-                request_type=payload.request_type,
-                category=cat,
-                title=payload.title,
-                description=payload.description,
-                lon=payload.lon,
-                lat=payload.lat,
-                crs=payload.crs,
-                address=payload.address,
-                reporter_name=payload.reporter_name,
-                reporter_phone=payload.reporter_phone,
-                user=user,
-                extra=payload.extra,
-                media_url=payload.media_url,
-                urgency=payload.urgency,
-            )
+        if not payload.suggested:  # no suggestions shown: nothing to record, no savepoint
+            return services.intake(**fields)
+        with transaction.atomic():  # the record is written in the intake's transaction
+            case = services.intake(**fields)
             record_suggestion(case, payload.suggested, payload.suggestion_accepted)
             return case
 

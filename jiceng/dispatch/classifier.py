@@ -19,6 +19,7 @@ at a time (figures in docs/decisions/0042-dispatch-classifier.md).
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from itertools import repeat
@@ -313,6 +314,62 @@ class Model:
         }
 
 
+class CharKeys:
+    """Character 1–3-gram vocabulary lookups as integer keys: a gram of code points
+    (c1, c2, c3) is the int64 (c1+1) | (c2+1) << 21 | (c3+1) << 42, so a text's grams are
+    three vectorised shifts of its code points and their columns one `searchsorted` in the
+    vocabulary's sorted keys — instead of ~1,000 string hashes and dict probes (a dict of
+    150,000 strings misses the cache; that was 0.5 ms of a 1.1 ms classification).
+    The same text preparation as scikit-learn's char analyzer (lower(), runs of whitespace
+    → one space); equality with it is tested."""
+
+    WHITE = re.compile(r"\s\s+")  # scikit-learn's _white_spaces
+
+    def __init__(self, keys: np.ndarray, cols: np.ndarray, hi: int) -> None:
+        self.keys, self.cols, self.hi = keys, cols, hi
+
+    @classmethod
+    def of(cls, vec: TfidfVectorizer) -> CharKeys | None:
+        lo, hi = vec.ngram_range
+        plain = (
+            vec.analyzer == "char"
+            and lo == 1
+            and hi <= 3
+            and vec.lowercase
+            and vec.strip_accents is None
+            and vec.preprocessor is None
+            and vec.input == "content"
+        )
+        if not plain:
+            return None
+        terms = list(vec.vocabulary_.items())
+        keys = np.fromiter((cls._key(t) for t, _ in terms), dtype=np.int64, count=len(terms))
+        cols = np.fromiter((j for _, j in terms), dtype=np.int64, count=len(terms))
+        order = np.argsort(keys)
+        return cls(keys[order], cols[order], hi)
+
+    @staticmethod
+    def _key(term: str) -> int:
+        k = 0
+        for i, ch in enumerate(term):
+            k |= (ord(ch) + 1) << (21 * i)
+        return k
+
+    def columns(self, text: str) -> np.ndarray:
+        text = self.WHITE.sub(" ", text.lower())
+        c = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+        parts = [c]
+        if self.hi >= 2 and len(c) >= 2:
+            parts.append(c[:-1] | (c[1:] << 21))
+        if self.hi >= 3 and len(c) >= 3:
+            parts.append(c[:-2] | (c[1:-1] << 21) | (c[2:] << 42))
+        grams = np.concatenate(parts)
+        at = np.searchsorted(self.keys, grams)
+        at[at >= len(self.keys)] = 0
+        hit = self.keys[at] == grams
+        return self.cols[at[hit]]
+
+
 class FastScorer:
     """The trained model's margins without scikit-learn's per-call machinery.
 
@@ -343,7 +400,7 @@ class FastScorer:
             n = len(vec.vocabulary_)
             self.blocks.append(
                 (
-                    vec.build_analyzer(),
+                    CharKeys.of(vec) or vec.build_analyzer(),
                     vec.vocabulary_,
                     np.asarray(vec.idf_, dtype=np.float32),
                     bool(vec.sublinear_tf),
@@ -365,12 +422,15 @@ class FastScorer:
         for i, text in enumerate(texts):
             row = self.intercept.copy()
             for analyze, vocab, idf, sublinear, weights in self.blocks:
-                grams = analyze(text)
-                # every term → its column or -1, without a Python-level loop
-                cols = np.fromiter(
-                    map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams)
-                )
-                cols = cols[cols >= 0]
+                if isinstance(analyze, CharKeys):
+                    cols = analyze.columns(text)
+                else:
+                    grams = analyze(text)
+                    # every term → its column or -1, without a Python-level loop
+                    cols = np.fromiter(
+                        map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams)
+                    )
+                    cols = cols[cols >= 0]
                 if not len(cols):
                     continue
                 ix, tf = np.unique(cols, return_counts=True)

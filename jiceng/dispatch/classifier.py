@@ -298,8 +298,7 @@ class Model:
         idx = [i for i, n in enumerate(self.tree_nodes) if n.startswith(level1 + "/")]
         if not idx:
             return []
-        q = self.tree_vec.transform([_prep(text)])
-        sims = (self.tree_matrix[idx] @ q.T).toarray().ravel()
+        sims = self._fast().tree_similarity(_prep(text))[idx]
         ranked = sorted(zip(idx, sims, strict=True), key=lambda p: -p[1])
         out = [(self.tree_nodes[i], round(float(s), 3)) for i, s in ranked if s > 0]
         return out[:k]
@@ -325,16 +324,15 @@ class CharKeys:
 
     WHITE = re.compile(r"\s\s+")  # scikit-learn's _white_spaces
 
-    def __init__(self, keys: np.ndarray, cols: np.ndarray, hi: int) -> None:
-        self.keys, self.cols, self.hi = keys, cols, hi
+    def __init__(self, keys: np.ndarray, cols: np.ndarray, lo: int, hi: int) -> None:
+        self.keys, self.cols, self.lo, self.hi = keys, cols, lo, hi
 
     @classmethod
     def of(cls, vec: TfidfVectorizer) -> CharKeys | None:
         lo, hi = vec.ngram_range
         plain = (
             vec.analyzer == "char"
-            and lo == 1
-            and hi <= 3
+            and 1 <= lo <= hi <= 3
             and vec.lowercase
             and vec.strip_accents is None
             and vec.preprocessor is None
@@ -346,7 +344,7 @@ class CharKeys:
         keys = np.fromiter((cls._key(t) for t, _ in terms), dtype=np.int64, count=len(terms))
         cols = np.fromiter((j for _, j in terms), dtype=np.int64, count=len(terms))
         order = np.argsort(keys)
-        return cls(keys[order], cols[order], hi)
+        return cls(keys[order], cols[order], lo, hi)
 
     @staticmethod
     def _key(term: str) -> int:
@@ -358,11 +356,13 @@ class CharKeys:
     def columns(self, text: str) -> np.ndarray:
         text = self.WHITE.sub(" ", text.lower())
         c = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
-        parts = [c]
-        if self.hi >= 2 and len(c) >= 2:
+        parts = [c] if self.lo == 1 else []
+        if self.lo <= 2 <= self.hi and len(c) >= 2:
             parts.append(c[:-1] | (c[1:] << 21))
         if self.hi >= 3 and len(c) >= 3:
             parts.append(c[:-2] | (c[1:-1] << 21) | (c[2:] << 42))
+        if not parts:
+            return np.empty(0, dtype=np.int64)
         grams = np.concatenate(parts)
         at = np.searchsorted(self.keys, grams)
         at[at >= len(self.keys)] = 0
@@ -414,8 +414,33 @@ class FastScorer:
             k = len(model.keyword_terms)
             self.keyword_weights = np.ascontiguousarray(coef[:, offset : offset + k].T)
             offset += k
+        self.tree_keys = None
+        if model.tree_vec is not None and model.tree_matrix is not None:
+            self.tree_keys = CharKeys.of(model.tree_vec)
+            self.tree_idf = np.asarray(model.tree_vec.idf_, dtype=np.float32)
+            self.tree_sublinear = bool(model.tree_vec.sublinear_tf)
+            self.tree_dense = np.ascontiguousarray(model.tree_matrix.T.toarray(), dtype=np.float32)
         if offset != coef.shape[1]:
             raise ValueError("model features do not match its vectorisers")
+
+    def tree_similarity(self, text: str) -> np.ndarray:
+        """Cosine of the text with every tree node (the finer levels), as
+        `tree_matrix @ tree_vec.transform([text]).T` gives it."""
+        m = self.model
+        assert m.tree_vec is not None and m.tree_matrix is not None
+        if self.tree_keys is None:  # another analyzer: scikit-learn's path
+            q = m.tree_vec.transform([text])
+            return (m.tree_matrix @ q.T).toarray().ravel()
+        cols = self.tree_keys.columns(text)
+        if not len(cols):
+            return np.zeros(len(m.tree_nodes), dtype=np.float32)
+        ix, tf = np.unique(cols, return_counts=True)
+        v = tf.astype(np.float32)
+        if self.tree_sublinear:
+            v = np.log(v) + 1.0
+        v *= self.tree_idf[ix]
+        v /= float(np.sqrt(v @ v))
+        return v @ self.tree_dense[ix]
 
     def margins(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), len(self.intercept)), dtype=np.float32)

@@ -54,3 +54,13 @@ def test_one_text_per_call_is_fast_on_the_fixture(trained):
         model.predict_many([t], 3)
     per_text = (time.process_time() - t0) / len(texts)
     assert per_text < 0.01  # CPU time; the bench measures the real rate on the shared data
+
+
+def test_finer_similarity_equals_sklearn(trained):
+    model = store.load("")
+    assert model.tree_vec is not None and model.tree_matrix is not None
+    for text in ["城市公共设施路灯损坏，市政管理不到位", "ＡＢ 路灯😀", "灯", "犇猋骉"]:
+        q = model.tree_vec.transform([text])
+        want = (model.tree_matrix @ q.T).toarray().ravel()
+        got = model._fast().tree_similarity(text)
+        assert np.allclose(got, want, atol=1e-5), text

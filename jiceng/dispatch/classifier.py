@@ -437,7 +437,8 @@ class FastScorer:
         ix, tf = np.unique(cols, return_counts=True)
         v = tf.astype(np.float32)
         if self.tree_sublinear:
-            v = np.log(v) + 1.0
+            np.log(v, out=v)
+            v += 1.0
         v *= self.tree_idf[ix]
         v /= float(np.sqrt(v @ v))
         return v @ self.tree_dense[ix]
@@ -461,7 +462,8 @@ class FastScorer:
                 ix, tf = np.unique(cols, return_counts=True)
                 v = tf.astype(np.float32)
                 if sublinear:
-                    v = np.log(v) + 1.0
+                    np.log(v, out=v)
+                    v += 1.0
                 v *= idf[ix]
                 norm = float(np.sqrt(v @ v))
                 if norm > 0:

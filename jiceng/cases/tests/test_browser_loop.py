@@ -36,7 +36,7 @@ def test_the_whole_loop_runs_in_a_browser(
     pg.goto(f"{live_server.url}/cases/report/")
     pg.select_option("#category", cats.road.code)
     pg.fill("textarea[name=description]", "城关社区门口的路面塌了一个大坑，晚上很危险")
-    wait_js(pg, "document.querySelectorAll('#map path').length > 0")
+    wait_js(pg, "document.querySelector('#map').dataset.ready === '1'")
     box = pg.locator("#map").bounding_box()
     pg.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
     assert pg.input_value("#lon")

@@ -339,7 +339,8 @@ def _ranked(
     value, rank; the counts; per metric the previous value and rank."""
     conn = connections[DailyRollup.objects.db]
     vendor = conn.vendor
-    ctes, params = [], []
+    ctes: list[str] = []
+    params: list[Any] = []
     levels = _worker_levels(county, workers or {}) if dim == Dimension.GRID_WORKER else 0
     if levels:
         wg, params = _workers_cte(county)

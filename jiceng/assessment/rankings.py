@@ -377,6 +377,8 @@ def _ranked(
     with transaction.atomic(using=conn.alias), conn.cursor() as c:
         if vendor == "postgresql":  # 2 × 32 k rows sorted 4 times: in memory, not on disk
             c.execute("SET LOCAL work_mem = '64MB'")
+            # ~60 sums a key: hashing 64 k keys takes >128 MB and spills; sorting is faster
+            c.execute("SET LOCAL enable_hashagg = off")
         c.execute(query, params)
         return c.fetchall()
 

@@ -146,18 +146,33 @@ def late_mark(*, share: bool = False) -> datetime | None:
 def advance_late(now: datetime | None = None) -> int:
     """Move the late mark to the start of the current hour: the watched cases whose
     yellow line or deadline fell in between join LateCount. Returns the cases moved.
-    Run by the catch-up (every few seconds in each server; it does work once an hour)."""
+    Run by the catch-up (every few seconds in each server; it does work once an hour).
+    After a long pause it goes LATE_STEP at a time, each step its own short transaction:
+    the moves waiting on the mark are held up for one step, not for the whole gap."""
     target = hour_of(now or timezone.now())
     current = late_mark()
     if current is not None and current >= target:
         return 0  # the usual case: no lock taken, moves are not held up
+    moved = 0
+    while True:
+        n, done = _advance_step(target)
+        moved += n
+        if done:
+            return moved
+
+
+LATE_STEP = timedelta(hours=6)
+
+
+def _advance_step(target: datetime) -> tuple[int, bool]:
     with transaction.atomic():
         mark, _ = SyncMark.objects.select_for_update().get_or_create(name=LATE_MARK)
         old = _mark_time(mark.value)
         if old is None:
-            return rebuild_late(target)
+            return rebuild_late(target), True
         if old >= target:
-            return 0
+            return 0, True
+        target, done = min(target, old + LATE_STEP), old + LATE_STEP >= target
         rows = (
             Tally.objects.filter(yellow_at__isnull=False, deadline__isnull=False)
             .filter(
@@ -182,7 +197,7 @@ def advance_late(now: datetime | None = None) -> int:
         _upsert(LateCount, LATE_COLS, lt)
         mark.value = int(target.timestamp())
         mark.save(update_fields=["value"])
-    return n
+    return n, done
 
 
 def _tally_facts(t: Tally) -> CaseFacts:

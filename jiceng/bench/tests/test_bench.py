@@ -147,9 +147,11 @@ def test_the_benchmark_creates_a_missing_postgresql_database_at_once():
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_queries_per_request_are_counted_through_the_wsgi_handler(users):
-    """What the bench JSON keeps beside each timing of intake and case_list."""
+    """What the bench JSON keeps beside each timing of intake and case_list. Outside a test
+    transaction, like the bench: Django's WSGI handler closes the connection at the end of
+    a request, and on PostgreSQL's pool a new one cannot open inside an atomic block."""
     from jiceng.accounts.models import ApiToken
     from jiceng.bench.sections import count_request
 

@@ -6,8 +6,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 
-KINDS = {"week": "周", "month": "月", "quarter": "季度", "range": "自定义"}
+KINDS = {
+    "week": gettext_noop("周"),
+    "month": gettext_noop("月"),
+    "quarter": gettext_noop("季度"),
+    "range": gettext_noop("自定义"),
+}
 MAX_RANGE_DAYS = 366
 
 

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import centres
 from jiceng.accounts.models import Role, Unit, UnitKind
@@ -354,15 +355,15 @@ def intake(
         from jiceng.territory.models import Region
 
         if not Region.objects.filter(code=str(region_code)).exists():
-            raise ValidationError(f"区划或网格代码 {region_code} 不存在")
+            raise ValidationError(gettext("区划或网格代码 %(code)s 不存在") % {"code": region_code})
     if lon is not None and lat is not None:
         lon, lat = placing.to_wgs84(float(lon), float(lat), crs)
         if not inside_county(lon, lat):
-            raise ValidationError("所选位置不在本县（区）范围内，请在地图上重新选点")
+            raise ValidationError(gettext("所选位置不在本县（区）范围内，请在地图上重新选点"))
         located = placing.locate_code(lon, lat)
         region_code = located or region_code
     elif (lon is None) != (lat is None):
-        raise ValidationError("经度和纬度须同时提供")
+        raise ValidationError(gettext("经度和纬度须同时提供"))
     if not region_code and user is not None and getattr(user, "scope_id", None):
         region_code = user.scope.code
     if not region_code:

@@ -461,7 +461,7 @@ def _check_photo(f) -> tuple[bytes, str, int, int]:
     from PIL import Image, UnidentifiedImageError
 
     if f.size > MAX_PHOTO_MB * 1024 * 1024:
-        raise ValidationError(f"照片不能超过 {MAX_PHOTO_MB} MB")
+        raise ValidationError(gettext("照片不能超过 %(mb)s MB") % {"mb": MAX_PHOTO_MB})
     data = f.read()
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -469,11 +469,11 @@ def _check_photo(f) -> tuple[bytes, str, int, int]:
         with Image.open(io.BytesIO(data)) as im:
             fmt, (w, h) = im.format, im.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError("上传的文件不是有效的图片") from None
+        raise ValidationError(gettext("上传的文件不是有效的图片")) from None
     if fmt not in PHOTO_FORMATS:
-        raise ValidationError("只接受 JPEG、PNG 或 WebP 图片")
+        raise ValidationError(gettext("只接受 JPEG、PNG 或 WebP 图片"))
     if w * h > 50_000_000:
-        raise ValidationError("图片尺寸过大")
+        raise ValidationError(gettext("图片尺寸过大"))
     return data, PHOTO_FORMATS[fmt], w, h
 
 
@@ -498,17 +498,17 @@ def _float(v):
     try:
         return float(v) if v not in (None, "") else None
     except ValueError:
-        raise ValidationError("位置坐标格式不正确") from None
+        raise ValidationError(gettext("位置坐标格式不正确")) from None
 
 
 def _intake_from_post(request, channel: str, **over) -> Case:
     p = request.POST
     cat = Category.objects.filter(code=p.get("category", ""), active=True).first()
     if cat is None and not over.get("allow_no_category"):
-        raise ValidationError("请选择诉求分类")
+        raise ValidationError(gettext("请选择诉求分类"))
     region_code = p.get("region_code", "").strip()
     if region_code and not can_see_code(request.user, region_code):
-        raise ValidationError("所选区域不在您的管辖范围内")
+        raise ValidationError(gettext("所选区域不在您的管辖范围内"))
     photo = request.FILES.get("photo")
     checked = _check_photo(photo) if photo else None
     extra = {}

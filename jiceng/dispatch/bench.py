@@ -46,6 +46,31 @@ def holdout_split(lab: list[tuple[str, str, str]]) -> tuple[list[int], list[int]
     return dev, test
 
 
+def classify_rates(model, texts: list[str], n: int, rounds: int = 3) -> dict:
+    """One text per call (the intake form), scikit-learn's transform + decision_function
+    one text per call (the path before decision 0067), and one batch — interleaved in
+    `rounds`, per second of wall time and of CPU time (process_time: one core)."""
+    model.predict_many(texts[:10], 3)
+    n = min(n, len(texts))
+    per = max(1, n // rounds)
+    acc: dict[str, list[float]] = {}
+
+    def timed(key: str, count: int, fn) -> None:
+        c0, w0 = time.process_time(), time.perf_counter()
+        fn()
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+        acc.setdefault(key, []).append(count / max(wall, 1e-9))
+        acc.setdefault(key + "_cpu", []).append(count / max(cpu, 1e-9))
+
+    for r in range(rounds):
+        chunk = texts[r * per : (r + 1) * per] or texts[:per]
+        timed("single", len(chunk), lambda c=chunk: [model.predict_many([t], 3) for t in c])
+        few = chunk[: max(1, len(chunk) // 3)]
+        timed("sklearn_single", len(few), lambda c=few: [model.margins_sklearn([t]) for t in c])
+        timed("batch", len(chunk), lambda c=chunk: model.predict_many(c, 3))
+    return {f"classify_per_s_{k}": round(sum(v) / len(v)) for k, v in acc.items()}
+
+
 def section(ctx) -> dict:
     from jiceng.bench.sections import target
     from jiceng.dispatch import evaluate
@@ -70,19 +95,9 @@ def section(ctx) -> dict:
     out["holdout"] = {k: fig[k] for k in ("n", "accuracy", "macro_f1")}
     out["holdout"]["duplicates_removed"] = removed
     out["holdout"]["history_used"] = not ctx.quick
-    # classifications per second, one core
+    # classifications per second, one core (wall and CPU; the old scikit-learn path beside)
     texts = [t for _, t, _ in lab] + unl[:700]
-    model.predict_many(texts[:10], 3)
-    n1 = min(len(texts), 300 if ctx.quick else 1000)
-    t0 = time.perf_counter()
-    for t in texts[:n1]:
-        model.predict_many([t], 3)
-    single = n1 / (time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    model.predict_many(texts, 3)
-    batch = len(texts) / (time.perf_counter() - t0)
-    out["classify_per_s_single"] = round(single)
-    out["classify_per_s_batch"] = round(batch)
+    out.update(classify_rates(model, texts, 300 if ctx.quick else 1000))
     # training on many closed cases
     n = 1_000 if ctx.quick else 100_000
     rng = random.Random(16)
@@ -100,10 +115,10 @@ def section(ctx) -> dict:
         target("holdout accuracy", "≥ 0.88", fig["accuracy"], fig["accuracy"] >= 0.88),
         target("holdout macro-F1", "≥ 0.85", fig["macro_f1"], fig["macro_f1"] >= 0.85),
         target(
-            "classifications per second (one text per call)",
+            "classifications per second (one text per call, CPU of one core)",
             "≥ 1000",
-            round(single),
-            single >= 1000,
+            out["classify_per_s_single_cpu"],
+            out["classify_per_s_single_cpu"] >= 1000,
         ),
         target(
             f"training on {n:,} cases",

@@ -19,9 +19,10 @@ at a time (figures in docs/decisions/0042-dispatch-classifier.md).
 from __future__ import annotations
 
 import math
+import re
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack, vstack
@@ -135,11 +136,9 @@ class Model:
     def keyword_vector(self, text: str) -> np.ndarray:
         """The keyword block of one text (see Options.keywords)."""
         scale = self.options.keyword_scale
+        has = text.__contains__
         return np.array(
-            [
-                math.log1p(sum(1 for w in terms if w in text)) * scale
-                for _, terms in self.keyword_terms
-            ],
+            [math.log1p(sum(map(has, terms))) * scale for _, terms in self.keyword_terms],
             dtype=np.float32,
         )
 
@@ -299,8 +298,7 @@ class Model:
         idx = [i for i, n in enumerate(self.tree_nodes) if n.startswith(level1 + "/")]
         if not idx:
             return []
-        q = self.tree_vec.transform([_prep(text)])
-        sims = (self.tree_matrix[idx] @ q.T).toarray().ravel()
+        sims = self._fast().tree_similarity(_prep(text))[idx]
         ranked = sorted(zip(idx, sims, strict=True), key=lambda p: -p[1])
         out = [(self.tree_nodes[i], round(float(s), 3)) for i, s in ranked if s > 0]
         return out[:k]
@@ -313,6 +311,63 @@ class Model:
             "categories": [{"category": c, "score": round(s, 4)} for c, s in top],
             "finer": [{"path": p, "similarity": s} for p, s in finer],
         }
+
+
+class CharKeys:
+    """Character 1–3-gram vocabulary lookups as integer keys: a gram of code points
+    (c1, c2, c3) is the int64 (c1+1) | (c2+1) << 21 | (c3+1) << 42, so a text's grams are
+    three vectorised shifts of its code points and their columns one `searchsorted` in the
+    vocabulary's sorted keys — instead of ~1,000 string hashes and dict probes (a dict of
+    150,000 strings misses the cache; that was 0.5 ms of a 1.1 ms classification).
+    The same text preparation as scikit-learn's char analyzer (lower(), runs of whitespace
+    → one space); equality with it is tested."""
+
+    WHITE = re.compile(r"\s\s+")  # scikit-learn's _white_spaces
+
+    def __init__(self, keys: np.ndarray, cols: np.ndarray, lo: int, hi: int) -> None:
+        self.keys, self.cols, self.lo, self.hi = keys, cols, lo, hi
+
+    @classmethod
+    def of(cls, vec: TfidfVectorizer) -> CharKeys | None:
+        lo, hi = vec.ngram_range
+        plain = (
+            vec.analyzer == "char"
+            and 1 <= lo <= hi <= 3
+            and vec.lowercase
+            and vec.strip_accents is None
+            and vec.preprocessor is None
+            and vec.input == "content"
+        )
+        if not plain:
+            return None
+        terms = list(vec.vocabulary_.items())
+        keys = np.fromiter((cls._key(t) for t, _ in terms), dtype=np.int64, count=len(terms))
+        cols = np.fromiter((j for _, j in terms), dtype=np.int64, count=len(terms))
+        order = np.argsort(keys)
+        return cls(keys[order], cols[order], lo, hi)
+
+    @staticmethod
+    def _key(term: str) -> int:
+        k = 0
+        for i, ch in enumerate(term):
+            k |= (ord(ch) + 1) << (21 * i)
+        return k
+
+    def columns(self, text: str) -> np.ndarray:
+        text = self.WHITE.sub(" ", text.lower())
+        c = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+        parts = [c] if self.lo == 1 else []
+        if self.lo <= 2 <= self.hi and len(c) >= 2:
+            parts.append(c[:-1] | (c[1:] << 21))
+        if self.hi >= 3 and len(c) >= 3:
+            parts.append(c[:-2] | (c[1:-1] << 21) | (c[2:] << 42))
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        grams = np.concatenate(parts)
+        at = np.searchsorted(self.keys, grams)
+        at[at >= len(self.keys)] = 0
+        hit = self.keys[at] == grams
+        return self.cols[at[hit]]
 
 
 class FastScorer:
@@ -345,7 +400,7 @@ class FastScorer:
             n = len(vec.vocabulary_)
             self.blocks.append(
                 (
-                    vec.build_analyzer(),
+                    CharKeys.of(vec) or vec.build_analyzer(),
                     vec.vocabulary_,
                     np.asarray(vec.idf_, dtype=np.float32),
                     bool(vec.sublinear_tf),
@@ -359,29 +414,56 @@ class FastScorer:
             k = len(model.keyword_terms)
             self.keyword_weights = np.ascontiguousarray(coef[:, offset : offset + k].T)
             offset += k
+        self.tree_keys = None
+        if model.tree_vec is not None and model.tree_matrix is not None:
+            self.tree_keys = CharKeys.of(model.tree_vec)
+            self.tree_idf = np.asarray(model.tree_vec.idf_, dtype=np.float32)
+            self.tree_sublinear = bool(model.tree_vec.sublinear_tf)
+            self.tree_dense = np.ascontiguousarray(model.tree_matrix.T.toarray(), dtype=np.float32)
         if offset != coef.shape[1]:
             raise ValueError("model features do not match its vectorisers")
+
+    def tree_similarity(self, text: str) -> np.ndarray:
+        """Cosine of the text with every tree node (the finer levels), as
+        `tree_matrix @ tree_vec.transform([text]).T` gives it."""
+        m = self.model
+        assert m.tree_vec is not None and m.tree_matrix is not None
+        if self.tree_keys is None:  # another analyzer: scikit-learn's path
+            q = m.tree_vec.transform([text])
+            return (m.tree_matrix @ q.T).toarray().ravel()
+        cols = self.tree_keys.columns(text)
+        if not len(cols):
+            return np.zeros(len(m.tree_nodes), dtype=np.float32)
+        ix, tf = np.unique(cols, return_counts=True)
+        v = tf.astype(np.float32)
+        if self.tree_sublinear:
+            np.log(v, out=v)
+            v += 1.0
+        v *= self.tree_idf[ix]
+        v /= float(np.sqrt(v @ v))
+        return v @ self.tree_dense[ix]
 
     def margins(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), len(self.intercept)), dtype=np.float32)
         for i, text in enumerate(texts):
             row = self.intercept.copy()
             for analyze, vocab, idf, sublinear, weights in self.blocks:
-                counts = Counter(analyze(text))
-                get = vocab.get
-                idx = []
-                tf = []
-                for term, n in counts.items():
-                    j = get(term)
-                    if j is not None:
-                        idx.append(j)
-                        tf.append(n)
-                if not idx:
+                if isinstance(analyze, CharKeys):
+                    cols = analyze.columns(text)
+                else:
+                    grams = analyze(text)
+                    # every term → its column or -1, without a Python-level loop
+                    cols = np.fromiter(
+                        map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams)
+                    )
+                    cols = cols[cols >= 0]
+                if not len(cols):
                     continue
-                ix = np.fromiter(idx, dtype=np.int64, count=len(idx))
-                v = np.fromiter(tf, dtype=np.float32, count=len(tf))
+                ix, tf = np.unique(cols, return_counts=True)
+                v = tf.astype(np.float32)
                 if sublinear:
-                    v = np.log(v) + 1.0
+                    np.log(v, out=v)
+                    v += 1.0
                 v *= idf[ix]
                 norm = float(np.sqrt(v @ v))
                 if norm > 0:

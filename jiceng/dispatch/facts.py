@@ -66,3 +66,19 @@ def category_by_path(path: str) -> Category | None:
         if c is not None:
             return c
     return None
+
+
+def categories_by_path(paths: list[str]) -> dict[str, Category | None]:
+    """`category_by_path` for several paths in one query (the suggest API's hot path)."""
+    wanted = {
+        "/".join(p.split("/")[:i]) for p in paths if p for i in range(1, len(p.split("/")) + 1)
+    }
+    found = {c.path: c for c in Category.objects.filter(active=True, path__in=sorted(wanted))}
+    out: dict[str, Category | None] = {}
+    for p in paths:
+        parts = p.split("/")
+        out[p] = next(
+            (found[q] for i in range(len(parts), 0, -1) if (q := "/".join(parts[:i])) in found),
+            None,
+        )
+    return out

@@ -11,6 +11,7 @@ scope.py); a place outside the caller's territory is refused like a missing one 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -25,10 +26,20 @@ from jiceng.dispatch.text import Segmenter, check, taxonomy_terms
 MAX_PLACE_NAMES = 50_000
 
 
+_county: tuple[float, str] | None = None
+COUNTY_TTL = 60.0  # seconds: the installation's county does not change under a running server
+
+
 def county_code() -> str:
+    """The installation's county (which model to load), read at most once a minute: it is a
+    query, and the suggest API's budget is 50 ms."""
+    global _county
     from jiceng.cases import services as cases
 
-    return cases.installation_county_code()
+    now = time.monotonic()
+    if _county is None or now - _county[0] > COUNTY_TTL:
+        _county = (now, cases.installation_county_code())
+    return _county[1]
 
 
 def place_names(county: str = "") -> list[str]:
@@ -77,13 +88,16 @@ def suggest(
         if out["finer"]
         else (out["categories"][0]["category"] if out["categories"] else "")
     )
+    nodes = facts.categories_by_path(
+        [c["category"] for c in out["categories"]] + [f["path"] for f in out["finer"]] + [best_path]
+    )
     for c in out["categories"]:
-        node = facts.category_by_path(c["category"])
+        node = nodes.get(c["category"])
         c["code"] = node.code if node and node.path == c["category"] else None
     for f in out["finer"]:
-        node = facts.category_by_path(f["path"])
+        node = nodes.get(f["path"])
         f["code"] = node.code if node and node.path == f["path"] else None
-    category = facts.category_by_path(best_path) if best_path else None
+    category = nodes.get(best_path) if best_path else None
     lead, helpers = cases.suggest_units(category, code) if (category or code) else (None, [])
     out.update(
         unit={"code": lead.code, "name": lead.name} if lead else None,

@@ -43,7 +43,8 @@ class TextError(ValueError):
 
 def clean(text: str) -> str:
     """Collapse whitespace and drop control characters (NUL and friends from binary input)."""
-    text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t ")
+    if not text.replace("\n", " ").replace("\t", " ").isprintable():  # the rare slow path
+        text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t ")
     return _SPACE.sub(" ", text).strip()
 
 

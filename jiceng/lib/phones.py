@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Area codes are 3 digits (010, 02x) or 4 digits (0xxx); local numbers are 7 or 8 digits;
 # an extension may follow.
@@ -49,7 +51,9 @@ def normalise(raw: str) -> str:
         # Without a separator, "09155212345" is ambiguous between a 3- and 4-digit area code;
         # the regex takes the longer one only where a 3-digit code does not exist (010, 02x).
         return f"{area}-{local}" + (f"-{ext}" if ext else "")
-    raise PhoneError(f"电话号码 {raw} 格式不正确（手机11位，固话如 0915-5212345）")
+    raise PhoneError(
+        gettext("电话号码 %(raw)s 格式不正确（手机11位，固话如 0915-5212345）") % {"raw": raw}
+    )
 
 
 def is_mobile(phone: str) -> bool:

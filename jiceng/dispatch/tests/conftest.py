@@ -30,3 +30,13 @@ def trained(model_dir, db):
         "",
     )
     return model_dir
+
+
+@pytest.fixture(autouse=True)
+def _fresh_county():
+    """services.county_code is cached for a minute; each test has its own territory."""
+    from jiceng.dispatch import services
+
+    services._county = None
+    yield
+    services._county = None

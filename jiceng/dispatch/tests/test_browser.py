@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,6 +14,8 @@ from jiceng.cases import services as cases
 from jiceng.cases.models import Category
 
 from .conftest import FIXTURES
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 @pytest.mark.browser
@@ -76,3 +80,44 @@ def test_hot_words_page_draws_charts(live_server, phone_page, login, users, terr
     phone_page.goto(f"{live_server.url}/dispatch/hotwords/")
     phone_page.wait_for_selector("#rising-chart canvas")
     assert "油烟" in phone_page.inner_text("table.hot")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_clicked_suggestion_is_recorded_and_counted_on_the_wall(
+    live_server, page, login, users, territory, model_dir
+):
+    from jiceng.dispatch.models import SuggestionOutcome
+    from jiceng.testing import wait_js
+
+    call_command(
+        "routing",
+        "train",
+        "--labelled",
+        str(FIXTURES / "labelled.csv"),
+        "--replies",
+        str(FIXTURES / "replies.csv"),
+        "--county",
+        "",
+    )
+    Category.objects.create(code="03", name="劳动和社会保障", path="劳动和社会保障", depth=1)
+    Category.objects.create(code="01", name="城乡建设", path="城乡建设", depth=1)
+    login(page, "street")
+    page.goto(f"{live_server.url}/cases/hotline/")
+    page.fill("#phone", "13900001111")
+    page.fill("textarea[name=description]", "建筑工地老板拖欠我们十几个农民工半年工资")
+    page.wait_for_selector(".dispatch-chip")
+    wait_js(page, "document.querySelector('input[name=suggested]')?.value.length > 0")
+    shown = page.eval_on_selector("input[name=suggested]", "i => i.value").split("|")
+    assert shown[0] == "劳动和社会保障" and len(shown) == 3
+    # the top suggestion's chip ("劳动和社会保障 NN%"), not the finer level's
+    page.locator(".dispatch-chip").filter(has_text=re.compile(r"^劳动和社会保障 \d")).click()
+    assert page.eval_on_selector("input[name=suggestion_accepted]", "i => i.value") == "1"
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("text=已受理立案")
+    o = SuggestionOutcome.objects.get()
+    assert (o.rank, o.picked, o.category_path) == (1, True, "劳动和社会保障")
+    page.goto(f"{live_server.url}/command/")
+    page.wait_for_selector("#dispatch-acceptance")
+    assert "100%" in page.inner_text("#dispatch-acceptance")
+    page.locator("#dispatch-acceptance").screenshot(path=str(ARTIFACTS / "dispatch-acceptance.png"))

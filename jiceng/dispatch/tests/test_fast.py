@@ -13,12 +13,26 @@ def test_fast_margins_equal_sklearn(trained):
     model = store.load("")
     texts = [t for _, t in files.read_messages(FIXTURES / "unlabelled.csv")]
     texts += ["路灯", "路灯 路灯 路灯 坏了", "完全没有见过的字词犇猋骉", "ABC 路灯", "x" * 10]
+    # upper case, runs of spaces, characters beyond the BMP, one and two characters
+    texts += ["ＡＢＣ  Road\t\t路灯坏了😀𠀀x", "灯", "路灯", "  ", "A"]
     fast = model.margins(texts)
     ref = model.margins_sklearn(texts)
     assert fast.shape == ref.shape == (len(texts), len(model.classes))
     assert np.allclose(fast, ref, atol=1e-4), np.abs(fast - ref).max()
     # the ranking the page shows is the same
     assert (fast.argmax(axis=1) == ref.argmax(axis=1)).all()
+
+
+def test_char_keys_find_the_columns_sklearn_finds(trained):
+    from jiceng.dispatch.classifier import CharKeys
+
+    model = store.load("")
+    keys = CharKeys.of(model.char_vec)
+    assert keys is not None  # the default character block takes the integer-key path
+    analyze, vocab = model.char_vec.build_analyzer(), model.char_vec.vocabulary_
+    for text in ["ＡＢＣ  Road\t\t路灯坏了😀𠀀x", "小区路灯坏了两个星期", "", "灯"]:
+        want = sorted(vocab[g] for g in analyze(text) if g in vocab)
+        assert sorted(keys.columns(text).tolist()) == want, text
 
 
 def test_fast_path_survives_a_reload(trained):
@@ -40,3 +54,13 @@ def test_one_text_per_call_is_fast_on_the_fixture(trained):
         model.predict_many([t], 3)
     per_text = (time.process_time() - t0) / len(texts)
     assert per_text < 0.01  # CPU time; the bench measures the real rate on the shared data
+
+
+def test_finer_similarity_equals_sklearn(trained):
+    model = store.load("")
+    assert model.tree_vec is not None and model.tree_matrix is not None
+    for text in ["城市公共设施路灯损坏，市政管理不到位", "ＡＢ 路灯😀", "灯", "犇猋骉"]:
+        q = model.tree_vec.transform([text])
+        want = (model.tree_matrix @ q.T).toarray().ravel()
+        got = model._fast().tree_similarity(text)
+        assert np.allclose(got, want, atol=1e-5), text

@@ -303,3 +303,14 @@ def test_a_refusal_follows_the_chosen_language(users):
 def test_a_translated_choice_label_left_in_chinese_is_flagged():
     """Choice labels with English are not data: a page showing 已结案 forgot to translate."""
     assert leftover_chinese("<p>已结案</p><p>Closed</p>") == ["已结案"]
+
+
+@pytest.mark.django_db
+def test_a_refused_report_explains_itself_in_the_chosen_language(users):
+    """Errors raised while taking a report in (views, intake, phones) reach the page
+    translated: a resident who chose English is told in English what to fix."""
+    form = {"description": "路灯坏了一个多星期", "category": "", "token": "t1"}
+    zh = client_for(users.resident).post("/cases/report/", form).content.decode()
+    assert "请选择诉求分类" in zh
+    en = _english(client_for(users.resident)).post("/cases/report/", form).content.decode()
+    assert "Please choose a category" in en and "请选择诉求分类" not in en

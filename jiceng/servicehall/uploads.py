@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.models import AccessLog
 from jiceng.lib import clientip
@@ -227,7 +228,7 @@ def upload(app: Application, material_id: int, name: str, data: bytes, user=None
     m = material_of(app, material_id)
     c = check(name, data, m.name)
     if not (is_open(app) or app.status == Status.AWAITING):
-        raise Refused("办件已办结或已撤回，不能再上传材料", "wrong_state")
+        raise Refused(gettext("办件已办结或已撤回，不能再上传材料"), "wrong_state")
     with transaction.atomic():
         app = Application.objects.select_for_update().get(pk=app.pk)
         f = _record(app, m, c, user, now)

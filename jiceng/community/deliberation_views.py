@@ -103,8 +103,8 @@ def topic(request, code: str, pk: int):
                     t,
                     at=_dt(p.get("at", "")),
                     place=p.get("place", ""),
-                    expected=_int(p.get("expected", ""), "应到人数"),
-                    attended=_int(p.get("attended", ""), "实到人数"),
+                    expected=_int(p.get("expected", ""), gettext("应到人数")),
+                    attended=_int(p.get("attended", ""), gettext("实到人数")),
                     minutes=p.get("minutes", ""),
                 )
             elif action == "open_vote":
@@ -119,7 +119,7 @@ def topic(request, code: str, pk: int):
             elif action == "progress":
                 task = get_object_or_404(Task, pk=p.get("task") or 0, decision__topic=t)
                 deliberation.update_task(
-                    user, task, _int(p.get("progress", ""), "进度"), p.get("note", "")
+                    user, task, _int(p.get("progress", ""), gettext("进度")), p.get("note", "")
                 )
             else:
                 raise ValidationError(gettext("未知的操作"))

@@ -155,8 +155,8 @@ def publish_page(request, code: str):
                 title=request.POST.get("title", ""),
                 body=request.POST.get("body", ""),
                 tables=tables,
-                period_start=_date(request.POST.get("period_start"), "期间起"),
-                period_end=_date(request.POST.get("period_end"), "期间止"),
+                period_start=_date(request.POST.get("period_start"), gettext("期间起")),
+                period_end=_date(request.POST.get("period_end"), gettext("期间止")),
                 period_label=request.POST.get("period_label", ""),
                 files=request.FILES.getlist("files"),
             )

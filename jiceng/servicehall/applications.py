@@ -53,7 +53,8 @@ from jiceng.servicehall.models import (
 from jiceng.servicehall.schemas import ApplicationIn, MoveIn
 from jiceng.territory.models import Level, Region
 
-LEVEL_WORD = {Level.VILLAGE: "村（社区）", Level.STREET: "乡镇（街道）", Level.COUNTY: "县（区）"}
+LEVEL_WORD = {Level.VILLAGE: gettext_noop("村（社区）"), Level.STREET: gettext_noop("乡镇（街道）"),
+              Level.COUNTY: gettext_noop("县（区）")}  # fmt: skip
 
 
 class Refused(Exception):
@@ -199,8 +200,8 @@ def intake(user, data: ApplicationIn, now: datetime | None = None,
     else:
         lv = user_level(user)
         if lv not in v.accept_levels:
-            where = "、".join(level_word(x) for x in sorted(v.accept_levels, reverse=True))
-            raise Refused(gettext("「%(name)s」不能在%(level_word)s受理，请到%(where)s便民服务窗口办理") % {"name": item.name, "level_word": level_word(lv or 0), "where": where},
+            where = "、".join(gettext(level_word(x)) for x in sorted(v.accept_levels, reverse=True))
+            raise Refused(gettext("「%(name)s」不能在%(level_word)s受理，请到%(where)s便民服务窗口办理") % {"name": item.name, "level_word": gettext(level_word(lv or 0)), "where": where},
                           "wrong_level")  # fmt: skip
         level = lv
     mats = {m.id: m for m in v.materials.all()}
@@ -382,7 +383,8 @@ def move(user, number_or_app: str | Application, data: MoveIn, now: datetime | N
     now = now or timezone.now()
     if data.move in NEEDS_REASON and not data.reason.strip():
         raise Refused(
-            gettext("「%(move_label)s」须填写理由") % {"move_label": MOVE_LABEL[data.move]},
+            gettext("「%(move_label)s」须填写理由")
+            % {"move_label": gettext(MOVE_LABEL[data.move])},
             "reason_required",
         )
     with transaction.atomic():
@@ -394,10 +396,13 @@ def move(user, number_or_app: str | Application, data: MoveIn, now: datetime | N
         if not _may_act(user, app, data.move):
             raise PermissionDenied(
                 gettext("您不能在此环节%(move_label)s（办件在%(level_word)s）")
-                % {"move_label": MOVE_LABEL[data.move], "level_word": level_word(app.current_level)}
+                % {
+                    "move_label": gettext(MOVE_LABEL[data.move]),
+                    "level_word": gettext(level_word(app.current_level)),
+                }
             )
         if data.move not in allowed_moves(user, app):
-            raise Refused(gettext("办件当前「%(status)s」，不能%(move_label)s") % {"status": gettext(str(app.get_status_display())), "move_label": MOVE_LABEL[data.move]},
+            raise Refused(gettext("办件当前「%(status)s」，不能%(move_label)s") % {"status": gettext(str(app.get_status_display())), "move_label": gettext(MOVE_LABEL[data.move])},
                           "wrong_state")  # fmt: skip
         note = data.reason.strip()
         acted_at_level = app.current_level  # the event names the level that acted

@@ -77,7 +77,7 @@ def make(
 def _refuse_state(case: Case, m: Move) -> MoveRefused:
     return MoveRefused(
         gettext("该诉求当前为「%(status_label)s」，不能执行「%(label)s」")
-        % {"status_label": status_label(case.status), "label": gettext(str(m.label))},
+        % {"status_label": gettext(status_label(case.status)), "label": gettext(str(m.label))},
         "invalid_state",
         409,
     )

@@ -340,7 +340,8 @@ def _ranked(
     value, rank; the counts; per metric the previous value and rank."""
     conn = connections[DailyRollup.objects.db]
     vendor = conn.vendor
-    ctes, params = [], []
+    ctes: list[str] = []
+    params: list[Any] = []
     levels = _worker_levels(county, workers or {}) if dim == Dimension.GRID_WORKER else 0
     if levels:
         wg, params = _workers_cte(county)
@@ -377,6 +378,8 @@ def _ranked(
     with transaction.atomic(using=conn.alias), conn.cursor() as c:
         if vendor == "postgresql":  # 2 × 32 k rows sorted 4 times: in memory, not on disk
             c.execute("SET LOCAL work_mem = '64MB'")
+            # ~60 sums a key: hashing 64 k keys takes >128 MB and spills; sorting is faster
+            c.execute("SET LOCAL enable_hashagg = off")
         c.execute(query, params)
         return c.fetchall()
 

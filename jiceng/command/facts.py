@@ -175,6 +175,12 @@ def case_facts(ids: Iterable[int]) -> dict[int, CaseFacts]:
     return {r["id"]: _facts(r) for r in Case.objects.filter(pk__in=ids).values(*_COLS)}
 
 
+def facts_of(case: Case) -> CaseFacts:
+    """The facts of a case instance just written (its columns as saved), without reading
+    it back: intake's announcement carries the case it inserted."""
+    return _facts({c: getattr(case, c) for c in _COLS})
+
+
 def all_case_facts(batch: int = 5000) -> Iterator[list[CaseFacts]]:
     """Every case, in batches by id (for the rebuild)."""
     last = 0

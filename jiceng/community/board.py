@@ -63,25 +63,25 @@ _LINE = re.compile(r"^(.*?)[\s,，:：]+(-?[0-9０-９][0-9０-９,，.．]*)\s*
 def parse_amount(raw: Any) -> Decimal:
     """'12,345.60' / 12345.6 / '１２３' → Decimal('12345.60'); ValueError in Chinese."""
     if isinstance(raw, bool) or raw is None:
-        raise ValueError("金额为空")
+        raise ValueError(gettext("金额为空"))
     if isinstance(raw, float):
         raw = repr(raw)
     text = str(raw).strip().replace(",", "").replace("，", "").replace("元", "")
     text = text.translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-"))
     if not text:
-        raise ValueError("金额为空")
+        raise ValueError(gettext("金额为空"))
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"金额“{raw}”不是数字") from None
+        raise ValueError(gettext("金额“%(raw)s”不是数字") % {"raw": raw}) from None
     if not value.is_finite():
-        raise ValueError(f"金额“{raw}”不是数字")
+        raise ValueError(gettext("金额“%(raw)s”不是数字") % {"raw": raw})
     if value != value.quantize(CENT):
-        raise ValueError(f"金额“{raw}”最多两位小数（分）")
+        raise ValueError(gettext("金额“%(raw)s”最多两位小数（分）") % {"raw": raw})
     if value < 0:
-        raise ValueError(f"金额“{raw}”不能为负数")
+        raise ValueError(gettext("金额“%(raw)s”不能为负数") % {"raw": raw})
     if value >= Decimal("1e12"):
-        raise ValueError(f"金额“{raw}”过大")
+        raise ValueError(gettext("金额“%(raw)s”过大") % {"raw": raw})
     return value.quantize(CENT)
 
 

@@ -92,7 +92,7 @@ def grouped(user, by: str, since: date | None = None, until: date | None = None)
     """Figures per item, unit or window in the user's territory and the period; one query."""
     scope.require(user, "servicehall.view")
     if by not in GROUPS:
-        raise ValueError("分组只能是 item、unit 或 window")
+        raise ValueError(gettext("分组只能是 item、unit 或 window"))
     keys, _label = GROUPS[by]
     qs = in_period(Application.objects.filter(scope.code_filter(user, "region_code")), since,
                    until)  # fmt: skip

@@ -380,10 +380,10 @@ def _upload_from_page(request, app: Application, user) -> bool:
     mid = request.POST.get("material_id", "")
     try:
         if f is None:
-            raise uploads.UploadRefused("请选择要上传的文件", "empty_file")
+            raise uploads.UploadRefused(gettext("请选择要上传的文件"), "empty_file")
         if not mid.isdigit():
             raise uploads.UploadRefused(
-                "该事项没有这项材料，请刷新页面后重新选择", "unknown_material"
+                gettext("该事项没有这项材料，请刷新页面后重新选择"), "unknown_material"
             )
         up = uploads.upload(app, int(mid), f.name or "", f.read(uploads.max_bytes() + 1), user)
     except (uploads.UploadRefused, Refused) as exc:
@@ -536,9 +536,9 @@ def track(request):
                     f = request.FILES.get("file")
                     mid = request.POST.get("material_id", "")
                     if f is None:
-                        raise uploads.UploadRefused("请选择要上传的文件", "empty_file")
+                        raise uploads.UploadRefused(gettext("请选择要上传的文件"), "empty_file")
                     if not mid.isdigit():
-                        raise uploads.UploadRefused("该事项没有这项材料，请刷新页面后重新选择",
+                        raise uploads.UploadRefused(gettext("该事项没有这项材料，请刷新页面后重新选择"),
                                                     "unknown_material")  # fmt: skip
                     up = uploads.upload(app, int(mid), f.name or "",
                                         f.read(uploads.max_bytes() + 1))  # fmt: skip

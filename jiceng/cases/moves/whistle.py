@@ -35,7 +35,10 @@ class WhistleIn(MoveInput):
     @classmethod
     def _hours(cls, v: float | None) -> float | None:
         if v is not None and not (math.isfinite(v) and 0 < v <= MAX_LIMIT_HOURS):
-            raise ValueError(f"报到时限须为 0 至 {MAX_LIMIT_HOURS} 小时")
+            raise ValueError(
+                gettext("报到时限须为 0 至 %(max_limit_hours)s 小时")
+                % {"max_limit_hours": MAX_LIMIT_HOURS}
+            )
         return v
 
 

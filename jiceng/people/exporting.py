@@ -234,14 +234,14 @@ def _sweep() -> None:
             pass
 
 
-def start_xlsx(user, qs, full: bool, filename: str) -> str:
+def start_xlsx(user, qs, full: bool, filename: str, total: int | None = None) -> str:
     """Start writing the Excel file; returns the job's token.
 
     Inside an open transaction (a test, or a caller's atomic block) the job runs here and
     now: a thread has its own connection and would not see the transaction's rows."""
     _sweep()
     token = secrets.token_urlsafe(16)
-    total = qs.count()
+    total = qs.count() if total is None else total
     names = labels()
     state = {
         "user": user.pk,

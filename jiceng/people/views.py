@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
+from jiceng.lib import exports
 from jiceng.people import exporting, importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
 from jiceng.territory.models import Level
@@ -412,6 +413,20 @@ def export(request, code: str, fmt: str):
         messages.error(request, _errors(exc))
         return redirect("people:region", code=code)
     qs = services.residents_for(request.user).filter(grid_code__under=r.code)
+    total = None
+    if fmt == "xlsx":
+        # one sheet holds 1,048,576 rows: say so before anything is logged or started
+        total = qs.count()
+        if total >= exports.XLSX_MAX_ROWS:
+            messages.error(
+                request,
+                _(
+                    "该区域有 %(n)s 名居民，超过 Excel 单个工作表的上限（%(max)s 行）："
+                    "请按下级区域分别导出，或导出 CSV"
+                )
+                % {"n": f"{total:,}", "max": f"{exports.XLSX_MAX_ROWS - 1:,}"},
+            )
+            return redirect("people:region", code=code)
     if access.full:
         seen = [("resident", pk, name) for pk, name in qs.values_list("id", "name").iterator()]
         privacy.log_views(
@@ -424,7 +439,7 @@ def export(request, code: str, fmt: str):
         )
     name = f"residents-{r.code}{'-full' if access.full else ''}.{fmt}"
     if fmt == "xlsx":
-        token = exporting.start_xlsx(request.user, qs, access.full, name)
+        token = exporting.start_xlsx(request.user, qs, access.full, name, total=total)
         return redirect("people:export_job", token=token)
     resp = StreamingHttpResponse(
         exporting.csv_stream(qs, access.full, exporting.labels()),

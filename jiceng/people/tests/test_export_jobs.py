@@ -181,3 +181,22 @@ def test_outside_a_transaction_the_excel_file_is_written_by_a_thread(users, terr
     c = client_for(users.grid_worker)
     data = xlsx_export(c, f"/people/overview/{territory.grid3a.code}/")
     assert len(sheet_rows(data)) == 3
+
+
+@pytest.mark.django_db
+def test_more_residents_than_one_excel_sheet_holds_is_refused_before_anything_starts(
+    users, territory, tagged, settings, tmp_path, monkeypatch
+):
+    """A region with more residents than a sheet's 1,048,576 rows (here: the limit set to
+    2 for the grid's residents) gets a clear message, no job, no file, no access-log rows."""
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 2)
+    c = client_for(users.grid_worker)
+    region = f"/people/overview/{territory.grid3a.code}/"
+    resp = c.post(region + "export.xlsx", {"reason": "年度人口核查"}, follow=True)
+    body = resp.content.decode()
+    assert "超过 Excel 单个工作表的上限" in body and "导出 CSV" in body
+    assert not (tmp_path / "exports").exists() or not list((tmp_path / "exports").iterdir())
+    assert not AccessLog.objects.exists()
+    # the CSV of the same region still streams
+    assert c.get(region + "export.csv").status_code == 200

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from jiceng.accounts.models import AccessLog, ApiToken, Unit, User
+from jiceng.accounts.models import AccessLog, AccessSubject, ApiToken, Unit, User
 
 
 @admin.register(User)
@@ -30,10 +30,27 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("key_hash",)
 
 
+class AccessSubjectInline(admin.TabularInline):
+    """The people a view of several people listed (decision 0071); read-only like the log."""
+
+    model = AccessSubject
+    fields = ("subject_type", "subject_id", "subject_label")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AccessLog)
 class AccessLogAdmin(admin.ModelAdmin):
     list_display = ("at", "viewer", "subject_type", "subject_label", "fields", "reason", "channel")
     list_filter = ("subject_type", "channel")
+    inlines = [AccessSubjectInline]
 
     def has_change_permission(self, request, obj=None):
         return False

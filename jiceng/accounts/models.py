@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -116,8 +118,31 @@ class ApiToken(models.Model):
         return tok.user if tok else None
 
 
+class AccessLogQuerySet(models.QuerySet):
+    def about(self, subject_type: str, subject_id) -> AccessLogQuerySet:
+        """Views that showed this subject: rows about it, and rows of a view of several
+        people (a household, an export) that list it among their subjects (decision 0071)."""
+        listed = AccessSubject.objects.filter(
+            subject_type=subject_type, subject_id=str(subject_id)
+        ).values("log_id")
+        return self.filter(
+            models.Q(subject_type=subject_type, subject_id=str(subject_id))
+            | models.Q(id__in=listed)
+        )
+
+    def naming(self, text: str) -> AccessLogQuerySet:
+        """Views whose subject, or one of whose listed people, is labelled with `text`."""
+        listed = AccessSubject.objects.filter(subject_label__contains=text).values("log_id")
+        return self.filter(models.Q(subject_label__contains=text) | models.Q(id__in=listed))
+
+
 class AccessLog(models.Model):
-    """Every full view of personal data (PIPL): who, when, what, why. Append-only."""
+    """Every full view of personal data (PIPL): who, when, what, why. Append-only.
+
+    One row per view. A view of one person is about that person (`subject_*`); a view that
+    shows several people at once (a household page, an export) is about the household or
+    the region, and lists the people seen as `AccessSubject` rows (decision 0071).
+    """
 
     viewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -129,12 +154,76 @@ class AccessLog(models.Model):
     channel = models.CharField(max_length=20, default="page")  # page, api, export
     ip = models.GenericIPAddressField(null=True, blank=True)
 
+    objects = AccessLogQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["subject_type", "subject_id"])]
 
     def __str__(self) -> str:
         return f"{self.viewer} {self.subject_type}:{self.subject_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("access log entries are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("access log entries are never deleted")
+
+    @classmethod
+    def record(
+        cls,
+        viewer,
+        about: tuple[str, Any, str],
+        reason: str,
+        *,
+        subjects: Iterable[tuple[str, Any, str]] = (),
+        fields: str = "",
+        channel: str = "page",
+        ip: str | None = None,
+    ) -> AccessLog:
+        """Write one view: one row about `about` (type, id, label) and one `AccessSubject`
+        per person listed in `subjects`, in one transaction."""
+        kind, pk, label = about
+        with transaction.atomic():
+            log = cls.objects.create(
+                viewer=viewer,
+                subject_type=kind,
+                subject_id=str(pk),
+                subject_label=(label or "")[:100],
+                fields=fields,
+                reason=reason,
+                channel=channel,
+                ip=ip,
+            )
+            AccessSubject.objects.bulk_create(
+                (
+                    AccessSubject(
+                        log=log, subject_type=t, subject_id=str(i), subject_label=(n or "")[:100]
+                    )
+                    for t, i, n in subjects
+                ),
+                batch_size=2000,
+            )
+        return log
+
+
+class AccessSubject(models.Model):
+    """A person seen in a view of several people at once: one per person, under the view's
+    one `AccessLog` row, so "who viewed this person" stays an indexed query. Append-only."""
+
+    log = models.ForeignKey(AccessLog, on_delete=models.PROTECT, related_name="subjects")
+    subject_type = models.CharField(max_length=50)
+    subject_id = models.CharField(max_length=64)
+    subject_label = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}"
 
     def save(self, *args, **kwargs):
         if self.pk:

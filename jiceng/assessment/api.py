@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from ninja import Router, Schema
 
 from jiceng.assessment import exports, rankings, services, working
@@ -197,7 +198,7 @@ def export_status(request, pk: RowId):
 
     job = ExportJob.objects.defer("content").filter(pk=pk, user=request.auth).first()
     if job is None:
-        raise Http404("没有这个导出任务")
+        raise Http404(gettext("没有这个导出任务"))
     return {
         "id": job.pk,
         "state": job.state,

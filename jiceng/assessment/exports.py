@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.models import User
 from jiceng.accounts.scope import require
@@ -35,7 +36,7 @@ def start(user, fmt: str, span: Span, metric: str = "") -> ExportJob:
     """Queue an export of all rankings of `span`; it runs in a thread after commit."""
     require(user, "assessment.export")
     if fmt not in FORMATS:
-        raise ValidationError("导出格式应为 xlsx 或 pdf")
+        raise ValidationError(gettext("导出格式应为 xlsx 或 pdf"))
     rankings.county_of(user)
     with transaction.atomic():
         job = ExportJob.objects.create(

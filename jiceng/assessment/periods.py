@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 KINDS = {
     "week": gettext_noop("周"),
@@ -76,7 +76,7 @@ def parse(kind: str, start: str | date, end: str | date | None = None) -> Span:
         if end:
             e = end if isinstance(end, date) else date.fromisoformat(str(end))
     except ValueError as exc:
-        raise ValidationError("日期格式应为 YYYY-MM-DD") from exc
+        raise ValidationError(gettext("日期格式应为 YYYY-MM-DD")) from exc
     if kind == "month":
         return month_of(s)
     if kind == "quarter":
@@ -85,10 +85,10 @@ def parse(kind: str, start: str | date, end: str | date | None = None) -> Span:
         return week_of(s)
     if kind == "range":
         if e is None:
-            raise ValidationError("自定义区间需要结束日期")
+            raise ValidationError(gettext("自定义区间需要结束日期"))
         if e < s:
-            raise ValidationError("结束日期不能早于开始日期")
+            raise ValidationError(gettext("结束日期不能早于开始日期"))
         if (e - s).days + 1 > MAX_RANGE_DAYS:
-            raise ValidationError("自定义区间不能超过 366 天")
+            raise ValidationError(gettext("自定义区间不能超过 366 天"))
         return Span("range", s, e)
-    raise ValidationError("周期应为 week、month、quarter 或 range")
+    raise ValidationError(gettext("周期应为 week、month、quarter 或 range"))

@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, require, scope_code
@@ -487,7 +488,7 @@ def ranking(user, span: Span, dim: str, metric: str | None = None) -> dict[str, 
     if dim not in DIMS:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError("排名对象应为 street、village、department 或 grid_worker")
+        raise ValidationError(gettext("排名对象应为 street、village、department 或 grid_worker"))
     period, version = published(county, span)
     if version is not None:
         fs = formula_set(version.metrics)
@@ -518,7 +519,7 @@ def county_of(user) -> str:
     require(user, "assessment.view")
     code = scope_code(user)
     if code is None or len(code) < COUNTY_LEN:
-        raise PermissionDenied("您没有可查看的考核范围")
+        raise PermissionDenied(gettext("您没有可查看的考核范围"))
     return code[:COUNTY_LEN]
 
 
@@ -617,14 +618,14 @@ def publish(user, span: Span, note: str = "") -> Period:
     require(user, "assessment.publish")
     county = county_of(user)
     if span.end >= timezone.localdate():
-        raise ValidationError("只能发布已经结束的考核周期")
+        raise ValidationError(gettext("只能发布已经结束的考核周期"))
     with transaction.atomic():
         if (
             Period.objects.select_for_update()
             .filter(county_code=county, start=span.start, end=span.end)
             .exists()
         ):
-            raise ValidationError("该考核周期已发布；如需更正请追加更正")
+            raise ValidationError(gettext("该考核周期已发布；如需更正请追加更正"))
         period = Period.objects.create(
             county_code=county,
             kind=span.kind,
@@ -645,10 +646,10 @@ def correct(user, period: Period, reason: str) -> PeriodVersion:
 
     require(user, "assessment.publish")
     if county_of(user) != period.county_code:
-        raise Http404("该考核周期不存在")
+        raise Http404(gettext("该考核周期不存在"))
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise ValidationError("请填写更正原因（至少 4 个字）")
+        raise ValidationError(gettext("请填写更正原因（至少 4 个字）"))
     with transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
         n = (locked.versions.order_by("-n").values_list("n", flat=True).first() or 0) + 1
@@ -658,7 +659,7 @@ def correct(user, period: Period, reason: str) -> PeriodVersion:
 def latest_version(period: Period) -> PeriodVersion:
     v = period.versions.order_by("-n").first()
     if v is None:
-        raise Http404("该考核周期没有发布的数据")
+        raise Http404(gettext("该考核周期没有发布的数据"))
     return v
 
 
@@ -666,7 +667,7 @@ def find_period(user, pk: int) -> Period:
     county = county_of(user)
     p = Period.objects.filter(pk=pk, county_code=county).first()
     if p is None:
-        raise Http404("该考核周期不存在")
+        raise Http404(gettext("该考核周期不存在"))
     return p
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.scope import can_see_code, require
 from jiceng.assessment import facts
@@ -40,19 +41,19 @@ def edit_metric(user, code: str, changes: dict[str, Any], reason: str) -> Metric
     require(user, "assessment.edit")
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ValidationError("请填写修改原因")
+        raise ValidationError(gettext("请填写修改原因"))
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ValidationError(f"不能修改：{'、'.join(sorted(unknown))}")
+        raise ValidationError(gettext("不能修改：%(join)s") % {"join": "、".join(sorted(unknown))})
     with transaction.atomic():
         m = Metric.objects.select_for_update().filter(code=code).first()
         if m is None:
-            raise Http404("没有这个指标")
+            raise Http404(gettext("没有这个指标"))
         before = to_dict(m)
         after = {**before, **changes}
         validate(after, set(Metric.objects.values_list("code", flat=True)))
         if after == before:
-            raise ValidationError("没有任何修改")
+            raise ValidationError(gettext("没有任何修改"))
         for k in EDITABLE:
             setattr(m, k, after[k])
         m.version += 1
@@ -75,10 +76,10 @@ def mark_exclusion(
     """Record (or take back) an exclusion reason on a case the user may see."""
     require(user, "assessment.exclude")
     if reason not in ExclusionReason.values:
-        raise ValidationError("请选择排除原因")
+        raise ValidationError(gettext("请选择排除原因"))
     note = (note or "").strip()
     if len(note) < 2:
-        raise ValidationError("请填写依据（如诉讼案号、信访件编号）")
+        raise ValidationError(gettext("请填写依据（如诉讼案号、信访件编号）"))
     case = get_visible(user, number)  # Http404 outside the user's cases
     with transaction.atomic():
         mark = ExclusionMark.objects.create(
@@ -97,9 +98,9 @@ def rate_dispatch(user, number: str, rating: int, note: str = "") -> DispatchRat
     """A department rates the dispatch of a case assigned to it (1–5)."""
     require(user, "assessment.rate_dispatch")
     if not user.unit_id:  # a superuser passes `require` but rates for no department
-        raise PermissionDenied("您不属于任何部门，不能评价派单")
+        raise PermissionDenied(gettext("您不属于任何部门，不能评价派单"))
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ValidationError("评分须为 1 至 5 分")
+        raise ValidationError(gettext("评分须为 1 至 5 分"))
     case = get_visible(user, number)
     with transaction.atomic():
         r = DispatchRating.objects.create(
@@ -122,15 +123,15 @@ def add_manual_score(
 ) -> ManualScore:
     require(user, "assessment.score")
     if not can_see_code(user, grid_code) or len(grid_code) <= 12:
-        raise Http404("该网格不在您的管辖范围内")
+        raise Http404(gettext("该网格不在您的管辖范围内"))
     item = ScoreItem.objects.filter(code=item_code, active=True, fact="").first()
     if item is None:
-        raise ValidationError("请选择一项手工考核项")
+        raise ValidationError(gettext("请选择一项手工考核项"))
     evidence = (evidence or "").strip()
     if len(evidence) < 4:
-        raise ValidationError("请填写佐证材料说明（至少 4 个字）")
+        raise ValidationError(gettext("请填写佐证材料说明（至少 4 个字）"))
     if not 0 < times <= 31:
-        raise ValidationError("次数须在 1 至 31 之间")
+        raise ValidationError(gettext("次数须在 1 至 31 之间"))
     with transaction.atomic():
         return ManualScore.objects.create(
             grid_code=grid_code,
@@ -151,11 +152,11 @@ def approve_manual_score(
     with transaction.atomic():
         entry = ManualScore.objects.select_for_update().filter(pk=entry_id).first()
         if entry is None or not can_see_code(user, entry.grid_code):
-            raise Http404("该记录不存在")
+            raise Http404(gettext("该记录不存在"))
         if entry.by_id == user.pk:
-            raise ValidationError("不能审核自己录入的考核项")
+            raise ValidationError(gettext("不能审核自己录入的考核项"))
         if hasattr(entry, "approval"):
-            raise ValidationError("该记录已审核")
+            raise ValidationError(gettext("该记录已审核"))
         return ManualScoreApproval.objects.create(
             entry=entry, approved=approved, by=user, at=timezone.now(), note=(note or "")[:200]
         )

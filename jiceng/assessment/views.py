@@ -227,7 +227,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         code = request.POST.get("code", "")
         m = Metric.objects.filter(code=code).first()
         if m is None:
-            raise Http404("没有这个指标")
+            raise Http404(gettext("没有这个指标"))
         try:
             changes: dict[str, Any] = {"exclusions": request.POST.getlist("exclusions")}
             for side in ("numerator", "denominator", "components"):
@@ -237,7 +237,9 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
                     try:
                         terms[k] = float(raw)
                     except ValueError as exc:
-                        raise ValidationError(f"权重须为数字：{raw or '（空）'}") from exc
+                        raise ValidationError(
+                            gettext("权重须为数字：%(value)s") % {"value": raw or "（空）"}
+                        ) from exc
                 changes[side] = terms
             services.edit_metric(request.user, code, changes, request.POST.get("reason", ""))
             messages.success(request, gettext("已保存“%(name)s”的修改") % {"name": m.name})
@@ -342,7 +344,7 @@ def scorecards_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "assessment.score_view")
     code = scope_code(request.user)
     if code is None:
-        raise PermissionDenied("您没有可查看的考核范围")
+        raise PermissionDenied(gettext("您没有可查看的考核范围"))
     try:
         month = date.fromisoformat(request.GET.get("month") or "")
     except ValueError:
@@ -420,7 +422,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
 def export_status(request: HttpRequest, pk: int) -> HttpResponse:
     job = ExportJob.objects.defer("content").filter(pk=pk, user=_me(request)).first()
     if job is None:
-        raise Http404("没有这个导出任务")
+        raise Http404(gettext("没有这个导出任务"))
     from django.http import JsonResponse
 
     return JsonResponse(
@@ -438,7 +440,7 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = ExportJob.objects.filter(pk=pk, user=_me(request), state=ExportJob.DONE).first()
     if job is None:
-        raise Http404("文件尚未生成或不存在")
+        raise Http404(gettext("文件尚未生成或不存在"))
     ctype = (
         "application/pdf"
         if job.fmt == "pdf"

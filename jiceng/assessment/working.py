@@ -62,7 +62,7 @@ def _facts_for(
     else:
         unit = int(key)
         if unit not in department_ids(county):
-            raise Http404("该部门不存在")
+            raise Http404(gettext("该部门不存在"))
         rows = []
         for r in qs.values(*fields).iterator(chunk_size=5000):
             own = r["unit_id"] == unit
@@ -96,13 +96,13 @@ def explain(
     """{formula, text, counts, value, num, den, numerator_cases, denominator_cases,
     excluded_cases, hidden} — raises Http404 for a row or metric the user may not see."""
     if dim not in Dimension.values:
-        raise Http404("没有这个排名")
+        raise Http404(gettext("没有这个排名"))
     f = fs.get(code)
     if f is None:
-        raise Http404("没有这个指标")
+        raise Http404(gettext("没有这个指标"))
     parsed: Any = int(key) if dim == Dimension.DEPARTMENT and key.isdigit() else key
     if not row_visible(user, dim, parsed):
-        raise Http404("该单位不在您的查看范围内")
+        raise Http404(gettext("该单位不在您的查看范围内"))
     if version is None:
         rollup.refresh_dirty()
     rows = _facts_for(dim, key, county, span, version)

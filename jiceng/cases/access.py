@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from jiceng.accounts.models import Role
 from jiceng.accounts.scope import scope_code
@@ -99,7 +100,7 @@ def get_visible(user: Any, number: str) -> Case:
     """The case with this number if the user may see it; Http404 otherwise (no hint which)."""
     case = visible_cases(user).filter(number=number).first()
     if case is None:
-        raise Http404("该诉求不存在或不在您的管辖范围内")
+        raise Http404(gettext("该诉求不存在或不在您的管辖范围内"))
     return case
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
@@ -243,7 +244,9 @@ def create_case(request: ApiRequest, payload: CaseIn) -> HttpStatus:
     if payload.category:
         cat = services.active_category(payload.category)  # in-process, no query per case
         if cat is None:
-            raise ValidationError(f"分类 {payload.category} 不存在")
+            raise ValidationError(
+                gettext("分类 %(category)s 不存在") % {"category": payload.category}
+            )
     # One request = one case: a retry with the same Idempotency-Key returns the first case.
     token = (request.headers.get("Idempotency-Key") or "").strip()[:64]
     key = f"api:{user.pk}:{token}" if token else ""

@@ -152,11 +152,11 @@ class RuleForm(forms.ModelForm):
         code = (self.cleaned_data.get("region_prefix") or "").strip()
         mine = scope_code(self.user) or ""
         if code and not Region.objects.filter(code=code).exists():
-            raise ValidationError(f"区域代码 {code} 不存在")
+            raise ValidationError(gettext("区域代码 %(code)s 不存在") % {"code": code})
         if not self.user.is_superuser and not (code or mine).startswith(mine):
-            raise ValidationError("只能为本辖区设置派单规则")
+            raise ValidationError(gettext("只能为本辖区设置派单规则"))
         if not code and not self.user.is_superuser and len(mine) > 6:
-            raise ValidationError("全县规则只能由区县管理员设置；请填写本辖区的区域代码")
+            raise ValidationError(gettext("全县规则只能由区县管理员设置；请填写本辖区的区域代码"))
         return code
 
     def clean(self) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "cases.rules")
     rule = _rules_for(request.user).filter(pk=pk).first()
     if rule is None:
-        raise Http404("派单规则不存在或不在您的辖区")
+        raise Http404(gettext("派单规则不存在或不在您的辖区"))
     form = RuleForm(request.POST or None, instance=rule, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -216,7 +216,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "cases.rules")
     rule = _rules_for(request.user).filter(pk=pk).first()
     if rule is None:
-        raise Http404("派单规则不存在或不在您的辖区")
+        raise Http404(gettext("派单规则不存在或不在您的辖区"))
     rule.active = not rule.active
     rule.save(update_fields=["active"])
     messages.success(request, gettext("已启用") if rule.active else gettext("已停用"))

@@ -8,6 +8,7 @@ library's own inverse loops for ever at the edge of its China box — issue 9 it
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from jiceng.lib import geo
 
@@ -19,7 +20,9 @@ def to_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:
     crs = (crs or "wgs84").strip().lower().replace("-", "")
     try:
         if crs not in CRS:
-            raise geo.GeoError(f"不支持的坐标系：{crs}（可用 wgs84、gcj02、bd09）")
+            raise geo.GeoError(
+                gettext("不支持的坐标系：%(crs)s（可用 wgs84、gcj02、bd09）") % {"crs": crs}
+            )
         return geo.to_wgs84(lon, lat, crs)
     except geo.GeoError as exc:
         raise ValidationError(str(exc)) from None

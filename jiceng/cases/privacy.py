@@ -24,6 +24,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
@@ -73,10 +74,13 @@ def decide(user: Any, case: Case, reason: str | None = None) -> Access:
     if reason is None:
         return Access(False, can_reveal=may_reveal)
     if not may_reveal:
-        raise PermissionDenied("您的角色不能查看诉求人的完整联系方式")
+        raise PermissionDenied(gettext("您的角色不能查看诉求人的完整联系方式"))
     reason = reason.strip()
     if len(reason) < MIN_REASON:
-        raise ValidationError(f"请填写查看诉求人联系方式的事由（至少{MIN_REASON}个字）")
+        raise ValidationError(
+            gettext("请填写查看诉求人联系方式的事由（至少%(min_reason)s个字）")
+            % {"min_reason": MIN_REASON}
+        )
     return Access(True, reason[:300])
 
 

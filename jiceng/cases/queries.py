@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.cases.models import Case, CaseEvent, Category, RequestType, Status
 from jiceng.cases.workflow import OPEN_STATES
@@ -30,7 +31,7 @@ def find_public(number: str, phone: str) -> Case:
         phone = ""
     case = Case.objects.filter(number=(number or "").strip()).first()
     if case is None or not phone or case.reporter_phone != phone:
-        raise Http404("未找到该编号与手机号对应的诉求")
+        raise Http404(gettext("未找到该编号与手机号对应的诉求"))
     return case
 
 

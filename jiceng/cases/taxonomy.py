@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from jiceng.cases.models import Category
 
@@ -23,7 +24,7 @@ def import_csv(path: str | Path, *, prefix: str = "") -> dict[str, int]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not set(LEVELS) <= set(reader.fieldnames):
-            raise ValidationError("CSV 需要 level1,level2,level3 三列")
+            raise ValidationError(gettext("CSV 需要 level1,level2,level3 三列"))
         for row in reader:
             names = [(row.get(k) or "").strip() for k in LEVELS]
             names = [n for n in names if n]

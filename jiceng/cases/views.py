@@ -846,7 +846,7 @@ def track(request: HttpRequest) -> HttpResponse:
 def calendar_page(request: HttpRequest) -> HttpResponse:
     """Holidays and 调休 days: years known, years missing, and editing by an administrator."""
     if not can(request.user, "cases.calendar"):
-        raise PermissionDenied("只有区县管理员可以维护工作日历")
+        raise PermissionDenied(gettext("只有区县管理员可以维护工作日历"))
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -913,7 +913,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "cases.view")
     att = CaseAttachment.objects.select_related("case").filter(pk=pk).first()
     if att is None or not services.visible_cases(request.user).filter(pk=att.case_id).exists():
-        raise Http404("附件不存在")
+        raise Http404(gettext("附件不存在"))
     with att.file.open("rb") as fh:
         resp = HttpResponse(fh.read(), content_type=att.content_type)
     resp["X-Content-Type-Options"] = "nosniff"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
@@ -25,7 +26,7 @@ def village(code: str) -> Region:
     """The village or community with this code, or 404 (also for grids, towns, bad codes)."""
     r = Region.objects.filter(code=str(code), level=Level.VILLAGE).first()
     if r is None:
-        raise Http404("该村（社区）不存在")
+        raise Http404(gettext("该村（社区）不存在"))
     return r
 
 
@@ -57,7 +58,7 @@ def require_staff(user, code: str, action: str) -> None:
     """Refuse a role without `action` (403) and a village outside the scope (404)."""
     scope.require(user, action)
     if not (user.is_superuser or scope.can_see_code(user, code)):
-        raise Http404("该村（社区）不存在或不在您的管辖范围内")
+        raise Http404(gettext("该村（社区）不存在或不在您的管辖范围内"))
 
 
 def require_worker(user, code: str, action: str) -> None:
@@ -66,7 +67,7 @@ def require_worker(user, code: str, action: str) -> None:
     scope.require(user, action)
     own = scope.scope_code(user) or ""
     if not (user.is_superuser or scope.can_see_code(user, code) or (own and own.startswith(code))):
-        raise Http404("该村（社区）不存在或不在您的管辖范围内")
+        raise Http404(gettext("该村（社区）不存在或不在您的管辖范围内"))
 
 
 def worker_covers(user, code: str, action: str) -> bool:
@@ -88,13 +89,13 @@ def can_read_board(user, code: str) -> bool:
 def require_board(user, code: str) -> None:
     if not can_read_board(user, code):
         if not getattr(user, "is_authenticated", False):
-            raise PermissionDenied("本村的村务公开仅对本村村民开放，请先登录")
-        raise Http404("该村（社区）不存在或您无权查看")
+            raise PermissionDenied(gettext("本村的村务公开仅对本村村民开放，请先登录"))
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
 
 
 def require_resident_of(user, code: str) -> None:
     """Rule 2: only a resident who belongs to this village."""
     if not getattr(user, "is_authenticated", False):
-        raise PermissionDenied("请先登录")
+        raise PermissionDenied(gettext("请先登录"))
     if user.role != Role.RESIDENT or not is_member(user, code):
-        raise PermissionDenied("只有本村村民可以在这里留言")
+        raise PermissionDenied(gettext("只有本村村民可以在这里留言"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Router, Schema
 from ninja.responses import Status as HttpStatus
 
@@ -246,6 +247,6 @@ def village_points(request, code: str, month: str = ""):
     except ValueError:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError("月份格式应为 2026-11") from None
+        raise ValidationError(gettext("月份格式应为 2026-11")) from None
     red, black = points.boards(code, first)
     return {"month": first.isoformat()[:7], "red": red, "black": black}

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.community import access
@@ -62,25 +63,25 @@ _LINE = re.compile(r"^(.*?)[\s,，:：]+(-?[0-9０-９][0-9０-９,，.．]*)\s*
 def parse_amount(raw: Any) -> Decimal:
     """'12,345.60' / 12345.6 / '１２３' → Decimal('12345.60'); ValueError in Chinese."""
     if isinstance(raw, bool) or raw is None:
-        raise ValueError("金额为空")
+        raise ValueError(gettext("金额为空"))
     if isinstance(raw, float):
         raw = repr(raw)
     text = str(raw).strip().replace(",", "").replace("，", "").replace("元", "")
     text = text.translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-"))
     if not text:
-        raise ValueError("金额为空")
+        raise ValueError(gettext("金额为空"))
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"金额“{raw}”不是数字") from None
+        raise ValueError(gettext("金额“%(raw)s”不是数字") % {"raw": raw}) from None
     if not value.is_finite():
-        raise ValueError(f"金额“{raw}”不是数字")
+        raise ValueError(gettext("金额“%(raw)s”不是数字") % {"raw": raw})
     if value != value.quantize(CENT):
-        raise ValueError(f"金额“{raw}”最多两位小数（分）")
+        raise ValueError(gettext("金额“%(raw)s”最多两位小数（分）") % {"raw": raw})
     if value < 0:
-        raise ValueError(f"金额“{raw}”不能为负数")
+        raise ValueError(gettext("金额“%(raw)s”不能为负数") % {"raw": raw})
     if value >= Decimal("1e12"):
-        raise ValueError(f"金额“{raw}”过大")
+        raise ValueError(gettext("金额“%(raw)s”过大") % {"raw": raw})
     return value.quantize(CENT)
 
 
@@ -103,7 +104,7 @@ def build_tables(rows: list[Row]) -> dict[str, Any]:
     out: dict[str, list[dict[str, str]]] = {k: [] for k in TABLES}
     sums = {k: Decimal(0) for k in TABLES}
     if len(rows) > MAX_ROWS:
-        raise ValidationError(f"一次最多 {MAX_ROWS} 行")
+        raise ValidationError(gettext("一次最多 %(max_rows)s 行") % {"max_rows": MAX_ROWS})
     for r in rows:
         item = (r.item or "").strip()
         if r.table not in TABLES:
@@ -172,7 +173,7 @@ def rows_from_xlsx(data: bytes) -> list[Row]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a broken or foreign file
-        raise ValidationError("无法读取该文件：请上传 Excel（.xlsx）文件") from None
+        raise ValidationError(gettext("无法读取该文件：请上传 Excel（.xlsx）文件")) from None
     try:
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
@@ -180,7 +181,9 @@ def rows_from_xlsx(data: bytes) -> list[Row]:
         need = ["类别", "项目", "金额"]
         missing = [h for h in need if h not in header]
         if missing:
-            raise ValidationError(f"第 1 行（表头）缺少列：{'、'.join(missing)}")
+            raise ValidationError(
+                gettext("第 1 行（表头）缺少列：%(join)s") % {"join": "、".join(missing)}
+            )
         ix = [header.index(h) for h in need]
         rows = []
         for n, cells in enumerate(it, start=2):
@@ -192,7 +195,7 @@ def rows_from_xlsx(data: bytes) -> list[Row]:
                 Row(n, TABLE_BY_LABEL.get(label, label or "（空）"), str(vals[1] or ""), vals[2])
             )
             if len(rows) > MAX_ROWS:
-                raise ValidationError(f"一次最多 {MAX_ROWS} 行")
+                raise ValidationError(gettext("一次最多 %(max_rows)s 行") % {"max_rows": MAX_ROWS})
         return rows
     finally:
         wb.close()
@@ -288,12 +291,12 @@ def publish(
     access.village(village_code)
     access.require_staff(user, village_code, "community.publish")
     if kind not in Publication.Kind.values:
-        raise ValidationError("公开类别无效")
+        raise ValidationError(gettext("公开类别无效"))
     title, body = _clean_text(title, body, kind, tables)
     if kind != Publication.Kind.NOTICE and not (period_label or (period_start and period_end)):
-        raise ValidationError("三务公开须写明公开的期间（如 2026年第三季度）")
+        raise ValidationError(gettext("三务公开须写明公开的期间（如 2026年第三季度）"))
     if period_start and period_end and period_end < period_start:
-        raise ValidationError("公开期间的结束日期早于开始日期")
+        raise ValidationError(gettext("公开期间的结束日期早于开始日期"))
     files = files or []
     _check_files(files)
     now = now or timezone.now()
@@ -332,7 +335,7 @@ def correct(
     access.require_staff(user, pub.village_code, "community.publish")
     reason = (reason or "").strip()
     if len(reason) < 4:
-        raise ValidationError("请写明更正原因（至少 4 个字）")
+        raise ValidationError(gettext("请写明更正原因（至少 4 个字）"))
     title, body = _clean_text(title, body, pub.kind, tables)
     files = files or []
     _check_files(files)
@@ -424,10 +427,10 @@ def publish_policy(
     for c in codes:
         r = regions.get(c)
         if r is None or not (user.is_superuser or scope.can_see_code(user, c)):
-            raise ValidationError(f"区划 {c} 不存在或不在您的管辖范围内")
+            raise ValidationError(gettext("区划 %(c)s 不存在或不在您的管辖范围内") % {"c": c})
     for c in region_codes:
         if regions[c].level != Level.VILLAGE:
-            raise ValidationError(f"{regions[c].name} 不是社区或村")
+            raise ValidationError(gettext("%(name)s 不是社区或村") % {"name": regions[c].name})
     now = now or timezone.now()
     issuer = scope.scope_code(user) or ""
     with transaction.atomic():
@@ -463,11 +466,11 @@ def mark_read(target: PolicyTarget, *, user=None, reader_name: str = "", now=Non
         if target.kind == PolicyTarget.Kind.COMPANY or not access.staff_covers(
             user, target.region_code, "community.view"
         ):
-            raise ValidationError("您不是该政策的送达对象")
+            raise ValidationError(gettext("您不是该政策的送达对象"))
         reader_name = user.display_name
     reader_name = (reader_name or "").strip()
     if not reader_name:
-        raise ValidationError("请填写阅读人姓名")
+        raise ValidationError(gettext("请填写阅读人姓名"))
     return PolicyRead.objects.create(
         target=target, user=user, reader_name=reader_name[:50], at=now or timezone.now()
     )

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.community import access
 from jiceng.community.models import CoAgreement, Commitment
@@ -39,7 +40,7 @@ def start(
     partner = (partner or "").strip()
     title = (title or "").strip()
     if not partner or not title:
-        raise ValidationError("请填写共建单位和协议名称")
+        raise ValidationError(gettext("请填写共建单位和协议名称"))
     return CoAgreement.objects.create(
         village_code=village_code,
         partner=partner[:120],
@@ -54,10 +55,10 @@ def add_commitment(
 ) -> Commitment:
     access.require_staff(user, a.village_code, "community.publish")
     if a.stage != G.NEGOTIATING:
-        raise ValidationError("协议签订后不能再增加承诺事项")
+        raise ValidationError(gettext("协议签订后不能再增加承诺事项"))
     text = (text or "").strip()
     if len(text) < 4:
-        raise ValidationError("请填写承诺事项")
+        raise ValidationError(gettext("请填写承诺事项"))
     return Commitment.objects.create(agreement=a, text=text[:300], by_partner=by_partner, due=due)
 
 
@@ -71,18 +72,18 @@ def advance(
         a = CoAgreement.objects.select_for_update().get(pk=a.pk)
         i = ORDER.index(G(a.stage))
         if i == len(ORDER) - 1:
-            raise ValidationError("协议已评约，流程结束")
+            raise ValidationError(gettext("协议已评约，流程结束"))
         nxt = ORDER[i + 1]
         commitments = list(a.commitments.all())
         if nxt == G.SIGNED and not commitments:
-            raise ValidationError("须至少有一项承诺事项才能签约")
+            raise ValidationError(gettext("须至少有一项承诺事项才能签约"))
         if nxt == G.EVALUATED:
             ratings = ratings or {}
             missing = [c for c in commitments if not 1 <= ratings.get(c.pk, 0) <= 5]
             if missing:
-                raise ValidationError("评约须为每项承诺打分（1–5 分）")
+                raise ValidationError(gettext("评约须为每项承诺打分（1–5 分）"))
             if len((evaluation or "").strip()) < 4:
-                raise ValidationError("请填写评约意见")
+                raise ValidationError(gettext("请填写评约意见"))
             for c in commitments:
                 c.rating = ratings[c.pk]
                 c.save(update_fields=["rating"])
@@ -98,11 +99,11 @@ def fulfil(user, c: Commitment, note: str, now=None) -> Commitment:
     a = CoAgreement.objects.get(pk=c.agreement_id)
     access.require_staff(user, a.village_code, "community.publish")
     if a.stage not in (G.SHOWN, G.PERFORMING):
-        raise ValidationError("协议亮约后才登记履约情况")
+        raise ValidationError(gettext("协议亮约后才登记履约情况"))
     if c.done_at is not None:
-        raise ValidationError("该承诺已登记履行")
+        raise ValidationError(gettext("该承诺已登记履行"))
     if len((note or "").strip()) < 4:
-        raise ValidationError("请写明履行情况")
+        raise ValidationError(gettext("请写明履行情况"))
     c.done_at = now or timezone.now()
     c.done_note = note.strip()[:300]
     c.save(update_fields=["done_at", "done_note"])

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.community import access
 from jiceng.community.models import (
@@ -64,14 +65,14 @@ def _rule(r: PointRule) -> dict[str, Any]:
 def add_committee(user, region_code: str, name: str = "") -> Committee:
     r = Region.objects.filter(code=str(region_code or "")).first()
     if r is None or r.level not in LEVEL_OF:
-        raise ValidationError("请选择县、镇（街道）或村（社区）")
+        raise ValidationError(gettext("请选择县、镇（街道）或村（社区）"))
     access.require_staff(user, r.code, "community.mediate")
     name = (name or "").strip() or f"{r.name}人民调解委员会"
     if len(name) > 100:
-        raise ValidationError("调委会名称不能超过 100 字")
+        raise ValidationError(gettext("调委会名称不能超过 100 字"))
     with transaction.atomic():
         if Committee.objects.filter(region_code=r.code, name=name).exists():
-            raise ValidationError(f"「{name}」已经设立")
+            raise ValidationError(gettext("「%(name)s」已经设立") % {"name": name})
         c = Committee.objects.create(name=name, region_code=r.code, level=LEVEL_OF[Level(r.level)])
         _log(user, c.region_code, K.COMMITTEE, c.pk, "create", {}, _committee(c))
     return c
@@ -81,7 +82,7 @@ def committee_for(user, pk) -> Committee:
     """A committee the user may edit (404 outside the scope, 403 without the role)."""
     c = Committee.objects.filter(pk=_int(pk)).first()
     if c is None:
-        raise Http404("该调委会不存在")
+        raise Http404(gettext("该调委会不存在"))
     access.require_staff(user, c.region_code, "community.mediate")
     return c
 
@@ -90,15 +91,15 @@ def edit_committee(user, pk, name: str) -> Committee:
     c = committee_for(user, pk)
     name = (name or "").strip()
     if len(name) < 2:
-        raise ValidationError("请填写调委会名称")
+        raise ValidationError(gettext("请填写调委会名称"))
     if len(name) > 100:
-        raise ValidationError("调委会名称不能超过 100 字")
+        raise ValidationError(gettext("调委会名称不能超过 100 字"))
     with transaction.atomic():
         c = Committee.objects.select_for_update().get(pk=c.pk)
         if name == c.name:
-            raise ValidationError("名称没有变化")
+            raise ValidationError(gettext("名称没有变化"))
         if Committee.objects.filter(region_code=c.region_code, name=name).exclude(pk=c.pk).exists():
-            raise ValidationError(f"「{name}」已经设立")
+            raise ValidationError(gettext("「%(name)s」已经设立") % {"name": name})
         before = _committee(c)
         c.name = name
         c.save(update_fields=["name"])
@@ -125,7 +126,9 @@ def add_mediator(user, committee_id, name: str, phone: str = "") -> Mediator:
     name, phone = _clean_mediator(name, phone)
     with transaction.atomic():
         if Mediator.objects.filter(committee=c, name=name, active=True).exists():
-            raise ValidationError(f"{c.name}已有调解员「{name}」")
+            raise ValidationError(
+                gettext("%(name)s已有调解员「%(name2)s」") % {"name": c.name, "name2": name}
+            )
         m = Mediator.objects.create(committee=c, name=name, phone=phone)
         _log(user, c.region_code, K.MEDIATOR, m.pk, "create", {}, _mediator(m))
     return m
@@ -134,7 +137,7 @@ def add_mediator(user, committee_id, name: str, phone: str = "") -> Mediator:
 def edit_mediator(user, pk, name: str, phone: str, active: bool) -> Mediator:
     m = Mediator.objects.select_related("committee").filter(pk=_int(pk)).first()
     if m is None:
-        raise Http404("该调解员不存在")
+        raise Http404(gettext("该调解员不存在"))
     access.require_staff(user, m.committee.region_code, "community.mediate")
     name, phone = _clean_mediator(name, phone)
     with transaction.atomic():
@@ -142,7 +145,7 @@ def edit_mediator(user, pk, name: str, phone: str, active: bool) -> Mediator:
         before = _mediator(m)
         m.name, m.phone, m.active = name, phone, bool(active)
         if _mediator(m) == before:
-            raise ValidationError("没有修改任何内容")
+            raise ValidationError(gettext("没有修改任何内容"))
         m.save(update_fields=["name", "phone", "active"])
         action = "retire" if before["active"] and not m.active else "edit"
         _log(user, m.committee.region_code, K.MEDIATOR, m.pk, action, before, _mediator(m))
@@ -189,7 +192,9 @@ def add_rule(user, village_code: str, *, category, name, points, source="") -> P
         if PointRule.objects.filter(
             village_code=village_code, active=True, name=data["name"]
         ).exists():
-            raise ValidationError(f"本村已有积分事项「{data['name']}」，请修改原事项")
+            raise ValidationError(
+                gettext("本村已有积分事项「%(name)s」，请修改原事项") % {"name": data["name"]}
+            )
         r = PointRule.objects.create(village_code=village_code, **data)
         _log(user, village_code, K.POINT_RULE, r.pk, "create", {}, _rule(r))
     return r
@@ -200,7 +205,7 @@ def rule_for(user, village_code: str, pk) -> PointRule:
     access.require_staff(user, village_code, "community.points_approve")
     r = PointRule.objects.filter(pk=_int(pk), village_code=village_code).first()
     if r is None:
-        raise Http404("该积分事项不存在")
+        raise Http404(gettext("该积分事项不存在"))
     return r
 
 
@@ -213,20 +218,20 @@ def edit_rule(
     data = _clean_rule(category, name, points, source)
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ValidationError("请写明修改原因（如：村民代表会议修订村规民约）")
+        raise ValidationError(gettext("请写明修改原因（如：村民代表会议修订村规民约）"))
     now = now or timezone.now()
     with transaction.atomic():
         old = PointRule.objects.select_for_update().get(pk=r.pk)
         if not old.active:
-            raise ValidationError("该事项已停用或已被新版本取代，不能再修改")
+            raise ValidationError(gettext("该事项已停用或已被新版本取代，不能再修改"))
         if _rule(old) == data:
-            raise ValidationError("没有修改任何内容")
+            raise ValidationError(gettext("没有修改任何内容"))
         if (
             PointRule.objects.filter(village_code=village_code, active=True, name=data["name"])
             .exclude(pk=old.pk)
             .exists()
         ):
-            raise ValidationError(f"本村已有积分事项「{data['name']}」")
+            raise ValidationError(gettext("本村已有积分事项「%(name)s」") % {"name": data["name"]})
         old.active, old.retired_at = False, now
         old.save(update_fields=["active", "retired_at"])
         new = PointRule.objects.create(village_code=village_code, replaces=old, **data)
@@ -239,12 +244,12 @@ def retire_rule(user, village_code: str, pk, reason: str, now=None) -> PointRule
     r = rule_for(user, village_code, pk)
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise ValidationError("请写明停用原因")
+        raise ValidationError(gettext("请写明停用原因"))
     now = now or timezone.now()
     with transaction.atomic():
         r = PointRule.objects.select_for_update().get(pk=r.pk)
         if not r.active:
-            raise ValidationError("该事项已停用")
+            raise ValidationError(gettext("该事项已停用"))
         r.active, r.retired_at = False, now
         r.save(update_fields=["active", "retired_at"])
         _log(user, village_code, K.POINT_RULE, r.pk, "retire", _rule(r), {}, reason, now)

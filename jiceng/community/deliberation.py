@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.models import Role
 from jiceng.community import access
@@ -100,7 +101,7 @@ def open_vote(user, topic: Topic) -> Topic:
     with transaction.atomic():
         t = Topic.objects.select_for_update().get(pk=topic.pk)
         if t.status != T.PROPOSED:
-            raise ValidationError("只有刚提出的议题可以开始表决")
+            raise ValidationError(gettext("只有刚提出的议题可以开始表决"))
         t.status = T.VOTING
         t.save(update_fields=["status"])
     return t
@@ -112,18 +113,18 @@ def vote(user, topic: Topic, choice: str, now: datetime | None = None) -> Vote:
     twice)."""
     m = Membership.objects.filter(user=user).first() if user.is_authenticated else None
     if m is None or m.village_code != topic.village_code or not m.household_rep:
-        raise PermissionDenied("只有本村的户代表可以表决")
+        raise PermissionDenied(gettext("只有本村的户代表可以表决"))
     if choice not in Vote.Choice.values:
-        raise ValidationError("表决意见无效")
+        raise ValidationError(gettext("表决意见无效"))
     if Topic.objects.filter(pk=topic.pk).values_list("status", flat=True).first() != T.VOTING:
-        raise ValidationError("该议题不在表决中")
+        raise ValidationError(gettext("该议题不在表决中"))
     try:
         with transaction.atomic():
             return Vote.objects.create(
                 topic=topic, voter=user, choice=choice, at=now or timezone.now()
             )
     except IntegrityError:
-        raise ValidationError("您已经表决过了，每户只能表决一次") from None
+        raise ValidationError(gettext("您已经表决过了，每户只能表决一次")) from None
 
 
 def tally(topic: Topic) -> dict[str, int]:
@@ -140,19 +141,19 @@ def decide(user, topic: Topic, text: str, adopted: bool | None = None, now=None)
     _staff(user, topic.village_code)
     text = (text or "").strip()
     if len(text) < 4:
-        raise ValidationError("请填写决议内容")
+        raise ValidationError(gettext("请填写决议内容"))
     with transaction.atomic():
         t = Topic.objects.select_for_update().get(pk=topic.pk)
         if t.status not in (T.PROPOSED, T.VOTING):
-            raise ValidationError("该议题已有决议")
+            raise ValidationError(gettext("该议题已有决议"))
         counts = tally(t)
         if t.status == T.VOTING:
             cast = sum(counts.values())
             if cast == 0:
-                raise ValidationError("尚无人表决，不能按表决结果形成决议")
+                raise ValidationError(gettext("尚无人表决，不能按表决结果形成决议"))
             adopted = counts["yes"] * 2 > cast
         elif adopted is None:
-            raise ValidationError("请选择决议是否通过")
+            raise ValidationError(gettext("请选择决议是否通过"))
         d = Decision.objects.create(
             topic=t,
             text=text,
@@ -195,11 +196,13 @@ def update_task(user, task: Task, progress: int, note: str, now: datetime | None
     with transaction.atomic():
         t = Task.objects.select_for_update().get(pk=task.pk)
         if t.done_at is not None:
-            raise ValidationError("该任务已完成")
+            raise ValidationError(gettext("该任务已完成"))
         if not 0 <= progress <= 100 or progress < t.progress:
-            raise ValidationError(f"进度应在 {t.progress}% 到 100% 之间")
+            raise ValidationError(
+                gettext("进度应在 %(progress)s%% 到 100%% 之间") % {"progress": t.progress}
+            )
         if not note:
-            raise ValidationError("请说明进展")
+            raise ValidationError(gettext("请说明进展"))
         TaskUpdate.objects.create(task=t, at=now, progress=progress, note=note[:300], by=user)
         t.progress = progress
         if progress == 100:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.community import access, deliberation
 from jiceng.community.models import Membership, Task, Topic, Vote
@@ -25,7 +26,7 @@ def _readable(request, code: str):
     if not access.can_read_board(request.user, code):
         if not request.user.is_authenticated:
             return v, redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("该村（社区）不存在或您无权查看")
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
     return v, None
 
 
@@ -35,7 +36,7 @@ def topics(request, code: str):
         return bounce
     if request.method == "POST":
         if not request.user.is_authenticated:
-            raise PermissionDenied("请先登录")
+            raise PermissionDenied(gettext("请先登录"))
         try:
             t = deliberation.raise_topic(
                 request.user, code, request.POST.get("title", ""), request.POST.get("body", "")
@@ -64,14 +65,14 @@ def _dt(raw: str) -> datetime:
     try:
         dt = datetime.fromisoformat((raw or "").strip())
     except ValueError:
-        raise ValidationError("时间格式不正确") from None
+        raise ValidationError(gettext("时间格式不正确")) from None
     return timezone.make_aware(dt) if timezone.is_naive(dt) else dt
 
 
 def _int(raw: str, label: str) -> int:
     raw = (raw or "").strip()
     if not raw.isdigit():
-        raise ValidationError(f"{label}应为整数")
+        raise ValidationError(gettext("%(label)s应为整数") % {"label": label})
     return int(raw)
 
 
@@ -90,7 +91,7 @@ def topic(request, code: str, pk: int):
     user = request.user
     if request.method == "POST":
         if not user.is_authenticated:
-            raise PermissionDenied("请先登录")
+            raise PermissionDenied(gettext("请先登录"))
         p = request.POST
         action = p.get("action", "")
         try:
@@ -102,8 +103,8 @@ def topic(request, code: str, pk: int):
                     t,
                     at=_dt(p.get("at", "")),
                     place=p.get("place", ""),
-                    expected=_int(p.get("expected", ""), "应到人数"),
-                    attended=_int(p.get("attended", ""), "实到人数"),
+                    expected=_int(p.get("expected", ""), gettext("应到人数")),
+                    attended=_int(p.get("attended", ""), gettext("实到人数")),
                     minutes=p.get("minutes", ""),
                 )
             elif action == "open_vote":
@@ -118,10 +119,10 @@ def topic(request, code: str, pk: int):
             elif action == "progress":
                 task = get_object_or_404(Task, pk=p.get("task") or 0, decision__topic=t)
                 deliberation.update_task(
-                    user, task, _int(p.get("progress", ""), "进度"), p.get("note", "")
+                    user, task, _int(p.get("progress", ""), gettext("进度")), p.get("note", "")
                 )
             else:
-                raise ValidationError("未知的操作")
+                raise ValidationError(gettext("未知的操作"))
         except ValidationError as exc:
             flash.error(request, _errors(exc))
         else:

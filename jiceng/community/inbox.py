@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.community import access, facts
@@ -37,9 +38,9 @@ def write(
     access.require_resident_of(user, village_code)
     body = (body or "").strip()
     if not body:
-        raise ValidationError("留言内容不能为空")
+        raise ValidationError(gettext("留言内容不能为空"))
     if len(body) > MAX_BODY:
-        raise ValidationError(f"留言不能超过 {MAX_BODY} 字")
+        raise ValidationError(gettext("留言不能超过 %(max_body)s 字") % {"max_body": MAX_BODY})
     now = now or timezone.now()
     s = access.settings_for(village_code)
     due, missing = facts.reply_due(now, s.reply_days, s.reply_unit)
@@ -73,12 +74,12 @@ def answer(user, message: Message, reply: str, now: datetime | None = None) -> M
     access.require_staff(user, message.village_code, "community.reply")
     reply = (reply or "").strip()
     if len(reply) < 2:
-        raise ValidationError("请填写答复内容")
+        raise ValidationError(gettext("请填写答复内容"))
     now = now or timezone.now()
     with transaction.atomic():
         m = Message.objects.select_for_update().get(pk=message.pk)
         if m.settled:
-            raise ValidationError("该留言已答复或已转为诉求，不能再次答复")
+            raise ValidationError(gettext("该留言已答复或已转为诉求，不能再次答复"))
         m.reply = reply[:MAX_BODY]
         m.replied_by = user
         m.replied_at = now
@@ -93,7 +94,7 @@ def to_case(user, message: Message, request_type: str = "complaint") -> Message:
     with transaction.atomic():
         m = Message.objects.select_for_update().get(pk=message.pk)
         if m.settled:
-            raise ValidationError("该留言已答复或已转为诉求")
+            raise ValidationError(gettext("该留言已答复或已转为诉求"))
         m.case_number = facts.message_to_case(m, user, request_type)
         m.converted_at = timezone.now()
         m.save(update_fields=["case_number", "converted_at"])

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
@@ -70,7 +71,7 @@ def visible(user) -> QuerySet[Dispute]:
 def get(user, number: str) -> Dispute:
     d = visible(user).filter(number=number).first()
     if d is None:
-        raise Http404("该纠纷不存在或不在您的管辖范围内")
+        raise Http404(gettext("该纠纷不存在或不在您的管辖范围内"))
     return d
 
 
@@ -80,9 +81,15 @@ def can_act(user, d: Dispute) -> bool:
 
 def _require_act(user, d: Dispute) -> None:
     if not access.staff_covers(user, d.handling_code, "community.mediate"):
-        raise PermissionDenied(f"该纠纷已由{d.get_level_display()}办理，您不能操作")
+        raise PermissionDenied(
+            gettext("该纠纷已由%(level)s办理，您不能操作")
+            % {"level": gettext(str(d.get_level_display()))}
+        )
     if not d.open:
-        raise ValidationError(f"该纠纷已{d.get_status_display()}，不能再操作")
+        raise ValidationError(
+            gettext("该纠纷已%(status)s，不能再操作")
+            % {"status": gettext(str(d.get_status_display()))}
+        )
 
 
 def _locked(d: Dispute) -> Dispute:
@@ -228,7 +235,7 @@ def assign(user, d: Dispute, mediator_id: int, now: datetime | None = None) -> D
         _require_act(user, d)
         m = mediators_for(d).filter(pk=mediator_id).first()
         if m is None:
-            raise ValidationError("请选择本级调委会的调解员")
+            raise ValidationError(gettext("请选择本级调委会的调解员"))
         d.mediator = m
         d.committee = m.committee
         _save(d, ["mediator", "committee"])
@@ -250,14 +257,14 @@ def add_session(
     now = now or timezone.now()
     minutes = (minutes or "").strip()
     if len(minutes) < 10:
-        raise ValidationError("请填写调解笔录（至少 10 个字）")
+        raise ValidationError(gettext("请填写调解笔录（至少 10 个字）"))
     if at > now:
-        raise ValidationError("调解时间不能晚于现在")
+        raise ValidationError(gettext("调解时间不能晚于现在"))
     with transaction.atomic():
         d = _locked(d)
         _require_act(user, d)
         if d.mediator_id is None:
-            raise ValidationError("请先指派调解员")
+            raise ValidationError(gettext("请先指派调解员"))
         s = MediationSession.objects.create(
             dispute=d,
             at=at,
@@ -281,12 +288,12 @@ def agree(
     now = now or timezone.now()
     text = (text or "").strip()
     if len(text) < 10:
-        raise ValidationError("请填写协议内容（至少 10 个字）")
+        raise ValidationError(gettext("请填写协议内容（至少 10 个字）"))
     with transaction.atomic():
         d = _locked(d)
         _require_act(user, d)
         if not d.sessions.exists():
-            raise ValidationError("须先记录至少一次调解")
+            raise ValidationError(gettext("须先记录至少一次调解"))
         a = Agreement.objects.create(
             dispute=d, text=text, perform_by=perform_by, signed_at=now, recorded_by=user
         )
@@ -301,7 +308,9 @@ def agree(
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
-        raise ValidationError(f"请写明原因（至少 {MIN_REASON} 个字）")
+        raise ValidationError(
+            gettext("请写明原因（至少 %(min_reason)s 个字）") % {"min_reason": MIN_REASON}
+        )
     return reason
 
 
@@ -346,7 +355,7 @@ def escalate(user, d: Dispute, reason: str, now: datetime | None = None) -> Disp
         _require_act(user, d)
         nxt = NEXT_LEVEL.get(L(d.level))
         if nxt is None:
-            raise ValidationError("县级调处中心已是最高一级，不能再上报")
+            raise ValidationError(gettext("县级调处中心已是最高一级，不能再上报"))
         _event(d, "escalate", user, now, mediator=d.mediator, to_level=nxt, note=reason)
         d.level = nxt
         d.handling_code = LEVEL_CODE[nxt](d.village_code)
@@ -361,13 +370,13 @@ def record_performance(user, d: Dispute, performance: str, note: str, now=None) 
     """Follow-up of an agreement (回访履行情况)."""
     now = now or timezone.now()
     if performance not in ("performed", "partly", "breached"):
-        raise ValidationError("履行情况无效")
+        raise ValidationError(gettext("履行情况无效"))
     with transaction.atomic():
         d = _locked(d)
         if not access.staff_covers(user, d.handling_code, "community.mediate"):
-            raise PermissionDenied("您不能登记该纠纷的履行情况")
+            raise PermissionDenied(gettext("您不能登记该纠纷的履行情况"))
         if d.status != S.AGREED:
-            raise ValidationError("只有调解成功的纠纷才登记协议履行情况")
+            raise ValidationError(gettext("只有调解成功的纠纷才登记协议履行情况"))
         d.performance = performance
         _save(d, ["performance"])
         _event(
@@ -398,10 +407,13 @@ def reveal(
 ) -> list[dict]:
     """The parties in full, after a reason; one access-log row per party (PIPL)."""
     if not scope.can(user, "community.reveal"):
-        raise PermissionDenied("您的角色不能查看当事人完整信息")
+        raise PermissionDenied(gettext("您的角色不能查看当事人完整信息"))
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
-        raise ValidationError(f"请填写查看完整信息的事由（至少{MIN_REASON}个字）")
+        raise ValidationError(
+            gettext("请填写查看完整信息的事由（至少%(min_reason)s个字）")
+            % {"min_reason": MIN_REASON}
+        )
     parties = list(d.parties.all())
     AccessLog.objects.bulk_create(
         AccessLog(
@@ -523,7 +535,7 @@ def stats_prefix(user) -> str:
     if code is None:
         if user.is_superuser:
             return ""
-        raise PermissionDenied("您没有管辖区域")
+        raise PermissionDenied(gettext("您没有管辖区域"))
     return code
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.community import access, config, facts, mediation
@@ -126,7 +127,7 @@ def _when(raw: str) -> datetime:
     try:
         dt = datetime.fromisoformat((raw or "").strip())
     except ValueError:
-        raise ValidationError("调解时间格式不正确") from None
+        raise ValidationError(gettext("调解时间格式不正确")) from None
     return timezone.make_aware(dt) if timezone.is_naive(dt) else dt
 
 
@@ -137,7 +138,7 @@ def _day(raw: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError("履行期限格式应为 2026-12-31") from None
+        raise ValidationError(gettext("履行期限格式应为 2026-12-31")) from None
 
 
 @login_required
@@ -177,7 +178,7 @@ def dispute_detail(request, number: str):
             elif action == "perform":
                 mediation.record_performance(user, d, p.get("performance", ""), p.get("note", ""))
             else:
-                raise ValidationError("未知的操作")
+                raise ValidationError(gettext("未知的操作"))
         except ValidationError as exc:
             flash.error(request, _errors(exc))
         except PermissionDenied as exc:
@@ -224,7 +225,7 @@ def agreement_print(request, number: str):
     user = request.user
     d = mediation.get(user, number)
     if d.status != Dispute.Status.AGREED:
-        raise PermissionDenied("该纠纷尚未达成协议")
+        raise PermissionDenied(gettext("该纠纷尚未达成协议"))
     parties = mediation.reveal(user, d, "打印调解协议书", ip=request.META.get("REMOTE_ADDR"))
     names = _names([d.village_code, d.handling_code])
     return render(
@@ -248,7 +249,7 @@ def committees(request):
     scope.require(user, "community.mediate")
     prefix = scope.scope_code(user) or ""
     if not prefix and not user.is_superuser:
-        raise PermissionDenied("您的账号没有辖区，不能管理调委会")
+        raise PermissionDenied(gettext("您的账号没有辖区，不能管理调委会"))
     if request.method == "POST":
         p = request.POST
         action = p.get("action", "")
@@ -268,7 +269,7 @@ def committees(request):
                     p.get("active") == "on",
                 )
             else:
-                raise ValidationError("未知的操作")
+                raise ValidationError(gettext("未知的操作"))
         except ValidationError as exc:
             flash.error(request, _errors(exc))
             return render(request, "community/committees.html", _committees_ctx(user, prefix, p))

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.community import access, facts, inbox
@@ -58,7 +59,7 @@ def echo(request, code: str):
     if not access.can_read_board(request.user, code):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("该村（社区）不存在或您无权查看")
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
     page = Paginator(inbox.echo_wall(code).select_related("author"), 20).get_page(
         request.GET.get("page")
     )
@@ -106,7 +107,7 @@ def message_detail(request, pk: int):
     v = access.village(m.village_code)
     if request.method == "POST":
         if is_author and not scope.can(user, "community.reply"):
-            raise PermissionDenied("您不能答复留言")
+            raise PermissionDenied(gettext("您不能答复留言"))
         try:
             if request.POST.get("action") == "case":
                 inbox.to_case(user, m, request.POST.get("request_type", "complaint"))

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.community import access
 from jiceng.community.models import Membership, PointEntry, PointRule
@@ -90,9 +91,9 @@ def approve(user, entry: PointEntry, ok: bool = True, now: datetime | None = Non
     with transaction.atomic():
         e = PointEntry.objects.select_for_update().get(pk=entry.pk)
         if e.state != E.PENDING:
-            raise ValidationError("该积分记录已审核")
+            raise ValidationError(gettext("该积分记录已审核"))
         if e.recorded_by_id == user.pk:
-            raise PermissionDenied("不能审核自己录入的积分")
+            raise PermissionDenied(gettext("不能审核自己录入的积分"))
         e.state = E.APPROVED if ok else E.REJECTED
         e.approved_by = user
         e.approved_at = now or timezone.now()

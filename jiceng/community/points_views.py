@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.community import access, cobuild, config, points
 from jiceng.community.models import CoAgreement, Commitment, PointEntry, PointRule
@@ -24,7 +25,7 @@ def _readable(request, code: str):
     if not access.can_read_board(request.user, code):
         if not request.user.is_authenticated:
             return v, redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("该村（社区）不存在或您无权查看")
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
     return v, None
 
 
@@ -74,7 +75,7 @@ def board(request, code: str):
                 )
                 flash.success(request, "已添加积分事项")
             else:
-                raise PermissionDenied("您不能执行此操作")
+                raise PermissionDenied(gettext("您不能执行此操作"))
         except ValueError:
             flash.error(request, "日期或分值格式不正确")
         except ValidationError as exc:
@@ -132,7 +133,7 @@ def rules(request, code: str):
                 config.retire_rule(user, code, p.get("rule"), p.get("reason", ""))
                 flash.success(request, "已停用该事项")
             else:
-                raise ValidationError("未知的操作")
+                raise ValidationError(gettext("未知的操作"))
         except ValidationError as exc:
             flash.error(request, _errors(exc))
             form = dict(p.items())
@@ -158,7 +159,7 @@ def mine(request, code: str):
     v = access.village(code)
     hh = points.my_household(request.user)
     if hh is None or hh[0] != code:
-        raise PermissionDenied("您的账号尚未登记户号，请联系村委会")
+        raise PermissionDenied(gettext("您的账号尚未登记户号，请联系村委会"))
     entries = points.history(code, hh[1])
     approved = [e for e in entries if e.state == "approved"]
     months: dict[date, int] = {}
@@ -184,7 +185,7 @@ def agreements(request, code: str):
     staff = access.staff_covers(request.user, code, "community.publish")
     if request.method == "POST":
         if not staff:
-            raise PermissionDenied("您不能发起共建协议")
+            raise PermissionDenied(gettext("您不能发起共建协议"))
         try:
             a = cobuild.start(
                 request.user,
@@ -211,7 +212,7 @@ def agreement(request, code: str, pk: int):
     a = get_object_or_404(cobuild.for_village(code, public_only=not staff), pk=pk)
     if request.method == "POST":
         if not staff:
-            raise PermissionDenied("您不能修改共建协议")
+            raise PermissionDenied(gettext("您不能修改共建协议"))
         p = request.POST
         try:
             action = p.get("action", "")
@@ -231,7 +232,7 @@ def agreement(request, code: str, pk: int):
                 }
                 cobuild.advance(request.user, a, p.get("evaluation", ""), ratings)
             else:
-                raise ValidationError("未知的操作")
+                raise ValidationError(gettext("未知的操作"))
         except ValueError:
             flash.error(request, "日期格式不正确")
         except ValidationError as exc:

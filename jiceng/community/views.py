@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from jiceng.accounts import scope
@@ -35,7 +36,9 @@ def _date(raw: str | None, label: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(f"{label}日期格式应为 2026-07-01") from None
+        raise ValidationError(
+            gettext("%(label)s日期格式应为 2026-07-01") % {"label": label}
+        ) from None
 
 
 @login_required
@@ -50,7 +53,7 @@ def index(request):
     scope.require(user, "community.view")
     prefix = scope.scope_code(user)
     if prefix is None and not user.is_superuser:
-        raise PermissionDenied("您没有管辖区域")
+        raise PermissionDenied(gettext("您没有管辖区域"))
     villages = Region.objects.filter(level=Level.VILLAGE)
     if not user.is_superuser:
         assert prefix is not None
@@ -75,7 +78,7 @@ def board_page(request, code: str):
     if not access.can_read_board(request.user, code):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("该村（社区）不存在或您无权查看")
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
     kind = request.GET.get("kind", "")
     if kind and kind not in Publication.Kind.values:
         kind = ""
@@ -102,7 +105,7 @@ def publication_page(request, code: str, pk: int):
     if not access.can_read_board(request.user, code):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("该村（社区）不存在或您无权查看")
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
     pub = get_object_or_404(Publication.objects.select_related("current"), pk=pk, village_code=code)
     versions = list(pub.versions.order_by("-number").prefetch_related("attachments"))
     shown = versions[0]
@@ -128,7 +131,7 @@ def _tables_from_form(request) -> dict | None:
     f = request.FILES.get("excel")
     if f:
         if not f.name.lower().endswith(".xlsx"):
-            raise ValidationError("请上传 .xlsx 格式的 Excel 文件")
+            raise ValidationError(gettext("请上传 .xlsx 格式的 Excel 文件"))
         return board.build_tables(board.rows_from_xlsx(f.read()))
     rows = []
     for key in board.TABLES:
@@ -152,8 +155,8 @@ def publish_page(request, code: str):
                 title=request.POST.get("title", ""),
                 body=request.POST.get("body", ""),
                 tables=tables,
-                period_start=_date(request.POST.get("period_start"), "期间起"),
-                period_end=_date(request.POST.get("period_end"), "期间止"),
+                period_start=_date(request.POST.get("period_start"), gettext("期间起")),
+                period_end=_date(request.POST.get("period_end"), gettext("期间止")),
                 period_label=request.POST.get("period_label", ""),
                 files=request.FILES.getlist("files"),
             )
@@ -248,10 +251,10 @@ def settings_page(request, code: str):
 def _save_settings(request, obj: VillageSettings) -> None:
     raw = (request.POST.get("reply_days") or "").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= 30:
-        raise ValidationError("答复期限应为 1 到 30 天")
+        raise ValidationError(gettext("答复期限应为 1 到 30 天"))
     unit = request.POST.get("reply_unit", "")
     if unit not in VillageSettings.ReplyUnit.values:
-        raise ValidationError("期限单位无效")
+        raise ValidationError(gettext("期限单位无效"))
     obj.public_board = request.POST.get("public_board") == "on"
     obj.reply_days = int(raw)
     obj.reply_unit = unit
@@ -263,10 +266,10 @@ def _add_member(request, code: str) -> None:
     name = (request.POST.get("username") or "").strip()
     u = get_user_model().objects.filter(username=name, role=Role.RESIDENT).first()
     if u is None:
-        raise ValidationError(f"没有用户名为“{name}”的群众账号")
+        raise ValidationError(gettext("没有用户名为“%(name)s”的群众账号") % {"name": name})
     other = Membership.objects.filter(user=u).first()
     if other and other.village_code != code:
-        raise ValidationError("该账号已登记在其他村，须由原村注销后再登记")
+        raise ValidationError(gettext("该账号已登记在其他村，须由原村注销后再登记"))
     Membership.objects.update_or_create(
         user=u,
         defaults={
@@ -288,7 +291,7 @@ def policies(request):
     scope.require(user, "community.view")
     prefix = scope.scope_code(user) or ""
     if not prefix and not user.is_superuser:
-        raise PermissionDenied("您没有管辖区域")
+        raise PermissionDenied(gettext("您没有管辖区域"))
     if request.method == "POST":
         try:
             t = get_object_or_404(PolicyTarget, pk=request.POST.get("target", 0))
@@ -361,7 +364,7 @@ def policy_detail(request, pk: int):
     if not (user.is_superuser or scope.can_see_code(user, p.issuer_code)):
         # a village sees a policy sent to it, but not the publisher's reading report
         if not p.targets.filter(region_code__under=scope.scope_code(user) or "-").exists():
-            raise Http404("未找到")
+            raise Http404(gettext("未找到"))
         return render(request, "community/policy.html", {"p": p, "report": None})
     return render(request, "community/policy.html", {"p": p, "report": board.read_report(p)})
 
@@ -372,7 +375,7 @@ def village_policy(request, code: str, pk: int):
     if not access.can_read_board(request.user, code):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("该村（社区）不存在或您无权查看")
+        raise Http404(gettext("该村（社区）不存在或您无权查看"))
     p = get_object_or_404(board.policies_for_village(code), pk=pk)
     return render(request, "community/policy.html", {"p": p, "report": None, "code": code})
 

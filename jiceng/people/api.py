@@ -114,15 +114,7 @@ def _page(qs, page: int, size: int):
 
 def _household_out(request, h, access: privacy.Access) -> dict:
     if access.full:
-        privacy.log_views(
-            request.user,
-            [("household", h.id, h.number)]
-            + [("resident", r.id, r.name) for r in h.members.all()]
-            + privacy.contact_subjects(h),
-            access.reason,
-            "api",
-            request,
-        )
+        privacy.log_household_view(request.user, h, access, "api", request)
     out = privacy.household_dict(h, access.full)
     out["contacts"] = [
         {"kind": c["kind_label"], "name": c["name"], "phone": c["phone"], "title": c["title"]}
@@ -443,15 +435,28 @@ def import_file(request, file: UploadedFile = File(...), mode: str = Form("repor
 
 
 @router.get("/access-log")
-def access_log(request, page: Page = 1, size: Size200 = PAGE, viewer: str = "", subject: str = ""):
-    """The PIPL access log: auditor and district administrator only."""
+def access_log(
+    request,
+    page: Page = 1,
+    size: Size200 = PAGE,
+    viewer: str = "",
+    subject: str = "",
+    subject_type: str = "",
+    subject_id: str = "",
+):
+    """The PIPL access log: auditor and district administrator only. One item per view;
+    a view of several people lists them in `subjects` (up to 20, `subjects_count` in all).
+    `subject_type` + `subject_id` (e.g. resident, 12) find every view that showed that
+    record; `subject` every view naming it."""
     scope.require(request.user, "accesslog.view")
     qs = stats.access_log_for(request.user)
     if viewer:
         qs = qs.filter(viewer__username=viewer)
-    if subject:
-        qs = qs.filter(subject_label__contains=subject)
+    if subject_type and subject_id:
+        qs = qs.about(subject_type[:50], subject_id[:64])
+    qs = stats.filter_subject(qs, subject.strip()[:100])
     total, rows = _page(qs, page, size)
+    stats.attach_subjects(rows)
     return {"total": total, "page": page, "items": [log_dict(e) for e in rows]}
 
 
@@ -467,4 +472,9 @@ def log_dict(e: AccessLog) -> dict:
         "reason": e.reason,
         "channel": e.channel,
         "ip": e.ip,
+        "subjects": [
+            {"type": s.subject_type, "id": s.subject_id, "label": s.subject_label}
+            for s in getattr(e, "listed", [])
+        ],
+        "subjects_count": getattr(e, "listed_count", 0),
     }

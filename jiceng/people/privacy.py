@@ -67,24 +67,44 @@ def client_ip(request) -> str | None:
     return clientip.client_ip(request)
 
 
-def log_views(user, subjects: list[tuple[str, Any, str]], reason: str, channel: str, request=None):
-    """Append one access-log row per subject (type, id, label) seen in full."""
+def log_views(
+    user,
+    subjects: list[tuple[str, Any, str]],
+    reason: str,
+    channel: str,
+    request=None,
+    about: tuple[str, Any, str] | None = None,
+):
+    """Log one full view: ONE access-log row per view (decision 0071).
+
+    A view of one person is a row about that person. A view of several people at once (a
+    household with its members and contacts, an export) is a row `about` the household or
+    the region, listing each person seen as an `AccessSubject`, so that "who viewed this
+    resident" (`AccessLog.objects.about("resident", id)`) still finds it."""
     ip = client_ip(request)
-    AccessLog.objects.bulk_create(
-        [
-            AccessLog(
-                viewer=user,
-                subject_type=kind,
-                subject_id=str(pk),
-                subject_label=label[:100],
-                fields=FULL_FIELDS,
-                reason=reason,
-                channel=channel,
-                ip=ip,
-            )
-            for kind, pk, label in subjects
-        ],
-        batch_size=1000,
+    if about is None:
+        if len(subjects) != 1:
+            raise ValueError("a view of several people says what it is about")
+        about, subjects = subjects[0], []
+    AccessLog.record(
+        user, about, reason, subjects=subjects, fields=FULL_FIELDS, channel=channel, ip=ip
+    )
+
+
+def household_subjects(h: Household) -> list[tuple[str, Any, str]]:
+    """The people a full household view shows: each member, and each contact with a phone."""
+    return [("resident", m.id, m.name) for m in h.members.all()] + contact_subjects(h)
+
+
+def log_household_view(user, h: Household, access: Access, channel: str, request=None):
+    """One row about the household, listing its members and contacts (decision 0071)."""
+    log_views(
+        user,
+        household_subjects(h),
+        access.reason,
+        channel,
+        request,
+        about=("household", h.id, h.number),
     )
 
 

@@ -3,6 +3,7 @@ in two grouped queries whatever the size of the territory."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Count
@@ -10,7 +11,7 @@ from django.db.models.functions import Substr
 from django.http import Http404
 
 from jiceng.accounts import scope
-from jiceng.accounts.models import AccessLog
+from jiceng.accounts.models import AccessLog, AccessSubject
 from jiceng.people.models import (
     Building,
     CareTag,
@@ -120,3 +121,39 @@ def access_log_for(user):
     from django.db.models import Q
 
     return qs.filter(Q(viewer__scope__code__under=code) | Q(viewer=user))
+
+
+SUBJECT_REF = re.compile(r"^([a-z_.:]+)[#:](\w+)$")
+SHOWN_SUBJECTS = 20
+
+
+def filter_subject(qs, subject: str):
+    """The auditor's "who viewed this person": `resident#12` (or `resident:12`) finds the
+    views of that record, any other text the views naming it — whether the person was the
+    view's subject or one of the people a household view or an export listed (0071)."""
+    if not subject:
+        return qs
+    ref = SUBJECT_REF.match(subject)
+    if ref:
+        return qs.about(ref.group(1), ref.group(2))
+    return qs.naming(subject)
+
+
+def attach_subjects(rows) -> None:
+    """Give each log row `listed` (up to SHOWN_SUBJECTS of the people it lists) and
+    `listed_count`; two queries for a page of rows, whatever an export listed."""
+    rows = list(rows)
+    ids = [e.id for e in rows]
+    counts = dict(
+        AccessSubject.objects.filter(log_id__in=ids)
+        .values_list("log_id")
+        .annotate(n=Count("id"))
+        .values_list("log_id", "n")
+    )
+    small = [i for i in ids if 0 < counts.get(i, 0) <= SHOWN_SUBJECTS]
+    listed: dict[int, list] = {}
+    for s in AccessSubject.objects.filter(log_id__in=small).order_by("id"):
+        listed.setdefault(s.log_id, []).append(s)
+    for e in rows:
+        e.listed = listed.get(e.id, [])
+        e.listed_count = counts.get(e.id, 0)

@@ -118,15 +118,7 @@ def search(request):
 
 def _household_context(request, h: Household, access: privacy.Access, channel="page") -> dict:
     if access.full:
-        privacy.log_views(
-            request.user,
-            [("household", h.id, h.number)]
-            + [("resident", m.id, m.name) for m in h.members.all()]
-            + privacy.contact_subjects(h),
-            access.reason,
-            channel,
-            request,
-        )
+        privacy.log_household_view(request.user, h, access, channel, request)
     service = ColourService.objects.filter(colour=h.colour).first()
     return {
         "h": h,
@@ -436,12 +428,14 @@ def export(request, code: str, fmt: str):
             )
             return redirect("people:region", code=code)
     if access.full:
+        seen = [("resident", pk, name) for pk, name in qs.values_list("id", "name").iterator()]
         privacy.log_views(
             request.user,
-            [("resident", pk, name) for pk, name in qs.values_list("id", "name").iterator()],
+            seen,
             access.reason,
             "export",
             request,
+            about=("region", r.code, f"{r.name}（{len(seen)}人）"),
         )
     name = f"residents-{r.code}{'-full' if access.full else ''}.{fmt}"
     if fmt == "xlsx":
@@ -512,7 +506,12 @@ def access_log(request):
     channel = request.GET.get("channel", "")
     if channel:
         qs = qs.filter(channel=channel)
+    subject = request.GET.get("subject", "").strip()[:100]
+    qs = stats.filter_subject(qs, subject)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    stats.attach_subjects(page.object_list)
     return render(
-        request, "people/access_log.html", {"page": page, "viewer": viewer, "channel": channel}
+        request,
+        "people/access_log.html",
+        {"page": page, "viewer": viewer, "channel": channel, "subject": subject},
     )

@@ -13,6 +13,7 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
@@ -174,12 +175,12 @@ def catalogue_get(request, code: str, version: RowId | None = None):
     if item is None or item.current is None:
         from django.http import Http404
 
-        raise Http404("该事项不存在或尚未发布")
+        raise Http404(gettext("该事项不存在或尚未发布"))
     v = item.versions.filter(version=version).first() if version else item.current
     if v is None:
         from django.http import Http404
 
-        raise Http404("该版本不存在")
+        raise Http404(gettext("该版本不存在"))
     return catalogue.guide_out(v)
 
 
@@ -312,7 +313,7 @@ def material_upload(request, number: str, material_id: RowId, file: File[Uploade
     400 codes: `wrong_type`, `too_large`, `empty_file`, `unknown_material`."""
     app = applications.get_visible(request.auth, number)
     if not applications._may_act(request.auth, app, "supplement"):
-        raise PermissionDenied("您不能为此办件上传材料")
+        raise PermissionDenied(gettext("您不能为此办件上传材料"))
     try:
         f = uploads.upload(app, material_id, file.name or "",
                            file.read(uploads.max_bytes() + 1), request.auth)  # fmt: skip
@@ -332,7 +333,7 @@ def material_download(request, number: str, file_id: RowId):
     app = applications.get_visible(request.auth, number)
     f = app.files.filter(pk=file_id).first()
     if f is None:
-        raise Http404("文件不存在")
+        raise Http404(gettext("文件不存在"))
     data = uploads.read_blob(f)
     uploads.log_download(request.auth, f, "api", request)
     resp = HttpResponse(data, content_type=f.content_type)

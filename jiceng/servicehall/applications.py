@@ -29,7 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
@@ -53,7 +53,8 @@ from jiceng.servicehall.models import (
 from jiceng.servicehall.schemas import ApplicationIn, MoveIn
 from jiceng.territory.models import Level, Region
 
-LEVEL_WORD = {Level.VILLAGE: "村（社区）", Level.STREET: "乡镇（街道）", Level.COUNTY: "县（区）"}
+LEVEL_WORD = {Level.VILLAGE: gettext_noop("村（社区）"), Level.STREET: gettext_noop("乡镇（街道）"),
+              Level.COUNTY: gettext_noop("县（区）")}  # fmt: skip
 
 
 class Refused(Exception):
@@ -80,7 +81,7 @@ def visible(user) -> QuerySet[Application]:
 def get_visible(user, number: str) -> Application:
     app = visible(user).select_related("version", "version__item").filter(number=number).first()
     if app is None:
-        raise Http404("办件不存在或不在您的管辖范围内")
+        raise Http404(gettext("办件不存在或不在您的管辖范围内"))
     return app
 
 
@@ -93,7 +94,7 @@ def find_public(number: str, phone: str) -> Application:
         .first()
     )
     if app is None:
-        raise Http404("未找到该办件，请核对办件编号和手机号")
+        raise Http404(gettext("未找到该办件，请核对办件编号和手机号"))
     return app
 
 
@@ -186,30 +187,30 @@ def intake(user, data: ApplicationIn, now: datetime | None = None,
     files = {k: v for k, v in (files or {}).items() if v}
     item = ServiceItem.objects.select_related("current").filter(code=data.item_code).first()
     if item is None or item.current is None:
-        raise Refused("该事项不存在或尚未发布", "unknown_item")
+        raise Refused(gettext("该事项不存在或尚未发布"), "unknown_item")
     v: ItemVersion = item.current
     region = Region.objects.filter(code=data.region_code, level=Level.VILLAGE).first()
     if region is None or not scope.can_see_code(user, region.code):
-        raise Refused("申请人所在村（社区）不在您的服务范围内", "out_of_scope")
+        raise Refused(gettext("申请人所在村（社区）不在您的服务范围内"), "out_of_scope")
     agent = agent_of(user)
     if user.role == Role.PROXY_AGENT:
         if agent is None:
-            raise Refused("您还不是在册代办员，请联系乡镇便民服务中心", "not_agent")
+            raise Refused(gettext("您还不是在册代办员，请联系乡镇便民服务中心"), "not_agent")
         level = max(v.accept_levels)  # the lowest level that may accept it
     else:
         lv = user_level(user)
         if lv not in v.accept_levels:
-            where = "、".join(level_word(x) for x in sorted(v.accept_levels, reverse=True))
-            raise Refused(f"「{item.name}」不能在{level_word(lv or 0)}受理，请到{where}便民服务窗口办理",
+            where = "、".join(gettext(level_word(x)) for x in sorted(v.accept_levels, reverse=True))
+            raise Refused(gettext("「%(name)s」不能在%(level_word)s受理，请到%(where)s便民服务窗口办理") % {"name": item.name, "level_word": gettext(level_word(lv or 0)), "where": where},
                           "wrong_level")  # fmt: skip
         level = lv
     mats = {m.id: m for m in v.materials.all()}
     given: dict[int, str] = {c.material_id: c.state for c in data.materials}
     unknown = set(given) - set(mats)
     if unknown or len(given) != len(data.materials):
-        raise Refused("材料清单与事项指南不符，请刷新后重新核对", "bad_materials")
+        raise Refused(gettext("材料清单与事项指南不符，请刷新后重新核对"), "bad_materials")
     if set(files) - set(mats):
-        raise Refused("该事项没有这项材料，请刷新页面后重新选择", "unknown_material")
+        raise Refused(gettext("该事项没有这项材料，请刷新页面后重新选择"), "unknown_material")
     for mid in files:  # a file received is the material provided
         given[mid] = MaterialState.PROVIDED
     errors = []
@@ -244,7 +245,7 @@ def intake(user, data: ApplicationIn, now: datetime | None = None,
                 .first()
             )
             if req is None or req.status in (RequestStatus.DONE, RequestStatus.CANCELLED):
-                raise Refused("代办预约不存在或已办理", "bad_request")
+                raise Refused(gettext("代办预约不存在或已办理"), "bad_request")
         # deadlines are computed before the insert: one INSERT, no UPDATE after it
         clock = Application(version=v)
         if not missing:
@@ -280,7 +281,7 @@ def intake(user, data: ApplicationIn, now: datetime | None = None,
             except IntegrityError:  # two clerks drew the same number: draw again
                 continue
         else:
-            raise Refused("办件编号分配繁忙，请重试", "busy")
+            raise Refused(gettext("办件编号分配繁忙，请重试"), "busy")
         AppMaterial.objects.bulk_create(
             AppMaterial(application=app, material_id=mid,
                         state=given.get(mid, MaterialState.MISSING), updated_at=now)
@@ -381,7 +382,11 @@ def move(user, number_or_app: str | Application, data: MoveIn, now: datetime | N
     """Apply one move (rules 2–5); appends its event. Raises Refused / PermissionDenied."""
     now = now or timezone.now()
     if data.move in NEEDS_REASON and not data.reason.strip():
-        raise Refused(f"「{MOVE_LABEL[data.move]}」须填写理由", "reason_required")
+        raise Refused(
+            gettext("「%(move_label)s」须填写理由")
+            % {"move_label": gettext(MOVE_LABEL[data.move])},
+            "reason_required",
+        )
     with transaction.atomic():
         num = number_or_app.number if isinstance(number_or_app, Application) else number_or_app
         app = get_visible(user, num) if not user.is_superuser else Application.objects.get(
@@ -390,10 +395,14 @@ def move(user, number_or_app: str | Application, data: MoveIn, now: datetime | N
             "version", "version__item").get(pk=app.pk)  # fmt: skip
         if not _may_act(user, app, data.move):
             raise PermissionDenied(
-                f"您不能在此环节{MOVE_LABEL[data.move]}（办件在{level_word(app.current_level)}）"
+                gettext("您不能在此环节%(move_label)s（办件在%(level_word)s）")
+                % {
+                    "move_label": gettext(MOVE_LABEL[data.move]),
+                    "level_word": gettext(level_word(app.current_level)),
+                }
             )
         if data.move not in allowed_moves(user, app):
-            raise Refused(f"办件当前「{app.get_status_display()}」，不能{MOVE_LABEL[data.move]}",
+            raise Refused(gettext("办件当前「%(status)s」，不能%(move_label)s") % {"status": gettext(str(app.get_status_display())), "move_label": gettext(MOVE_LABEL[data.move])},
                           "wrong_state")  # fmt: skip
         note = data.reason.strip()
         acted_at_level = app.current_level  # the event names the level that acted
@@ -422,7 +431,7 @@ def _m_supplement(app: Application, data: MoveIn, now: datetime) -> str:
         _start_clock(app, now)
         return "材料已齐（已上传），受理"
     if not rows:
-        raise Refused("请勾选本次补交的材料", "nothing_supplied")
+        raise Refused(gettext("请勾选本次补交的材料"), "nothing_supplied")
     for r in rows:
         r.state = MaterialState.PROVIDED
         r.updated_at = now
@@ -455,7 +464,7 @@ def _m_return(app: Application, data: MoveIn, now: datetime) -> str:
 
 def _m_approve(app: Application, data: MoveIn, now: datetime) -> str:
     if app.materials.filter(state=MaterialState.PENDING).exists():
-        raise Refused("尚有容缺材料未补齐，补齐后才能办结", "pending_materials")
+        raise Refused(gettext("尚有容缺材料未补齐，补齐后才能办结"), "pending_materials")
     app.status = Status.APPROVED
     app.finished_at = now
     if app.promised_due and now <= app.promised_due:
@@ -492,7 +501,11 @@ def _m_extend(app: Application, data: MoveIn, now: datetime) -> str:
     v = app.version
     days = data.days or v.extension_days
     if days > v.extension_days:
-        raise Refused(f"延期不得超过 {v.extension_days} 个工作日", "too_long")
+        raise Refused(
+            gettext("延期不得超过 %(extension_days)s 个工作日")
+            % {"extension_days": v.extension_days},
+            "too_long",
+        )
     cal, zone = facts.calendar(), facts.zone()
     minutes = days * cal.day_minutes
     for f in ("promised_due", "legal_due", "yellow_at"):
@@ -555,14 +568,14 @@ def sign(app: Application, signed_hash: str, signature: str, user=None,
     Refused when the application changed since the page showed it (rule 7)."""
     now = now or timezone.now()
     if not signature.startswith("data:image/png;base64,") or len(signature) > MAX_SIGNATURE:
-        raise Refused("签名须为手写签名图片（PNG，不超过 300 KB）", "bad_signature")
+        raise Refused(gettext("签名须为手写签名图片（PNG，不超过 300 KB）"), "bad_signature")
     with transaction.atomic():
         app = Application.objects.select_for_update().select_related(
             "version", "version__item").get(pk=app.pk)  # fmt: skip
         if signed_hash != content_hash(app):
-            raise Refused("申请内容已变更，签名无效，请重新核对内容后再签名", "changed")
+            raise Refused(gettext("申请内容已变更，签名无效，请重新核对内容后再签名"), "changed")
         if app.status in DONE_STATUSES or app.status == Status.WITHDRAWN:
-            raise Refused("办件已办结，不能再签名", "wrong_state")
+            raise Refused(gettext("办件已办结，不能再签名"), "wrong_state")
         app.signed_hash = signed_hash
         app.signature = signature
         app.save(update_fields=["signed_hash", "signature"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 from pydantic import ValidationError
 
 from jiceng.servicehall import catalogue
@@ -119,9 +120,11 @@ def _convert(raw: str, kind: str, where: str, header: str, errors: list[str]) ->
 
 def _sheets(data: bytes) -> dict[str, list[list[Any]]]:
     if len(data) > MAX_BYTES:
-        raise ImportRefused([f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请拆分后导入"])
+        raise ImportRefused(
+            [gettext("文件超过 %(value)s MB，请拆分后导入") % {"value": MAX_BYTES // 1024 // 1024}]
+        )
     if not data.startswith(b"PK"):
-        raise ImportRefused(["文件不是 Excel 工作簿（.xlsx），请用导出的模板填写"])
+        raise ImportRefused([gettext("文件不是 Excel 工作簿（.xlsx），请用导出的模板填写")])
     try:
         from python_calamine import CalamineWorkbook
 
@@ -135,7 +138,9 @@ def _sheets(data: bytes) -> dict[str, list[list[Any]]]:
         owb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in owb}
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise ImportRefused([f"无法读取 Excel 文件：{type(exc).__name__}"]) from exc
+        raise ImportRefused(
+            [gettext("无法读取 Excel 文件：%(__name__)s") % {"__name__": type(exc).__name__}]
+        ) from exc
 
 
 def _rows(

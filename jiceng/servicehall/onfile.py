@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext
+
 from jiceng.accounts.models import AccessLog
 from jiceng.lib import clientip, idcard
 from jiceng.servicehall.models import (
@@ -77,24 +79,32 @@ def resolve(m: Material, region_code: str, name: str, phone: str, id_number: str
     """The record that satisfies material `m`; raises ValueError (Chinese) when none does."""
     src = source_of(m)
     if src is None:
-        raise ValueError(f"「{m.name}」不在可免提交之列，须当场提交")
+        raise ValueError(gettext("「%(name)s」不在可免提交之列，须当场提交") % {"name": m.name})
     source, code = src
     if source in (OnFileSource.RESIDENT_ID, OnFileSource.HOUSEHOLD):
         if not id_number.strip():
-            raise ValueError(f"「{m.name}」免提交须录入申请人身份证号码，用于从人口库调取")
+            raise ValueError(
+                gettext("「%(name)s」免提交须录入申请人身份证号码，用于从人口库调取")
+                % {"name": m.name}
+            )
         if not idcard.is_valid(idcard.normalise(id_number)):
-            raise ValueError("申请人身份证号码不正确，无法调取人口库信息")
+            raise ValueError(gettext("申请人身份证号码不正确，无法调取人口库信息"))
         r = find_resident(id_number, region_code, name)
         if r is None:
             raise ValueError(
-                f"人口库中未找到申请人（{name}）在本村（社区）的登记，「{m.name}」须当场提交"
+                gettext(
+                    "人口库中未找到申请人（%(name)s）在本村（社区）的登记，「%(name2)s」须当场提交"
+                )
+                % {"name": name, "name2": m.name}
             )
         masked = idcard.mask(idcard.parse(idcard.normalise(id_number)).number)
         if source == OnFileSource.RESIDENT_ID:
             return Ref(m.id, source, "people.resident", str(r.pk), f"居民档案 {r.name} · {masked}")
         h = r.household
         if h is None:
-            raise ValueError(f"人口库中申请人未登记户籍信息，「{m.name}」须当场提交")
+            raise ValueError(
+                gettext("人口库中申请人未登记户籍信息，「%(name)s」须当场提交") % {"name": m.name}
+            )
         head = next((p.name for p in h.members.all() if p.relation == "head"), "")
         return Ref(m.id, source, "people.household", str(h.pk),
                    f"户籍档案 户号 {h.number}" + (f" · 户主 {head}" if head else ""))  # fmt: skip
@@ -105,7 +115,9 @@ def resolve(m: Material, region_code: str, name: str, phone: str, id_number: str
         qs = qs.filter(version__item__code=code)
     earlier = qs.order_by("-finished_at").first()
     if earlier is None:
-        raise ValueError(f"未找到申请人此前办结的相关办件，「{m.name}」须当场提交")
+        raise ValueError(
+            gettext("未找到申请人此前办结的相关办件，「%(name)s」须当场提交") % {"name": m.name}
+        )
     when = earlier.finished_at.strftime("%Y-%m-%d") if earlier.finished_at else ""
     return Ref(m.id, source, "servicehall.application", earlier.number,
                f"办件 {earlier.number}「{earlier.version.item.name}」{when} 办结")  # fmt: skip

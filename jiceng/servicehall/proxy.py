@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.servicehall import facts, timelimits
@@ -58,12 +59,12 @@ def request(data: ProxyRequestIn, now: datetime | None = None) -> ProxyRequest:
     now = now or timezone.now()
     item = ServiceItem.objects.filter(code=data.item_code, current__isnull=False).first()
     if item is None:
-        raise Refused("该事项不存在或尚未发布", "unknown_item")
+        raise Refused(gettext("该事项不存在或尚未发布"), "unknown_item")
     region = Region.objects.filter(code=data.region_code, level=Level.VILLAGE).first()
     if region is None:
-        raise Refused("请选择所在村（社区）", "unknown_region")
+        raise Refused(gettext("请选择所在村（社区）"), "unknown_region")
     if data.wanted_on and data.wanted_on < timezone.localdate(now):
-        raise Refused("预约日期不能早于今天", "bad_date")
+        raise Refused(gettext("预约日期不能早于今天"), "bad_date")
     with transaction.atomic():
         agent = pick_agent(region.code)
         due, _ = timelimits._add_workdays(facts.calendar(), now, ANSWER_WORKDAYS, facts.zone())
@@ -97,12 +98,12 @@ def assign(user, req_id: int, agent_id: int) -> ProxyRequest:
             .first()
         )
         if req is None:
-            raise Refused("代办预约不存在或不在您的管辖范围内", "not_found")
+            raise Refused(gettext("代办预约不存在或不在您的管辖范围内"), "not_found")
         agent = ProxyAgent.objects.filter(
             pk=agent_id, active=True, region_code=req.region_code
         ).first()
         if agent is None:
-            raise Refused("只能分派给本村在岗代办员", "bad_agent")
+            raise Refused(gettext("只能分派给本村在岗代办员"), "bad_agent")
         req.agent, req.status = agent, RequestStatus.ASSIGNED
         req.save(update_fields=["agent", "status"])
     return req
@@ -114,9 +115,9 @@ def review(user, agent_id: int, data: AgentReviewIn, now: datetime | None = None
     now = now or timezone.now()
     agent = ProxyAgent.objects.filter(scope.code_filter(user, "region_code"), pk=agent_id).first()
     if agent is None:
-        raise Refused("代办员不存在或不在您的管辖范围内", "not_found")
+        raise Refused(gettext("代办员不存在或不在您的管辖范围内"), "not_found")
     if data.quarter > quarter_of(now):
-        raise Refused("不能评议尚未到来的季度", "bad_quarter")
+        raise Refused(gettext("不能评议尚未到来的季度"), "bad_quarter")
     return AgentReview.objects.create(agent=agent, quarter=data.quarter, reviewer=data.reviewer,
                                       score=data.score, comment=data.comment, at=now)  # fmt: skip
 
@@ -166,7 +167,7 @@ QUARTER = re.compile(r"^(20\d\d)Q([1-4])$")
 def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
     m = QUARTER.match(quarter or "")
     if m is None:
-        raise Refused("季度格式应为 2026Q4", "bad_quarter")
+        raise Refused(gettext("季度格式应为 2026Q4"), "bad_quarter")
     year, q = int(m.group(1)), int(m.group(2))
     start_month = 3 * (q - 1) + 1
     tz = facts.zone()
@@ -211,16 +212,18 @@ def draw_sample(user, quarter: str, size: int | None = None, share: float | None
     seed is recorded (a random one when none is given)."""
     scope.require(user, "servicehall.agents")
     if (size is None) == (share is None):
-        raise Refused("请填写抽样数量或抽样比例（二选一）", "size_or_share")
+        raise Refused(gettext("请填写抽样数量或抽样比例（二选一）"), "size_or_share")
     if size is not None and not 1 <= size <= 500:
-        raise Refused("抽样数量应在 1–500 之间", "bad_size")
+        raise Refused(gettext("抽样数量应在 1–500 之间"), "bad_size")
     if share is not None and not 0 < share <= 1:
-        raise Refused("抽样比例应大于 0% 且不超过 100%", "bad_share")
+        raise Refused(gettext("抽样比例应大于 0% 且不超过 100%"), "bad_share")
     seed = (seed or "").strip()[:40] or secrets.token_hex(4)
     territory = scope.scope_code(user) or ""
     pool = return_pool(user, quarter)
     if not pool:
-        raise Refused(f"{quarter} 辖区内没有已办结的代办件", "empty_pool")
+        raise Refused(
+            gettext("%(quarter)s 辖区内没有已办结的代办件") % {"quarter": quarter}, "empty_pool"
+        )
     drawn = _draw(pool, quarter, territory, seed, size, share)
     return ReturnSample.objects.create(
         quarter=quarter, territory_code=territory, size=size, share=share, seed=seed,
@@ -238,7 +241,7 @@ def samples(user):
 def get_sample(user, pk: int) -> ReturnSample:
     s = samples(user).filter(pk=pk).first()
     if s is None:
-        raise Refused("抽样不存在或不在您的管辖范围内", "not_found")
+        raise Refused(gettext("抽样不存在或不在您的管辖范围内"), "not_found")
     return s
 
 
@@ -261,16 +264,16 @@ def record_return_call(user, number: str, quarter: str, reached: bool,
     app = Application.objects.filter(scope.code_filter(user, "region_code"), number=number,
                                      agent__isnull=False).first()  # fmt: skip
     if app is None:
-        raise Refused("代办件不存在或不在您的管辖范围内", "not_found")
+        raise Refused(gettext("代办件不存在或不在您的管辖范围内"), "not_found")
     if reached and satisfied is None:
-        raise Refused("接通的回访须记录是否满意", "satisfied_required")
+        raise Refused(gettext("接通的回访须记录是否满意"), "satisfied_required")
     with transaction.atomic():
         if sample is not None:
             sample = ReturnSample.objects.select_for_update().get(pk=sample.pk)
             if number not in sample.numbers:
-                raise Refused("该办件不在本次抽样之中", "not_in_sample")
+                raise Refused(gettext("该办件不在本次抽样之中"), "not_in_sample")
             if sample.calls.filter(application=app, reached=True).exists():
-                raise Refused("该办件已回访接通，不能重复记录", "already_called")
+                raise Refused(gettext("该办件已回访接通，不能重复记录"), "already_called")
             quarter = sample.quarter
         return ReturnCall.objects.create(application=app, quarter=quarter, caller=user,
                                          at=now or timezone.now(), reached=reached,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.servicehall import applications, facts, timelimits
@@ -26,16 +27,16 @@ def rate(number: str, phone: str, score: int, comment: str = "",
     """The applicant's rating, once per application; raises Http404 / Refused."""
     now = now or timezone.now()
     if score not in Rating.LEVELS:
-        raise Refused("评价须为 1–5 级", "bad_score")
+        raise Refused(gettext("评价须为 1–5 级"), "bad_score")
     if score <= 2 and not comment.strip():
-        raise Refused("差评请写明不满意的原因，便于整改", "reason_required")
+        raise Refused(gettext("差评请写明不满意的原因，便于整改"), "reason_required")
     with transaction.atomic():
         app = applications.find_public(number, phone)
         app = Application.objects.select_for_update().get(pk=app.pk)
         if app.status not in RATEABLE:
-            raise Refused("办件办结后才能评价", "wrong_state")
+            raise Refused(gettext("办件办结后才能评价"), "wrong_state")
         if Rating.objects.filter(application=app).exists():
-            raise Refused("该办件已评价过", "already_rated")
+            raise Refused(gettext("该办件已评价过"), "already_rated")
         r = Rating.objects.create(application=app, score=score, comment=comment.strip(), at=now)
         applications._event(app, "rating", f"好差评：{r.label}", None, now, comment.strip())
         if r.bad:
@@ -61,11 +62,11 @@ def rectify(user, rect_id: int, reply: str, now: datetime | None = None) -> Rect
     scope.require(user, "servicehall.rectify")
     now = now or timezone.now()
     if not reply.strip():
-        raise Refused("请填写整改情况和给申请人的答复", "reason_required")
+        raise Refused(gettext("请填写整改情况和给申请人的答复"), "reason_required")
     with transaction.atomic():
         rect = open_rectifications(user).select_for_update(of=("self",)).filter(pk=rect_id).first()
         if rect is None:
-            raise Refused("整改任务不存在、已完成或不在您的管辖范围内", "not_found")
+            raise Refused(gettext("整改任务不存在、已完成或不在您的管辖范围内"), "not_found")
         rect.reply, rect.done_at, rect.done_by = reply.strip(), now, user
         rect.save(update_fields=["reply", "done_at", "done_by"])
         applications._event(rect.rating.application, "rectify_done", "差评整改答复", user, now,

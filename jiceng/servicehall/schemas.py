@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from django.utils.translation import gettext
 from ninja import Schema
 from pydantic import Field, field_validator, model_validator
 
@@ -35,8 +36,10 @@ class MaterialIn(Schema):
         base, _, code = v.partition(":")
         if v and (base not in ON_FILE_SOURCES or (code and base != "earlier_result")):
             raise ValueError(
-                "可免提交来源只能是 resident_id（身份信息）、household（户籍信息）"
-                "或 earlier_result[:事项编码]（本人此前办件结果）"
+                gettext(
+                    "可免提交来源只能是 resident_id（身份信息）、household（户籍信息）"
+                    "或 earlier_result[:事项编码]（本人此前办件结果）"
+                )
             )
         return v
 
@@ -72,19 +75,19 @@ class GuideIn(Schema):
     @model_validator(mode="after")
     def _rules(self) -> GuideIn:
         if self.promised_days > self.legal_days:
-            raise ValueError("承诺时限不得长于法定时限")
+            raise ValueError(gettext("承诺时限不得长于法定时限"))
         order = [LEVEL_NUMBER[x] for x in self.flow]
         if order != sorted(order, reverse=True) or len(set(order)) != len(order):
-            raise ValueError("流转层级须自下而上且不重复（村 → 乡镇 → 县）")
+            raise ValueError(gettext("流转层级须自下而上且不重复（村 → 乡镇 → 县）"))
         if not set(self.accept_levels) <= set(self.flow):
-            raise ValueError("受理层级必须在流转层级之中")
+            raise ValueError(gettext("受理层级必须在流转层级之中"))
         if self.may_extend and self.extension_days <= 0:
-            raise ValueError("可延期的事项须填写最长延期天数")
+            raise ValueError(gettext("可延期的事项须填写最长延期天数"))
         names = [m.name for m in self.materials]
         if len(set(names)) != len(names):
-            raise ValueError("同一事项的材料名称不得重复")
+            raise ValueError(gettext("同一事项的材料名称不得重复"))
         if any(m.pendable for m in self.materials) and not self.allows_pending:
-            raise ValueError("事项不允许容缺受理，材料不能标为可容缺")
+            raise ValueError(gettext("事项不允许容缺受理，材料不能标为可容缺"))
         return self
 
 
@@ -152,7 +155,7 @@ class ApplicationIn(Schema):
     def _strip(cls, v: str) -> str:
         v = v.strip()
         if not v:
-            raise ValueError("申请人姓名不能为空")
+            raise ValueError(gettext("申请人姓名不能为空"))
         return v
 
 

@@ -17,6 +17,7 @@ from django.db.models import Avg, Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.servicehall.models import Application, ServiceItem, Status
@@ -91,7 +92,7 @@ def grouped(user, by: str, since: date | None = None, until: date | None = None)
     """Figures per item, unit or window in the user's territory and the period; one query."""
     scope.require(user, "servicehall.view")
     if by not in GROUPS:
-        raise ValueError("分组只能是 item、unit 或 window")
+        raise ValueError(gettext("分组只能是 item、unit 或 window"))
     keys, _label = GROUPS[by]
     qs = in_period(Application.objects.filter(scope.code_filter(user, "region_code")), since,
                    until)  # fmt: skip
@@ -138,7 +139,7 @@ def item_figures(user, code: str, since: date | None = None, until: date | None 
     scope.require(user, "servicehall.view")
     item = ServiceItem.objects.select_related("current").filter(code=code).first()
     if item is None or item.current is None:
-        raise Http404("该事项不存在或尚未发布")
+        raise Http404(gettext("该事项不存在或尚未发布"))
     qs = Application.objects.filter(scope.code_filter(user, "region_code"), version__item=item)
     out = figures(in_period(qs, since, until))
     out["compression"] = round(item.current.compression, 4)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 from jiceng.lib.workdays import Calendar, CalendarUnknown
 
 
@@ -51,7 +53,7 @@ def compute(
     Raises ValueError for a non-positive limit or a promised limit longer than the legal one.
     """
     if promised <= 0 or legal <= 0 or promised > legal:
-        raise ValueError("时限必须为正数，且承诺时限不得长于法定时限")
+        raise ValueError(gettext("时限必须为正数，且承诺时限不得长于法定时限"))
     p, m1 = _add_workdays(cal, start, promised, zone)
     lg, m2 = _add_workdays(cal, start, legal, zone)
     y, m3 = _add_workdays(cal, start, promised * share, zone)

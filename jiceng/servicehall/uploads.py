@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts.models import AccessLog
 from jiceng.lib import clientip
@@ -85,20 +86,28 @@ def _pdf_ok(data: bytes) -> bool:
 
 def check(name: str, data: bytes, material_name: str = "") -> Checked:
     """Rule 1–2: what the file really is; raises UploadRefused with a Chinese message."""
-    what = f"「{material_name}」的文件" if material_name else "文件"
+    what = (
+        gettext("「%(name)s」的文件") % {"name": material_name}
+        if material_name
+        else gettext("文件")
+    )
     clean = Path(name or "").name.replace("\x00", "")[:100] or "未命名"
     if not data:
-        raise UploadRefused(f"{what}「{clean}」是空文件，请重新选择", "empty_file")
+        raise UploadRefused(
+            gettext("%(what)s「%(clean)s」是空文件，请重新选择") % {"what": what, "clean": clean},
+            "empty_file",
+        )
     limit = max_bytes()
     if len(data) > limit:
         raise UploadRefused(
-            f"{what}「{clean}」超过 {limit // (1024 * 1024)} MB，请压缩或分页扫描后再上传",
+            gettext("%(what)s「%(clean)s」超过 %(value)s MB，请压缩或分页扫描后再上传")
+            % {"what": what, "clean": clean, "value": limit // (1024 * 1024)},
             "too_large",
         )
     kind = None
     if data[:1024].lstrip().startswith(b"%PDF-"):
         if not _pdf_ok(data):
-            raise UploadRefused(f"{what}「{clean}」不是完整的 PDF 文件（文件已损坏或不完整）",
+            raise UploadRefused(gettext("%(what)s「%(clean)s」不是完整的 PDF 文件（文件已损坏或不完整）") % {"what": what, "clean": clean},
                                 "wrong_type")  # fmt: skip
         kind = "PDF"
     else:
@@ -108,7 +117,11 @@ def check(name: str, data: bytes, material_name: str = "") -> Checked:
             with Image.open(io.BytesIO(data)) as im:
                 fmt, (w, h) = im.format, im.size
                 if w * h > MAX_PIXELS:
-                    raise UploadRefused(f"{what}「{clean}」图片尺寸过大", "too_large")
+                    raise UploadRefused(
+                        gettext("%(what)s「%(clean)s」图片尺寸过大")
+                        % {"what": what, "clean": clean},
+                        "too_large",
+                    )
                 im.verify()
         except UploadRefused:
             raise
@@ -124,7 +137,10 @@ def check(name: str, data: bytes, material_name: str = "") -> Checked:
             kind = fmt
     if kind is None:
         raise UploadRefused(
-            f"{what}「{clean}」不是 PDF、JPEG 或 PNG 文件（按文件内容识别，改扩展名无效）",
+            gettext(
+                "%(what)s「%(clean)s」不是 PDF、JPEG 或 PNG 文件（按文件内容识别，改扩展名无效）"
+            )
+            % {"what": what, "clean": clean},
             "wrong_type",
         )
     ctype, ext = KINDS[kind]
@@ -211,7 +227,7 @@ def material_of(app: Application, material_id: int) -> Material:
     """Rule 3: a material of the version the application was made under."""
     m = Material.objects.filter(pk=material_id, version_id=app.version_id).first()
     if m is None:
-        raise UploadRefused("该事项没有这项材料，请刷新页面后重新选择", "unknown_material")
+        raise UploadRefused(gettext("该事项没有这项材料，请刷新页面后重新选择"), "unknown_material")
     return m
 
 
@@ -227,7 +243,7 @@ def upload(app: Application, material_id: int, name: str, data: bytes, user=None
     m = material_of(app, material_id)
     c = check(name, data, m.name)
     if not (is_open(app) or app.status == Status.AWAITING):
-        raise Refused("办件已办结或已撤回，不能再上传材料", "wrong_state")
+        raise Refused(gettext("办件已办结或已撤回，不能再上传材料"), "wrong_state")
     with transaction.atomic():
         app = Application.objects.select_for_update().get(pk=app.pk)
         f = _record(app, m, c, user, now)

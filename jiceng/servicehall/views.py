@@ -97,7 +97,7 @@ def item(request, code: str):
     """One item's guide (ten elements) and, for staff, its figures in their territory."""
     it = ServiceItem.objects.select_related("current").filter(code=code).first()
     if it is None or it.current is None:
-        raise Http404("该事项不存在或尚未发布")
+        raise Http404(gettext("该事项不存在或尚未发布"))
     figures = None
     since, until, preset, period_error = stats.parse_period(request.GET,
                                                            timezone.localdate())  # fmt: skip
@@ -380,10 +380,10 @@ def _upload_from_page(request, app: Application, user) -> bool:
     mid = request.POST.get("material_id", "")
     try:
         if f is None:
-            raise uploads.UploadRefused("请选择要上传的文件", "empty_file")
+            raise uploads.UploadRefused(gettext("请选择要上传的文件"), "empty_file")
         if not mid.isdigit():
             raise uploads.UploadRefused(
-                "该事项没有这项材料，请刷新页面后重新选择", "unknown_material"
+                gettext("该事项没有这项材料，请刷新页面后重新选择"), "unknown_material"
             )
         up = uploads.upload(app, int(mid), f.name or "", f.read(uploads.max_bytes() + 1), user)
     except (uploads.UploadRefused, Refused) as exc:
@@ -399,7 +399,7 @@ def material_file(request, number: str, pk: int):
     app = apps.get_visible(request.user, number)
     f = app.files.filter(pk=pk).first()
     if f is None:
-        raise Http404("文件不存在")
+        raise Http404(gettext("文件不存在"))
     data = uploads.read_blob(f)
     uploads.log_download(request.user, f, "page", request)
     resp = HttpResponse(data, content_type=f.content_type)
@@ -523,7 +523,7 @@ def track(request):
                 if action == "rate":
                     score = request.POST.get("score", "")
                     if not score.isdigit():
-                        raise Refused("请选择评价等级")
+                        raise Refused(gettext("请选择评价等级"))
                     r = ratings.rate(
                         number, phone, int(score), request.POST.get("comment", "")[:300]
                     )
@@ -536,9 +536,9 @@ def track(request):
                     f = request.FILES.get("file")
                     mid = request.POST.get("material_id", "")
                     if f is None:
-                        raise uploads.UploadRefused("请选择要上传的文件", "empty_file")
+                        raise uploads.UploadRefused(gettext("请选择要上传的文件"), "empty_file")
                     if not mid.isdigit():
-                        raise uploads.UploadRefused("该事项没有这项材料，请刷新页面后重新选择",
+                        raise uploads.UploadRefused(gettext("该事项没有这项材料，请刷新页面后重新选择"),
                                                     "unknown_material")  # fmt: skip
                     up = uploads.upload(app, int(mid), f.name or "",
                                         f.read(uploads.max_bytes() + 1))  # fmt: skip

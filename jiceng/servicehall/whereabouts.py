@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role, User
@@ -25,12 +26,12 @@ def set_status(user, status: str, note: str = "", until: datetime | None = None,
                now: datetime | None = None) -> StaffWhereabouts:  # fmt: skip
     """Record the user's own whereabouts. Only hall workers with a territory have one."""
     if user.role not in HALL_ROLES or not user.scope_id:
-        raise Refused("只有窗口工作人员和代办员登记去向", "not_hall_staff")
+        raise Refused(gettext("只有窗口工作人员和代办员登记去向"), "not_hall_staff")
     if status not in Whereabouts.values:
-        raise Refused("去向只能是：在岗、外出办事、开会、请假", "bad_status")
+        raise Refused(gettext("去向只能是：在岗、外出办事、开会、请假"), "bad_status")
     now = now or timezone.now()
     if until is not None and until <= now:
-        raise Refused("预计返回时间应晚于现在", "bad_until")
+        raise Refused(gettext("预计返回时间应晚于现在"), "bad_until")
     return StaffWhereabouts.objects.create(user=user, region_code=user.scope.code, status=status,
                                            note=note.strip()[:100], until=until, at=now)  # fmt: skip
 

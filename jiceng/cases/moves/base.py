@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+from django.utils.translation import gettext
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
@@ -174,7 +175,7 @@ def parse(move: str, raw: Any) -> MoveInput:
     reg = RULES.get(move)
     if reg is None:
         if move not in MOVES:
-            raise MoveRefused(f"未知的操作：{move}", "unknown_move", 400)
+            raise MoveRefused(gettext("未知的操作：%(move)s") % {"move": move}, "unknown_move", 400)
         # an event kind the engine writes itself: refused by the table (state, actor) later
         reg = Registered(input=MoveInput, rule=None)
     if isinstance(raw, MoveInput):
@@ -182,7 +183,7 @@ def parse(move: str, raw: Any) -> MoveInput:
             return raw
         raw = raw.model_dump()
     if not isinstance(raw, dict):
-        raise MoveRefused("请求内容应为 JSON 对象", "invalid_input", 400)
+        raise MoveRefused(gettext("请求内容应为 JSON 对象"), "invalid_input", 400)
     try:
         return reg.input.model_validate(raw)
     except PydanticError as exc:
@@ -210,5 +211,5 @@ def unit_by_ref(value: str | None, *, missing: str = "请选择承办单位") ->
     q = Q(code=ref) | Q(pk=int(ref)) if ref.isdigit() and len(ref) < 10 else Q(code=ref)
     u = Unit.objects.filter(q, active=True).first()
     if u is None:
-        raise MoveRefused("承办单位不存在或已停用", "unit_invalid", 400)
+        raise MoveRefused(gettext("承办单位不存在或已停用"), "unit_invalid", 400)
     return u

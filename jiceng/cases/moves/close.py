@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext
 from pydantic import Field
 
 from jiceng.cases import deadlines
@@ -73,10 +74,12 @@ def close_on_spot(ctx: Ctx, inp: CloseOnSpotIn) -> Outcome:
     case = ctx.case
     cat = case.category
     if cat is None or not any(c.grid_can_fix for c in cat.lineage()):
-        raise MoveRefused("该类事项不能由网格就地办结，请上报社区", "not_grid_fixable", 409)
+        raise MoveRefused(
+            gettext("该类事项不能由网格就地办结，请上报社区"), "not_grid_fixable", 409
+        )
     result = inp.result or ctx.reason
     if not result:
-        raise MoveRefused("请填写就地处置情况", "result_required", 400)
+        raise MoveRefused(gettext("请填写就地处置情况"), "result_required", 400)
     case.public_note = result
     case.first_response_at = case.first_response_at or ctx.now
     case.registered_at = case.registered_at or ctx.now

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext
 from pydantic import Field
 
 from jiceng.accounts.models import Unit
@@ -55,11 +56,19 @@ def register(ctx: Ctx, inp: RegisterIn) -> Outcome:
     if inp.category:
         cat = Category.objects.filter(code=inp.category, active=True).first()
         if cat is None:
-            raise MoveRefused(f"分类 {inp.category} 不存在", "category_invalid", 400)
+            raise MoveRefused(
+                gettext("分类 %(category)s 不存在") % {"category": inp.category},
+                "category_invalid",
+                400,
+            )
         case.category = cat
     if inp.request_type:
         if inp.request_type not in RequestType.values:
-            raise MoveRefused(f"未知的诉求类型：{inp.request_type}", "request_type_invalid", 400)
+            raise MoveRefused(
+                gettext("未知的诉求类型：%(request_type)s") % {"request_type": inp.request_type},
+                "request_type_invalid",
+                400,
+            )
         case.request_type = inp.request_type
     return Outcome()
 
@@ -113,7 +122,7 @@ def dispatch(ctx: Ctx, inp: DispatchIn) -> Outcome:
     if inp.unit is None:
         lead, helpers = suggest_units(case.category, case.region_code)
         if lead is None:
-            raise MoveRefused("没有匹配的派单规则，请选择承办单位", "unit_required", 400)
+            raise MoveRefused(gettext("没有匹配的派单规则，请选择承办单位"), "unit_required", 400)
     else:
         lead = unit_by_ref(inp.unit)
         helpers = [unit_by_ref(h) for h in inp.helpers]
@@ -152,7 +161,7 @@ def return_case(ctx: Ctx, inp: MoveInput) -> Outcome:
 def handle(ctx: Ctx, inp: HandleIn) -> Outcome:
     note = inp.note or ctx.reason
     if not note:
-        raise MoveRefused("请填写处置情况", "note_required", 400)
+        raise MoveRefused(gettext("请填写处置情况"), "note_required", 400)
     ctx.case.first_response_at = ctx.case.first_response_at or ctx.now
     if inp.public:
         ctx.case.public_note = note
@@ -163,7 +172,7 @@ def handle(ctx: Ctx, inp: HandleIn) -> Outcome:
 def report_handling(ctx: Ctx, inp: ResultIn) -> Outcome:
     result = inp.result or ctx.reason
     if not result:
-        raise MoveRefused("请填写办理结果", "result_required", 400)
+        raise MoveRefused(gettext("请填写办理结果"), "result_required", 400)
     case = ctx.case
     case.handled_at = ctx.now
     case.first_response_at = case.first_response_at or ctx.now
@@ -175,7 +184,7 @@ def report_handling(ctx: Ctx, inp: ResultIn) -> Outcome:
 def escalate(ctx: Ctx, inp: MoveInput) -> Outcome:
     case = ctx.case
     if case.tier >= Tier.DISTRICT:
-        raise MoveRefused("该诉求已在区县层级，无法继续上报", "top_level", 409)
+        raise MoveRefused(gettext("该诉求已在区县层级，无法继续上报"), "top_level", 409)
     new_tier = case.tier + 1
     owner = unit_at(new_tier, case.region_code)
     while owner is None and new_tier < Tier.DISTRICT:

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jiceng.cases import history
 from jiceng.cases.access import actor_kinds
@@ -62,7 +63,7 @@ def make(
     """Make a move whose input is already parsed (`parse`, at the API or page edge)."""
     m = MOVES.get(move)
     if m is None:
-        raise MoveRefused(f"未知的操作：{move}", "unknown_move", 400)
+        raise MoveRefused(gettext("未知的操作：%(move)s") % {"move": move}, "unknown_move", 400)
     if actor is not None and actor not in INTERNAL_ACTORS:
         raise ValueError(f"unknown internal actor: {actor}")
     params = parse(move, params)
@@ -75,7 +76,10 @@ def make(
 
 def _refuse_state(case: Case, m: Move) -> MoveRefused:
     return MoveRefused(
-        f"该诉求当前为「{status_label(case.status)}」，不能执行「{m.label}」", "invalid_state", 409
+        gettext("该诉求当前为「%(status_label)s」，不能执行「%(label)s」")
+        % {"status_label": gettext(status_label(case.status)), "label": gettext(str(m.label))},
+        "invalid_state",
+        409,
     )
 
 
@@ -87,11 +91,23 @@ def _apply(
         raise _refuse_state(case, m)
     kinds = {actor} if actor else actor_kinds(user, case, m.actors)
     if not kinds & m.actors:
-        raise MoveRefused(f"您无权对该诉求执行「{m.label}」", "forbidden", 403)
+        raise MoveRefused(
+            gettext("您无权对该诉求执行「%(label)s」") % {"label": gettext(str(m.label))},
+            "forbidden",
+            403,
+        )
     if not m.offered:  # written by the engine itself as part of another move
-        raise MoveRefused(f"「{m.label}」不能单独执行", "not_a_move", 400)
+        raise MoveRefused(
+            gettext("「%(label)s」不能单独执行") % {"label": gettext(str(m.label))},
+            "not_a_move",
+            400,
+        )
     if m.needs_reason and not reason:
-        raise MoveRefused(f"「{m.label}」必须填写原因", "reason_required", 400)
+        raise MoveRefused(
+            gettext("「%(label)s」必须填写原因") % {"label": gettext(str(m.label))},
+            "reason_required",
+            400,
+        )
     from_status, from_unit = case.status, case.unit
     reg = RULES[m.name]
     ctx = Ctx(case=case, move=m, user=user, actor=actor, reason=reason, now=now)

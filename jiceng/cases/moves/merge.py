@@ -7,6 +7,7 @@ the same history writer (each is a change of that case: its version moves too).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from pydantic import Field, field_validator
 
 from jiceng.cases import deadlines, history
@@ -43,17 +44,21 @@ class SplitIn(MoveInput):
 def merge(ctx: Ctx, inp: MergeIn) -> Outcome:
     case, user, now = ctx.case, ctx.user, ctx.now
     if not inp.into:
-        raise MoveRefused("请填写要并入的工单编号", "target_required", 400)
+        raise MoveRefused(gettext("请填写要并入的工单编号"), "target_required", 400)
     found = Case.objects.filter(number=inp.into).first()
     if found is None:
-        raise MoveRefused("请填写要并入的工单编号", "target_required", 400)
+        raise MoveRefused(gettext("请填写要并入的工单编号"), "target_required", 400)
     if found.pk == case.pk:
-        raise MoveRefused("不能并入自身", "target_invalid", 400)
+        raise MoveRefused(gettext("不能并入自身"), "target_invalid", 400)
     target = Case.objects.select_for_update().get(pk=found.pk)
     if target.status not in OPEN_STATES:
-        raise MoveRefused(f"目标工单 {target.number} 已办结，不能并入", "target_closed", 409)
+        raise MoveRefused(
+            gettext("目标工单 %(number)s 已办结，不能并入") % {"number": target.number},
+            "target_closed",
+            409,
+        )
     if user is not None and not visible_cases(user).filter(pk=target.pk).exists():
-        raise MoveRefused("目标工单不存在或不在您的管辖范围内", "target_invalid", 404)
+        raise MoveRefused(gettext("目标工单不存在或不在您的管辖范围内"), "target_invalid", 404)
     case.merged_into = target
     case.public_note = f"已与工单 {target.number} 合并办理"
     CaseAssignment.objects.filter(case=case, active=True).update(active=False)
@@ -77,7 +82,9 @@ def _category(code: str | None, default: Category | None) -> Category | None:
         return default
     cat = Category.objects.filter(code=code, active=True).first()
     if cat is None:
-        raise MoveRefused(f"分类 {code} 不存在或已停用", "category_invalid", 400)
+        raise MoveRefused(
+            gettext("分类 %(code)s 不存在或已停用") % {"code": code}, "category_invalid", 400
+        )
     return cat
 
 
@@ -86,9 +93,9 @@ def split(ctx: Ctx, inp: SplitIn) -> Outcome:
     case, now = ctx.case, ctx.now
     parts = inp.parts
     if len(parts) < 2:
-        raise MoveRefused("拆分至少需要两个子诉求", "parts_required", 400)
+        raise MoveRefused(gettext("拆分至少需要两个子诉求"), "parts_required", 400)
     if any(len(p.description) < 5 for p in parts):
-        raise MoveRefused("每个子诉求内容至少需要 5 个字", "parts_invalid", 400)
+        raise MoveRefused(gettext("每个子诉求内容至少需要 5 个字"), "parts_invalid", 400)
     cats = [_category(p.category, case.category) for p in parts]
     numbers = []
     for p, cat in zip(parts, cats, strict=True):

@@ -6,6 +6,7 @@ taken (DESIGN.md).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from pydantic import Field
 
 from jiceng.cases import deadlines
@@ -32,7 +33,12 @@ class ApprovePauseIn(MoveInput):
 def request_pause(ctx: Ctx, inp: RequestPauseIn) -> Outcome:
     days = inp.days or 0
     if not 1 <= days <= MAX_PAUSE_DAYS:
-        raise MoveRefused(f"缓办天数须为 1 至 {MAX_PAUSE_DAYS} 个工作日", "days_invalid", 400)
+        raise MoveRefused(
+            gettext("缓办天数须为 1 至 %(max_pause_days)s 个工作日")
+            % {"max_pause_days": MAX_PAUSE_DAYS},
+            "days_invalid",
+            400,
+        )
     return Outcome({"days": days})
 
 
@@ -44,7 +50,7 @@ def approve_pause(ctx: Ctx, inp: ApprovePauseIn) -> Outcome:
         req = case.events.filter(move="request_pause").order_by("-at", "-id").first()
         days = int(req.data.get("days") or 0) if req else 0
     if not 1 <= days <= MAX_PAUSE_DAYS:
-        raise MoveRefused("未找到缓办申请天数", "days_invalid", 400)
+        raise MoveRefused(gettext("未找到缓办申请天数"), "days_invalid", 400)
     if case.deadline is not None:
         new_deadline = deadlines.extend(case.deadline, days, "workdays").deadline
         new_yellow = deadlines.extend(case.yellow_at or case.deadline, days, "workdays").deadline

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.utils.translation import gettext
 from pydantic import Field
 
 from jiceng.cases.models import Case, ReturnVisit, Satisfaction
@@ -33,12 +34,14 @@ def return_visit(ctx: Ctx, inp: ReturnVisitIn) -> Outcome:
     case, now = ctx.case, ctx.now
     sat = inp.satisfaction
     if sat not in Satisfaction.values:
-        raise MoveRefused("请选择满意度（满意/基本满意/不满意）", "satisfaction_required", 400)
+        raise MoveRefused(
+            gettext("请选择满意度（满意/基本满意/不满意）"), "satisfaction_required", 400
+        )
     if inp.resolved is None:
-        raise MoveRefused("请选择是否解决", "resolved_required", 400)
+        raise MoveRefused(gettext("请选择是否解决"), "resolved_required", 400)
     # the resident rates once per closing; a centre's call may be recorded again
     if ctx.actor == "resident" and already_rated(case):
-        raise MoveRefused("该诉求已评价，感谢您的反馈", "already_rated", 409)
+        raise MoveRefused(gettext("该诉求已评价，感谢您的反馈"), "already_rated", 409)
     reopen = sat in REOPEN_ON and case.reopen_count < MAX_REOPEN
     user = ctx.user
     ReturnVisit.objects.create(

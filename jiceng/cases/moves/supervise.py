@@ -3,6 +3,7 @@ cards write the same two moves as the system (worker.py)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from pydantic import AliasChoices, Field
 
 from jiceng.cases.intake import unit_at
@@ -41,7 +42,7 @@ def supervise(ctx: Ctx, inp: SuperviseIn) -> Outcome:
     case = ctx.case
     tier = inp.tier or min(case.tier + 1, Tier.DISTRICT)
     if tier not in Tier.values:
-        raise MoveRefused("督办层级无效", "tier_invalid", 400)
+        raise MoveRefused(gettext("督办层级无效"), "tier_invalid", 400)
     case.supervised_tier = tier
     sup = unit_at(tier, case.region_code)
     for u in (sup, case.unit):

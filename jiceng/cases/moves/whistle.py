@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from django.utils.translation import gettext
 from pydantic import Field, field_validator
 
 from jiceng.cases.intake import unit_at
@@ -34,7 +35,10 @@ class WhistleIn(MoveInput):
     @classmethod
     def _hours(cls, v: float | None) -> float | None:
         if v is not None and not (math.isfinite(v) and 0 < v <= MAX_LIMIT_HOURS):
-            raise ValueError(f"报到时限须为 0 至 {MAX_LIMIT_HOURS} 小时")
+            raise ValueError(
+                gettext("报到时限须为 0 至 %(max_limit_hours)s 小时")
+                % {"max_limit_hours": MAX_LIMIT_HOURS}
+            )
         return v
 
 
@@ -53,11 +57,11 @@ def whistle(ctx: Ctx, inp: WhistleIn) -> Outcome:
     case, user, now = ctx.case, ctx.user, ctx.now
     units = [unit_by_ref(u) for u in inp.units]
     if not units:
-        raise MoveRefused("请选择要吹哨召集的部门", "units_required", 400)
+        raise MoveRefused(gettext("请选择要吹哨召集的部门"), "units_required", 400)
     hours = inp.limit_hours or 24
     street = unit_at(Tier.STREET, case.region_code) or (user.unit if user else None)
     if street is None:
-        raise MoveRefused("该诉求所在街镇没有综治中心，不能吹哨", "no_street", 409)
+        raise MoveRefused(gettext("该诉求所在街镇没有综治中心，不能吹哨"), "no_street", 409)
     w = Whistle.objects.create(case=case, unit=street, called_by=user, at=now, note=ctx.reason)
     due = now + timedelta(hours=hours)
     for u in units:
@@ -90,10 +94,10 @@ def report_in(ctx: Ctx, inp: ReportInIn) -> Outcome:
             whistle__case=case, unit=unit_by_ref(inp.unit), reported_at=None
         ).first()
     if call is None:
-        raise MoveRefused("您的单位没有待报到的召集", "no_call", 409)
+        raise MoveRefused(gettext("您的单位没有待报到的召集"), "no_call", 409)
     text = inp.report or ctx.reason
     if not text:
-        raise MoveRefused("请填写报到情况", "report_required", 400)
+        raise MoveRefused(gettext("请填写报到情况"), "report_required", 400)
     call.reported_at = now
     call.report = text
     call.on_time = now <= call.due_at
@@ -113,14 +117,14 @@ def rate_report_in(ctx: Ctx, inp: RateReportInIn) -> Outcome:
     unit = unit_by_ref(inp.unit)
     rating = inp.rating or 0
     if not 1 <= rating <= 5:
-        raise MoveRefused("评分须为 1 至 5 分", "rating_invalid", 400)
+        raise MoveRefused(gettext("评分须为 1 至 5 分"), "rating_invalid", 400)
     call = (
         WhistleCall.objects.filter(whistle__case=ctx.case, unit=unit)
         .order_by("-whistle__at")
         .first()
     )
     if call is None:
-        raise MoveRefused("该部门未被召集", "no_call", 409)
+        raise MoveRefused(gettext("该部门未被召集"), "no_call", 409)
     call.rating = rating
     call.rating_note = ctx.reason[:200]
     call.rated_at = ctx.now

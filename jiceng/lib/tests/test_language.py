@@ -314,3 +314,36 @@ def test_a_refused_report_explains_itself_in_the_chosen_language(users):
     assert "请选择诉求分类" in zh
     en = _english(client_for(users.resident)).post("/cases/report/", form).content.decode()
     assert "Please choose a category" in en and "请选择诉求分类" not in en
+
+
+@pytest.mark.django_db
+def test_refusals_raised_in_services_follow_the_chosen_language(users, territory):
+    """Decision 0072: the texts that services of cases, servicehall, assessment and
+    community raise (PermissionDenied, Http404, ValidationError) reach the page in the
+    chosen language, and stay Chinese by default."""
+    village = territory.village1.code
+    cases = [
+        # cases: a role that may not keep the working calendar (403 page)
+        ("grid_worker", "get", "/cases/calendar/", {}, "只有区县管理员可以维护工作日历",
+         "Only the district administrator may maintain the working calendar"),
+        # servicehall: an application that is not there, on the tracking form
+        (None, "post", "/servicehall/track/", {"number": "SX-0000", "phone": "13900000000"},
+         "未找到该办件，请核对办件编号和手机号",
+         "Application not found; please check the application number and the mobile phone"),
+        # assessment: a custom range without its end (flash message)
+        ("district", "get", "/assessment/?kind=range&start=2026-01-01", {},
+         "自定义区间需要结束日期", "A custom range needs an end date"),
+        # community: a resident with no household number on their village's points page
+        ("resident", "get", f"/community/v/{village}/points/mine/", {},
+         "您的账号尚未登记户号，请联系村委会",
+         "Your account has no household number yet; please contact the village committee"),
+    ]  # fmt: skip
+
+    def client(who):
+        return client_for(getattr(users, who)) if who else Client()
+
+    for who, method, url, data, zh, en in cases:
+        chinese = getattr(client(who), method)(url, data, follow=True).content.decode()
+        assert zh in chinese, url
+        english = getattr(_english(client(who)), method)(url, data, follow=True).content.decode()
+        assert en in english and zh not in english, url

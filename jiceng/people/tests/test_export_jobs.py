@@ -98,9 +98,12 @@ def test_a_full_excel_export_needs_a_reason_and_logs_every_person(users, territo
     region = f"/people/overview/{territory.grid3a.code}/"
     rows = sheet_rows(xlsx_export(c, region, reason="年度人口核查"))
     assert tagged.r1.id_number in [r[7] for r in rows]
-    logged = AccessLog.objects.filter(channel="export", viewer=users.grid_worker)
-    assert {e.subject_id for e in logged} == {str(tagged.r1.id), str(tagged.spouse.id)}
-    assert {e.reason for e in logged} == {"年度人口核查"}
+    logged = AccessLog.objects.get(channel="export", viewer=users.grid_worker)
+    assert {s.subject_id for s in logged.subjects.all()} == {
+        str(tagged.r1.id),
+        str(tagged.spouse.id),
+    }
+    assert logged.reason == "年度人口核查"
     # a reason too short: no job, back to the page with the error
     resp = c.post(region + "export.xlsx", {"reason": "查"})
     assert resp.status_code == 302 and "/exports/" not in resp["Location"]

@@ -1,6 +1,7 @@
 """Personal data never leaks to a role that may not see it; every full view is logged."""
 
 import json
+from datetime import date
 
 import pytest
 
@@ -101,15 +102,17 @@ def test_a_grid_worker_sees_the_full_household_file_of_their_grid_and_each_view_
     assert people.r1.id_number in body and people.spouse.phone in body
     api = c.get(f"/api/v1/people/households/{people.h1.id}").json()
     assert api["members"][0]["id_number"] in (people.r1.id_number, people.spouse.id_number)
+    # one row per view, about the household, listing the people seen (decision 0071)
     logged = AccessLog.objects.filter(viewer=users.grid_worker)
     assert {(e.subject_type, e.subject_id, e.channel) for e in logged} == {
         ("household", str(people.h1.id), "page"),
-        ("resident", str(people.r1.id), "page"),
-        ("resident", str(people.spouse.id), "page"),
         ("household", str(people.h1.id), "api"),
-        ("resident", str(people.r1.id), "api"),
-        ("resident", str(people.spouse.id), "api"),
     }
+    for e in logged:
+        assert {(s.subject_type, s.subject_id) for s in e.subjects.all()} == {
+            ("resident", str(people.r1.id)),
+            ("resident", str(people.spouse.id)),
+        }
     assert all(e.reason == "本辖区日常服务" for e in logged)
 
 
@@ -134,17 +137,16 @@ def test_a_dispatcher_sees_full_data_only_after_giving_a_reason_which_is_logged(
     entries = AccessLog.objects.filter(
         viewer=users.street, reason="核实低保申请材料", channel="api"
     )
+    assert entries.count() == 1
     assert entries.filter(subject_type="household", subject_id=str(people.h1.id)).exists()
-    assert entries.filter(subject_type="resident", subject_id=str(people.r1.id)).exists()
+    assert entries.about("resident", people.r1.id).exists()
     # on the page too
     page = c.post(f"/people/h/{people.h1.id}/reveal/", {"reason": "入户核查安全隐患"})
     assert people.r1.id_number in page.content.decode()
-    assert (
-        AccessLog.objects.filter(
-            viewer=users.street, channel="page", reason="入户核查安全隐患"
-        ).count()
-        == 3
+    on_page = AccessLog.objects.filter(
+        viewer=users.street, channel="page", reason="入户核查安全隐患"
     )
+    assert on_page.count() == 1 and on_page.get().subjects.count() == 2
 
 
 @pytest.mark.django_db
@@ -170,8 +172,12 @@ def test_a_full_export_needs_a_reason_and_logs_every_person_exported(users, terr
     assert_no_secrets(masked, people)
     full = b"".join(c.get(url + "?reason=年度人口核查").streaming_content).decode()
     assert people.r1.id_number in full
-    logged = AccessLog.objects.filter(channel="export", viewer=users.grid_worker)
-    assert {e.subject_id for e in logged} == {str(people.r1.id), str(people.spouse.id)}
+    logged = AccessLog.objects.get(channel="export", viewer=users.grid_worker)
+    assert (logged.subject_type, logged.subject_id) == ("region", territory.grid3a.code)
+    assert {s.subject_id for s in logged.subjects.all()} == {
+        str(people.r1.id),
+        str(people.spouse.id),
+    }
     # a dispatcher may not export in full
     refused = client_for(users.street).get(url + "?reason=年度人口核查")
     assert refused.status_code == 403
@@ -219,5 +225,75 @@ def test_contact_line_phones_are_masked_and_logged_like_members(users, territory
     assert not AccessLog.objects.exists()
     c = client_for(users.grid_worker)
     assert "13700007777" in c.get(f"/people/h/{people.h1.id}/").content.decode()
-    logged = AccessLog.objects.filter(viewer=users.grid_worker, subject_type="contact")
-    assert [(e.subject_id, e.channel) for e in logged] == [(str(head.id), "page")]
+    logged = AccessLog.objects.about("contact", head.id).filter(viewer=users.grid_worker)
+    assert [(e.subject_type, e.channel) for e in logged] == [("household", "page")]
+
+
+@pytest.mark.django_db
+def test_one_household_view_of_five_people_is_one_row_and_each_person_is_found(
+    users, territory, people
+):
+    """Issue 17 item 13: a household view wrote one access-log row per person seen. Now one
+    view = one row listing the five people (four members and a contact), and the auditor's
+    "who viewed this person" still finds the view for each of them, on the page and in the
+    API, on the desktop page and on the phone page."""
+    from jiceng.people import services
+    from jiceng.people.models import ContactLink, ContactPerson
+
+    h = people.h1
+    for n, name in enumerate(("王小明", "王小红"), start=1):
+        services.create_resident(
+            users.district,
+            {
+                "household_id": h.id,
+                "name": name,
+                "id_number": idcard.make("610921", date(2010, 1, n), 50 + n),
+                "relation": "child",
+            },  # fmt: skip
+        )
+    head = ContactPerson.objects.create(
+        kind="central_head", name="周长富", phone="13700007777", grid=territory.grid3a,
+        grid_code=territory.grid3a.code,
+    )  # fmt: skip
+    ContactLink.objects.create(contact=head, household=h)
+    members = list(h.members.all())
+    assert len(members) == 4
+    for url in (f"/people/h/{h.id}/", f"/people/m/h/{h.id}/"):
+        before = AccessLog.objects.count()
+        assert client_for(users.grid_worker).get(url).status_code == 200
+        assert AccessLog.objects.count() == before + 1, url
+        view = AccessLog.objects.order_by("-id").first()
+        assert (view.subject_type, view.subject_id) == ("household", str(h.id))
+        assert sorted((s.subject_type, s.subject_label) for s in view.subjects.all()) == sorted(
+            [("resident", m.name) for m in members] + [("contact", "周长富")]
+        )
+    # the auditor finds each person's views: by record and by name, page and API
+    auditor = client_for(users.auditor)
+    for kind, pk, name in [("resident", m.id, m.name) for m in members] + [
+        ("contact", head.id, "周长富")
+    ]:
+        api = auditor.get(f"/api/v1/people/access-log?subject_type={kind}&subject_id={pk}").json()
+        assert api["total"] == 2, name
+        assert {i["subject_label"] for i in api["items"]} == {"HY-A-001"}
+        assert name in {s["label"] for s in api["items"][0]["subjects"]}
+        assert auditor.get(f"/api/v1/people/access-log?subject={name}").json()["total"] == 2
+        page = auditor.get(f"/people/access-log/?subject={kind}%23{pk}").content.decode()
+        assert page.count("HY-A-001") == 2 and name in page, name
+        by_name = auditor.get(f"/people/access-log/?subject={name}").content.decode()
+        assert by_name.count("HY-A-001") == 2, name
+    # in English the page says so in English (names are data)
+    from jiceng.lib.tests.test_language import _english, leftover_chinese
+
+    english = _english(client_for(users.auditor)).get("/people/access-log/").content.decode()
+    assert "viewed 5 people:" in english and leftover_chinese(english) == []
+    # a person in no view is in no row; another household's resident finds nothing
+    nobody = auditor.get(
+        f"/api/v1/people/access-log?subject_type=resident&subject_id={people.r2.id}"
+    )
+    assert nobody.json()["total"] == 0
+    # the listed people are as append-only as the log
+    s = AccessLog.objects.first().subjects.first()
+    with pytest.raises(ValueError):
+        s.delete()
+    with pytest.raises(ValueError):
+        s.save()

@@ -337,6 +337,14 @@ MOVES: dict[str, Move] = {
             actors={"dispatcher", "system"},
             needs_reason=True,
         ),
+        # the command wall's 接警 (jiceng.command.wall.take_alarm; never offered on the page)
+        _m(
+            name="take_alarm",
+            label=gettext_noop("接警"),
+            sources=ANY_OPEN,
+            target=None,
+            actors={"street", "dispatcher"},
+        ),
         # whistle
         _m(
             name="whistle",

@@ -224,9 +224,11 @@ def last_event_id() -> int:
 def take_alarm(user, case_id: int, now: datetime | None = None) -> dict[str, Any]:
     """Take an alarm: it leaves the top of every wall. Http404 outside the scope or not
     an alarm; taking one already taken answers who took it (nothing is overwritten)."""
+    from django.core.exceptions import PermissionDenied
     from django.db import IntegrityError, transaction
     from django.http import Http404
 
+    from jiceng.cases import services as case_services
     from jiceng.command import live
 
     prefix = wall_prefix(user)
@@ -234,9 +236,13 @@ def take_alarm(user, case_id: int, now: datetime | None = None) -> dict[str, Any
     t = _tally_in(prefix).filter(case_id=case_id, channel=facts.ALARM).first()
     if t is None:
         raise Http404("该报警不存在或不在您的管辖范围内")
+    # the case itself, as the cases app lets this user see it (Http404 otherwise)
+    case = case_services.get_visible(user, t.number)
     try:
         with transaction.atomic():
             take = AlarmTake.objects.create(case_id=case_id, by=user, at=now)
+            # who took it and when, on the case's history, through the move engine
+            case_services.transition(case, "take_alarm", user=user, reason="指挥中心接警", now=now)
             ev = LiveEvent.objects.create(
                 at=now,
                 kind=LiveEvent.TAKEN,
@@ -244,6 +250,8 @@ def take_alarm(user, case_id: int, now: datetime | None = None) -> dict[str, Any
                 data={"case_id": case_id, "number": t.number, "by": user.display_name},
             )
             live.publish_in_transaction([ev.pk])
+    except case_services.MoveRefused as exc:
+        raise PermissionDenied(str(exc)) from None
     except IntegrityError:
         take = AlarmTake.objects.select_related("by").get(case_id=case_id)
         return {"taken": False, "by": take.by.display_name, "at": take.at.isoformat()}

@@ -458,7 +458,10 @@ def dispute_dict(d: Dispute, parties: list[dict] | None = None) -> dict[str, Any
 # ---------------------------------------------------------------- success rates, 红黑榜
 
 
-def _rate(agreed: int, failed: int, escalated: int) -> dict[str, Any]:
+def success_rate(agreed: int, failed: int, escalated: int) -> dict[str, Any]:
+    """THE success rate, the only one: 调解成功 ÷ (调解成功 + 调解不成 + 上报上级), the
+    formula printed on the stats page. Every figure there (headline, level, village,
+    mediator) is this function of counts of history events, so they cannot disagree."""
     concluded = agreed + failed + escalated
     rate = (agreed / concluded) if concluded else None
     return {
@@ -475,8 +478,9 @@ def rates(prefix: str, since: datetime | None = None) -> dict[str, Any]:
     """Success rates of disputes arising under `prefix` (a town's or county's code).
 
     Returns {"levels": {level: rate}, "villages": {code: rate at village level},
-    "mediators": {mediator_id: rate}, "total": rate over disputes (agreed at any level /
-    concluded at any level), "open": count}. One grouped query per figure.
+    "mediators": {mediator_id: rate}, "total": the sum of the level rows through the same
+    formula (an escalation counts against the level it leaves, as in each row), "open":
+    count}. One grouped query per figure.
     """
     ev = DisputeEvent.objects.filter(kind__in=["agree", "fail", "escalate"])
     if prefix:
@@ -499,18 +503,21 @@ def rates(prefix: str, since: datetime | None = None) -> dict[str, Any]:
             mv[kind] = mv.get(kind, 0) + n
 
     def r(d: dict[str, int]) -> dict[str, Any]:
-        return _rate(d.get("agree", 0), d.get("fail", 0), d.get("escalate", 0))
+        return success_rate(d.get("agree", 0), d.get("fail", 0), d.get("escalate", 0))
 
     ds = Dispute.objects.filter(village_code__under=prefix) if prefix else Dispute.objects.all()
     if since is not None:
         ds = ds.filter(created_at__gte=since)
     counts = dict(ds.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    agreed, failed = counts.get(S.AGREED, 0), counts.get(S.FAILED, 0)
+    total: dict[str, int] = {}
+    for lv_counts in by_level.values():
+        for kind, n in lv_counts.items():
+            total[kind] = total.get(kind, 0) + n
     return {
         "levels": {lv.value: r(by_level.get(lv.value, {})) for lv in L},
         "villages": {c: r(v) for c, v in villages.items()},
         "mediators": {m: r(v) for m, v in mediators.items()},
-        "total": _rate(agreed, failed, 0),
+        "total": r(total),
         "open": counts.get(S.REGISTERED, 0) + counts.get(S.MEDIATING, 0),
     }
 

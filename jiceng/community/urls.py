@@ -12,6 +12,7 @@ app_name = "community"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("public/", views.public_boards, name="public"),
     path("v/<str:code>/", views.board_page, name="board"),
     path("v/<str:code>/p/<int:pk>/", views.publication_page, name="publication"),
     path("v/<str:code>/publish/", views.publish_page, name="publish"),

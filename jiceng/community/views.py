@@ -72,6 +72,16 @@ def index(request):
     )
 
 
+def public_boards(request):
+    """/community/public/: the villages that chose a public board, for anyone (a phone, no
+    login) — the way in to their boards, and to the public case tracker."""
+    codes = VillageSettings.objects.filter(public_board=True).values("village_code")
+    villages = list(
+        Region.objects.filter(level=Level.VILLAGE, code__in=codes).order_by("code")[:500]
+    )
+    return render(request, "community/public_boards.html", {"villages": villages})
+
+
 def board_page(request, code: str):
     """A village's board: open to anyone if the village chose so (phone, no login)."""
     v = access.village(code)

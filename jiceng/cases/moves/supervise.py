@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from pydantic import AliasChoices, Field
 
 from jiceng.cases.intake import unit_at
-from jiceng.cases.models import Tier
+from jiceng.cases.models import CaseEvent, Channel, Tier
 from jiceng.cases.moves.base import Ctx, MoveInput, MoveRefused, Outcome, rule
 from jiceng.cases.notifications import notify, when
 
@@ -56,3 +56,15 @@ def supervise(ctx: Ctx, inp: SuperviseIn) -> Outcome:
                 now=ctx.now,
             )
     return Outcome({"level": tier})
+
+
+@rule("take_alarm", input=MoveInput, offer=lambda case: False)
+def take_alarm(ctx: Ctx, inp: MoveInput) -> Outcome:
+    """接警 on the command wall: who took the alarm and when, on the case's history. The
+    wall calls it once per alarm (its AlarmTake is unique); a second take is refused here
+    too, the case row being locked."""
+    if ctx.case.channel != Channel.ALARM:
+        raise MoveRefused("只有一键报警才能接警", "not_an_alarm", 409)
+    if CaseEvent.objects.filter(case=ctx.case, move="take_alarm").exists():
+        raise MoveRefused("该报警已有人接警", "already_taken", 409)
+    return Outcome({})

@@ -127,3 +127,32 @@ def test_the_api_gives_the_same_figures_and_clear_errors(users, two_streets):
     assert r.status_code == 200 and r.json()["rejected"][0]["code"] == "not_on_duty"
     doc = c.get("/api/v1/openapi.json").json()
     assert "/api/v1/command/summary" in doc["paths"]
+
+
+def test_taking_an_alarm_is_written_on_the_cases_history_once(users, two_streets):
+    """接警 leaves a trace: the case page's history names who took the alarm; a refused
+    user writes nothing; a second 接警 changes nothing and names the first taker."""
+    from jiceng.cases.models import CaseEvent
+
+    alarm = two_streets[1]
+    takes = CaseEvent.objects.filter(case=alarm, move="take_alarm")
+    refused = client_for(users.other_street).post(f"/command/alarms/{alarm.pk}/take/")
+    assert refused.status_code == 404 and not takes.exists()
+    before = client_for(users.street).get(f"/cases/{alarm.number}/").content.decode()
+    assert "接警" not in before
+    r = client_for(users.street).post(f"/command/alarms/{alarm.pk}/take/").json()
+    assert r["taken"] is True
+    ev = takes.get()
+    assert ev.actor == users.street and ev.at.isoformat() == r["at"]
+    page = client_for(users.district).get(f"/cases/{alarm.number}/").content.decode()
+    assert "接警" in page and users.street.display_name in page
+    again = client_for(users.district).post(f"/command/alarms/{alarm.pk}/take/").json()
+    assert again["taken"] is False and again["by"] == users.street.display_name
+    assert takes.count() == 1
+    # never offered as a button on the case page
+    from jiceng.cases import services
+
+    assert "take_alarm" not in [m.name for m in services.allowed_moves_for(users.street, alarm)]
+    # nor can the move be made on a case that is not an alarm
+    with pytest.raises(services.MoveRefused):
+        services.transition(two_streets[0], "take_alarm", user=users.street)

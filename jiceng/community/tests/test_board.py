@@ -312,3 +312,28 @@ def test_a_policy_sent_to_a_public_village_is_read_on_its_board_without_login(us
     # not sent to village2: not found there
     VillageSettings.objects.create(village_code=territory.village2.code, public_board=True)
     assert anon.get(f"/community/v/{territory.village2.code}/policy/{p.pk}/").status_code == 404
+
+
+def test_an_anonymous_visitor_finds_the_public_boards_and_the_tracker(territory):
+    """From /community/ (→ login) a visitor on a phone, with no account, reaches the boards
+    of the villages that chose to be public, and the case tracker; a private one is not
+    listed."""
+    VillageSettings.objects.create(village_code=territory.village1.code, public_board=True)
+    VillageSettings.objects.create(village_code=territory.village2.code, public_board=False)
+    c = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile Safari")
+    login = c.get("/community/", follow=True)
+    assert login.redirect_chain[-1][0].startswith("/accounts/login/")
+    body = login.content.decode()
+    assert 'href="/community/public/"' in body and 'href="/cases/track/"' in body
+    assert 'name="viewport"' in body
+    index = c.get("/community/public/")
+    assert index.status_code == 200
+    html = index.content.decode()
+    board_url = f"/community/v/{territory.village1.code}/"
+    assert f'href="{board_url}"' in html and territory.village1.name in html
+    assert f"/community/v/{territory.village2.code}/" not in html
+    assert 'href="/cases/track/"' in html
+    assert c.get(board_url).status_code == 200
+    assert c.get("/cases/track/").status_code == 200
+    # the private board still sends the visitor to log in
+    assert c.get(f"/community/v/{territory.village2.code}/").status_code == 302

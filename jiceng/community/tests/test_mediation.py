@@ -193,7 +193,7 @@ def test_success_rates_per_level_village_and_mediator(users, territory, committe
     assert v["pct"] == "75.0%"
     assert r["levels"]["town"]["agreed"] == 1 and r["levels"]["town"]["pct"] == "100.0%"
     assert r["mediators"][committees["village"].pk]["concluded"] == 7
-    assert r["total"]["agreed"] == 7 and r["total"]["concluded"] == 8
+    assert r["total"]["agreed"] == 7 and r["total"]["concluded"] == 9  # 7 ÷ (7 + 1 + 1)
     red, black = mediation.honour_board(
         {
             "a": {"rate": 6 / 7, "concluded": 7},
@@ -262,3 +262,67 @@ def test_a_refused_registration_keeps_the_parties_typed(users, territory, commit
     for v in ("王德贵", "13991500001", "李秀英", "二组王家院坝", "abc"):
         assert f'value="{v}"' in html, v
     assert '<option value="respondent" selected>' in html
+
+
+def test_every_rate_on_the_stats_page_follows_the_printed_formula(users, territory, committees):
+    """Hand-counted disputes, each row of the page and the headline checked against
+    成功 ÷ (成功 + 不成 + 上报). Village 1: 3 agreed, 1 failed, 1 escalated (then agreed by the
+    town), 1 still open; village 2: 1 agreed, 1 failed. Nothing counts the open one."""
+    import re
+
+    from jiceng.community.models import MediationLevel
+
+    v1, v2 = committees["village"], committees["village2"]
+    for _ in range(3):
+        _settle(users.community, _register(users.community, territory), v1)
+    _settle(users.community, _register(users.community, territory), v1, agreed=False)
+    up = _register(users.community, territory)
+    mediation.escalate(users.community, up, "村级调解不成，报镇")
+    _settle(users.street, Dispute.objects.get(pk=up.pk), committees["town"])
+    _register(users.community, territory)  # still open
+    for agreed in (True, False):
+        d = mediation.register(
+            users.street,
+            territory.village2.code,
+            kind="neighbour",
+            place="二组",
+            summary="宅基地边界争议，双方各执一词",
+            amount="",
+            parties=[
+                PartyIn("applicant", "赵大", "13912345670", "", "二组1号"),
+                PartyIn("respondent", "钱二", "", "", "二组2号"),
+            ],
+        )
+        _settle(users.street, d, v2, agreed=agreed)
+    page = client_for(users.street).get("/community/disputes/stats/").content.decode()
+
+    def pct(a: int, f: int, e: int) -> str:
+        return f"{a / (a + f + e) * 100:.1f}%" if a + f + e else "—"
+
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td>(?:<td>[^<]*</td>)?<td class=\"num\">(\d+)</td>"
+        r"<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td><td class=\"num\">([^<]+)</td>",
+        page,
+    )
+    got = {name: (int(a), int(f), int(e), p) for name, a, f, e, p in rows}
+    for name, a, f, e, p in rows:  # every row, whatever it is, obeys the formula
+        assert p == pct(int(a), int(f), int(e)), name
+    levels = dict(MediationLevel.choices)
+    expected = {
+        levels["village"]: (4, 2, 1),  # both villages at village level
+        levels["town"]: (1, 0, 0),
+        levels["county"]: (0, 0, 0),
+        territory.village1.name: (3, 1, 1),  # 60.0%
+        territory.village2.name: (1, 1, 0),  # 50.0%
+        v1.name: (3, 1, 0),  # the escalation had no mediator
+        v2.name: (1, 1, 0),
+        committees["town"].name: (1, 0, 0),
+    }
+    for name, counts in expected.items():
+        assert got[name] == (*counts, pct(*counts)), name
+    # the headline: the sum of the level rows, 5 ÷ (5 + 2 + 1) = 62.5 %
+    assert "62.5%" in page and "成功 5 件 / 办结 8 件" in page
+    assert "不成 2" in page and "上报 1" in page
+    assert "成功率 = 调解成功 ÷（调解成功 + 调解不成 + 上报上级）" in page
+    r = mediation.rates(territory.town1.code)
+    assert r["open"] == 1 and r["total"]["pct"] == "62.5%"

@@ -42,7 +42,7 @@ from jiceng.cases.models import (
     Urgency,
     WhistleCall,
 )
-from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label, todo_states
+from jiceng.cases.workflow import MOVES, OPEN_STATES, WATCHED_STATES, status_label, todo_states
 from jiceng.dispatch.acceptance import record_suggestion
 from jiceng.lib.clientip import client_ip
 
@@ -137,8 +137,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=OPEN_STATES)
     elif tab == "visit":
         qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
-    elif tab == "late":
-        qs = qs.filter(status__in=OPEN_STATES, card__in=[Card.YELLOW, Card.RED])
+    elif tab == "late":  # a paused case's clock is stopped: not late (WATCHED_STATES)
+        qs = qs.filter(status__in=WATCHED_STATES, card__in=[Card.YELLOW, Card.RED])
     f = {k: request.GET.get(k, "") for k in ("status", "card", "channel", "q", "category")}
     if f["status"]:
         qs = qs.filter(status=f["status"])
@@ -323,6 +323,10 @@ def placement_note(user: Any, case: Case) -> str:
 def _move_context(request, case: Case) -> list[dict]:
     """The moves this viewer may make on this case, with what each form needs."""
     moves = services.allowed_moves_for(request.user, case)
+    # The forward step of the workflow comes first and is the one opened; a move that
+    # sends back, closes for good or throws away (退单, 归档, 作废 …) comes last and is
+    # never opened by default.
+    moves = sorted(moves, key=lambda m: m.name in BACKWARD_MOVES)
     out = []
     for m in moves:
         out.append(
@@ -331,8 +335,12 @@ def _move_context(request, case: Case) -> list[dict]:
                 "label": m.label,
                 "needs_reason": m.needs_reason,
                 "photo": m.name in PHOTO_MOVES,
+                "backward": m.name in BACKWARD_MOVES,
+                "open": False,
             }
         )
+    if out and not out[0]["backward"]:
+        out[0]["open"] = True
     return out
 
 
@@ -480,6 +488,11 @@ def _check_photo(f) -> tuple[bytes, str, int, int]:
 # Moves whose form takes a photo of the work done (issue 17 item 13: a department attaches
 # one to its handling report).
 PHOTO_MOVES = {"report_handling", "handle", "close_on_spot"}
+# Moves that send a case back (退单, 返工, 重新办理), close it for good or throw it away: listed last on the
+# case page and never opened by default (the forward step is).
+BACKWARD_MOVES = frozenset(
+    {"return", "archive", "cancel", "merge", "rework", "reject_pause", "reopen"}
+)
 
 
 def _attach(case: Case, checked: tuple[bytes, str, int, int], user: Any) -> CaseAttachment:
@@ -570,7 +583,11 @@ def report(request: HttpRequest) -> HttpResponse:
         try:
             case = _once(request, lambda: _intake_from_post(request, channel))
         except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+            errors = list(exc.messages)
+            if request.FILES.get("photo"):
+                # A browser never refills a file input: say so, or the photo is lost unseen.
+                errors.append(gettext("所选照片未保存，请重新选择照片后再提交"))
+            messages.error(request, "；".join(errors))
             return render(request, "cases/report.html", _intake_ctx(request, form=request.POST))
         messages.success(
             request, gettext("已提交，编号 %(number)s，请记好以便查询") % {"number": case.number}
@@ -774,7 +791,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def overdue(request: HttpRequest) -> HttpResponse:
     """The supervisor's list: red cards first, then yellow, by deadline."""
     require(request.user, "cases.overdue")
-    qs = _base(request).filter(status__in=OPEN_STATES, card__in=[Card.RED, Card.YELLOW])
+    # a paused case's clock is stopped: it is not overdue (the rule of statistics and the
+    # worker, WATCHED_STATES)
+    qs = _base(request).filter(status__in=WATCHED_STATES, card__in=[Card.RED, Card.YELLOW])
     rows = qs.order_by("-card", "deadline")[:300]
     return render(
         request,

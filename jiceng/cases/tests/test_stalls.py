@@ -1,0 +1,128 @@
+"""Stalls a new user found on the case pages: a paused case shown as overdue, a refused
+report that silently loses its photo, the destructive action opened by default."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from jiceng.cases import services
+from jiceng.cases.models import Case, Status
+from jiceng.testing import client_for
+
+
+def _intake(users, cats, in_grid) -> Case:
+    return services.intake(
+        channel="hotline",
+        request_type="complaint",
+        category=cats.road,
+        description="解放路路面破损，请尽快修补",
+        reporter_phone="13900001111",
+        user=users.street,
+        **in_grid,
+    )
+
+
+@pytest.fixture
+def handling(users, cats, in_grid) -> Case:
+    case = _intake(users, cats, in_grid)
+    case = services.transition(case, "dispatch", user=users.street)
+    return services.transition(case, "accept", user=users.department)
+
+
+@pytest.mark.django_db
+def test_a_paused_case_whose_deadline_passed_shows_paused_never_overdue(users, handling):
+    case = services.transition(
+        handling, "request_pause", user=users.department, reason="需等待材料", days=5
+    )
+    case = services.transition(case, "approve_pause", user=users.street)
+    assert case.status == Status.PAUSED
+    # the deadline lies in the past (as in the demo data: "超期 55 天"), with a red card
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(days=55), card="red")
+    pages = {
+        "inbox": (users.department, "/cases/inbox/"),
+        "case page": (users.department, f"/cases/{case.number}/"),
+        "queue": (users.street, "/cases/?tab=open"),
+    }
+    for where, (who, url) in pages.items():
+        html = client_for(who).get(url).content.decode()
+        assert case.number in html, where
+        assert "缓办中，时限暂停" in html, where
+        assert "超期 55" not in html, where
+    # the supervisor's overdue list is of cases whose clock runs
+    for url in ("/cases/overdue/", "/cases/?tab=late"):
+        html = client_for(users.street).get(url).content.decode()
+        assert case.number not in html, url
+    # once resumed, the clock runs again and the late case shows as late
+    services.transition(Case.objects.get(pk=case.pk), "resume", user=users.department)
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(days=55))
+    html = client_for(users.department).get(f"/cases/{case.number}/").content.decode()
+    assert "超期 55 天" in html and "时限暂停" not in html
+
+
+def _moves(html: str) -> list[tuple[str, bool]]:
+    """The case page's actions in page order, each with whether it is opened."""
+    return [
+        (name, bool(opened))
+        for opened, name in re.findall(r'<details( open)? id="move-([a-z_]+)"', html)
+    ]
+
+
+@pytest.mark.django_db
+def test_after_accepting_the_forward_step_is_opened_and_send_back_is_last(users, handling):
+    html = client_for(users.department).get(f"/cases/{handling.number}/").content.decode()
+    moves = _moves(html)
+    names = [n for n, _ in moves]
+    assert "return" in names and "report_handling" in names
+    assert names.index("report_handling") < names.index("return")
+    assert names[-1] == "return"
+    opened = [n for n, o in moves if o]
+    assert len(opened) == 1 and opened[0] not in {"return", "archive", "cancel", "merge"}
+
+
+@pytest.mark.django_db
+def test_after_verify_close_return_visit_comes_before_archive_which_is_never_opened(
+    users, handling
+):
+    case = services.transition(handling, "report_handling", user=users.department, reason="已修补")
+    case = services.transition(case, "verify_close", user=users.street)
+    html = client_for(users.street).get(f"/cases/{case.number}/").content.decode()
+    moves = _moves(html)
+    names = [n for n, _ in moves]
+    assert "return_visit" in names and "archive" in names, names
+    assert names.index("return_visit") < names.index("archive")
+    assert ("archive", False) in moves and moves[0] == ("return_visit", True), moves
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_refused_report_says_the_photo_must_be_chosen_again(
+    users, cats, in_grid, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path
+    c = client_for(users.resident)
+    form = {
+        "category": cats.water.code,  # 影响户数 is required and left out
+        "description": "小区停水一整天了",
+        "request_type": "complaint",
+        "lon": in_grid["lon"],
+        "lat": in_grid["lat"],
+    }
+    photo = SimpleUploadedFile("p.png", _png(), content_type="image/png")
+    html = c.post("/cases/report/", {**form, "photo": photo}).content.decode()
+    assert not Case.objects.exists()
+    assert "影响户数" in html and "请重新选择照片" in html
+    # without a photo there is nothing to choose again
+    html = c.post("/cases/report/", form).content.decode()
+    assert not Case.objects.exists() and "请重新选择照片" not in html

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from jiceng.cases import services
-from jiceng.cases.models import Case, Status
+from jiceng.cases.models import Case, CaseAttachment, Status
 from jiceng.testing import client_for
 
 
@@ -107,22 +107,56 @@ def _png() -> bytes:
 
 
 @pytest.mark.django_db
-def test_a_refused_report_says_the_photo_must_be_chosen_again(
+def test_a_refused_report_keeps_its_photo_for_the_second_submit(
     users, cats, in_grid, tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path
     c = client_for(users.resident)
     form = {
+        "token": "form-token-1",
         "category": cats.water.code,  # 影响户数 is required and left out
         "description": "小区停水一整天了",
         "request_type": "complaint",
         "lon": in_grid["lon"],
         "lat": in_grid["lat"],
     }
-    photo = SimpleUploadedFile("p.png", _png(), content_type="image/png")
+    photo = SimpleUploadedFile("tingshui.png", _png(), content_type="image/png")
     html = c.post("/cases/report/", {**form, "photo": photo}).content.decode()
-    assert not Case.objects.exists()
-    assert "影响户数" in html and "请重新选择照片" in html
-    # without a photo there is nothing to choose again
-    html = c.post("/cases/report/", form).content.decode()
-    assert not Case.objects.exists() and "请重新选择照片" not in html
+    assert not Case.objects.exists() and "影响户数" in html
+    assert "已上传：tingshui.png" in html and 'name="photo_kept"' in html
+    assert 'value="form-token-1"' in html
+    # someone else sending the same token gets no photo of this person's
+    other = client_for(users.grid_worker)
+    other.post("/cases/report/", {**form, "extra_households": "30", "photo_kept": "1"})
+    assert not CaseAttachment.objects.exists()
+    Case.objects.all().delete()
+    # the second submit, without choosing the photo again, attaches it
+    r = c.post(
+        "/cases/report/",
+        {**form, "extra_households": "30", "photo_kept": "1", "photo_name": "tingshui.png"},
+    )
+    assert r.status_code == 302
+    att = CaseAttachment.objects.get()
+    assert att.content_type == "image/png" and att.width == 40
+    assert att.case.description == "小区停水一整天了"
+    pending = [f for f in tmp_path.rglob("*") if f.is_file() and "pending-photos" in str(f)]
+    assert pending == [], "the waiting photo is removed once used"
+
+
+@pytest.mark.django_db
+def test_a_kept_photo_unticked_is_not_attached(users, cats, in_grid, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    c = client_for(users.resident)
+    form = {
+        "token": "form-token-2",
+        "category": cats.water.code,
+        "description": "小区停水一整天了",
+        "request_type": "complaint",
+        "lon": in_grid["lon"],
+        "lat": in_grid["lat"],
+    }
+    photo = SimpleUploadedFile("a.png", _png(), content_type="image/png")
+    c.post("/cases/report/", {**form, "photo": photo})
+    r = c.post("/cases/report/", {**form, "extra_households": "30"})  # box unticked
+    assert r.status_code == 302 and Case.objects.count() == 1
+    assert not CaseAttachment.objects.exists()

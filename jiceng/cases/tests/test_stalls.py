@@ -160,3 +160,39 @@ def test_a_kept_photo_unticked_is_not_attached(users, cats, in_grid, tmp_path, s
     r = c.post("/cases/report/", {**form, "extra_households": "30"})  # box unticked
     assert r.status_code == 302 and Case.objects.count() == 1
     assert not CaseAttachment.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_browser_asks_for_a_required_checkbox_group_before_sending(
+    live_server, page, login, users, cats
+):
+    from jiceng.cases.models import Category
+    from jiceng.testing import wait_js
+
+    Category.objects.create(
+        code="30",
+        name="噪音扰民",
+        path="环境卫生/噪音扰民",
+        limit_amount=3,
+        limit_unit="workdays",
+        extra_fields=[
+            {
+                "code": "source",
+                "label": "噪音来源",
+                "datatype": "multivaluelist",
+                "required": True,
+                "values": [{"key": "a", "name": "工地"}, {"key": "b", "name": "商铺"}],
+            }
+        ],
+    )
+    login(page, "resident")
+    page.goto(f"{live_server.url}/cases/report/")
+    page.select_option("#category", "30")
+    page.fill("textarea[name=description]", "夜里工地一直施工，吵得睡不着")
+    page.click("#report-form button[type=submit]")
+    box = "document.querySelector('input[name=extra_source]')"
+    wait_js(page, f"{box}.validationMessage.includes('噪音来源')")
+    assert "/cases/report/" in page.url and not Case.objects.exists()
+    page.check("input[name=extra_source][value=a]")
+    wait_js(page, f"{box}.validationMessage === ''")

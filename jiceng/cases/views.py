@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, Value, When
@@ -42,7 +43,7 @@ from jiceng.cases.models import (
     Urgency,
     WhistleCall,
 )
-from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label, todo_states
+from jiceng.cases.workflow import MOVES, OPEN_STATES, WATCHED_STATES, status_label, todo_states
 from jiceng.dispatch.acceptance import record_suggestion
 from jiceng.lib.clientip import client_ip
 
@@ -137,8 +138,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=OPEN_STATES)
     elif tab == "visit":
         qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
-    elif tab == "late":
-        qs = qs.filter(status__in=OPEN_STATES, card__in=[Card.YELLOW, Card.RED])
+    elif tab == "late":  # a paused case's clock is stopped: not late (WATCHED_STATES)
+        qs = qs.filter(status__in=WATCHED_STATES, card__in=[Card.YELLOW, Card.RED])
     f = {k: request.GET.get(k, "") for k in ("status", "card", "channel", "q", "category")}
     if f["status"]:
         qs = qs.filter(status=f["status"])
@@ -323,6 +324,10 @@ def placement_note(user: Any, case: Case) -> str:
 def _move_context(request, case: Case) -> list[dict]:
     """The moves this viewer may make on this case, with what each form needs."""
     moves = services.allowed_moves_for(request.user, case)
+    # The forward step of the workflow comes first and is the one opened; a move that
+    # sends back, closes for good or throws away (退单, 归档, 作废 …) comes last and is
+    # never opened by default.
+    moves = sorted(moves, key=lambda m: m.name in BACKWARD_MOVES)
     out = []
     for m in moves:
         out.append(
@@ -331,8 +336,12 @@ def _move_context(request, case: Case) -> list[dict]:
                 "label": m.label,
                 "needs_reason": m.needs_reason,
                 "photo": m.name in PHOTO_MOVES,
+                "backward": m.name in BACKWARD_MOVES,
+                "open": False,
             }
         )
+    if out and not out[0]["backward"]:
+        out[0]["open"] = True
     return out
 
 
@@ -480,6 +489,11 @@ def _check_photo(f) -> tuple[bytes, str, int, int]:
 # Moves whose form takes a photo of the work done (issue 17 item 13: a department attaches
 # one to its handling report).
 PHOTO_MOVES = {"report_handling", "handle", "close_on_spot"}
+# Moves that send a case back (退单, 返工, 重新办理), close it for good or throw it
+# away: listed last on the case page and never opened by default (the forward step is).
+BACKWARD_MOVES = frozenset(
+    {"return", "archive", "cancel", "merge", "rework", "reject_pause", "reopen"}
+)
 
 
 def _attach(case: Case, checked: tuple[bytes, str, int, int], user: Any) -> CaseAttachment:
@@ -510,7 +524,14 @@ def _intake_from_post(request, channel: str, **over) -> Case:
     if region_code and not can_see_code(request.user, region_code):
         raise ValidationError(gettext("所选区域不在您的管辖范围内"))
     photo = request.FILES.get("photo")
-    checked = _check_photo(photo) if photo else None
+    kept = _kept_photo_path(request)  # a photo chosen again replaces the waiting one
+    if photo:
+        checked = _check_photo(photo)
+    elif kept and p.get("photo_kept") == "1" and default_storage.exists(kept):
+        with default_storage.open(kept) as fh:
+            checked = _check_photo(ContentFile(fh.read()))
+    else:
+        checked = None
     extra = {}
     if cat is not None:
         for fdef in cat.extra_fields or []:
@@ -544,7 +565,47 @@ def _intake_from_post(request, channel: str, **over) -> Case:
             Case.objects.filter(pk=case.pk).update(
                 media=[reverse("cases:attachment", args=[att.pk])]
             )
+    if kept and default_storage.exists(kept):
+        _drop_kept_photo(kept)
     return case
+
+
+def _kept_photo_path(request) -> str | None:
+    """Where a refused report's accepted photo waits for the second submit: keyed by the
+    person and the form's own token, so no one else's form can pick it up."""
+    token = (request.POST.get("token") or "").strip()
+    if not token or len(token) > 64 or not all(c.isalnum() or c in "-_" for c in token):
+        return None
+    return f"pending-photos/{request.user.pk}/{token}"
+
+
+def _drop_kept_photo(path: str) -> None:
+    try:
+        default_storage.delete(path)
+    except OSError:
+        pass
+
+
+def _keep_refused_photo(request) -> str:
+    """A report refused for another reason keeps its (valid) photo: stored until the form
+    is sent again; returns the name to show ("已上传：name"), or "" when there is none."""
+    path = _kept_photo_path(request)
+    if path is None:
+        return ""
+    photo = request.FILES.get("photo")
+    if photo is None:
+        if request.POST.get("photo_kept") == "1" and default_storage.exists(path):
+            return (request.POST.get("photo_name") or "")[:100] or "photo"
+        _drop_kept_photo(path)  # unticked: the person removed it
+        return ""
+    try:
+        photo.seek(0)
+        data, _ctype, _w, _h = _check_photo(photo)
+    except ValidationError:
+        return ""  # the photo itself was refused: its own message says so
+    _drop_kept_photo(path)
+    default_storage.save(path, ContentFile(data))
+    return (photo.name or "photo")[:100]
 
 
 def _intake_ctx(request, **extra):
@@ -570,8 +631,15 @@ def report(request: HttpRequest) -> HttpResponse:
         try:
             case = _once(request, lambda: _intake_from_post(request, channel))
         except ValidationError as exc:
+            # A browser never refills a file input: an accepted photo is kept on the server
+            # for the second submit, shown as "已上传：name" with a box to remove it.
+            kept_photo = _keep_refused_photo(request)
             messages.error(request, "；".join(exc.messages))
-            return render(request, "cases/report.html", _intake_ctx(request, form=request.POST))
+            return render(
+                request,
+                "cases/report.html",
+                _intake_ctx(request, form=request.POST, kept_photo=kept_photo),
+            )
         messages.success(
             request, gettext("已提交，编号 %(number)s，请记好以便查询") % {"number": case.number}
         )
@@ -774,7 +842,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def overdue(request: HttpRequest) -> HttpResponse:
     """The supervisor's list: red cards first, then yellow, by deadline."""
     require(request.user, "cases.overdue")
-    qs = _base(request).filter(status__in=OPEN_STATES, card__in=[Card.RED, Card.YELLOW])
+    # a paused case's clock is stopped: it is not overdue (the rule of statistics and the
+    # worker, WATCHED_STATES)
+    qs = _base(request).filter(status__in=WATCHED_STATES, card__in=[Card.RED, Card.YELLOW])
     rows = qs.order_by("-card", "deadline")[:300]
     return render(
         request,

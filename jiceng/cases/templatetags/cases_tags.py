@@ -36,7 +36,12 @@ def card_badge(case) -> str:
 @register.simple_tag
 def time_left(case) -> str:
     """'剩 3 小时' / '超期 2 天' for an open case's deadline."""
-    if case.deadline is None or case.closed_at is not None:
+    if case.closed_at is not None:
+        return ""
+    if case.status == "paused":
+        # The clock is stopped while a pause (缓办) runs: never "超期" (WATCHED_STATES).
+        return gettext("缓办中，时限暂停")
+    if case.deadline is None:
         return ""
     secs = (case.deadline - timezone.now()).total_seconds()
     late = secs < 0

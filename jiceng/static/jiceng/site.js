@@ -13,8 +13,24 @@
     if (s.dataset.autosubmit !== undefined && s.form) s.form.submit();
     if (s.dataset.go !== undefined && s.value) window.location.search = s.value;
   });
+  // A required checkbox group (<fieldset data-required-group="message">): at least one box
+  // checked before the form is sent — the browser has no such rule of its own.
+  document.addEventListener("change", function (e) {
+    var g = e.target.closest && e.target.closest("fieldset[data-required-group]");
+    if (g) g.querySelectorAll("input[type=checkbox]").forEach(function (c) { c.setCustomValidity(""); });
+  });
   document.addEventListener("submit", function (e) {
     var f = e.target;
+    var empty = Array.prototype.find.call(f.querySelectorAll ? f.querySelectorAll("fieldset[data-required-group]") : [], function (g) {
+      return !g.querySelector("input[type=checkbox]:checked");
+    });
+    if (empty) {
+      var first = empty.querySelector("input[type=checkbox]");
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      if (first) { first.setCustomValidity(empty.dataset.requiredGroup); first.reportValidity(); }
+      return;
+    }
     if (f.dataset && f.dataset.nosubmit !== undefined) { e.preventDefault(); return; }
     if (f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) e.preventDefault();
   }, true);

@@ -64,7 +64,7 @@ def take_alarm(ctx: Ctx, inp: MoveInput) -> Outcome:
     wall calls it once per alarm (its AlarmTake is unique); a second take is refused here
     too, the case row being locked."""
     if ctx.case.channel != Channel.ALARM:
-        raise MoveRefused("只有一键报警才能接警", "not_an_alarm", 409)
+        raise MoveRefused(gettext("只有一键报警才能接警"), "not_an_alarm", 409)
     if CaseEvent.objects.filter(case=ctx.case, move="take_alarm").exists():
-        raise MoveRefused("该报警已有人接警", "already_taken", 409)
+        raise MoveRefused(gettext("该报警已有人接警"), "already_taken", 409)
     return Outcome({})

@@ -12,6 +12,8 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from jiceng.lib.models import AppendOnly
+
 
 class Role(models.TextChoices):
     RESIDENT = "resident", pgettext_lazy("role", "群众")  # not the political status 群众
@@ -136,7 +138,7 @@ class AccessLogQuerySet(models.QuerySet):
         return self.filter(models.Q(subject_label__contains=text) | models.Q(id__in=listed))
 
 
-class AccessLog(models.Model):
+class AccessLog(AppendOnly):
     """Every full view of personal data (PIPL): who, when, what, why. Append-only.
 
     One row per view. A view of one person is about that person (`subject_*`); a view that
@@ -162,14 +164,6 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} {self.subject_type}:{self.subject_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise ValueError("access log entries are never edited")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("access log entries are never deleted")
 
     @classmethod
     def record(
@@ -209,7 +203,7 @@ class AccessLog(models.Model):
         return log
 
 
-class AccessSubject(models.Model):
+class AccessSubject(AppendOnly):
     """A person seen in a view of several people at once: one per person, under the view's
     one `AccessLog` row, so "who viewed this person" stays an indexed query. Append-only."""
 
@@ -224,14 +218,6 @@ class AccessSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_type}:{self.subject_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise ValueError("access log entries are never edited")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("access log entries are never deleted")
 
 
 class GuessCounter(models.Model):

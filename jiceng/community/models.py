@@ -15,22 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.lib.models import AppendOnly
 from jiceng.territory.fields import CodeField
-
-
-class AppendOnly(models.Model):
-    """A row that is written once: corrections are new rows, never edits."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
-            raise ValueError(f"{type(self).__name__} rows are never edited")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are never deleted")
 
 
 class VillageSettings(models.Model):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jiceng.lib.models import AppendOnly
 from jiceng.territory.fields import CodeField
 from jiceng.territory.models import Level
 
@@ -212,19 +213,6 @@ class AppMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}:{self.material_id} {self.state}"
-
-
-class AppendOnly(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise ValueError("history is append-only: records are never edited")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("history is append-only: records are never deleted")
 
 
 class ApplicationEvent(AppendOnly):

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
@@ -286,9 +285,24 @@ def _reload(number: str) -> Case:
     return Case.objects.select_related("category", "unit", "owner_unit").get(number=number)
 
 
-@router.get("/", response=list[CaseOut])
+NEXT_CURSOR = "X-Next-Cursor"
+LIST_HEADERS = {
+    200: {
+        "headers": {
+            NEXT_CURSOR: {
+                "description": "present when more rows follow: pass it back as `cursor` for "
+                "the next page (absent on the last page)",
+                "schema": {"type": "string"},
+            }
+        }
+    }
+}
+
+
+@router.get("/", response=list[CaseOut], openapi_extra={"responses": LIST_HEADERS})
 def list_cases(
     request: ApiRequest,
+    response: HttpResponse,
     status: str = "",
     card: str = "",
     open: bool = False,
@@ -296,9 +310,22 @@ def list_cases(
     phone: str = "",
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
-) -> list[dict[str, Any]]:
-    """Cases the caller may see, newest first. `offset` beyond 1,000,000 or below 0, or
-    `limit` outside 1–200, is a 422 (validation_error)."""
+    cursor: str = Query(
+        "",
+        max_length=200,
+        description="the X-Next-Cursor header of the previous page (keyset paging: the same "
+        "cost at any depth, no row twice when cases come in meanwhile); not with offset",
+    ),
+) -> list[dict[str, Any]] | HttpResponse:
+    """Cases the caller may see, newest first (created_at, then id); a `q` shaped like a
+    case number or its beginning (`610921-2026…`) searches numbers only, in number order
+    (newest number first). Page with `cursor` (preferred) or `offset`: the header
+    X-Next-Cursor carries the cursor of the next page. Never counts the matching rows.
+    `offset` beyond 1,000,000 or below 0, or `limit` outside 1–200, is a 422
+    (validation_error); a cursor with an offset, or a cursor this list did not give, a
+    400 (invalid_cursor)."""
+    if cursor and offset:
+        return _error(request, 400, "invalid_cursor", gettext("cursor 与 offset 不能同时使用"))
     qs = services.visible_cases(request.auth).select_related("category", "unit", "owner_unit")
     if status:
         qs = qs.filter(status__in=status.split(","))
@@ -306,14 +333,31 @@ def list_cases(
         qs = qs.filter(card=card)
     if open:
         qs = qs.filter(status__in=OPEN_STATES)
-    if q:
+    q = q.strip()
+    order = queries.NEWEST
+    if q and queries.looks_like_number(q):
+        # a number or its beginning: numbers only, in number order, from the number's index
+        qs, order = qs.filter(queries.number_q(q)), queries.BY_NUMBER
+    elif q:
         # title and description: trigram indexes on PostgreSQL (0049), FTS5 on SQLite (0054)
-        qs = qs.filter(Q(number__startswith=q) | queries.text_q(q))
+        qs = qs.filter(queries.number_q(q) | queries.text_q(q))
     if phone:
         qs = qs.filter(
             lookups.case_phone_filter(request.auth, phone, channel="api", request=request)
         )
-    return [_out(c) for c in qs.order_by("-created_at")[offset : offset + limit]]
+    qs = qs.order_by(*order)
+    if cursor:
+        try:
+            qs = qs.filter(queries.after_cursor(order, cursor))
+        except queries.BadCursor:
+            return _error(
+                request, 400, "invalid_cursor", gettext("分页游标无效，请从第一页重新获取")
+            )
+    rows = list(qs[offset : offset + limit + 1])  # one more: is there a next page?
+    if len(rows) > limit:
+        rows = rows[:limit]
+        response[NEXT_CURSOR] = queries.encode_cursor(order, rows[-1])
+    return [_out(c) for c in rows]
 
 
 class RevealIn(Schema):

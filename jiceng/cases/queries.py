@@ -6,7 +6,11 @@ possible duplicates near a point, a caller's earlier cases.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -177,3 +181,75 @@ def handling_unit_name(case: Case) -> str:
     """The unit answering for the case now (Open311 agency_responsible)."""
     u = case.unit or case.owner_unit
     return u.name if u else ""
+
+
+# ---------------------------------------------------------------- lists: order and cursor
+# Issue 11 part 3, docs/decisions/0078-cases-lists-keyset-and-indexes.md.
+
+# A case number is `610921-20261122-0042` (intake.next_number): the county's code, a hyphen,
+# the day, a hyphen, the day's counter. A query shaped like the number or its beginning
+# (at least the code and the hyphen) is a number search: numbers alone, in number order,
+# from the number's B-tree — never a text search that would sort every case of the county.
+NUMBER_RE = re.compile(r"^\d{6}-\d{0,8}(?:-\d{0,6})?$")
+
+# The orders of the lists, each with a unique last key so that a page boundary is exact
+# (rows created in the same microsecond, a number search).
+NEWEST = ("-created_at", "-id")
+BY_NUMBER = ("-number",)
+
+
+def looks_like_number(typed: str) -> bool:
+    """Whether a search box's text is a case number or a beginning of one
+    ('610921-2026', '610921-20261122-004'); a bare digit string is not (a phone, a code)."""
+    return bool(NUMBER_RE.match((typed or "").strip()))
+
+
+def number_q(typed: str) -> Q:
+    """Cases whose number begins with `typed` (served by the number's indexes)."""
+    return Q(number__startswith=(typed or "").strip())
+
+
+class BadCursor(ValueError):
+    """A list cursor that is not one this API gave for this order (edited, truncated, or
+    from a list in another order)."""
+
+
+def _b64(data: str) -> str:
+    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def encode_cursor(order: tuple[str, ...], case: Case) -> str:
+    """The opaque cursor after `case` in a list ordered by `order` (NEWEST or BY_NUMBER):
+    URL-safe base64 of a small JSON array; the client hands it back unread."""
+    if order == BY_NUMBER:
+        return _b64(json.dumps(["n", case.number]))
+    return _b64(json.dumps(["c", case.created_at.isoformat(), case.pk]))
+
+
+def after_cursor(order: tuple[str, ...], token: str) -> Q:
+    """The rows that come after the cursor `token` in `order` — a keyset condition, so a
+    page costs the same at any depth and rows inserted meanwhile never shift a page.
+
+    The NEWEST condition repeats `created_at <= t` on its own: that half is an index bound
+    of every (…, created_at) index; the tie on the same instant is settled by id.
+    Raises BadCursor for anything this function's twin `encode_cursor` did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw.decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor(token) from exc
+    if not isinstance(data, list) or not data:
+        raise BadCursor(token)
+    if order == BY_NUMBER:
+        if data[0] != "n" or len(data) != 2 or not isinstance(data[1], str):
+            raise BadCursor(token)
+        return Q(number__lt=data[1])
+    if data[0] != "c" or len(data) != 3 or not isinstance(data[2], int):
+        raise BadCursor(token)
+    try:
+        at = datetime.fromisoformat(str(data[1]))
+    except ValueError as exc:
+        raise BadCursor(token) from exc
+    if at.tzinfo is None:
+        raise BadCursor(token)
+    return Q(created_at__lte=at) & (Q(created_at__lt=at) | Q(id__lt=data[2]))

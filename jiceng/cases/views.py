@@ -111,7 +111,13 @@ def _todo_q(user) -> Q:
         q |= Q(tier=Tier.GRID, status__in=GRID_TODO)
     if user.unit_id:
         q |= Q(unit_id=user.unit_id, status__in=HANDLER_TODO)
-        q |= Q(whistles__calls__unit_id=user.unit_id, whistles__calls__reported_at=None)
+        # a subquery, not a join: a join through the calls repeats a case per call and
+        # needed DISTINCT, which sorted every matching row before the page (issue 11)
+        q |= Q(
+            pk__in=WhistleCall.objects.filter(unit_id=user.unit_id, reported_at=None).values(
+                "whistle__case_id"
+            )
+        )
     if user.role == Role.RESIDENT:
         q |= Q(status__in=OPEN_STATES) | Q(status=S.CLOSED, rated_at=None)
     return q
@@ -133,7 +139,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if tab == "rate":  # the resident's: closed and not yet rated by them
         qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
     if tab == "todo":
-        qs = qs.filter(_todo_q(request.user)).distinct()
+        qs = qs.filter(_todo_q(request.user))
     elif tab == "open":
         qs = qs.filter(status__in=OPEN_STATES)
     elif tab == "visit":
@@ -149,23 +155,31 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(channel=f["channel"])
     if f["category"]:
         qs = qs.filter(category__code__startswith=f["category"])
-    if f["q"]:
-        q = f["q"].strip()
+    q = f["q"].strip()
+    by_number = queries.looks_like_number(q)
+    if by_number:
+        # a case number or its beginning: numbers only, in number order (its B-tree), not a
+        # text search that sorts every case of the county by deadline (issue 11)
+        qs = qs.filter(queries.number_q(q))
+    elif q:
         # the number's beginning (its B-tree) or a substring of the title or description
         # (trigram indexes on PostgreSQL, FTS5 on SQLite: queries.text_q)
-        text = Q(number__startswith=q) | queries.text_q(q)
+        text = queries.number_q(q) | queries.text_q(q)
         qs = qs.filter(text if resident else text | lookups.queue_phone_q(request, q))
-    if tab == "all":
-        qs = qs.order_by("-created_at")
+    # every order ends with a unique key, so that page n + 1 starts where page n ended
+    if by_number:
+        qs = qs.order_by(*queries.BY_NUMBER)
+    elif tab == "all":
+        qs = qs.order_by(*queries.NEWEST)
     elif tab == "todo":
         # Work to do on open cases first (nearest deadline first); return visits after.
         qs = qs.annotate(
             visit_only=SqlCase(
                 When(status=S.CLOSED, then=Value(1)), default=Value(0), output_field=IntegerField()
             )
-        ).order_by("visit_only", "deadline")
+        ).order_by("visit_only", "deadline", "id")
     else:
-        qs = qs.order_by("deadline")
+        qs = qs.order_by("deadline", "id")
     page = Window(qs, request.GET.get("page"))
     return render(
         request,

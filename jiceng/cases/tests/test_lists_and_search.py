@@ -163,3 +163,155 @@ def test_every_filter_of_the_queue_and_the_list_api_reads_cases_through_an_index
                 assert "Seq Scan on cases_case" not in plan, f"{sql}\n{plan}"
         finally:
             cur.execute("SET enable_seqscan = on")
+
+
+# ---------------------------------------------------------------- keyset paging (issue 11)
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("610921-20261122-0042", True),
+        ("610921-2026", True),
+        ("610921-", True),
+        (" 610921-20261122- ", True),
+        ("610921", False),  # a bare code: also a title's digits, a phone's beginning
+        ("13900001111", False),
+        ("下水道", False),
+        ("610921-2026-积水", False),
+        ("61092-2026", False),
+        ("", False),
+    ],
+)
+def test_what_counts_as_a_number_search(typed, number):
+    from jiceng.cases.queries import looks_like_number
+
+    assert looks_like_number(typed) is number
+
+
+def _all_pages(c, params: dict, limit: int = 2, between=None) -> list[str]:
+    """Every page of the list API through its cursor; `between()` runs after each page."""
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(100):
+        r = c.get(
+            "/api/v1/cases/", {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
+        )
+        assert r.status_code == 200, r.content
+        rows = r.json()
+        assert len(rows) <= limit
+        seen += [row["number"] for row in rows]
+        cursor = r.headers.get("X-Next-Cursor", "")
+        if not cursor:
+            return seen
+        if between:
+            between()
+    raise AssertionError("the cursor never ended")
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+@pytest.mark.parametrize("params", [{}, {"q": "610921-2026"}, {"open": "true"}])
+def test_cursor_paging_returns_every_case_once_while_cases_come_in(users, cats, params):
+    """Seven cases, three of them created in the same instant (a tie the order settles by
+    id), paged two at a time; between pages new cases come in, one of them committed late
+    with an older creation time. Every case that was there at the start comes exactly once,
+    nothing comes twice, in the list's order."""
+    from django.utils import timezone
+
+    first = [_case(users, cats, f"第{i}处井盖缺失，请尽快处理") for i in range(7)]
+    same = timezone.now() - timezone.timedelta(minutes=5)
+    Case.objects.filter(pk__in=[c.pk for c in first[2:5]]).update(created_at=same)
+    c = client_for(users.district)
+    made: list[Case] = []
+
+    def more() -> None:
+        made.append(_case(users, cats, "新来的诉求：路灯不亮"))
+        late = _case(users, cats, "晚提交的诉求：护栏损坏")
+        Case.objects.filter(pk=late.pk).update(created_at=same)
+        made.append(late)
+
+    seen = _all_pages(c, params, between=more)
+    assert len(seen) == len(set(seen)), seen
+    assert {x.number for x in first} <= set(seen)
+    if params.get("q"):
+        assert seen == sorted(seen, reverse=True)  # number order, newest number first
+    else:
+        rows = {x.number: x for x in Case.objects.filter(number__in=seen)}
+        keys = [(rows[n].created_at, rows[n].pk) for n in seen]
+        assert keys == sorted(keys, reverse=True)
+
+
+@pytest.mark.django_db
+def test_offset_still_pages_and_a_bad_or_mixed_cursor_is_a_structured_400(users, cats):
+    made = [_case(users, cats, f"第{i}处路面塌陷") for i in range(3)]
+    c = client_for(users.district)
+    by_offset = [r["number"] for r in c.get("/api/v1/cases/", {"limit": 2, "offset": 1}).json()]
+    assert by_offset == [made[1].number, made[0].number]
+    first = c.get("/api/v1/cases/", {"limit": 2})
+    cursor = first.headers["X-Next-Cursor"]
+    assert [r["number"] for r in c.get("/api/v1/cases/", {"cursor": cursor}).json()] == [
+        made[0].number
+    ]
+    # the last page has no cursor
+    assert "X-Next-Cursor" not in c.get("/api/v1/cases/", {"cursor": cursor}).headers
+    for params in (
+        {"cursor": cursor, "offset": 2},
+        {"cursor": "not-a-cursor"},
+        {"cursor": cursor, "q": "610921-2026"},  # a cursor of another order
+    ):
+        r = c.get("/api/v1/cases/", params)
+        assert r.status_code == 400, params
+        err = r.json()["error"]
+        assert err["code"] == "invalid_cursor" and err["message"], params
+    doc = c.get("/api/v1/openapi.json").json()
+    op = doc["paths"]["/api/v1/cases/"]["get"]
+    assert {"cursor", "offset", "limit"} <= {p["name"] for p in op["parameters"]}
+    assert "X-Next-Cursor" in op["responses"]["200"]["headers"]
+    assert op["responses"]["400"]["content"]["application/json"]["schema"]
+
+
+@pytest.mark.django_db
+def test_refused_users_see_nothing_through_cursors_and_number_search(users, cats):
+    """A cursor is a position, not a permission: the other county's district, a user
+    without a scope and the other town's dispatcher get no case of 城关镇 whatever cursor
+    or number prefix they send."""
+    made = [_case(users, cats, f"第{i}处排水沟堵塞") for i in range(3)]
+    mine = client_for(users.district).get("/api/v1/cases/", {"limit": 1})
+    cursor = mine.headers["X-Next-Cursor"]
+    for user in (users.other_district, users.no_scope, users.other_street):
+        c = client_for(user)
+        for params in ({}, {"cursor": cursor}, {"q": "610921-2026"}, {"q": made[0].number}):
+            r = c.get("/api/v1/cases/", params)
+            assert r.status_code == 200, (user, params)
+            assert r.json() == [] and "X-Next-Cursor" not in r.headers, (user, params)
+        page = c.get("/cases/", {"tab": "all", "q": "610921-2026"}).content.decode()
+        assert not any(m.number in page for m in made), user
+
+
+@pytest.mark.django_db
+def test_a_number_search_on_the_page_lists_numbers_newest_first_in_every_tab(users, cats):
+    made = [_case(users, cats, f"第{i}处违章搭建") for i in range(3)]
+    c = client_for(users.district)
+    for tab in ("todo", "open", "all"):
+        body = c.get("/cases/", {"tab": tab, "q": "610921-2026"}).content.decode()
+        at = [body.index(m.number) for m in made]
+        assert at == sorted(at, reverse=True), tab  # the newest number first
+
+
+@pytest.mark.django_db
+def test_a_case_summoned_twice_is_in_the_departments_todo_once(users, cats):
+    """The todo tab reads the whistle calls through a subquery (no join, no DISTINCT): a
+    case whose two whistles both call the department is listed once."""
+    from django.utils import timezone
+
+    from jiceng.cases.models import Whistle, WhistleCall
+
+    case = _case(users, cats, "小区电梯停运，多部门协调")
+    Case.objects.filter(pk=case.pk).update(unit=users.dept)  # the department sees it
+    now = timezone.now()
+    for _ in range(2):
+        w = Whistle.objects.create(case=case, unit=users.dept, at=now)
+        WhistleCall.objects.create(whistle=w, unit=users.dept, due_at=now)
+    body = client_for(users.department).get("/cases/", {"tab": "todo"}).content.decode()
+    assert body.count(f">{case.number}</a>") == 1

@@ -166,11 +166,17 @@ def _rows(name: str, s: dict) -> list[tuple[str, str, str, str]]:
             r.append((f"page {p['url']} (filtered)", _ms(p, "median_ms"), _ms(p), _ms(p, "p99_ms")))
         else:
             r.append((f"page: {p.get('skipped', '')[:44]}", "", "", ""))
-        for part in (a, p):
-            for f in part.get("by_filter", []):
-                if "queries" in f:
-                    r.append((f"  {f['query'][:40]} {f['queries']} q", _ms(f, "median_ms"),
-                              _ms(f), _ms(f, "p99_ms")))  # fmt: skip
+        by_user = s.get("by_user") or {"bench-admin": {"api": a.get("by_filter", []),
+                                                      "page": p.get("by_filter", [])}}  # fmt: skip
+        for user, parts in by_user.items():
+            r.append((f" {user}: {parts.get('scope', '')}"[:60], "", "", ""))
+            for part in ("api", "page", "search"):
+                for f in parts.get(part, []):
+                    if "queries" in f:
+                        label = f.get("what", "") or f["query"].split("?", 1)[-1]
+                        head = "API" if f["query"].startswith("/api/") else "page"
+                        r.append((f"  {head} {label[:44]} {f['queries']} q", _ms(f, "median_ms"),
+                                  _ms(f), _ms(f, "p99_ms")))  # fmt: skip
     elif name == "worker":
         r.append((f"catch-up pass {s['catch_up_pass_s']} s ({s['open_cases']:,} open)", "", "", ""))
         r.append(

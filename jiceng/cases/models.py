@@ -291,7 +291,16 @@ class Case(models.Model):
             models.Index(fields=["card", "yellow_at"], name="case_yellow_due"),
             models.Index(fields=["card", "deadline"], name="case_red_due"),
             models.Index(fields=["unit", "status"], name="case_unit_status"),
-            models.Index(fields=["region_code", "status"], name="case_region_status"),
+            # a scope is a prefix (`region_code LIKE '610921001%'`): pattern ops, so the
+            # prefix is an index range whatever the collation (0078); = still served
+            models.Index(
+                fields=["region_code", "status"],
+                opclasses=["varchar_pattern_ops", "varchar_ops"],
+                name="case_region_prefix",
+            ),
+            # "or taken in by me" in a scoped user's lists (access.visible_cases), and the
+            # FK's SET NULL when a user is deleted
+            models.Index(fields=["taken_by", "created_at"], name="case_taken_by"),
             models.Index(fields=["category", "created_at"], name="case_cat_created"),
             # one state newest first (the filtered list stops at a page, no sort)
             models.Index(fields=["status", "created_at"], name="case_status_created"),

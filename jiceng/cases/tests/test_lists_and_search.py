@@ -113,12 +113,14 @@ QUEUE = [
     {"tab": "late"},
     {"tab": "visit"},
     {"tab": "all"},
+    {"tab": "all", "page": "2"},
     {"tab": "all", "status": "handling"},
     {"tab": "open", "card": "red"},
     {"tab": "all", "channel": "hotline"},
     {"tab": "open", "category": "10"},
     {"tab": "all", "q": "下水道堵塞"},
     {"tab": "all", "q": "13900001111"},
+    {"tab": "todo", "q": "610921-2026"},
 ]
 API = [
     {},
@@ -128,24 +130,49 @@ API = [
     {"open": "true"},
     {"q": "下水道堵塞"},
     {"q": "610921-2026"},
+    {"q": "610921-2026", "cursor": "next"},
+    {"cursor": "next"},
+    {"open": "true", "cursor": "next"},
+    {"offset": "1"},
     {"phone": "13900001111"},
 ]
 
 
+def _explain(sql_or_qs) -> str:
+    """The plan with sequential scans priced out (SQL text, or a queryset)."""
+    with connection.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        try:
+            if not isinstance(sql_or_qs, str):
+                return str(sql_or_qs.explain())
+            cur.execute("EXPLAIN " + sql_or_qs)
+            return "\n".join(r[0] for r in cur.fetchall())
+        finally:
+            cur.execute("SET enable_seqscan = on")
+
+
 @pytest.mark.django_db
 @pytest.mark.postgres
+@pytest.mark.parametrize("who", ["district", "street", "community"])
 @pytest.mark.parametrize(("path", "params"), [("/cases/", p) for p in QUEUE] + [
     ("/api/v1/cases/", p) for p in API
 ])  # fmt: skip
 def test_every_filter_of_the_queue_and_the_list_api_reads_cases_through_an_index(
-    users, texts, path, params
+    users, cats, texts, who, path, params
 ):
     """With sequential scans priced out (the test tables are tiny), each query the page or
     the API runs on cases_case must have an index to use: a filter without one would
-    still show `Seq Scan on cases_case`."""
+    still show `Seq Scan on cases_case`. For the county (a prefix of every code), a town
+    and a village (their prefix, or the cases they took in themselves); the cursor's next
+    page too."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
-    c = client_for(users.district)
+    for i in range(2):  # a second page in every scope, for the cursor and offset paths
+        _case(users, cats, f"第{i}处路灯不亮，请尽快修复")
+    c = client_for(getattr(users, who))
+    if params.get("cursor") == "next":
+        first = c.get(path, {**params, "cursor": "", "limit": 1})
+        params = {**params, "limit": 1, "cursor": first.headers.get("X-Next-Cursor", "")}
     with CaptureQueriesContext(connection) as ctx:
         assert c.get(path, params).status_code == 200
     selects = [
@@ -154,15 +181,37 @@ def test_every_filter_of_the_queue_and_the_list_api_reads_cases_through_an_index
         if q["sql"].startswith("SELECT") and 'FROM "cases_case"' in q["sql"]
     ]
     assert selects
-    with connection.cursor() as cur:
-        cur.execute("SET enable_seqscan = off")
-        try:
-            for sql in selects:
-                cur.execute("EXPLAIN " + sql)
-                plan = "\n".join(r[0] for r in cur.fetchall())
-                assert "Seq Scan on cases_case" not in plan, f"{sql}\n{plan}"
-        finally:
-            cur.execute("SET enable_seqscan = on")
+    for sql in selects:
+        plan = _explain(sql)
+        assert "Seq Scan on cases_case" not in plan, f"{sql}\n{plan}"
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+@pytest.mark.parametrize("who", ["street", "community", "grid_worker"])
+def test_a_scope_below_the_county_is_an_index_range_of_the_region_code(users, texts, who):
+    """`region_code LIKE '<prefix>%'` must be a range of the pattern-ops index (the C.UTF-8
+    collation is not "C" to PostgreSQL: a plain B-tree would not serve the LIKE), and the
+    "or taken in by me" half an index of its own (0078)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    qs = services.visible_cases(getattr(users, who)).values("pk")
+    plan = _explain(qs)
+    assert "case_region_prefix" in plan and "~>=~" in plan, plan
+    if "taken_by" in str(qs.query):
+        assert "case_taken_by" in plan, plan
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_a_number_search_reads_the_numbers_index(users, texts):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from jiceng.cases import queries
+
+    qs = Case.objects.filter(queries.number_q("610921-2026")).order_by(*queries.BY_NUMBER)
+    plan = _explain(qs[:51])
+    assert "cases_case_number" in plan, plan
 
 
 # ---------------------------------------------------------------- keyset paging (issue 11)

@@ -15,8 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -167,20 +166,25 @@ def queue(request: HttpRequest) -> HttpResponse:
         text = queries.number_q(q) | queries.text_q(q)
         qs = qs.filter(text if resident else text | lookups.queue_phone_q(request, q))
     # every order ends with a unique key, so that page n + 1 starts where page n ended
+    parts: list[Any] = []
     if by_number:
         qs = qs.order_by(*queries.BY_NUMBER)
     elif tab == "all":
         qs = qs.order_by(*queries.NEWEST)
     elif tab == "todo":
-        # Work to do on open cases first (nearest deadline first); return visits after.
-        qs = qs.annotate(
-            visit_only=SqlCase(
-                When(status=S.CLOSED, then=Value(1)), default=Value(0), output_field=IntegerField()
-            )
-        ).order_by("visit_only", "deadline", "id")
+        # Work to do on open cases first (nearest deadline first); return visits after;
+        # then anything else a summons still holds. Three queries read one after the
+        # other, not one ORDER BY (closed?, deadline): no index has that order, and the
+        # county's return visits are hundreds of thousands of rows to sort (issue 11).
+        by_deadline = ("deadline", "id")
+        parts = [
+            qs.filter(status__in=OPEN_STATES).order_by(*by_deadline),
+            qs.filter(status=S.CLOSED).order_by(*by_deadline),
+            qs.exclude(status__in=[*OPEN_STATES, S.CLOSED]).order_by(*by_deadline),
+        ]
     else:
         qs = qs.order_by("deadline", "id")
-    page = Window(qs, request.GET.get("page"))
+    page = Window(parts or [qs], request.GET.get("page"))
     return render(
         request,
         "cases/queue.html",
@@ -216,27 +220,49 @@ class Window:
     are read, the last only to know that a next page exists. The total the page shows is
     exact when this is the last page (no query) and otherwise a count bounded at
     COUNT_CAP rows ("1000+"): a LIMITed count, never all of a county's cases.
+
+    `parts`: querysets listed one after the other (each in its own order, e.g. the todo
+    tab's open work, then its return visits); a part is read only when the page reaches
+    it, and a part the page starts beyond is counted only up to the page's offset.
     Quacks like Django's Page for the template (`page.paginator.count` …)."""
 
     PAGE = 50
     COUNT_CAP = 1000
     MAX_PAGE = 20_000  # offset ≤ 1,000,000, as the API's
 
-    def __init__(self, qs: Any, number: Any) -> None:
+    def __init__(self, parts: list[Any], number: Any) -> None:
         try:
             n = int(number or 1)
         except (TypeError, ValueError):
             n = 1
         self.number = min(max(n, 1), self.MAX_PAGE)
+        self._parts = parts
         start = (self.number - 1) * self.PAGE
-        rows = list(qs[start : start + self.PAGE + 1])
+        rows = self._read(start, self.PAGE + 1)
         if not rows and self.number > 1:  # past the end (an old link): the first page
             self.number, start = 1, 0
-            rows = list(qs[: self.PAGE + 1])
+            rows = self._read(0, self.PAGE + 1)
         self.object_list = rows[: self.PAGE]
         self._has_next = len(rows) > self.PAGE
-        self._qs, self._start = qs, start
+        self._start = start
         self.paginator = self  # the template asks page.paginator.count / num_pages
+
+    def _read(self, skip: int, need: int) -> list[Any]:
+        rows: list[Any] = []
+        for qs in self._parts:
+            if skip:
+                got = list(qs[skip : skip + need])
+                if not got:  # the page starts past this part: how far past (bounded)
+                    skip -= qs.order_by()[:skip].count()
+                    continue
+                skip = 0
+            else:
+                got = list(qs[:need])
+            rows += got
+            need -= len(got)
+            if need <= 0:
+                break
+        return rows
 
     def __iter__(self) -> Any:
         return iter(self.object_list)
@@ -266,8 +292,12 @@ class Window:
             return self._start + len(self.object_list)
         if self._start + self.PAGE >= self.COUNT_CAP:
             return None
-        n = self._qs.order_by()[: self.COUNT_CAP + 1].count()  # a bounded count
-        return n if n <= self.COUNT_CAP else None
+        n = 0
+        for qs in self._parts:  # bounded counts, part after part, until past the cap
+            n += qs.order_by()[: self.COUNT_CAP + 1 - n].count()
+            if n > self.COUNT_CAP:
+                return None
+        return n
 
     @property
     def count(self) -> str:

@@ -364,3 +364,34 @@ def test_a_case_summoned_twice_is_in_the_departments_todo_once(users, cats):
         WhistleCall.objects.create(whistle=w, unit=users.dept, due_at=now)
     body = client_for(users.department).get("/cases/", {"tab": "todo"}).content.decode()
     assert body.count(f">{case.number}</a>") == 1
+
+
+@pytest.mark.django_db
+def test_the_todo_tab_pages_through_open_work_then_return_visits_each_case_once(
+    users, cats, monkeypatch
+):
+    """The todo tab reads its open work, then its return visits (two queries, each in
+    deadline order): paged two at a time, every case comes once, open work first, and the
+    count is the sum of the two."""
+    import re
+
+    from django.utils import timezone
+
+    from jiceng.cases.models import Status
+
+    monkeypatch.setattr(views.Window, "PAGE", 2)
+    made = [_case(users, cats, f"第{i}处道路积水") for i in range(6)]
+    soon = timezone.now() + timezone.timedelta(days=1)
+    for i, c in enumerate(made):  # deadlines in reverse order of intake
+        Case.objects.filter(pk=c.pk).update(deadline=soon - timezone.timedelta(hours=i))
+    visits = made[:3]
+    Case.objects.filter(pk__in=[c.pk for c in visits]).update(status=Status.CLOSED)
+    c = client_for(users.district)
+    seen: list[str] = []
+    for n in (1, 2, 3):
+        body = c.get("/cases/", {"tab": "todo", "page": n}).content.decode()
+        if n == 1:
+            assert "共 6 件" in body
+        seen += re.findall(r">(610921-\d{8}-\d{4})</a>", body)
+    open_work = [x.number for x in reversed(made[3:])]  # nearest deadline first
+    assert seen == open_work + [x.number for x in reversed(visits)]

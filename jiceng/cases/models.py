@@ -301,6 +301,19 @@ class Case(models.Model):
             # "or taken in by me" in a scoped user's lists (access.visible_cases), and the
             # FK's SET NULL when a user is deleted
             models.Index(fields=["taken_by", "created_at"], name="case_taken_by"),
+            # the queue's tabs in deadline order: open work (in, todo, late), return
+            # visits due (visit, the resident's rate) — partial, so intake writes only
+            # the first and a sorted list of ~100,000 open cases is an index scan (0078)
+            models.Index(
+                fields=["deadline", "id"],
+                condition=models.Q(status__in=sorted(OPEN_STATES)),
+                name="case_open_deadline",
+            ),
+            models.Index(
+                fields=["deadline", "id"],
+                condition=models.Q(status__in=["archived", "closed"], rated_at=None),
+                name="case_visit_deadline",
+            ),
             models.Index(fields=["category", "created_at"], name="case_cat_created"),
             # one state newest first (the filtered list stops at a page, no sort)
             models.Index(fields=["status", "created_at"], name="case_status_created"),

@@ -6,6 +6,10 @@ docs/decisions/0078-cases-lists-keyset-and-indexes.md).
   range on PostgreSQL (the databases here use the C.UTF-8 collation, which PostgreSQL
   does not treat as "C": a plain B-tree serves no LIKE).
 - `case_taken_by`: the "or taken in by me" half of a scoped user's lists.
+- `case_open_deadline`, `case_visit_deadline`: partial (deadline, id) indexes for the
+  queue's tabs in deadline order — the open work (the states of workflow.OPEN_STATES,
+  written out here: a change of those states needs a new migration) and the return
+  visits due (closed or archived, not rated).
 
 On PostgreSQL the indexes are built CONCURRENTLY (writes — intake — go on during the
 build; the migration is therefore not atomic: a failed build leaves an INVALID index that
@@ -63,5 +67,32 @@ class Migration(migrations.Migration):
         AddIndexOnline(
             model_name="case",
             index=models.Index(fields=["taken_by", "created_at"], name="case_taken_by"),
+        ),
+        AddIndexOnline(
+            model_name="case",
+            index=models.Index(
+                fields=["deadline", "id"],
+                condition=models.Q(
+                    status__in=[
+                        "dispatched",
+                        "handled",
+                        "handling",
+                        "pause_requested",
+                        "paused",
+                        "registered",
+                        "reported",
+                        "returned",
+                    ]
+                ),
+                name="case_open_deadline",
+            ),
+        ),
+        AddIndexOnline(
+            model_name="case",
+            index=models.Index(
+                fields=["deadline", "id"],
+                condition=models.Q(status__in=["archived", "closed"], rated_at=None),
+                name="case_visit_deadline",
+            ),
         ),
     ]

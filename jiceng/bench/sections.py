@@ -561,7 +561,7 @@ def search_terms() -> list[tuple[str, str]]:
     (a phrase of every description, a category's name, one grid's digits)."""
     from jiceng.cases.models import Case, Category
 
-    some = Case.objects.order_by("id").values("number", "region_code")[:1].first() or {}
+    some: dict[str, Any] = Case.objects.order_by("id").values("number", "region_code").first() or {}
     number = some.get("number", f"{COUNTY_CODE}-20261101-0001")
     leaf = (
         Category.objects.filter(active=True, children__isnull=True)
@@ -693,13 +693,13 @@ def case_list(ctx: Context) -> dict:
         page_rows = []
         if page_url is not None:
             cookie = {"Cookie": session_cookie(username)}
-            for q in page_filters():
-                r = timed_get(page_url + "?" + urlencode(q), cookie)
+            for pf in page_filters():
+                r = timed_get(page_url + "?" + urlencode(pf), cookie)
                 page_rows.append(r)
                 if username == "bench-admin":
                     page_samples += r["_samples"]
-            for what, q in terms[:1] + terms[3:4]:
-                r = timed_get(page_url + "?" + urlencode({"tab": "all", "q": q}), cookie)
+            for what, term in terms[:1] + terms[3:4]:
+                r = timed_get(page_url + "?" + urlencode({"tab": "all", "q": term}), cookie)
                 search_rows.append({"what": "page: " + what, **r})
         by_user[username] = {
             "scope": scope,

@@ -334,7 +334,7 @@ def list_cases(
     if open:
         qs = qs.filter(status__in=OPEN_STATES)
     q = q.strip()
-    order = queries.NEWEST
+    order: tuple[str, ...] = queries.NEWEST
     if q and queries.looks_like_number(q):
         # a number or its beginning: numbers only, in number order, from the number's index
         qs, order = qs.filter(queries.number_q(q)), queries.BY_NUMBER

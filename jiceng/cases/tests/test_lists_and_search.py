@@ -304,11 +304,12 @@ def test_offset_still_pages_and_a_bad_or_mixed_cursor_is_a_structured_400(users,
     ]
     # the last page has no cursor
     assert "X-Next-Cursor" not in c.get("/api/v1/cases/", {"cursor": cursor}).headers
-    for params in (
+    bad: tuple[dict[str, str | int], ...] = (
         {"cursor": cursor, "offset": 2},
         {"cursor": "not-a-cursor"},
         {"cursor": cursor, "q": "610921-2026"},  # a cursor of another order
-    ):
+    )
+    for params in bad:
         r = c.get("/api/v1/cases/", params)
         assert r.status_code == 400, params
         err = r.json()["error"]

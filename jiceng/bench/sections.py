@@ -561,8 +561,8 @@ def search_terms() -> list[tuple[str, str]]:
     (a phrase of every description, a category's name, one grid's digits)."""
     from jiceng.cases.models import Case, Category
 
-    some: dict[str, Any] = Case.objects.order_by("id").values("number", "region_code").first() or {}
-    number = some.get("number", f"{COUNTY_CODE}-20261101-0001")
+    first = Case.objects.order_by("id").values_list("number", "region_code").first()
+    number, code = first if first else (f"{COUNTY_CODE}-20261101-0001", "")
     leaf = (
         Category.objects.filter(active=True, children__isnull=True)
         .order_by("code")
@@ -575,7 +575,7 @@ def search_terms() -> list[tuple[str, str]]:
         ("one whole number", number),
         ("text in every description", "请尽快处理"),
         ("text: a category's name", leaf),
-        ("text: one grid's digits", (some.get("region_code") or "")[-9:] or "000000001"),
+        ("text: one grid's digits", code[-9:] or "000000001"),
     ]
 
 

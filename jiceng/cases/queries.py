@@ -198,6 +198,21 @@ NEWEST = ("-created_at", "-id")
 BY_NUMBER = ("-number",)
 
 
+def page_of(qs: QuerySet[Case], start: int, n: int) -> list[Case]:
+    """Rows [start, start + n) of an ordered queryset of cases, with their category and
+    units, in one query of two steps: the ids of the page (narrow rows — the index, the
+    filter, the LIMIT), then those rows joined. Joined first, the planner joins every
+    matching case before the LIMIT whenever it must sort (a town's ~6,000 cases: 150 ms
+    of joins for 51 rows at 1 M cases)."""
+    order = list(qs.query.order_by)
+    ids = qs.values("pk")[start : start + n]
+    return list(
+        Case.objects.filter(pk__in=ids)
+        .select_related("category", "unit", "owner_unit")
+        .order_by(*order)
+    )
+
+
 def looks_like_number(typed: str) -> bool:
     """Whether a search box's text is a case number or a beginning of one
     ('610921-2026', '610921-20261122-004'); a bare digit string is not (a phone, a code)."""

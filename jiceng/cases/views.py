@@ -250,14 +250,12 @@ class Window:
     def _read(self, skip: int, need: int) -> list[Any]:
         rows: list[Any] = []
         for qs in self._parts:
+            got = queries.page_of(qs, skip, need)
             if skip:
-                got = list(qs[skip : skip + need])
                 if not got:  # the page starts past this part: how far past (bounded)
                     skip -= qs.order_by()[:skip].count()
                     continue
                 skip = 0
-            else:
-                got = list(qs[:need])
             rows += got
             need -= len(got)
             if need <= 0:

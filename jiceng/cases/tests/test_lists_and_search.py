@@ -74,6 +74,14 @@ def test_sqlite_searches_through_the_fts5_trigram_table_kept_in_step_by_triggers
     home, away = texts
     plan = str(Case.objects.filter(text_q("山体滑坡")).explain())
     assert FTS_TABLE in plan and "VIRTUAL TABLE" in plan, plan
+    # and the list API's whole query (scope, order, the page's ids, then the rows) too
+    with CaptureQueriesContext(connection) as ctx:
+        assert _api(users.street, "滑坡阻断") == set()
+    [sql] = [q["sql"] for q in ctx.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = "\n".join(str(r) for r in cur.fetchall())
+    assert FTS_TABLE in plan and "VIRTUAL TABLE" in plan, plan
     # an edited description is found by its new words only; a deleted case is gone
     Case.objects.filter(pk=away.pk).update(title="公路塌方", description="通村公路塌方，已设置警示")
     assert _api(users.district, "山体滑坡") == set()

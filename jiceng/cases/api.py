@@ -19,7 +19,7 @@ from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, User
-from jiceng.cases import moves, privacy, queries, services
+from jiceng.cases import access, moves, privacy, queries, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 from jiceng.dispatch.acceptance import record_suggestion
@@ -340,7 +340,8 @@ def list_cases(
         qs, order = qs.filter(queries.number_q(q)), queries.BY_NUMBER
     elif q:
         # title and description: trigram indexes on PostgreSQL (0049), FTS5 on SQLite (0054)
-        qs = qs.filter(queries.number_q(q) | queries.text_q(q))
+        text = queries.text_q(q, indexed=not access.narrow_scope(request.auth))
+        qs = qs.filter(queries.number_q(q) | text)
     if phone:
         qs = qs.filter(
             lookups.case_phone_filter(request.auth, phone, channel="api", request=request)

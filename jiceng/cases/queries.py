@@ -147,7 +147,7 @@ def _has_fts() -> bool:
     return _fts[key]
 
 
-def text_q(typed: str) -> Q:
+def text_q(typed: str, indexed: bool = True) -> Q:
     """Cases whose title or description contains `typed` (any substring: Chinese has no
     spaces to cut words at — docs/decisions/0054-cases-text-search-fts5.md).
 
@@ -155,11 +155,22 @@ def text_q(typed: str) -> Q:
     trigram table, for three characters or more; shorter queries (积水, common in Chinese)
     give a trigram index nothing to look up and fall back to `LIKE` (a scan, bounded by the
     list's LIMIT when matches are common). Combine with the viewer's scope as usual: this
-    is only the text part."""
+    is only the text part.
+
+    `indexed=False` (PostgreSQL; a viewer whose scope is small, access.narrow_scope): the
+    same test as STRPOS, which no index serves, so the planner checks the text on the
+    scope's rows instead of rechecking every case the trigrams point at."""
     from django.db import connection
+    from django.db.models import Value
     from django.db.models.expressions import RawSQL
+    from django.db.models.functions import StrIndex
+    from django.db.models.lookups import GreaterThan
 
     q = (typed or "").strip()
+    if not indexed and connection.vendor == "postgresql":
+        return Q(GreaterThan(StrIndex("title", Value(q)), 0)) | Q(
+            GreaterThan(StrIndex("description", Value(q)), 0)
+        )
     like = Q(title__contains=q) | Q(description__contains=q)
     if connection.vendor != "sqlite" or len(q) < MIN_INDEXED or not _has_fts():
         return like

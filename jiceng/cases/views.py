@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
-from jiceng.cases import deadlines, moves, privacy, queries, services
+from jiceng.cases import access, deadlines, moves, privacy, queries, services
 from jiceng.cases.models import (
     CalendarDay,
     CalendarYear,
@@ -163,7 +163,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     elif q:
         # the number's beginning (its B-tree) or a substring of the title or description
         # (trigram indexes on PostgreSQL, FTS5 on SQLite: queries.text_q)
-        text = queries.number_q(q) | queries.text_q(q)
+        text = queries.number_q(q) | queries.text_q(q, indexed=not access.narrow_scope(_u(request)))
         qs = qs.filter(text if resident else text | lookups.queue_phone_q(request, q))
     # every order ends with a unique key, so that page n + 1 starts where page n ended
     parts: list[Any] = []

@@ -404,3 +404,22 @@ def test_the_todo_tab_pages_through_open_work_then_return_visits_each_case_once(
         seen += re.findall(r">(610921-\d{8}-\d{4})</a>", body)
     open_work = [x.number for x in reversed(made[3:])]  # nearest deadline first
     assert seen == open_work + [x.number for x in reversed(visits)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "narrow"),
+    [
+        ("district", False),  # the county: a trigram lookup beats a scan of every case
+        ("department", False),  # assigned across the county
+        ("street", True),
+        ("community", True),
+        ("grid_worker", True),
+        ("resident", True),
+        ("no_scope", True),  # only what they took in themselves
+    ],
+)
+def test_whose_text_search_scans_their_scope_instead_of_the_trigram_index(users, who, narrow):
+    from jiceng.cases.access import narrow_scope
+
+    assert narrow_scope(getattr(users, who)) is narrow

@@ -913,8 +913,10 @@ def _import_result(
                 "within 3× of raw",
                 round(ratio, 2) if ratio else None,
                 (ratio <= 3) if (judged and ratio) else None,
-                ("" if judged else "quick mode: not judged")
-                + (f"; CPU (process + database) {cpu_ratio:.2f}× raw" if cpu_ratio else ""),
+                "; ".join(
+                    ([] if judged else ["quick mode: not judged"])
+                    + ([f"CPU (process + database) {cpu_ratio:.2f}× raw"] if cpu_ratio else [])
+                ),
             ),
         ],  # fmt: skip
     }
@@ -1058,21 +1060,100 @@ def raw_resident_insert(households: list[tuple[dict, list[dict]]]) -> CpuClock:
 # ---------------------------------------------------------------- memory
 
 
+def index_memory(ctx: Context) -> dict:
+    """The point → grid index alone: `python -m jiceng.bench.memprobe` in a child process on
+    this database (RSS after start, after the index, after 100,000 single calls)."""
+    env = {**os.environ, **database_env()}
+    if "JICENG_SQLITE_PATH" in env:
+        env.pop("DATABASE_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "jiceng.bench.memprobe"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"memprobe exited with {proc.returncode}: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+SERVER_RSS_GOAL_MB = 300
+
+
+def _server_after_intake(ctx: Context) -> str:
+    """When no section ran the server yet: start it and send hotline cases over the county
+    for `load_seconds` at concurrency 4 (each worker builds its index and serves intake),
+    the cases made then set aside as the intake section does. Returns what was done."""
+    from jiceng.cases.models import Case
+
+    server = ctx.get_server()
+    found = intake_endpoint(_openapi(server.port))
+    if found is None:
+        raise Skip("not available yet: no intake endpoint")
+    path, schema = found
+    auth = {"Authorization": f"Bearer {ctx.token('bench-admin')}", "Content-Type": "application/json"}  # fmt: skip
+    payloads = intake_payloads(ctx, schema, 4_000)
+    max_id = Case.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    try:
+        res = loadgen.run(
+            server.port,
+            lambda k, i: ("POST", path, payloads[(k * 1000 + i) % len(payloads)], auth),
+            4,
+            ctx.load_seconds,
+        )
+    finally:
+        Case.objects.filter(pk__gt=max_id).update(status="cancelled")
+    return f"{res.ok} intake requests at c=4 over {ctx.load_seconds:.0f} s (this section)"
+
+
 def memory(ctx: Context) -> dict:
     out: dict[str, Any] = {}
+    try:
+        out["index_alone"] = index_memory(ctx)
+    except Skip as exc:
+        out["index_alone"] = {"skipped": str(exc)}
+    if ctx.server is None and ctx.generation.get("cases", {}).get("status") in ("made", "reused"):
+        try:
+            out["server_load"] = _server_after_intake(ctx)
+        except Skip as exc:
+            out["server_note"] = str(exc)
+    elif ctx.server is not None:
+        out["server_load"] = "the intake section's load (c=1, 4, 16)"
     if ctx.server is not None:
         out["server_peak_rss_mb"] = ctx.server.peak_rss()
+        out["server_rss_mb"] = ctx.server.rss()
         out["server_workers"] = ctx.server.workers
     else:
         out["server_peak_rss_mb"] = None
-        out["server_note"] = "no server ran in this benchmark run"
+        out.setdefault("server_note", "no server ran in this benchmark run")
     w = ctx.results.get("worker", {})
     out["worker_peak_rss_mb"] = w.get("peak_rss_mb")
     out["bench_process_peak_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )
-    if out["server_peak_rss_mb"] is None and out["worker_peak_rss_mb"] is None:
+    if (
+        out["server_peak_rss_mb"] is None
+        and out["worker_peak_rss_mb"] is None
+        and not out.get("index_alone", {}).get("rss_after_index_mb")
+    ):
         raise Skip("not available yet: neither the server nor the worker ran")
+    peaks = [
+        v
+        for k, v in (out["server_peak_rss_mb"] or {}).items()
+        if k.startswith("worker") and v is not None
+    ]
+    judged = not ctx.quick
+    if peaks:
+        out["targets"] = [
+            target(
+                "server worker peak RSS",
+                f"≤ {SERVER_RSS_GOAL_MB} MB each at 1 M cases",
+                round(max(peaks)),
+                max(peaks) <= SERVER_RSS_GOAL_MB if judged else None,
+                "" if judged else "quick mode: not judged",
+            )
+        ]
     return out
 
 

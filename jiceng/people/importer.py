@@ -194,8 +194,11 @@ def _read_csv(fh: IO[bytes]) -> tuple[list[str], Rows]:
 
 def _csv_cell(c: str) -> str:
     c = c.strip()
-    # a number cell saved as CSV: 6.10921E+17 (the digits are already lost)
-    return NumberCell(c) if textfile.looks_like_excel_number(c) else c
+    # a number cell saved as CSV: 6.10921E+17 (the digits are already lost); only a cell
+    # with an exponent can be one, so most cells skip the pattern
+    if ("E" in c or "e" in c) and textfile.looks_like_excel_number(c):
+        return NumberCell(c)
+    return c
 
 
 def _read_xlsx(fh: IO[bytes]) -> tuple[list[str], Rows]:

@@ -31,6 +31,8 @@ def _prep(field, conn) -> Callable[[Any], Any] | None:
     """None when the field's values go to the driver unchanged."""
     if isinstance(field, _PLAIN) or isinstance(field, models.ForeignKey):
         return None
+    if type(field) is models.DateField and conn.vendor == "postgresql":
+        return None  # psycopg takes a date (or its ISO text) as it is; Django's prep is a no-op
     return lambda v: field.get_db_prep_save(v, conn)
 
 

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -445,11 +445,8 @@ def _check(user, rows: Rows, index, mode, report: Report) -> _Plan:
     for chunk in services.chunks(numbers):
         for known in Household.objects.filter(number__in=chunk):
             plan.existing_households[known.number] = known
-    for chunk in services.chunks(list(seen_ids)):
-        for rid, hsh, hid, code in Resident.objects.filter(id_hash__in=chunk).values_list(
-            "id", "id_hash", "household_id", "grid_code"
-        ):
-            plan.existing_residents[hsh] = (rid, hid, code)
+    for rid, hsh, hid, code in _registered(list(seen_ids)):
+        plan.existing_residents[hsh] = (rid, hid, code)
     for line, grid, number, id_hash in plan.rows:
         if grid in bad_grids:
             report.error(line, f"网格代码 {grid} 不存在或不在您的管辖范围内")
@@ -466,6 +463,28 @@ def _check(user, rows: Rows, index, mode, report: Report) -> _Plan:
                 report.error(line, "此人已在其他辖区登记，请联系其所在辖区迁移")
     plan.rows = []  # the second pass reads the file again
     return plan
+
+
+def _registered(hashes: list[str]) -> Iterator[tuple[int, str, int | None, str]]:
+    """(id, id_hash, household_id, grid_code) of the residents registered under `hashes`.
+
+    On PostgreSQL one array parameter per 20,000 hashes (`= ANY(%s)`, the unique index
+    serves it): an IN list of 5,000 placeholders costs psycopg a Python parse of the
+    statement each time. Elsewhere the ORM's IN, 5,000 at a time."""
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT id, id_hash, household_id, grid_code FROM "
+            f"{connection.ops.quote_name(Resident._meta.db_table)} WHERE id_hash = ANY(%s)"
+        )
+        with connection.cursor() as c:
+            for chunk in services.chunks(hashes, 20_000):
+                c.execute(sql, [chunk])
+                yield from c.fetchall()
+        return
+    for chunk in services.chunks(hashes):
+        yield from Resident.objects.filter(id_hash__in=chunk).values_list(
+            "id", "id_hash", "household_id", "grid_code"
+        )
 
 
 def _label(key: str) -> str:

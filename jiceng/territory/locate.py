@@ -419,6 +419,7 @@ def _deepest(hits: np.ndarray, ranks: np.ndarray) -> int:
 
 
 _lock = threading.Lock()
+_build_lock = threading.Lock()  # held while an index is built (never inside `_lock`)
 _cache: dict = {"index": None, "token": None, "checked": 0.0}
 # (index, checked) as one tuple: a single call reads it without the lock (one dict read is
 # atomic); writers update it with `_cache` under the lock.
@@ -483,10 +484,19 @@ def get_index(force_check: bool = False) -> GridIndex:
             _cache["checked"] = now
             _fresh[0] = (index, now)
         return index
-    index = build_index()
-    with _lock:
-        _cache.update(index=index, token=stored, checked=now)
-        _fresh[0] = (index, now)
+    # One build at a time in a process: a server worker runs requests in threads, and
+    # the first located requests after a start (or a bump) would each build their own
+    # index at once — several times the memory and the CPU (decision 0084). The others
+    # wait and take the index the first one built from the same token.
+    with _build_lock:
+        with _lock:
+            index, token = _cache["index"], _cache["token"]
+        if index is None or token != stored:
+            index = build_index()
+        now = _monotonic()
+        with _lock:
+            _cache.update(index=index, token=stored, checked=now)
+            _fresh[0] = (index, now)
     return index
 
 

@@ -13,6 +13,7 @@ is noticed at the next check, at most `CHECK_SECONDS` later.
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 import uuid
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 import shapely
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -84,17 +87,25 @@ class GridIndex:
     """An STRtree of region polygons; pure (built from rows, no database access)."""
 
     def __init__(
-        self, rows: Iterable[tuple[str, str, int, int | None, dict]], names: dict[str, str]
+        self,
+        rows: Iterable[tuple[str, str, int, int | None, dict | str]],
+        names: dict[str, str],
     ):
         codes_: list[str] = []
         geoms = []
         ranks = []
         for code, _name, level, grid_level, boundary in rows:
             try:
-                geom = shapely.geometry.shape(boundary)
+                # GeoJSON text goes to GEOS's own parser (no Python list or float per
+                # coordinate: decision 0084); a dict (tests, callers) through shapely
+                geom = (
+                    shapely.from_geojson(boundary, on_invalid="ignore")
+                    if isinstance(boundary, str)
+                    else shapely.geometry.shape(boundary)
+                )
             except Exception:  # a broken stored boundary must not stop every lookup
                 continue
-            if geom.is_empty:
+            if geom is None or geom.is_empty:
                 continue
             codes_.append(code)
             geoms.append(geom)
@@ -155,6 +166,7 @@ class GridIndex:
         ny = max(1, int(round(cells / nx)))
         dx, dy = (x1 - x0) / nx, (y1 - y0) / ny
         k = RASTER_MAX_CANDIDATES
+        packed = len(self.geoms) < _PACK_LIMIT and k * 16 <= 64
         raster = np.full(nx * ny, -1, dtype=np.int32)
         edge_cells: list[np.ndarray] = []
         edge_sets: list[np.ndarray] = []
@@ -188,9 +200,19 @@ class GridIndex:
             row = np.repeat(np.arange(len(starts)), sizes)
             sets = np.full((len(starts), k), -1, dtype=np.int32)
             sets[row, np.arange(len(fb)) - starts[row]] = fl
-            edge_cells.append(cell[fb[starts]])
-            edge_sets.append(sets)
-        if edge_sets:
+            edge_cells.append(cell[fb[starts]].astype(np.int32))
+            edge_sets.append(_pack(sets) if packed else sets)
+            del boxes, bidx, lidx, count, one, inside, few, fb, fl, order, sets, row
+            # the chunk's GEOS boxes are freed but held by the C heap: give them back now,
+            # or every chunk's high-water mark adds to the build's peak
+            _release_freed_memory()
+        if edge_sets and packed:
+            # one int64 per cell (four 16-bit leaf numbers): a 1-d unique, a fraction of the
+            # memory of a row-wise unique over (cells, 4) (the build's peak)
+            keys, slot = np.unique(np.concatenate(edge_sets), return_inverse=True)
+            cands = _unpack(keys, k)
+            raster[np.concatenate(edge_cells)] = -2 - slot.reshape(-1).astype(np.int32)
+        elif edge_sets:
             cands, slot = np.unique(np.concatenate(edge_sets), axis=0, return_inverse=True)
             raster[np.concatenate(edge_cells)] = -2 - slot.reshape(-1).astype(np.int32)
         else:
@@ -288,7 +310,7 @@ class GridIndex:
             ("county", LEVEL_CODE_LENGTH[Level.COUNTY]),
         ):
             if len(code) >= length:
-                c = code[:length]
+                c = sys.intern(code[:length])  # one string per village, not per grid
                 if c in self.names:
                     parts[f"{key}_code"] = c
                     parts[f"{key}_name"] = self.names[c]
@@ -400,6 +422,26 @@ def _in_ring(ring: tuple[float, ...], x: float, y: float) -> int:
 _EPS = 1e-12
 
 
+_PACK_LIMIT = 0xFFFF  # leaf numbers below it fit 16 bits (0 stands for the padding -1)
+
+
+def _pack(sets: np.ndarray) -> np.ndarray:
+    """Rows of up to four leaf numbers (-1 padded, sorted) as one int64 each: (n + 1) in
+    16 bits per column, so equal rows have equal keys and key order is row order."""
+    out = np.zeros(len(sets), dtype=np.int64)
+    for col in range(sets.shape[1]):
+        out |= (sets[:, col].astype(np.int64) + 1) << (16 * (sets.shape[1] - 1 - col))
+    return out
+
+
+def _unpack(keys: np.ndarray, k: int) -> np.ndarray:
+    """The rows `_pack` made, back as an (n, k) int32 array."""
+    out = np.empty((len(keys), k), dtype=np.int32)
+    for col in range(k):
+        out[:, col] = ((keys >> (16 * (k - 1 - col))) & 0xFFFF).astype(np.int32) - 1
+    return out
+
+
 def _release_freed_memory() -> None:
     """Give the C heap's freed pages back to the system (glibc `malloc_trim`): the build's
     temporary GEOS boxes and JSON leave ≈ 60 MB free but held inside the process, which
@@ -448,19 +490,20 @@ def drop_local() -> None:
 
 
 def build_index() -> GridIndex:
-    """The index of every region with a boundary, read in chunks: each boundary's GeoJSON
-    becomes a GEOS geometry as it arrives, so the parsed JSON of the whole county (≈ 140 MB
-    of Python lists and floats at 47,000 regions) is never held at once (decision 0084)."""
+    """The index of every region with a boundary, read in chunks: each boundary comes as
+    GeoJSON text and becomes a GEOS geometry as it arrives, so the parsed JSON of the
+    whole county (≈ 140 MB of Python lists and floats at 47,000 regions) is never made
+    (decision 0084)."""
     names = dict(
         Region.objects.filter(level__gte=Level.COUNTY, level__lte=Level.VILLAGE).values_list(
             "code", "name"
         )
     )
     rows_qs = Region.objects.filter(boundary__isnull=False, level__gte=Level.COUNTY).values_list(
-        "code", "name", "level", "grid_level", "boundary"
+        "code", "name", "level", "grid_level", Cast("boundary", TextField())
     )
 
-    def rows() -> Iterable[tuple[str, str, int, int | None, dict]]:
+    def rows() -> Iterable[tuple[str, str, int, int | None, str]]:
         for row in rows_qs.iterator(chunk_size=2000):
             names[row[0]] = row[1]
             yield row  # type: ignore[misc]

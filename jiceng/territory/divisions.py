@@ -317,7 +317,7 @@ def _write(rows: list[Row], result: Result) -> None:
     # new rows first (rows are sorted parents first), so a changed row's parent has its id
     new = [r for r in rows if r.code not in existing]
     for r in new:
-        result.counts[LEVEL_KEYS[r.level]]["created"] += 1
+        result.counts[LEVEL_KEYS[Level(r.level)]]["created"] += 1
     _insert(new, ids)
     for level in (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.STREET, Level.VILLAGE):
         counts = result.counts[LEVEL_KEYS[level]]

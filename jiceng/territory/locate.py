@@ -220,8 +220,8 @@ class GridIndex:
         self._cands_np = np.ascontiguousarray(cands, dtype=np.int32)
         self._build_rings(np.unique(self._cands_np[self._cands_np >= 0]))
         self._raster_np = raster
-        self._raster = memoryview(raster)
-        self._cands = memoryview(self._cands_np.reshape(-1))
+        self._raster = raster.data  # a memoryview: Python ints per read
+        self._cands = self._cands_np.reshape(-1).data
         self._rx0, self._ry0 = float(x0), float(y0)
         self._rsx, self._rsy = nx / (x1 - x0), ny / (y1 - y0)
         self._rnx, self._rny = nx, ny
@@ -248,9 +248,9 @@ class GridIndex:
             length[chosen] = n
             xy = np.ascontiguousarray(coords.reshape(-1), dtype=np.float64)
         self._ring_off_np, self._ring_len_np, self._ring_xy_np = off, length, xy
-        self._ring_off = memoryview(off)
-        self._ring_len = memoryview(length)
-        self._ring_xy = memoryview(xy)
+        self._ring_off = off.data
+        self._ring_len = length.data
+        self._ring_xy = xy.data
 
     @property
     def raster_share(self) -> float:
@@ -394,7 +394,7 @@ class GridIndex:
         ]
 
 
-def _in_ring(ring: tuple[float, ...], x: float, y: float) -> int:
+def _in_ring(ring: Sequence[float], x: float, y: float) -> int:
     """0 outside, 1 inside, 2 on (or within rounding of) the boundary of a closed ring.
 
     Even-odd crossings; a point whose cross product with an edge it lies along is within

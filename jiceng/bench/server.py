@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from jiceng.bench.util import Skip, children_of, peak_rss_mb
+from jiceng.bench.util import Skip, children_of, peak_rss_mb, rss_mb
 
 FIRST_PORT = 8105
 
@@ -120,6 +120,13 @@ class Server:
 
     def peak_rss(self) -> dict[str, float | None]:
         """Peak resident set (MB) of the server's processes (master first)."""
+        return self._memory(peak_rss_mb)
+
+    def rss(self) -> dict[str, float | None]:
+        """Resident set (MB) of the server's processes now (master first)."""
+        return self._memory(rss_mb)
+
+    def _memory(self, read) -> dict[str, float | None]:
         out = {}
         k = 0
         for i, pid in enumerate(self.pids()):
@@ -134,7 +141,7 @@ class Server:
             else:
                 k += 1
                 name = f"worker{k}"
-            out[name] = peak_rss_mb(pid)
+            out[name] = read(pid)
         return out
 
     def stop(self) -> None:

@@ -234,3 +234,65 @@ def wsgi_request(
 
 
 _handler: Any = None
+
+
+def backend_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) used so far by this connection's PostgreSQL backend, from
+    /proc/<pg_backend_pid()>/stat; None on SQLite (the work is in this process) or when the
+    server is on another machine (no such pid here)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as c:
+        c.execute("SELECT pg_backend_pid()")
+        pid = c.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # fields after the command name: state is [0]; utime, stime are the 14th and 15th of
+    # the whole line, [11] and [12] here; in clock ticks
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuClock:
+    """Wall and CPU seconds of a piece of work: this process (`process_time`) and its
+    PostgreSQL backend (see backend_cpu_seconds), with the load average at the end — on a
+    shared machine the wall clock alone says more about the neighbours than the code."""
+
+    wall: float = 0.0
+    client: float = 0.0
+    server: float | None = None
+    load: float = 0.0
+
+    @property
+    def cpu(self) -> float:
+        return self.client + (self.server or 0.0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "wall_s": round(self.wall, 3),
+            "cpu_client_s": round(self.client, 3),
+            "cpu_db_s": None if self.server is None else round(self.server, 3),
+            "cpu_s": round(self.cpu, 3),
+            "load_avg_1m": round(self.load, 2),
+        }
+
+
+@contextmanager
+def cpu_clock() -> Iterator[CpuClock]:
+    """Measure the block: `with cpu_clock() as clock: …`, then clock.wall, clock.cpu…"""
+    out = CpuClock()
+    s0 = backend_cpu_seconds()
+    w0, c0 = time.perf_counter(), time.process_time()
+    try:
+        yield out
+    finally:
+        out.wall = time.perf_counter() - w0
+        out.client = time.process_time() - c0
+        s1 = backend_cpu_seconds() if s0 is not None else None
+        out.server = None if s0 is None or s1 is None else s1 - s0
+        out.load = os.getloadavg()[0]

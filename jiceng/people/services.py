@@ -217,10 +217,18 @@ def load_rules() -> list[colours.Rule]:
     ]
 
 
-def facts_for(households: list[Household], today: date | None = None) -> dict[int, dict]:
+def facts_for(
+    households: list[Household],
+    today: date | None = None,
+    stored: dict[int, int] | None = None,
+) -> dict[int, dict]:
     """The facts each household's colour is computed from, in a fixed number of queries per
-    chunk of households (members, tags, village averages)."""
+    chunk of households (members, tags, village averages). Sets `members_count` on each
+    household from its residents; `stored` maps household id → the member count as saved
+    (default: the objects' counts before this call), for the village averages."""
     today = today or timezone.localdate()
+    if stored is None:
+        stored = {h.id: h.members_count for h in households}
     ids = [h.id for h in households]
     births: dict[int, list] = defaultdict(list)
     tag_rows: dict[int, list] = defaultdict(list)
@@ -235,7 +243,7 @@ def facts_for(households: list[Household], today: date | None = None) -> dict[in
             tag_rows[hid].append((code, values or {}))
     for h in households:
         h.members_count = len(births.get(h.id, ()))
-    averages = village_averages({h.grid_code[:12] for h in households}, households)
+    averages = village_averages({h.grid_code[:12] for h in households}, households, stored)
     out = {}
     for h in households:
         f: dict[str, Any] = {
@@ -264,30 +272,50 @@ def _age(b: date, today: date) -> int:
     return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
 
-def village_averages(village_codes: set[str], pending: list[Household]) -> dict[str, float]:
+def village_averages(
+    village_codes: set[str], pending: list[Household], stored: dict[int, int] | None = None
+) -> dict[str, float]:
     """Income per head of each village: sum of incomes / sum of members of households with a
-    known income. `pending` carries member counts not yet saved, so they count already."""
-    pending_ids = {h.id for h in pending}
-    sums: dict[str, list[float]] = {}
+    known income. `pending` carries member counts not yet saved, so they count already:
+    the saved rows are summed, then each pending household's saved count (`stored`, by id;
+    default: none of them saved yet) is taken out and its new count put in. Decimal sums,
+    as the database keeps incomes; one float per village at the end.
+
+    The villages are read in one range of `grid_code` (their span) besides the list, so
+    the database reads the households of those villages through the code index instead
+    of every household of the county."""
+    stored = stored or {}
+    sums: dict[str, list] = {}
     codes = sorted(village_codes)
     for chunk in chunks(codes, 500):
         rows = (
-            Household.objects.filter(annual_income__isnull=False, members_count__gt=0)
-            .exclude(id__in=list(pending_ids) if len(pending_ids) < 900 else [])
+            Household.objects.filter(
+                annual_income__isnull=False,
+                members_count__gt=0,
+                grid_code__gte=chunk[0],
+                grid_code__lt=chunk[-1] + ":",  # ":" sorts right after "9": the span's end
+            )
             .annotate(village=Substr("grid_code", 1, 12))
             .filter(village__in=chunk)
             .values("village")
             .annotate(income=Sum("annual_income"), people=Sum("members_count"))
         )
         for row in rows:
-            sums[row["village"]] = [float(row["income"]), float(row["people"])]
-    if len(pending_ids) < 900:
-        for h in pending:
-            if h.annual_income is not None and h.members_count:
-                s = sums.setdefault(h.grid_code[:12], [0.0, 0.0])
-                s[0] += float(h.annual_income)
-                s[1] += h.members_count
-    return {v: inc / n for v, (inc, n) in sums.items() if n}
+            sums[row["village"]] = [Decimal(row["income"]), int(row["people"])]
+    for h in pending:
+        if h.annual_income is None:
+            continue
+        was = stored.get(h.id, 0)
+        if was == h.members_count:
+            continue
+        s = sums.setdefault(h.grid_code[:12], [Decimal(0), 0])
+        if was > 0:
+            s[0] -= h.annual_income
+            s[1] -= was
+        if h.members_count:
+            s[0] += h.annual_income
+            s[1] += h.members_count
+    return {v: float(inc) / n for v, (inc, n) in sums.items() if n > 0}
 
 
 def recompute(household_ids: Iterable[int], trigger: str, by=None) -> int:
@@ -295,8 +323,9 @@ def recompute(household_ids: Iterable[int], trigger: str, by=None) -> int:
 
     The single entry point every write path calls (member, tag, income, import, rules).
     Returns how many households changed colour. Call inside the writer's transaction.
-    For a large batch the village averages are read after the member counts are saved
-    (step 2), so they include the batch itself.
+    The village averages count the batch's new member counts before they are saved
+    (`village_averages` takes each household's saved count out and puts the new one in);
+    then one write per changed household sets its count, colour and reasons.
     """
     ids = sorted(set(household_ids))
     if not ids:
@@ -313,59 +342,36 @@ def recompute(household_ids: Iterable[int], trigger: str, by=None) -> int:
                 "members_count",
                 "colour",
                 "colour_reasons",
+                "colour_at",
             )
         )
-    # 1. facts (sets members_count on the objects)
-    if len(households) >= 900:
-        # 2. large batch: save counts first so the village averages see them
-        _count_members(households)
-        bulk.update(Household, households, ["members_count"])
-    facts = facts_for(households)
+    stored = {h.id: h.members_count for h in households}
+    facts = facts_for(households, stored=stored)  # sets members_count on the objects
     now = timezone.now()
     changed: list[Household] = []
-    history: list[ColourChange] = []
+    history: list[list] = []
+    by_id = getattr(by, "pk", None)
     for h in households:
         outcome = colours.classify(rules, facts[h.id])
-        if outcome.colour != h.colour or outcome.reasons != list(h.colour_reasons or []):
-            if outcome.colour != h.colour:
+        recoloured = outcome.colour != h.colour
+        if recoloured or outcome.reasons != list(h.colour_reasons or []):
+            if recoloured:
                 history.append(
-                    ColourChange(
-                        household_id=h.id,
-                        colour=outcome.colour,
-                        previous=h.colour,
-                        reasons=outcome.reasons,
-                        trigger=trigger,
-                        by_id=getattr(by, "pk", None),
-                        at=now,
-                    )
+                    [h.id, outcome.colour, h.colour, outcome.reasons, trigger, by_id, now]
                 )
                 h.colour_at = now
             h.colour = outcome.colour
             h.colour_reasons = outcome.reasons
             changed.append(h)
-    bulk.update(Household, households, ["members_count"])
-    bulk.update(Household, changed, ["colour", "colour_reasons", "colour_at"])
+        elif h.members_count != stored[h.id]:
+            changed.append(h)
+    bulk.update(Household, changed, ["members_count", "colour", "colour_reasons", "colour_at"])
     bulk.insert(
         ColourChange,
         ["household", "colour", "previous", "reasons", "trigger", "by", "at"],
-        [
-            [c.household_id, c.colour, c.previous, c.reasons, c.trigger, c.by_id, c.at]
-            for c in history
-        ],
+        history,
     )
     return len(history)
-
-
-def _count_members(households: list[Household]) -> None:
-    counts: dict[int, int] = defaultdict(int)
-    ids = [h.id for h in households]
-    for chunk in chunks(ids):
-        for hid in Resident.objects.filter(household_id__in=chunk).values_list(
-            "household_id", flat=True
-        ):
-            counts[hid] += 1
-    for h in households:
-        h.members_count = counts.get(h.id, 0)
 
 
 def recompute_all(trigger: str = "rules", by=None, under: str | None = None) -> int:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jiceng.lib import codes, textfile
@@ -314,40 +314,24 @@ def _write(rows: list[Row], result: Result) -> None:
         ).values_list("id", "code", "name", "kind", "parent_id", "level"):
             existing[code] = (pk, name, kind, pid, level)
     ids: dict[str, int] = {code: v[0] for code, v in existing.items()}
+    # new rows first (rows are sorted parents first), so a changed row's parent has its id
+    new = [r for r in rows if r.code not in existing]
+    for r in new:
+        result.counts[LEVEL_KEYS[Level(r.level)]]["created"] += 1
+    _insert(new, ids)
     for level in (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.STREET, Level.VILLAGE):
-        key = LEVEL_KEYS[level]
-        counts = result.counts[key]
-        new: list[Region] = []
+        counts = result.counts[LEVEL_KEYS[level]]
         changed: list[Region] = []
         for r in rows:
-            if r.level != level:
+            old = existing.get(r.code)
+            if r.level != level or old is None:
                 continue
             parent_code = codes.parent_code(r.code)
             parent_id = ids.get(parent_code) if parent_code else None
-            old = existing.get(r.code)
-            if old is None:
-                new.append(
-                    Region(
-                        code=r.code,
-                        name=r.name,
-                        level=level,
-                        kind=r.kind,
-                        parent_id=parent_id,
-                        urban=(r.kind == RegionKind.COMMUNITY) if level == Level.VILLAGE else None,
-                    )
-                )
-            elif (old[1], old[2], old[3]) != (r.name, r.kind, parent_id):
+            if (old[1], old[2], old[3]) != (r.name, r.kind, parent_id):
                 changed.append(Region(id=old[0], name=r.name, kind=r.kind, parent_id=parent_id))
             else:
                 counts["unchanged"] += 1
-        if new:
-            Region.objects.bulk_create(new, batch_size=BATCH)
-            if any(obj.pk is None for obj in new):  # a backend without RETURNING
-                ids.update(
-                    Region.objects.filter(code__in=[o.code for o in new]).values_list("code", "id")
-                )
-            else:
-                ids.update({o.code: o.pk for o in new})
         if changed:
             now = timezone.now()
             for obj in changed:
@@ -355,5 +339,60 @@ def _write(rows: list[Row], result: Result) -> None:
             Region.objects.bulk_update(
                 changed, ["name", "kind", "parent", "updated_at"], batch_size=BATCH
             )
-        counts["created"] += len(new)
         counts["updated"] += len(changed)
+
+
+# Every NOT NULL column of a new division row (the model's defaults, written out: a raw
+# insert gets no Django default).
+_COLUMNS = (
+    "code", "name", "level", "kind", "parent_id", "urban", "dedicated_type", "dedicated_unit",
+    "households", "population", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _insert(new: list[Row], ids: dict[str, int]) -> None:
+    """Insert the new divisions (sorted parents first) with plain value rows, not model
+    instances (decision 0085): on PostgreSQL the ids come from the table's sequence and all
+    rows go in one COPY; elsewhere one executemany per level, then the level's ids are read
+    back by code for the next level's parents."""
+    if not new:
+        return
+    now = timezone.now()
+    when = Region._meta.get_field("created_at").get_db_prep_save(now, connection)
+    table = connection.ops.quote_name(Region._meta.db_table)
+
+    def values(r: Row) -> list:
+        parent = codes.parent_code(r.code)
+        urban = (r.kind == RegionKind.COMMUNITY) if r.level == Level.VILLAGE else None
+        return [r.code, r.name, r.level, r.kind, ids.get(parent) if parent else None, urban,
+                "", "", 0, 0, when, when]  # fmt: skip
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(new)],
+            )
+            for r, (pk,) in zip(new, cur.fetchall(), strict=True):
+                ids[r.code] = pk
+            columns = ", ".join(("id", *_COLUMNS))
+            with cur.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for r in new:
+                    copy.write_row([ids[r.code], *values(r)])
+        return
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    )
+    for level in (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.STREET, Level.VILLAGE):
+        batch = [r for r in new if r.level == level]
+        if not batch:
+            continue
+        with connection.cursor() as cur:
+            for i in range(0, len(batch), BATCH):
+                cur.executemany(sql, [values(r) for r in batch[i : i + BATCH]])
+        for i in range(0, len(batch), BATCH):
+            ids.update(
+                Region.objects.filter(code__in=[r.code for r in batch[i : i + BATCH]]).values_list(
+                    "code", "id"
+                )
+            )

@@ -12,10 +12,11 @@ is noticed at the next check, at most `CHECK_SECONDS` later.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import threading
 import time
 import uuid
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 import shapely
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -34,12 +37,13 @@ VERSION_NAME = "grids"
 CHECK_SECONDS = 1.0
 NOT_FOUND = "该位置不在任何网格内"
 NOT_IN_TERRITORY = "该位置不在本系统管辖的任何区域内"
-# The single-call raster: cells per leaf region, and a cap (memory: 8 bytes a cell in the
-# list of ints, plus the small ints Python shares).
+# The single-call raster: cells per leaf region, and a cap (memory: 4 bytes a cell in an
+# int32 array; 16 bytes per distinct candidate row).
 RASTER_CELLS_PER_LEAF = 32
 RASTER_MAX_CELLS = 2_000_000
 RASTER_MAX_CANDIDATES = 4
-RASTER_CHUNK = 100_000
+RASTER_RING_MAX = 40  # vertices of a ring tested in Python; a longer one goes to GEOS
+RASTER_CHUNK = 25_000
 _intersects_xy = shapely.intersects_xy
 
 
@@ -83,17 +87,25 @@ class GridIndex:
     """An STRtree of region polygons; pure (built from rows, no database access)."""
 
     def __init__(
-        self, rows: Iterable[tuple[str, str, int, int | None, dict]], names: dict[str, str]
+        self,
+        rows: Iterable[tuple[str, str, int, int | None, dict | str]],
+        names: dict[str, str],
     ):
         codes_: list[str] = []
         geoms = []
         ranks = []
         for code, _name, level, grid_level, boundary in rows:
             try:
-                geom = shapely.geometry.shape(boundary)
+                # GeoJSON text goes to GEOS's own parser (no Python list or float per
+                # coordinate: decision 0084); a dict (tests, callers) through shapely
+                geom = (
+                    shapely.from_geojson(boundary, on_invalid="ignore")
+                    if isinstance(boundary, str)
+                    else shapely.geometry.shape(boundary)
+                )
             except Exception:  # a broken stored boundary must not stop every lookup
                 continue
-            if geom.is_empty:
+            if geom is None or geom.is_empty:
                 continue
             codes_.append(code)
             geoms.append(geom)
@@ -103,7 +115,6 @@ class GridIndex:
         self.ranks = np.array(ranks, dtype=np.int32)
         self.geoms = np.array(geoms, dtype=object)
         self.tree = shapely.STRtree(self.geoms)
-        shapely.prepare(self.geoms)
         # Most points fall in exactly one leaf (a polygon with no child polygon): a tree of
         # leaves answers them with one hit each; the full tree settles the rest.
         parents = {parent_of(c) for c in codes_}
@@ -118,18 +129,31 @@ class GridIndex:
         self._parts: dict[int, dict] = {}
         self._outside = {**_EMPTY, "message": NOT_IN_TERRITORY}
         self._build_raster()
+        # Prepared after the raster: the raster's predicates on prepared leaves would build
+        # GEOS's prepared index of every leaf (≈ 57 MB at 45,000 grids); bare, a geometry's
+        # index is made on its first use by the trees (the few points the raster does not
+        # answer, and the batch path).
+        shapely.prepare(self.geoms)
+        _release_freed_memory()
 
     def _build_raster(self) -> None:
-        """A raster over the leaves for single calls (docs/decisions/0050-perf-point-raster.md).
+        """A raster over the leaves for single calls (docs/decisions/0050-perf-point-raster.md),
+        held in numpy arrays (decision 0084).
 
         The leaves' extent is cut into about RASTER_CELLS_PER_LEAF cells per leaf; a cell
         that meets exactly one leaf, and lies in that leaf's interior (not touching its
         edge), answers every point in it with that leaf — the same answer the tree gives,
         since such a point meets that leaf alone. A cell on the edges of a few leaves
-        (-2 - slot) lists them; the rest (-1) go to the trees. Stored as an `array` of
-        8-byte ints: indexing it is cheaper per call than a numpy scalar.
+        (-2 - slot) names a row of `_cands`: the leaves that meet it, sorted, padded with
+        -1; cells with the same leaves share the row. The rest (-1) go to the trees. A
+        candidate with a simple ring keeps its vertices in `_ring_xy` (flat x, y floats
+        from `_ring_off[leaf]`, `_ring_len[leaf]` values; -1: use GEOS).
+
+        The single path reads these through memoryviews (a Python int or float per read,
+        no numpy scalar), so the index holds four flat buffers instead of a Python tuple
+        per candidate set and per ring.
         """
-        self._raster: array[int] | list[int] = []
+        self._raster: memoryview | None = None
         n_leaves = len(self.leaf_ids)
         if n_leaves == 0:
             return
@@ -141,12 +165,14 @@ class GridIndex:
         nx = max(1, int(round((cells * aspect) ** 0.5)))
         ny = max(1, int(round(cells / nx)))
         dx, dy = (x1 - x0) / nx, (y1 - y0) / ny
-        raster = np.full(nx * ny, -1, dtype=np.int64)
-        self._candidates: list[tuple[tuple[int, Any], ...]] = []
-        rings: dict[int, Any] = {}
-        seen: dict[tuple[int, ...], int] = {}  # neighbouring cells share candidate sets
+        k = RASTER_MAX_CANDIDATES
+        packed = len(self.geoms) < _PACK_LIMIT and k * 16 <= 64
+        raster = np.full(nx * ny, -1, dtype=np.int32)
+        edge_cells: list[np.ndarray] = []
+        edge_sets: list[np.ndarray] = []
         # in chunks of cells: the boxes of the whole raster at once would hold ~200 bytes
-        # a cell of GEOS geometry (400 MB at a county's 1.4 M cells)
+        # a cell of GEOS geometry (400 MB at a county's 1.4 M cells); 25,000 a chunk keeps
+        # the build's peak ≈ 40 MB lower than 100,000 did, for the same build time
         for first in range(0, nx * ny, RASTER_CHUNK):
             cell = np.arange(first, min(first + RASTER_CHUNK, nx * ny), dtype=np.int64)
             jj, ii = np.divmod(cell, nx)
@@ -163,35 +189,91 @@ class GridIndex:
             raster[cell[bidx[inside]]] = self.leaf_ids[lidx[inside]]
             # A cell on the edges of a few leaves keeps them all as candidates (every leaf
             # that meets the cell): a point meeting exactly one of them meets it alone.
-            few = ~inside & (count[bidx] <= RASTER_MAX_CANDIDATES)
-            order = np.argsort(bidx[few], kind="stable")
-            fb, fl = bidx[few][order], self.leaf_ids[lidx[few]][order]
-            starts = np.flatnonzero(np.r_[True, fb[1:] != fb[:-1]]) if len(fb) else fb
-            ends = np.r_[starts[1:], len(fb)]
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                key = tuple(fl[a:b].tolist())
-                slot = seen.get(key)
-                if slot is None:
-                    slot = seen[key] = len(self._candidates)
-                    cands = []
-                    for k in key:
-                        if k not in rings:
-                            rings[k] = _simple_ring(self.geoms[k])
-                        ring = rings[k]
-                        cands.append((k, ring if ring is not None else self.geoms[k]))
-                    self._candidates.append(tuple(cands))
-                raster[cell[fb[a]]] = -2 - slot
-        self._raster = array("q", raster.tobytes())
+            few = ~inside & (count[bidx] <= k)
+            fb, fl = bidx[few], self.leaf_ids[lidx[few]]
+            if not len(fb):
+                continue
+            order = np.lexsort((fl, fb))  # by cell, then leaf
+            fb, fl = fb[order], fl[order]
+            starts = np.flatnonzero(np.r_[True, fb[1:] != fb[:-1]])
+            sizes = np.diff(np.r_[starts, len(fb)])
+            row = np.repeat(np.arange(len(starts)), sizes)
+            sets = np.full((len(starts), k), -1, dtype=np.int32)
+            sets[row, np.arange(len(fb)) - starts[row]] = fl
+            edge_cells.append(cell[fb[starts]].astype(np.int32))
+            edge_sets.append(_pack(sets) if packed else sets)
+            del boxes, bidx, lidx, count, one, inside, few, fb, fl, order, sets, row
+            # the chunk's GEOS boxes are freed but held by the C heap: give them back now,
+            # or every chunk's high-water mark adds to the build's peak
+            _release_freed_memory()
+        if edge_sets and packed:
+            # one int64 per cell (four 16-bit leaf numbers): a 1-d unique, a fraction of the
+            # memory of a row-wise unique over (cells, 4) (the build's peak)
+            keys, slot = np.unique(np.concatenate(edge_sets), return_inverse=True)
+            cands = _unpack(keys, k)
+            raster[np.concatenate(edge_cells)] = -2 - slot.reshape(-1).astype(np.int32)
+        elif edge_sets:
+            cands, slot = np.unique(np.concatenate(edge_sets), axis=0, return_inverse=True)
+            raster[np.concatenate(edge_cells)] = -2 - slot.reshape(-1).astype(np.int32)
+        else:
+            cands = np.full((0, k), -1, dtype=np.int32)
+        self._cands_np = np.ascontiguousarray(cands, dtype=np.int32)
+        self._build_rings(np.unique(self._cands_np[self._cands_np >= 0]))
+        self._raster_np = raster
+        self._raster = raster.data  # a memoryview: Python ints per read
+        self._cands = self._cands_np.reshape(-1).data
         self._rx0, self._ry0 = float(x0), float(y0)
         self._rsx, self._rsy = nx / (x1 - x0), ny / (y1 - y0)
         self._rnx, self._rny = nx, ny
 
+    def _build_rings(self, leaves: np.ndarray) -> None:
+        """Flat vertices of the candidate leaves whose outline is a simple ring (a polygon
+        without holes, at most RASTER_RING_MAX vertices), for the pure-Python test."""
+        off = np.full(len(self.geoms), -1, dtype=np.int64)
+        length = np.zeros(len(self.geoms), dtype=np.int32)
+        xy = np.zeros(0, dtype=np.float64)
+        if len(leaves):
+            g = self.geoms[leaves]
+            polygon = shapely.get_type_id(g) == 3
+            rings = shapely.get_exterior_ring(np.where(polygon, g, None))
+            simple = (
+                polygon
+                & (shapely.get_num_interior_rings(g) == 0)
+                & (shapely.get_num_coordinates(rings) <= RASTER_RING_MAX)
+            )
+            chosen = leaves[simple]
+            coords = shapely.get_coordinates(rings[simple])
+            n = shapely.get_num_coordinates(rings[simple]).astype(np.int64) * 2
+            off[chosen] = np.r_[0, np.cumsum(n)[:-1]] if len(n) else n
+            length[chosen] = n
+            xy = np.ascontiguousarray(coords.reshape(-1), dtype=np.float64)
+        self._ring_off_np, self._ring_len_np, self._ring_xy_np = off, length, xy
+        self._ring_off = off.data
+        self._ring_len = length.data
+        self._ring_xy = xy.data
+
     @property
     def raster_share(self) -> float:
         """Share of the raster's cells answered without the trees (0..1)."""
-        if not self._raster:
+        if self._raster is None:
             return 0.0
-        return sum(1 for k in self._raster if k != -1) / len(self._raster)
+        return float(np.count_nonzero(self._raster_np != -1)) / len(self._raster_np)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the raster's arrays (cells, candidate rows, rings)."""
+        if self._raster is None:
+            return 0
+        return sum(
+            a.nbytes
+            for a in (
+                self._raster_np,
+                self._cands_np,
+                self._ring_off_np,
+                self._ring_len_np,
+                self._ring_xy_np,
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -228,7 +310,7 @@ class GridIndex:
             ("county", LEVEL_CODE_LENGTH[Level.COUNTY]),
         ):
             if len(code) >= length:
-                c = code[:length]
+                c = sys.intern(code[:length])  # one string per village, not per grid
                 if c in self.names:
                     parts[f"{key}_code"] = c
                     parts[f"{key}_name"] = self.names[c]
@@ -238,20 +320,27 @@ class GridIndex:
     def locate(self, lon: float, lat: float) -> Location:
         """One WGS-84 point: the raster's cell if it answers, else the trees; the same
         region as `best_indices` gives for the point (ties: the lowest index)."""
-        if self._raster:
+        raster = self._raster
+        if raster is not None:
             i = int((lon - self._rx0) * self._rsx)
             j = int((lat - self._ry0) * self._rsy)
             if 0 <= i < self._rnx and 0 <= j < self._rny:
-                k = self._raster[j * self._rnx + i]
+                k = raster[j * self._rnx + i]
                 if k >= 0:
                     return self._location(lon, lat, k)
                 if k <= -2:
                     hit = -1
-                    for c, g in self._candidates[-2 - k]:
+                    base = (-2 - k) * RASTER_MAX_CANDIDATES
+                    for c in self._cands[base : base + RASTER_MAX_CANDIDATES].tolist():
+                        if c < 0:
+                            continue  # the row's padding (keeps the loop's else)
+                        off = self._ring_off[c]
                         inside = (
-                            _in_ring(g, lon, lat)
-                            if type(g) is tuple
-                            else int(_intersects_xy(g, lon, lat))
+                            _in_ring(
+                                self._ring_xy[off : off + self._ring_len[c]].tolist(), lon, lat
+                            )
+                            if off >= 0
+                            else int(_intersects_xy(self.geoms[c], lon, lat))
                         )
                         if inside == 0:
                             continue
@@ -305,15 +394,7 @@ class GridIndex:
         ]
 
 
-def _simple_ring(geom: Any) -> tuple[float, ...] | None:
-    """The exterior ring of a polygon without holes as flat (x0, y0, x1, y1, …), for the
-    pure-Python test; None (use GEOS) for anything else or a ring of many vertices."""
-    if geom.geom_type != "Polygon" or len(geom.interiors) or len(geom.exterior.coords) > 40:
-        return None
-    return tuple(float(v) for xy in geom.exterior.coords for v in xy[:2])
-
-
-def _in_ring(ring: tuple[float, ...], x: float, y: float) -> int:
+def _in_ring(ring: Sequence[float], x: float, y: float) -> int:
     """0 outside, 1 inside, 2 on (or within rounding of) the boundary of a closed ring.
 
     Even-odd crossings; a point whose cross product with an edge it lies along is within
@@ -341,6 +422,37 @@ def _in_ring(ring: tuple[float, ...], x: float, y: float) -> int:
 _EPS = 1e-12
 
 
+_PACK_LIMIT = 0xFFFF  # leaf numbers below it fit 16 bits (0 stands for the padding -1)
+
+
+def _pack(sets: np.ndarray) -> np.ndarray:
+    """Rows of up to four leaf numbers (-1 padded, sorted) as one int64 each: (n + 1) in
+    16 bits per column, so equal rows have equal keys and key order is row order."""
+    out = np.zeros(len(sets), dtype=np.int64)
+    for col in range(sets.shape[1]):
+        out |= (sets[:, col].astype(np.int64) + 1) << (16 * (sets.shape[1] - 1 - col))
+    return out
+
+
+def _unpack(keys: np.ndarray, k: int) -> np.ndarray:
+    """The rows `_pack` made, back as an (n, k) int32 array."""
+    out = np.empty((len(keys), k), dtype=np.int32)
+    for col in range(k):
+        out[:, col] = ((keys >> (16 * (k - 1 - col))) & 0xFFFF).astype(np.int32) - 1
+    return out
+
+
+def _release_freed_memory() -> None:
+    """Give the C heap's freed pages back to the system (glibc `malloc_trim`): the build's
+    temporary GEOS boxes and JSON leave ≈ 60 MB free but held inside the process, which
+    its RSS (and the server's memory budget) counts. Nothing elsewhere."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.malloc_trim(0)
+
+
 def _deepest(hits: np.ndarray, ranks: np.ndarray) -> int:
     """Of the regions `hits` (indices) with `ranks`, the deepest; between equal ranks the
     lowest index, so a point on a shared edge gets the same grid on every path."""
@@ -349,6 +461,7 @@ def _deepest(hits: np.ndarray, ranks: np.ndarray) -> int:
 
 
 _lock = threading.Lock()
+_build_lock = threading.Lock()  # held while an index is built (never inside `_lock`)
 _cache: dict = {"index": None, "token": None, "checked": 0.0}
 # (index, checked) as one tuple: a single call reads it without the lock (one dict read is
 # atomic); writers update it with `_cache` under the lock.
@@ -377,17 +490,25 @@ def drop_local() -> None:
 
 
 def build_index() -> GridIndex:
-    rows_qs = Region.objects.filter(boundary__isnull=False, level__gte=Level.COUNTY).values_list(
-        "code", "name", "level", "grid_level", "boundary"
-    )
+    """The index of every region with a boundary, read in chunks: each boundary comes as
+    GeoJSON text and becomes a GEOS geometry as it arrives, so the parsed JSON of the
+    whole county (≈ 140 MB of Python lists and floats at 47,000 regions) is never made
+    (decision 0084)."""
     names = dict(
         Region.objects.filter(level__gte=Level.COUNTY, level__lte=Level.VILLAGE).values_list(
             "code", "name"
         )
     )
-    rows = list(rows_qs)
-    names.update({r[0]: r[1] for r in rows})
-    return GridIndex(rows, names)  # type: ignore[arg-type]
+    rows_qs = Region.objects.filter(boundary__isnull=False, level__gte=Level.COUNTY).values_list(
+        "code", "name", "level", "grid_level", Cast("boundary", TextField())
+    )
+
+    def rows() -> Iterable[tuple[str, str, int, int | None, str]]:
+        for row in rows_qs.iterator(chunk_size=2000):
+            names[row[0]] = row[1]
+            yield row  # type: ignore[misc]
+
+    return GridIndex(rows(), names)
 
 
 def get_index(force_check: bool = False) -> GridIndex:
@@ -406,10 +527,19 @@ def get_index(force_check: bool = False) -> GridIndex:
             _cache["checked"] = now
             _fresh[0] = (index, now)
         return index
-    index = build_index()
-    with _lock:
-        _cache.update(index=index, token=stored, checked=now)
-        _fresh[0] = (index, now)
+    # One build at a time in a process: a server worker runs requests in threads, and
+    # the first located requests after a start (or a bump) would each build their own
+    # index at once — several times the memory and the CPU (decision 0084). The others
+    # wait and take the index the first one built from the same token.
+    with _build_lock:
+        with _lock:
+            index, token = _cache["index"], _cache["token"]
+        if index is None or token != stored:
+            index = build_index()
+        now = _monotonic()
+        with _lock:
+            _cache.update(index=index, token=stored, checked=now)
+            _fresh[0] = (index, now)
     return index
 
 

@@ -338,3 +338,67 @@ def test_kept_rows_and_a_second_read_write_the_same_register(
         assert (name, grid, number) == (row[6], row[1], row[0])
         assert (sex, born) == (card.sex, card.birth_date)
     assert Household.objects.filter(colour="").count() == 0
+
+
+@pytest.mark.django_db
+def test_a_large_merge_import_updates_every_person_and_keeps_the_colours_right(
+    users, territory, people, monkeypatch
+):
+    """Hundreds of rows written in bulk (COPY and one `UPDATE … FROM` a temporary table on
+    PostgreSQL, decision 0083): the second file of the same people, renamed and moved
+    into other households, updates each of them; the colours the import left are the
+    ones a full recompute gives (nothing changes), with one history row per colour."""
+    from jiceng.people import bulk, services
+    from jiceng.people.models import ColourChange
+
+    monkeypatch.setattr(bulk, "COPY_UPDATE_MIN", 50)  # the temporary-table path at test size
+    grids = [territory.grid3a.code, territory.grid3b.code]
+    rows = testdata.rows(120, grids)
+    c = client_for(users.district)
+    first = upload(c, "r.csv", testdata.as_csv(rows)).json()
+    assert first["ok"], first["errors"]
+    assert (
+        ColourChange.objects.filter(trigger="import").count()
+        == first["counts"]["households_created"]
+    )
+    for i, row in enumerate(rows):
+        row[6] = f"{row[6]}改"
+        row[0] = f"M{i // 2:07d}"  # two a household now
+        if i % 2:  # the second member: the household columns as the first gives them
+            row[1:6] = [rows[i - 1][1], rows[i - 1][2], rows[i - 1][3], "", ""]
+        else:
+            row[4] = "24000"
+    second = upload(c, "r.csv", testdata.as_csv(rows), mode="merge").json()
+    assert second["ok"], second["errors"]
+    assert second["counts"]["residents_updated"] == 120
+    assert second["counts"]["residents_created"] == 0
+    got = dict(
+        Resident.objects.filter(id_number__in=[r[9] for r in rows]).values_list("id_number", "name")
+    )
+    assert got == {r[9]: r[6] for r in rows}
+    moved = Household.objects.filter(number__startswith="M")
+    assert moved.count() == 60 and {h.members_count for h in moved} == {2}
+    # the households they left are empty now, and counted so
+    assert not Household.objects.filter(number__startswith="T", members_count__gt=0).exists()
+    assert services.recompute_all("rules") == 0
+    assert Household.objects.filter(colour="").count() == 0
+
+
+@pytest.mark.django_db
+def test_recomputing_after_an_import_changes_nothing(users, territory, people):
+    """The village averages of a batch count its new member counts before they are saved
+    (the saved counts taken out, the new ones put in): the colours an import leaves are
+    those a recompute of every household gives afterwards, in the same county."""
+    from jiceng.people import services
+    from jiceng.people.models import ColourChange
+
+    rows = testdata.rows(60, [territory.grid3a.code, territory.grid3b.code], seed=5)
+    body = upload(client_for(users.district), "r.csv", testdata.as_csv(rows)).json()
+    assert body["ok"], body["errors"]
+    before = dict(Household.objects.values_list("id", "colour"))
+    reasons = dict(Household.objects.values_list("id", "colour_reasons"))
+    history = ColourChange.objects.count()
+    assert services.recompute_all("rules") == 0
+    assert dict(Household.objects.values_list("id", "colour")) == before
+    assert dict(Household.objects.values_list("id", "colour_reasons")) == reasons
+    assert ColourChange.objects.count() == history

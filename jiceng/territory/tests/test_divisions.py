@@ -160,3 +160,20 @@ def test_a_county_of_another_province_imports_from_streets_alone(shared_data):
     assert streets.count() >= 10 and set(streets.values_list("kind", flat=True)) == {"street"}
     assert Region.objects.filter(level=Level.VILLAGE).count() == 0
     assert not Region.objects.filter(code__under="61").exists()
+
+
+@pytest.mark.django_db
+def test_a_wider_import_links_new_regions_to_those_already_there():
+    """A county first, then its province: the new rows (ids drawn ahead on PostgreSQL, read
+    back by code on SQLite, decision 0085) hang under the right parents, old and new."""
+    run(SMALL, "610921")
+    county_ids = dict(Region.objects.values_list("code", "id"))
+    run(SMALL, "61")
+    assert dict(Region.objects.filter(code__in=county_ids).values_list("code", "id")) == county_ids
+    for code, level, parent in Region.objects.values_list("code", "level", "parent__code"):
+        want = None if level == Level.PROVINCE else code[: {2: 2, 3: 4, 4: 6, 5: 9}[level]]
+        assert parent == want, code
+    assert counts_per_level() == {1: 1, 2: 2, 3: 3, 4: 6, 5: 5}
+    village = Region.objects.get(code="610921100001")
+    assert (village.households, village.population, village.dedicated_type) == (0, 0, "")
+    assert village.created_at is not None and village.urban is True

@@ -106,3 +106,33 @@ def test_an_answer_is_an_ordinary_frozen_location():
         a.grid_code = "x"  # type: ignore[misc]
     out = index.locate(X0 - 1, Y0 - 1)
     assert not out.found and out.message == NOT_IN_TERRITORY and out.lon == X0 - 1
+
+
+def test_threads_that_need_the_index_at_once_build_it_once(monkeypatch):
+    """A server worker answers requests in threads: the first located requests after a start
+    wait for one build instead of each building an index (decision 0084)."""
+    import threading
+    import time
+
+    from jiceng.territory import locate
+
+    built: list[int] = []
+    index = _index()
+
+    def slow_build():
+        built.append(1)
+        time.sleep(0.2)
+        return index
+
+    monkeypatch.setattr(locate, "current_token", lambda: "t1")
+    monkeypatch.setattr(locate, "build_index", slow_build)
+    locate.drop_local()
+    got: list = []
+    threads = [threading.Thread(target=lambda: got.append(locate.get_index())) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    locate.drop_local()
+    assert len(built) == 1
+    assert len(got) == 6 and all(g is index for g in got)

@@ -264,6 +264,31 @@ class DailyRollup(Counts):
         return f"{self.day} {self.region_code} {self.unit_id}"
 
 
+class UnitMonth(Counts):
+    """The month rows already summed per unit a ranking ranks (decision 0086): one row per
+    month × county × kind of unit × unit with every reason summed (`reason` "*"), and one
+    per exclusion reason the unit's cases carry (few). A ranking reads one row a unit and
+    subtracts the reason rows its metric excludes, instead of grouping the region rows of
+    the month by street, village or grid every time. Kinds: street, village, grid (a
+    region code of grid level or below, mapped to its worker's grid when ranked), unit
+    (a handling or summoned unit, key = its id). Derived from the month rows of
+    DailyRollup by `unit_months.build` whenever they are rebuilt."""
+
+    ALL = "*"
+    month = models.DateField()
+    county = models.CharField(max_length=6)
+    dim = models.CharField(max_length=8)
+    key = models.CharField(max_length=40)
+    reason = models.CharField(max_length=20)
+    cases = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["county", "month", "dim"], name="unitmonth_county_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.dim} {self.key} {self.reason}"
+
+
 class DirtyCase(models.Model):
     """A case that moved since its facts were computed (one row per move; the next
     read of the rankings recomputes and deletes exactly the rows it read)."""

@@ -15,7 +15,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
-from jiceng.assessment.models import COUNT_NAMES, CaseFact, DailyRollup, DirtyDay
+from jiceng.assessment import unit_months
+from jiceng.assessment.models import COUNT_NAMES, CaseFact, DailyRollup, DirtyDay, UnitMonth
 from jiceng.assessment.periods import Span, month_of
 
 AREA_KEY = ("region_code", "street_code", "village_code", "reason")
@@ -112,6 +113,7 @@ def rebuild_month(start: date) -> int:
     with transaction.atomic():
         DailyRollup.objects.filter(grain=DailyRollup.MONTH, day=span.start).delete()
         DailyRollup.objects.bulk_create(objs, batch_size=2000)
+        unit_months.build([span.start])  # the rankings' rows, in the same transaction
     return len(objs)
 
 
@@ -162,11 +164,13 @@ def _rebuild_all_sql() -> int:
             f"SELECT 'm', DATE_TRUNC('month', day)::date, {key}, SUM(cases), {sums} FROM {t} "
             f"WHERE grain = 'd' GROUP BY DATE_TRUNC('month', day)::date, {key}"
         )
+        unit_months.build_all()
         DirtyDay.objects.all().delete()
         cur.execute(f"SELECT COUNT(*) FROM {t}")
         n = cur.fetchone()[0]
     with connection.cursor() as cur:  # fresh statistics: the ranking's plan counts rows
         cur.execute(f"ANALYZE {t}")
+        cur.execute(f"ANALYZE {UnitMonth._meta.db_table}")
     return n
 
 

@@ -91,3 +91,45 @@ def test_a_streets_ranking_holds_its_own_rows_only(users, territory, hand_counte
     rows = _ranking(users.community, "grid_worker")
     assert set(rows) == {territory.grid1.code, territory.grid2.code}
     assert rows[territory.grid2.code][2] == 1  # the rank is the county's
+
+
+@pytest.mark.parametrize("kind", ["month", "quarter"])
+def test_the_pre_summed_rows_rank_as_the_region_rows_do(users, territory, october, kind):
+    """Decision 0086: every metric of every kind of unit, read from the pre-summed month
+    rows (all reasons minus the excluded ones), equals the same ranking summed from the
+    day rows — with the exclusion, the pause (缓办), the reopened case and September's
+    case of the fixture, a micro-grid counted for its worker and an exclusion that only
+    some metrics apply."""
+    from jiceng.assessment import facts, rankings, rollup
+    from jiceng.assessment.models import ExclusionMark
+    from jiceng.assessment.periods import parse
+
+    ExclusionMark.objects.create(number=october.town2_a.number, reason="out_of_scope",
+                                 note="非本级职责", by=users.district, at=at(11))  # fmt: skip
+    facts.refresh([october.town2_a.pk], at(31, 18))
+    rollup.refresh_dirty()
+    span = parse(kind, "2026-10-01", None)
+    fs = rankings.formulas()
+    for with_counts in (True, False):
+        a = rankings.ranked_tuples(rankings.DIMS, "610921", span, fs, with_counts,
+                                   span.previous())  # fmt: skip
+        b = rankings.ranked_tuples(rankings.DIMS, "610921", span, fs, with_counts,
+                                   span.previous(), via_months=False)  # fmt: skip
+        assert set(a) == set(b) == set(rankings.DIMS)
+        for dim in rankings.DIMS:
+            assert a[dim][0] == b[dim][0]
+            rows_a, rows_b = _plain(a[dim][1]), _plain(b[dim][1])
+            assert rows_a == rows_b, dim
+            assert rows_a or dim == "department"
+
+
+def _plain(rows: list[tuple]) -> list[tuple]:
+    """Rows with every number a float (PostgreSQL sums the day rows' weighted counts as
+    numeric), sorted by key."""
+    return sorted(
+        (
+            tuple(float(x) if x is not None and not isinstance(x, str) else x for x in t)
+            for t in rows
+        ),  # fmt: skip
+        key=lambda t: str(t[0]),
+    )

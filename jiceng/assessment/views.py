@@ -81,7 +81,13 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("metric") or "three_rates"
     search = (request.GET.get("q") or "").strip()[:40]
     data = rankings.ranking_page(
-        request.user, span, dim, code, search=search, page=request.GET.get("page")
+        request.user,
+        span,
+        dim,
+        code,
+        search=search,
+        page=request.GET.get("page"),
+        per_page=rankings.PER_PAGE,
     )
     fs: dict[str, Formula] = data["formulas"]
     code = data["metric"]

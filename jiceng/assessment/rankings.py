@@ -15,7 +15,7 @@ import functools
 import operator
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -461,11 +461,11 @@ def _unit_month_sql(
             found.append(f"w{i}.code")
         key = f"CASE WHEN u.dim = 'grid' THEN COALESCE({', '.join(found)}, u.key) ELSE u.key END"
     mults = []
-    for e, j in excl.items():
+    for reasons_out, j in excl.items():
         minus = ""
-        if e:
-            minus = f" WHEN u.reason IN ({', '.join(['%s'] * len(e))}) THEN -1"
-            row_params += list(e)
+        if reasons_out:
+            minus = f" WHEN u.reason IN ({', '.join(['%s'] * len(reasons_out))}) THEN -1"
+            row_params += list(reasons_out)
         mults.append(f"CASE WHEN u.reason = '{UnitMonth.ALL}' THEN 1{minus} ELSE 0 END AS m{j}")
     used = sorted({n for ns in need.values() for n in ns}, key=COUNT_NAMES.index)
     where = [
@@ -534,11 +534,11 @@ def _unit_month_sql(
             continue
         total = weight = _lit(0)
         for comp, w in f.components.items():
-            j = codes.index(comp) if comp in fs else None
-            if j is None or j not in done:
+            c = codes.index(comp) if comp in fs else None
+            if c is None or c not in done:
                 continue  # not computed (yet): no value, as in Python
-            total = f"({total} + COALESCE({_lit(w)} * v{j}, {_lit(0)}))"
-            weight = f"({weight} + CASE WHEN v{j} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
+            total = f"({total} + COALESCE({_lit(w)} * v{c}, {_lit(0)}))"
+            weight = f"({weight} + CASE WHEN v{c} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
         ctes.append(f"s{i} AS (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})")
         value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
         ctes.append(
@@ -809,14 +809,17 @@ def ranking_page(
     if dim not in DIMS:
         raise ValidationError(gettext("排名对象应为 street、village、department 或 grid_worker"))
     period, version = published(county, span)
-    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
-    entries: list[tuple[Any, str, Any, Any]]  # (rank, name, key, row or tuple)
+    search = (search or "").strip()
+    # (rank, key, row dict or tuple); names are looked up only to search and for the page
+    entries: list[tuple[Any, Any, Any]]
+    name: Callable[[Any], str]
     if version is not None:
         fs = _for_dim(formula_set(version.metrics), dim)
         code = metric if metric in fs else next(iter(fs), "")
-        entries = [
-            (r["ranks"].get(code), r["name"], r["key"], r) for r in version.rankings.get(dim, [])
-        ]
+        stored = version.rankings.get(dim, [])
+        entries = [(r["ranks"].get(code), r["key"], r) for r in stored]
+        by_key = {r["key"]: r["name"] for r in stored}
+        name = by_key.__getitem__
     else:
         rollup.refresh_dirty()
         all_fs = formulas()
@@ -825,8 +828,10 @@ def ranking_page(
         fs, tuples = ranked_tuples(
             [dim], county, span, wanted, False, span.previous(), rank_codes={code}
         )[dim]
-        names = names_for(dim, (t[0] for t in tuples), county)
         at = 1 + 4 * list(fs).index(code) + 3 if code in fs else None
+        entries = [(t[at] if at else None, t[0], t) for t in tuples]
+        names = names_for(dim, (), county)
+        workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
 
         def name(key: Any) -> str:
             n = names.get(key, str(key))
@@ -834,18 +839,18 @@ def ranking_page(
                 return f"{workers.get(key) or '未登记网格员'}（{n}）"
             return n
 
-        entries = [(t[at] if at else None, name(t[0]), t[0], t) for t in tuples]
     total = len(entries)
-    entries = [e for e in entries if row_visible(user, dim, e[2])]
+    entries = [e for e in entries if row_visible(user, dim, e[1])]
     visible = len(entries)
-    search = (search or "").strip()
     if search:
-        entries = [e for e in entries if search in e[1]]
-    entries.sort(key=lambda e: (e[0] is None, e[0] or 0, str(e[2])))
+        entries = [e for e in entries if search in name(e[1])]
+    entries.sort(key=lambda e: (e[0] is None, e[0] or 0, str(e[1])))
     pg = Paginator(entries, per_page).get_page(page)
     rows = [
-        item if isinstance(item, dict) else row_dict(dim, item, fs, False, True, {key: n}, None)
-        for _rank, n, key, item in pg.object_list
+        item
+        if isinstance(item, dict)
+        else row_dict(dim, item, fs, False, True, {key: name(key)}, None)
+        for _rank, key, item in pg.object_list
     ]
     return {
         "county": county,

@@ -9,7 +9,6 @@ import io
 
 import pytest
 
-from jiceng.assessment.tests.test_sql_ranking import hand_counted  # noqa: F401  (fixture)
 from jiceng.testing import client_for
 
 pytestmark = pytest.mark.django_db

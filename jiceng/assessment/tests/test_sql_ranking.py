@@ -61,6 +61,8 @@ def test_the_pre_summed_rows_rank_as_the_region_rows_do(users, territory, octobe
     day rows — with the exclusion, the pause (缓办), the reopened case and September's
     case of the fixture, a micro-grid counted for its worker and an exclusion that only
     some metrics apply."""
+    from dataclasses import replace
+
     from jiceng.assessment import facts, rankings, rollup
     from jiceng.assessment.models import ExclusionMark
     from jiceng.assessment.periods import parse
@@ -71,6 +73,10 @@ def test_the_pre_summed_rows_rank_as_the_region_rows_do(users, territory, octobe
     rollup.refresh_dirty()
     span = parse(kind, "2026-10-01", None)
     fs = rankings.formulas()
+    # a third exclusion set: 结案率 also leaves out 非本级职责 (the others do not)
+    close = fs["close_rate"]
+    fs["close_rate"] = replace(close, exclusions=(*close.exclusions, "out_of_scope"))
+    assert len({f.exclusions for f in fs.values() if f.kind == "ratio"}) >= 3
     for with_counts in (True, False):
         a = rankings.ranked_tuples(rankings.DIMS, "610921", span, fs, with_counts,
                                    span.previous())  # fmt: skip

@@ -816,7 +816,7 @@ def ranking_page(
     if version is not None:
         fs = _for_dim(formula_set(version.metrics), dim)
         code = metric if metric in fs else next(iter(fs), "")
-        stored = version.rankings.get(dim, [])
+        stored = _stored_rows(version, dim)
         entries = [(r["ranks"].get(code), r["key"], r) for r in stored]
         by_key = {r["key"]: r["name"] for r in stored}
         name = by_key.__getitem__
@@ -1012,8 +1012,26 @@ def correct(user, period: Period, reason: str) -> PeriodVersion:
         return _version(locked, n, user, reason, Span(locked.kind, locked.start, locked.end))
 
 
+def _stored_rows(version: PeriodVersion, dim: str) -> list[dict[str, Any]]:
+    """One kind of unit's rows of a published version, read by the database out of the
+    version's JSON (not the whole document: every kind, every count)."""
+    from django.db.models.fields.json import KeyTransform
+
+    found = (
+        PeriodVersion.objects.filter(pk=version.pk)
+        .annotate(rows=KeyTransform(dim, "rankings"))
+        .values_list("rows", flat=True)
+        .first()
+    )
+    if isinstance(found, str):  # a backend that hands the JSON text back
+        import json
+
+        found = json.loads(found)
+    return found or []
+
+
 def latest_version(period: Period) -> PeriodVersion:
-    v = period.versions.order_by("-n").first()
+    v = period.versions.defer("rankings").order_by("-n").first()
     if v is None:
         raise Http404(gettext("该考核周期没有发布的数据"))
     return v

@@ -110,3 +110,26 @@ def test_the_exports_hold_every_row_whatever_the_page(
     ws = wb["网格员"]
     names = [row[1].value for row in ws.iter_rows() if row[1].value and "网格" in str(row[1].value)]
     assert len([n for n in names if "（" in n]) == 4
+
+
+def test_a_published_month_pages_its_frozen_rows(users, territory, hand_counted, two_a_page):
+    """The page of a published month reads the frozen rows of its kind of unit only; a case
+    answered after publication does not move them."""
+    from jiceng.assessment import facts, rankings
+    from jiceng.assessment.periods import parse
+    from jiceng.assessment.tests.conftest import at
+    from jiceng.cases.models import Case
+
+    rankings.publish(users.district, parse("month", "2026-10-01", None), "十月考核")
+    late = Case.objects.filter(region_code=hand_counted.code, first_response_at=None).first()
+    late.first_response_at = late.created_at
+    late.save()
+    facts.refresh([late.pk], at(31, 18))
+    c = client_for(users.district)
+    html = c.get(URL + "&page=2").content.decode()
+    assert "已发布 · 第 1 版" in html and _rows(html) == [("3", "3.13"), ("—", "无数据")]
+    assert "version=1" in html  # each figure links to the frozen working
+    html = c.get(URL + "&q=五一村").content.decode()
+    assert _rows(html) == [("3", "3.13")]
+    html = client_for(users.other_street).get(URL).content.decode()
+    assert "五一村" not in html and "李网格" not in html

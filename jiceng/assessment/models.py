@@ -283,7 +283,15 @@ class UnitMonth(Counts):
     cases = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["county", "month", "dim"], name="unitmonth_county_month")]
+        indexes = [
+            models.Index(fields=["county", "month", "dim"], name="unitmonth_county_month"),
+            # the few exclusion-reason rows, found without reading the all-reasons rows
+            models.Index(
+                fields=["county", "month", "dim"],
+                name="unitmonth_reasons",
+                condition=~models.Q(reason="*"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.month} {self.dim} {self.key} {self.reason}"

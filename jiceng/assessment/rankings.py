@@ -541,10 +541,9 @@ def _unit_month_sql(
             weight = f"({weight} + CASE WHEN v{c} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
         ctes.append(f"s{i} AS (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})")
         value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
-        ctes.append(
-            f"c{i} AS MATERIALIZED (SELECT *, CASE WHEN d{i} > 0 THEN {value} END AS v{i} "
-            f"FROM s{i})"
-        )
+        # not materialized: over the stored ratio values the composite is a few operations,
+        # cheaper to repeat than another copy of every row
+        ctes.append(f"c{i} AS (SELECT *, CASE WHEN d{i} > 0 THEN {value} END AS v{i} FROM s{i})")
         prev = f"c{i}"
         done.add(i)
     ranks = []

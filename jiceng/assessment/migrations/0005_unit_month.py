@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('cases', models.IntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['county', 'month', 'dim'], name='unitmonth_county_month')],
+                'indexes': [models.Index(fields=['county', 'month', 'dim'], name='unitmonth_county_month'), models.Index(condition=models.Q(('reason', '*'), _negated=True), fields=['county', 'month', 'dim'], name='unitmonth_reasons')],
             },
         ),
     ]

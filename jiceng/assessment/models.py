@@ -379,6 +379,33 @@ class PeriodVersion(models.Model):
         super().save(*args, **kwargs)
 
 
+class PublishedRow(models.Model):
+    """One unit's row of a published version (the same dict as in `PeriodVersion.rankings`),
+    stored apart so that a page of a published ranking reads the keys, names and ranks of
+    one kind of unit and the rows of its page only — not the version's whole JSON (~80 MB
+    at 1 M cases). Written with the version; never edited (decision 0086)."""
+
+    version = models.ForeignKey(
+        PeriodVersion, on_delete=models.PROTECT, related_name="published_rows"
+    )
+    dim = models.CharField(max_length=12)
+    key = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    ranks = models.JSONField(default=dict)
+    row = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "dim"], name="published_row_version_dim")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.dim} {self.key}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("published rows are never edited")
+        super().save(*args, **kwargs)
+
+
 class FrozenFact(Counts):
     """A copy of one case's facts as they stood when a period version was frozen."""
 

@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -50,6 +51,7 @@ from jiceng.assessment.models import (
     Metric,
     Period,
     PeriodVersion,
+    PublishedRow,
     UnitMonth,
 )
 from jiceng.assessment.periods import Span, month_of
@@ -812,12 +814,26 @@ def ranking_page(
     # (rank, key, row dict or tuple); names are looked up only to search and for the page
     entries: list[tuple[Any, Any, Any]]
     name: Callable[[Any], str]
+    published_rows = None
     if version is not None:
         fs = _for_dim(formula_set(version.metrics), dim)
         code = metric if metric in fs else next(iter(fs), "")
-        stored = _stored_rows(version, dim)
-        entries = [(r["ranks"].get(code), r["key"], r) for r in stored]
-        by_key = {r["key"]: r["name"] for r in stored}
+        published_rows = PublishedRow.objects.filter(version=version, dim=dim)
+        by_key: dict[Any, str] = {}
+        if published_rows.exists():
+            # keys, names and the one rank; the rows of the page are read after paging
+            entries = []
+            as_key: Callable[[str], Any] = int if dim == Dimension.DEPARTMENT else str
+            for k, n, r in published_rows.values_list("key", "name", KT(f"ranks__{code}")):
+                key = as_key(k)
+                by_key[key] = n
+                # no rank: NULL on PostgreSQL, the text "null" from SQLite's JSON functions
+                entries.append((int(r) if r not in (None, "", "null") else None, key, None))
+        else:  # a version published before PublishedRow existed and not filled
+            published_rows = None
+            stored = _stored_rows(version, dim)
+            entries = [(r["ranks"].get(code), r["key"], r) for r in stored]
+            by_key = {r["key"]: r["name"] for r in stored}
         name = by_key.__getitem__
     else:
         rollup.refresh_dirty()
@@ -845,12 +861,17 @@ def ranking_page(
         entries = [e for e in entries if search in name(e[1])]
     entries.sort(key=lambda e: (e[0] is None, e[0] or 0, str(e[1])))
     pg = Paginator(entries, per_page).get_page(page)
-    rows = [
-        item
-        if isinstance(item, dict)
-        else row_dict(dim, item, fs, False, True, {key: name(key)}, None)
-        for _rank, key, item in pg.object_list
-    ]
+    if published_rows is not None:
+        wanted_keys = [str(e[1]) for e in pg.object_list]
+        found = dict(published_rows.filter(key__in=wanted_keys).values_list("key", "row"))
+        rows = [found[str(key)] for _rank, key, _item in pg.object_list]
+    else:
+        rows = [
+            item
+            if isinstance(item, dict)
+            else row_dict(dim, item, fs, False, True, {key: name(key)}, None)
+            for _rank, key, item in pg.object_list
+        ]
     return {
         "county": county,
         "rows": rows,
@@ -953,6 +974,7 @@ def _version(period: Period, n: int, user, reason: str, span: Span) -> PeriodVer
         metrics=metric_defs(),
         rankings=_jsonable(rankings),
     )
+    write_published_rows(v)
     _freeze_facts(v, period.county_code, span)
     return v
 
@@ -1011,22 +1033,40 @@ def correct(user, period: Period, reason: str) -> PeriodVersion:
         return _version(locked, n, user, reason, Span(locked.kind, locked.start, locked.end))
 
 
+def write_published_rows(version: PeriodVersion) -> int:
+    """A version's rows one by one into PublishedRow (what the ranking page reads)."""
+    objs = [
+        PublishedRow(
+            version=version,
+            dim=dim,
+            key=str(r["key"]),
+            name=str(r["name"])[:200],
+            ranks=r.get("ranks") or {},
+            row=r,
+        )  # fmt: skip
+        for dim, rows in (version.rankings or {}).items()
+        for r in rows
+    ]
+    PublishedRow.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
 def _stored_rows(version: PeriodVersion, dim: str) -> list[dict[str, Any]]:
     """One kind of unit's rows of a published version, read by the database out of the
     version's JSON (not the whole document: every kind, every count)."""
     from django.db.models.fields.json import KeyTransform
 
-    found = (
+    found: Any = (
         PeriodVersion.objects.filter(pk=version.pk)
-        .annotate(rows=KeyTransform(dim, "rankings"))
-        .values_list("rows", flat=True)
+        .annotate(dim_rows=KeyTransform(dim, "rankings"))
+        .values_list("dim_rows", flat=True)
         .first()
     )
     if isinstance(found, str):  # a backend that hands the JSON text back
         import json
 
         found = json.loads(found)
-    return found or []
+    return list(found or [])
 
 
 def latest_version(period: Period) -> PeriodVersion:

@@ -298,7 +298,7 @@ def pdf(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
         cols = [c for c in ("response_rate", "resolution_rate", "satisfaction_rate",
                             "ontime_close_rate") if c in fs and c != key][:3]  # fmt: skip
         head = ["排名", "单位", f.name, *[fs[c].name for c in cols], "上期", "变化"]
-        table = [head]
+        table: list[list[Any]] = [[Paragraph(h, small) for h in head]]  # long names wrap
         for r in rows[:40]:
             v = r["metrics"].get(key, {}).get("value")
             pv = (r.get("prev") or {}).get(key)

@@ -264,6 +264,39 @@ class DailyRollup(Counts):
         return f"{self.day} {self.region_code} {self.unit_id}"
 
 
+class UnitMonth(Counts):
+    """The month rows already summed per unit a ranking ranks (decision 0086): one row per
+    month × county × kind of unit × unit with every reason summed (`reason` "*"), and one
+    per exclusion reason the unit's cases carry (few). A ranking reads one row a unit and
+    subtracts the reason rows its metric excludes, instead of grouping the region rows of
+    the month by street, village or grid every time. Kinds: street, village, grid (a
+    region code of grid level or below, mapped to its worker's grid when ranked), unit
+    (a handling or summoned unit, key = its id). Derived from the month rows of
+    DailyRollup by `unit_months.build` whenever they are rebuilt."""
+
+    ALL = "*"
+    month = models.DateField()
+    county = models.CharField(max_length=6)
+    dim = models.CharField(max_length=8)
+    key = models.CharField(max_length=40)
+    reason = models.CharField(max_length=20)
+    cases = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["county", "month", "dim"], name="unitmonth_county_month"),
+            # the few exclusion-reason rows, found without reading the all-reasons rows
+            models.Index(
+                fields=["county", "month", "dim"],
+                name="unitmonth_reasons",
+                condition=~models.Q(reason="*"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.dim} {self.key} {self.reason}"
+
+
 class DirtyCase(models.Model):
     """A case that moved since its facts were computed (one row per move; the next
     read of the rankings recomputes and deletes exactly the rows it read)."""
@@ -343,6 +376,33 @@ class PeriodVersion(models.Model):
     def save(self, *args, **kwargs):
         if self.pk:
             raise ValueError("published versions are never edited")
+        super().save(*args, **kwargs)
+
+
+class PublishedRow(models.Model):
+    """One unit's row of a published version (the same dict as in `PeriodVersion.rankings`),
+    stored apart so that a page of a published ranking reads the keys, names and ranks of
+    one kind of unit and the rows of its page only — not the version's whole JSON (~80 MB
+    at 1 M cases). Written with the version; never edited (decision 0086)."""
+
+    version = models.ForeignKey(
+        PeriodVersion, on_delete=models.PROTECT, related_name="published_rows"
+    )
+    dim = models.CharField(max_length=12)
+    key = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    ranks = models.JSONField(default=dict)
+    row = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "dim"], name="published_row_version_dim")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.dim} {self.key}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("published rows are never edited")
         super().save(*args, **kwargs)
 
 

@@ -15,8 +15,8 @@ import functools
 import operator
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -50,8 +51,10 @@ from jiceng.assessment.models import (
     Metric,
     Period,
     PeriodVersion,
+    PublishedRow,
+    UnitMonth,
 )
-from jiceng.assessment.periods import Span
+from jiceng.assessment.periods import Span, month_of
 from jiceng.territory.models import GridStaff, Level, Region, StaffRole
 
 DIMS = [d.value for d in Dimension]
@@ -384,6 +387,310 @@ def _ranked(
         return c.fetchall()
 
 
+# ---------------------------------------------------------------- from the pre-summed rows
+
+TABLE_DIM = {Dimension.STREET: "street", Dimension.VILLAGE: "village",
+             Dimension.GRID_WORKER: "grid", Dimension.DEPARTMENT: "unit"}  # fmt: skip
+FROM_TABLE = {v: Dimension(k).value for k, v in TABLE_DIM.items()}
+
+
+def months_of(span: Span) -> list[date] | None:
+    """The first days of the whole months a span is made of, or None when it has a part
+    of a month (a week, a range of days): those rank from the day rows."""
+    out: list[date] = []
+    d = span.start
+    while d <= span.end:
+        m = month_of(d)
+        if m.start != d or m.end > span.end:
+            return None
+        out.append(d)
+        d = m.end + timedelta(days=1)
+    return out
+
+
+def _unit_month_sql(
+    county: str,
+    spans: list[list[date]],
+    dims: list[str],
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    rank_codes: set[str] | None,
+    levels: int,
+    vendor: str,
+) -> tuple[str, list[Any]]:
+    """One query over UnitMonth for several kinds of unit and both spans (decision 0086):
+    each unit's kept counts = its all-reasons row minus the reason rows its metric
+    excludes (one multiplier per distinct exclusion set: +1 for "*", -1 for an excluded
+    reason, 0 otherwise), summed per span, kind and unit (a span of several months, or
+    micro-grids mapped to their worker's grid, add rows up); then values, composites and
+    RANK() per span and kind as in `_ranked_sql`, and the previous span joined by key.
+    Columns: dim, k, per metric n, d, v, r; the counts; per metric previous v, r."""
+    params: list[Any] = []
+    ctes: list[str] = []
+    if levels:
+        wg, params = _workers_cte(county)
+        ctes.append(wg)
+    codes = list(fs)
+    ratio = [i for i, f in enumerate(fs.values()) if f.kind == Metric.RATIO]
+    excl: dict[tuple[str, ...], int] = {}
+    need: dict[int, list[str]] = defaultdict(list)  # exclusion set → counts it sums
+    for i in ratio:
+        f = fs[codes[i]]
+        e = excl.setdefault(tuple(sorted(f.exclusions)), len(excl))
+        for n in [*f.numerator, *f.denominator]:
+            if n in COUNT_NAMES and n not in need[e]:
+                need[e].append(n)
+    if with_counts:
+        e_all = excl.setdefault((), len(excl))
+        need[e_all] = list(COUNT_NAMES)
+    # each row read: its span, its (worker) key and one multiplier per exclusion set
+    all_months = [m for sp in spans for m in sp]
+    s_expr = "0"
+    row_params: list[Any] = []  # of each read of the table: the span's months, the reasons
+    if len(spans) > 1:
+        s_expr = f"CASE WHEN u.month IN ({', '.join(['%s'] * len(spans[0]))}) THEN 0 ELSE 1 END"
+        row_params += spans[0]
+    key = "u.key"
+    joins = []
+    if levels:
+        found = []
+        for i in range(levels):
+            cut = f"LENGTH(u.key) - {3 * i}"
+            joins.append(
+                f"LEFT JOIN wg w{i} ON u.dim = 'grid' AND {cut} > 12 "
+                f"AND w{i}.code = SUBSTR(u.key, 1, {cut})"
+            )
+            found.append(f"w{i}.code")
+        key = f"CASE WHEN u.dim = 'grid' THEN COALESCE({', '.join(found)}, u.key) ELSE u.key END"
+    mults = []
+    for reasons_out, j in excl.items():
+        minus = ""
+        if reasons_out:
+            minus = f" WHEN u.reason IN ({', '.join(['%s'] * len(reasons_out))}) THEN -1"
+            row_params += list(reasons_out)
+        mults.append(f"CASE WHEN u.reason = '{UnitMonth.ALL}' THEN 1{minus} ELSE 0 END AS m{j}")
+    used = sorted({n for ns in need.values() for n in ns}, key=COUNT_NAMES.index)
+    where = [
+        "u.county = %s",
+        f"u.dim IN ({', '.join(['%s'] * len(dims))})",
+        f"u.month IN ({', '.join(['%s'] * len(all_months))})",
+    ]
+    where_params: list[Any] = [county, *[TABLE_DIM[Dimension(d)] for d in dims], *all_months]
+    if Dimension.DEPARTMENT in dims:
+        depts = sorted(str(x) for x in department_ids(county))
+        keep = f" OR u.key IN ({', '.join(['%s'] * len(depts))})" if depts else ""
+        where.append(f"(u.dim <> 'unit'{keep})")
+        where_params += depts
+    table = UnitMonth._meta.db_table
+
+    def rows(only: str) -> str:
+        return (
+            f"SELECT {s_expr} AS s, u.dim AS dim, {key} AS k, "
+            f"{', '.join([*mults, *(f'u.{n}' for n in used)])} "
+            f"FROM {table} u {' '.join(joins)} WHERE {' AND '.join([*where, only])}"
+        )
+
+    sums = [f"SUM(t.{n} * t.m{j}) AS e{j}_{n}" for j, ns in need.items() for n in ns]
+    if levels or any(len(sp) > 1 for sp in spans):
+        # several rows a unit (months of a quarter, micro-grids of one worker): add up
+        ctes.append(f"g AS (SELECT s, dim, k, {', '.join(sums)} FROM ({rows('1 = 1')}) t "
+                    "GROUP BY s, dim, k)")  # fmt: skip
+        params += [*row_params, *where_params]
+    else:
+        # one all-reasons row a unit: no grouping, the few excluded reason rows subtracted
+        kept = [
+            f"a.{n} + COALESCE(x.e{j}_{n}, 0) AS e{j}_{n}" for j, ns in need.items() for n in ns
+        ]
+        reasons, totals = rows("u.reason <> '*'"), rows("u.reason = '*'")
+        ctes.append(
+            f"xr AS (SELECT s, dim, k, {', '.join(sums)} FROM ({reasons}) t GROUP BY s, dim, k), "
+            f"g AS (SELECT a.s, a.dim, a.k, {', '.join(kept)} FROM ({totals}) a "
+            "LEFT JOIN xr x ON x.s = a.s AND x.dim = a.dim AND x.k = a.k)"
+        )
+        params += [*row_params, *where_params] * 2
+    # values: Σ w·count in the order Python's sum() takes (metrics.ratio)
+    cols = []
+    for i in ratio:
+        f = fs[codes[i]]
+        j = excl[tuple(sorted(f.exclusions))]
+        for side, name in ((f.numerator, "n"), (f.denominator, "d")):
+            expr = _lit(0)
+            for n, w in side.items():
+                if n in COUNT_NAMES:
+                    expr = f"({expr} + {_lit(w)} * e{j}_{n})"
+            cols.append(f"{expr} AS {name}{i}")
+    if with_counts:
+        cols += [f"e{excl[()]}_{n} AS c_{n}" for n in COUNT_NAMES]
+    ctes.append(f"x AS (SELECT s, dim, k, {', '.join(cols)} FROM g)")
+    vals = [
+        f"CASE WHEN d{i} > 0 THEN "
+        f"{_half_up(f'({_lit(fs[codes[i]].scale * 100.0)} * n{i}) / d{i}', vendor)} END AS v{i}"
+        for i in ratio
+    ]
+    # computed once (MATERIALIZED): otherwise each value's expression is inlined into the
+    # composites and into every sort key of the ranks, and evaluated there again
+    ctes.append(f"v AS MATERIALIZED (SELECT *, {', '.join(vals)} FROM x)")
+    prev, done = "v", set(ratio)
+    for i, f in enumerate(fs.values()):
+        if f.kind != Metric.COMPOSITE:
+            continue
+        total = weight = _lit(0)
+        for comp, w in f.components.items():
+            c = codes.index(comp) if comp in fs else None
+            if c is None or c not in done:
+                continue  # not computed (yet): no value, as in Python
+            total = f"({total} + COALESCE({_lit(w)} * v{c}, {_lit(0)}))"
+            weight = f"({weight} + CASE WHEN v{c} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
+        ctes.append(f"s{i} AS (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})")
+        value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
+        # not materialized: over the stored ratio values the composite is a few operations,
+        # cheaper to repeat than another copy of every row
+        ctes.append(f"c{i} AS (SELECT *, CASE WHEN d{i} > 0 THEN {value} END AS v{i} FROM s{i})")
+        prev = f"c{i}"
+        done.add(i)
+    ranks = []
+    for i, f in enumerate(fs.values()):
+        if rank_codes is not None and codes[i] not in rank_codes:
+            ranks.append(f"NULL AS r{i}")
+            continue
+        order = "DESC" if f.higher_is_better else "ASC"
+        ranks.append(
+            f"CASE WHEN v{i} IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY s, dim, CASE "
+            f"WHEN v{i} IS NULL THEN 1 ELSE 0 END ORDER BY v{i} {order}) END AS r{i}"
+        )
+    ctes.append(f"r AS (SELECT *, {', '.join(ranks)} FROM {prev})")
+    out = ["c.dim", "c.k"]
+    for i in range(len(codes)):
+        out += [f"c.n{i}", f"c.d{i}", f"c.v{i}", f"c.r{i}"]
+    if with_counts:
+        out += [f"c.c_{n}" for n in COUNT_NAMES]
+    if len(spans) > 1:
+        for i in range(len(codes)):
+            out += [f"p.v{i}", f"p.r{i}"]
+        tail = "FROM r c LEFT JOIN r p ON p.s = 1 AND p.dim = c.dim AND p.k = c.k WHERE c.s = 0"
+    else:
+        tail = "FROM r c"
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(out)} {tail}", params
+
+
+def _for_dim(fs: Mapping[str, Formula], dim: str) -> dict[str, Formula]:
+    return {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
+
+
+def ranked_tuples(
+    dims: list[str],
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: Span | None,
+    rank_codes: set[str] | None = None,
+    via_months: bool = True,
+) -> dict[str, tuple[dict[str, Formula], list[tuple]]]:
+    """{dim: (its formulas, rows as tuples)}: k, per metric (num, den, value, rank), the
+    counts (with_counts), per metric (previous value, previous rank). Spans of whole
+    months read the pre-summed UnitMonth rows in one query for every kind of unit that
+    shares a formula set; other spans the day rows (`_ranked`, one query a kind).
+    `rank_codes`: rank only these metrics (the others' ranks are None)."""
+    out: dict[str, tuple[dict[str, Formula], list[tuple]]] = {}
+    months = months_of(span)
+    prev_months = months_of(previous) if previous is not None else []
+    workers = grid_workers(county) if Dimension.GRID_WORKER in dims else {}
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for dim in dims:
+        dfs = _for_dim(fs, dim)
+        if dfs:
+            groups[tuple(dfs)].append(dim)
+        else:
+            out[dim] = (dfs, [])
+    conn = connections[UnitMonth.objects.db]
+    for codes, group in groups.items():
+        gfs = {c: fs[c] for c in codes}
+        if not (via_months and months and prev_months is not None):
+            for dim in group:
+                out[dim] = (gfs, _ranked(dim, county, span, gfs, with_counts, previous, workers))
+            continue
+        levels = _worker_levels(county, workers) if Dimension.GRID_WORKER in group else 0
+        spans = [months] if previous is None else [months, prev_months or []]
+        sql, params = _unit_month_sql(
+            county, spans, group, gfs, with_counts, rank_codes, levels, conn.vendor
+        )
+        found: dict[str, list[tuple]] = {d: [] for d in group}
+        with transaction.atomic(using=conn.alias), conn.cursor() as c:
+            if conn.vendor == "postgresql":
+                c.execute("SET LOCAL work_mem = '64MB'")  # two months of every unit in memory
+                # the inlined value expressions make the estimate look expensive enough
+                # to compile (0.3–0.4 s of JIT for a query that runs in less)
+                c.execute("SET LOCAL jit = off")
+            c.execute(sql, params)
+            for t in c.fetchall():
+                dim = FROM_TABLE[t[0]]
+                k = int(t[1]) if dim == Dimension.DEPARTMENT else t[1]
+                found[dim].append((k, *t[2:]))
+        for dim in group:
+            out[dim] = (gfs, found[dim])
+    return out
+
+
+def row_dict(
+    dim: str,
+    t: tuple,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: bool,
+    names: Mapping[Any, str],
+    workers: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """One ranking row (module docstring) from a tuple of `ranked_tuples`."""
+    codes = list(fs)
+    m = len(codes)
+    key = t[0]
+    name = names.get(key, str(key))
+    if workers is not None:
+        name = f"{workers.get(key) or '未登记网格员'}（{name}）"
+    metrics: dict[str, dict[str, Any]] = {}
+    ranks: dict[str, Any] = {}
+    for i, code in enumerate(codes):
+        j = 1 + 4 * i
+        num, den = float(t[j] or 0), float(t[j + 1] or 0)
+        if fs[code].kind == Metric.COMPOSITE:
+            num = round(num, 4)
+        metrics[code] = {"value": t[j + 2], "num": num, "den": den}
+        ranks[code] = t[j + 3]
+    row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": ranks}
+    base = 1 + 4 * m
+    if with_counts:
+        row["counts"] = {n: float(t[base + k] or 0) for k, n in enumerate(COUNT_NAMES)}
+    if previous:
+        at = base + (len(COUNT_NAMES) if with_counts else 0)
+        row["prev"] = {c: t[at + 2 * i] for i, c in enumerate(codes)}
+        row["prev_ranks"] = {c: t[at + 2 * i + 1] for i, c in enumerate(codes)}
+    return row
+
+
+def _all_rows(
+    dims: list[str],
+    county: str,
+    span: Span,
+    fs: Mapping[str, Formula],
+    with_counts: bool,
+    previous: Span | None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every row of these kinds of unit as dicts, sorted by key."""
+    out = {}
+    found = ranked_tuples(dims, county, span, fs, with_counts, previous)
+    for dim in dims:
+        dfs, tuples = found[dim]
+        workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
+        names = names_for(dim, (t[0] for t in tuples), county)
+        rows = [
+            row_dict(dim, t, dfs, with_counts, previous is not None, names, workers) for t in tuples
+        ]
+        rows.sort(key=lambda r: str(r["key"]))
+        out[dim] = rows
+    return out
+
+
 def _rows(
     dim: str,
     county: str,
@@ -392,42 +699,7 @@ def _rows(
     with_counts: bool,
     previous: Span | None,
 ) -> list[dict[str, Any]]:
-    fs = {c: f for c, f in fs.items() if not f.dimensions or dim in f.dimensions}
-    if not fs:
-        return []
-    workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
-    found = _ranked(dim, county, span, fs, with_counts, previous, workers)
-    names = names_for(dim, (t[0] for t in found), county)
-    codes = list(fs)
-    composite = [f.kind == Metric.COMPOSITE for f in fs.values()]
-    m = len(codes)
-    base = 1 + 4 * m
-    counts_at = base
-    prev_at = base + (len(COUNT_NAMES) if with_counts else 0)
-    rows = []
-    for t in found:
-        key = t[0]
-        name = names.get(key, str(key))
-        if workers is not None:
-            name = f"{workers.get(key) or '未登记网格员'}（{name}）"
-        metrics: dict[str, dict[str, Any]] = {}
-        ranks: dict[str, Any] = {}
-        for i, code in enumerate(codes):
-            j = 1 + 4 * i
-            num, den = float(t[j] or 0), float(t[j + 1] or 0)
-            if composite[i]:
-                num = round(num, 4)
-            metrics[code] = {"value": t[j + 2], "num": num, "den": den}
-            ranks[code] = t[j + 3]
-        row: dict[str, Any] = {"key": key, "name": name, "metrics": metrics, "ranks": ranks}
-        if with_counts:
-            row["counts"] = {n: float(t[counts_at + k] or 0) for k, n in enumerate(COUNT_NAMES)}
-        if previous is not None:
-            row["prev"] = {c: t[prev_at + 2 * i] for i, c in enumerate(codes)}
-            row["prev_ranks"] = {c: t[prev_at + 2 * i + 1] for i, c in enumerate(codes)}
-        rows.append(row)
-    rows.sort(key=lambda r: str(r["key"]))
-    return rows
+    return _all_rows([dim], county, span, fs, with_counts, previous)[dim]
 
 
 def rank_rows(rows: list[dict[str, Any]], fs: Mapping[str, Formula], into: str = "ranks") -> None:
@@ -473,7 +745,7 @@ def compute_all(
     """Every dimension for a span and its previous period (values and ranks joined)."""
     rollup.refresh_dirty()
     fs = fs if fs is not None else formulas()
-    return {dim: with_previous(dim, county, span, fs, with_counts) for dim in DIMS}
+    return _all_rows(DIMS, county, span, fs, with_counts, span.previous())
 
 
 def published(county: str, span: Span) -> tuple[Period | None, PeriodVersion | None]:
@@ -505,6 +777,110 @@ def ranking(user, span: Span, dim: str, metric: str | None = None) -> dict[str, 
         "rows": visible_rows(user, dim, rows),
         "total": len(rows),
         "formulas": fs,
+        "period": period,
+        "version": version,
+        "live": version is None,
+    }
+
+
+PER_PAGE = 200  # rows of a ranking page; a ranking of up to 200 units shows whole
+
+
+def ranking_page(
+    user,
+    span: Span,
+    dim: str,
+    metric: str | None = None,
+    search: str = "",
+    page: int | str | None = 1,
+    per_page: int = PER_PAGE,
+) -> dict[str, Any]:
+    """One page of a ranking as a user sees it: {rows (the page's row dicts, in rank
+    order of `metric`), page (django Page over the matching rows), total (units ranked in
+    the county), visible (rows the user may see), matched (of those, whose name contains
+    `search`), formulas, metric, period, version, live, county}.
+
+    Ranks are the county's (computed over every unit, before scope and search); only the
+    page's rows are made into dicts (a grid-worker ranking has ~32,000). Raises
+    PermissionDenied, ValidationError (an unknown dimension) like `ranking`."""
+    from django.core.exceptions import ValidationError
+    from django.core.paginator import Paginator
+
+    county = county_of(user)
+    if dim not in DIMS:
+        raise ValidationError(gettext("排名对象应为 street、village、department 或 grid_worker"))
+    period, version = published(county, span)
+    search = (search or "").strip()
+    # (rank, key, row dict or tuple); names are looked up only to search and for the page
+    entries: list[tuple[Any, Any, Any]]
+    name: Callable[[Any], str]
+    published_rows = None
+    if version is not None:
+        fs = _for_dim(formula_set(version.metrics), dim)
+        code = metric if metric in fs else next(iter(fs), "")
+        published_rows = PublishedRow.objects.filter(version=version, dim=dim)
+        by_key: dict[Any, str] = {}
+        if published_rows.exists():
+            # keys, names and the one rank; the rows of the page are read after paging
+            entries = []
+            as_key: Callable[[str], Any] = int if dim == Dimension.DEPARTMENT else str
+            for k, n, r in published_rows.values_list("key", "name", KT(f"ranks__{code}")):
+                key = as_key(k)
+                by_key[key] = n
+                # no rank: NULL on PostgreSQL, the text "null" from SQLite's JSON functions
+                entries.append((int(r) if r not in (None, "", "null") else None, key, None))
+        else:  # a version published before PublishedRow existed and not filled
+            published_rows = None
+            stored = _stored_rows(version, dim)
+            entries = [(r["ranks"].get(code), r["key"], r) for r in stored]
+            by_key = {r["key"]: r["name"] for r in stored}
+        name = by_key.__getitem__
+    else:
+        rollup.refresh_dirty()
+        all_fs = formulas()
+        code = metric if metric in _for_dim(all_fs, dim) else next(iter(_for_dim(all_fs, dim)), "")
+        wanted = only(all_fs, [code]) if code else all_fs
+        fs, tuples = ranked_tuples(
+            [dim], county, span, wanted, False, span.previous(), rank_codes={code}
+        )[dim]
+        at = 1 + 4 * list(fs).index(code) + 3 if code in fs else None
+        entries = [(t[at] if at else None, t[0], t) for t in tuples]
+        names = names_for(dim, (), county)
+        workers = grid_workers(county) if dim == Dimension.GRID_WORKER else None
+
+        def name(key: Any) -> str:
+            n = names.get(key, str(key))
+            if workers is not None:
+                return f"{workers.get(key) or '未登记网格员'}（{n}）"
+            return n
+
+    total = len(entries)
+    entries = [e for e in entries if row_visible(user, dim, e[1])]
+    visible = len(entries)
+    if search:
+        entries = [e for e in entries if search in name(e[1])]
+    entries.sort(key=lambda e: (e[0] is None, e[0] or 0, str(e[1])))
+    pg = Paginator(entries, per_page).get_page(page)
+    if published_rows is not None:
+        wanted_keys = [str(e[1]) for e in pg.object_list]
+        found = dict(published_rows.filter(key__in=wanted_keys).values_list("key", "row"))
+        rows = [found[str(key)] for _rank, key, _item in pg.object_list]
+    else:
+        rows = [
+            item
+            if isinstance(item, dict)
+            else row_dict(dim, item, fs, False, True, {key: name(key)}, None)
+            for _rank, key, item in pg.object_list
+        ]
+    return {
+        "county": county,
+        "rows": rows,
+        "page": pg,
+        "total": total,
+        "visible": visible,
+        "matched": len(entries),
+        "formulas": fs,
+        "metric": code,
         "period": period,
         "version": version,
         "live": version is None,
@@ -598,6 +974,7 @@ def _version(period: Period, n: int, user, reason: str, span: Span) -> PeriodVer
         metrics=metric_defs(),
         rankings=_jsonable(rankings),
     )
+    write_published_rows(v)
     _freeze_facts(v, period.county_code, span)
     return v
 
@@ -656,8 +1033,44 @@ def correct(user, period: Period, reason: str) -> PeriodVersion:
         return _version(locked, n, user, reason, Span(locked.kind, locked.start, locked.end))
 
 
+def write_published_rows(version: PeriodVersion) -> int:
+    """A version's rows one by one into PublishedRow (what the ranking page reads)."""
+    objs = [
+        PublishedRow(
+            version=version,
+            dim=dim,
+            key=str(r["key"]),
+            name=str(r["name"])[:200],
+            ranks=r.get("ranks") or {},
+            row=r,
+        )  # fmt: skip
+        for dim, rows in (version.rankings or {}).items()
+        for r in rows
+    ]
+    PublishedRow.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
+def _stored_rows(version: PeriodVersion, dim: str) -> list[dict[str, Any]]:
+    """One kind of unit's rows of a published version, read by the database out of the
+    version's JSON (not the whole document: every kind, every count)."""
+    from django.db.models.fields.json import KeyTransform
+
+    found: Any = (
+        PeriodVersion.objects.filter(pk=version.pk)
+        .annotate(dim_rows=KeyTransform(dim, "rankings"))
+        .values_list("dim_rows", flat=True)
+        .first()
+    )
+    if isinstance(found, str):  # a backend that hands the JSON text back
+        import json
+
+        found = json.loads(found)
+    return list(found or [])
+
+
 def latest_version(period: Period) -> PeriodVersion:
-    v = period.versions.order_by("-n").first()
+    v = period.versions.defer("rankings").order_by("-n").first()
     if v is None:
         raise Http404(gettext("该考核周期没有发布的数据"))
     return v

@@ -79,10 +79,18 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
     if dim not in Dimension.values:
         dim = Dimension.STREET
     code = request.GET.get("metric") or "three_rates"
-    data = rankings.ranking(request.user, span, dim, code)
+    search = (request.GET.get("q") or "").strip()[:40]
+    data = rankings.ranking_page(
+        request.user,
+        span,
+        dim,
+        code,
+        search=search,
+        page=request.GET.get("page"),
+        per_page=rankings.PER_PAGE,
+    )
     fs: dict[str, Formula] = data["formulas"]
-    if code not in fs:
-        code = next(iter(fs), "")
+    code = data["metric"]
     f = fs.get(code)
     rows = []
     for r in data["rows"]:
@@ -102,7 +110,6 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
                 if value is not None and prev is not None
                 else None,
                 "prev_rank": (r.get("prev_ranks") or {}).get(code),
-                "others": [(c, r["metrics"].get(c, {}).get("value")) for c in fs if c != code],
                 "working": reverse("assessment:working")
                 + "?"
                 + _query(
@@ -114,7 +121,6 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
                 ),  # fmt: skip
             }
         )
-    rows.sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, str(x["key"])))
     periods = Period.objects.filter(county_code=data["county"])[:24]
     return render(
         request,
@@ -132,6 +138,9 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
             "periods": periods,
             "versions": data["period"].versions.select_related("by") if data["period"] else [],
             "q": _query(span, dim=dim, metric=code),
+            "search": search,
+            "page": data["page"],
+            "page_q": _query(span, dim=dim, metric=code, q=search),
             "can_publish": can(request.user, "assessment.publish"),
             "can_export": can(request.user, "assessment.export"),
             "closed": span.end < timezone.localdate(),

@@ -92,3 +92,42 @@ def october(territory, users, calendar_2026):
     facts.refresh(Case.objects.values_list("pk", flat=True), at(31, 18))
     rollup.refresh_dirty()
     return ns
+
+
+def _cases(region_code: str, n: int, responded: int, month: int = 10, **kw) -> None:
+    """n cases on 3 October (or the 3rd of `month`), the first `responded` answered within
+    2 hours (响应), the others never."""
+    for i in range(n):
+        created = at(3, month=month) + timedelta(minutes=i)
+        answer = created + timedelta(hours=2) if i < responded else None
+        make_case(region_code, created, first_response_at=answer, **kw)
+
+
+@pytest.fixture
+def hand_counted(territory, users, calendar_2026):
+    """Response rates counted by hand (test_sql_ranking): grid workers 66.67, 66.67 (a tie),
+    3.13 (1/32, 四舍五入) and one unit without a value; September joined."""
+    from jiceng.assessment import facts, rollup
+    from jiceng.assessment.models import ExclusionMark
+    from jiceng.cases.models import Case
+    from jiceng.territory.models import GridStaff, Level, Region, RegionKind, StaffRole
+
+    t = territory
+    # a grid of 五一村 (no worker registered)
+    g_v2 = Region.objects.create(code="610921001002001", name="五一村一级网格", level=Level.GRID,
+                                 kind=RegionKind.COMPREHENSIVE, parent=t.village2, grid_level=1)  # fmt: skip
+    # 李网格 works the level-2 grid: the level-3 grids below it count for her
+    GridStaff.objects.create(grid=t.grid2, role=StaffRole.GRID_WORKER, name="李网格",
+                             phone="13900000002")  # fmt: skip
+    _cases(t.grid1.code, 3, 2)  # 2/3 = 66.67
+    _cases(t.grid3a.code, 2, 1)  # with grid3b for 李网格: 4/6 = 66.67 (a tie)
+    _cases(t.grid3b.code, 4, 3)
+    _cases(g_v2.code, 32, 1)  # 1/32 = 3.125 → 四舍五入 3.13
+    _cases(t.grid_v3.code, 1, 1)  # excluded below: 涧池镇 has no value
+    _cases(t.grid1.code, 1, 1, month=9)  # September: grid1 100, the rest no value
+    dup = Case.objects.get(region_code=t.grid_v3.code)
+    ExclusionMark.objects.create(number=dup.number, reason="duplicate", note="与另一件重复",
+                                 by=users.district, at=at(10))  # fmt: skip
+    facts.refresh(Case.objects.values_list("pk", flat=True), at(31, 18))
+    rollup.refresh_dirty()
+    return g_v2

@@ -5,51 +5,12 @@ the previous month joined."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from jiceng.assessment.tests.conftest import at, make_case
+from jiceng.assessment.tests.conftest import at
 from jiceng.testing import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def _cases(region_code: str, n: int, responded: int, month: int = 10, **kw) -> None:
-    """n cases on 3 October (or the 3rd of `month`), the first `responded` answered within
-    2 hours (响应), the others never."""
-    for i in range(n):
-        created = at(3, month=month) + timedelta(minutes=i)
-        answer = created + timedelta(hours=2) if i < responded else None
-        make_case(region_code, created, first_response_at=answer, **kw)
-
-
-@pytest.fixture
-def hand_counted(territory, users, calendar_2026):
-    from jiceng.assessment import facts, rollup
-    from jiceng.assessment.models import ExclusionMark
-    from jiceng.cases.models import Case
-    from jiceng.territory.models import GridStaff, Level, Region, RegionKind, StaffRole
-
-    t = territory
-    # a grid of 五一村 (no worker registered)
-    g_v2 = Region.objects.create(code="610921001002001", name="五一村一级网格", level=Level.GRID,
-                                 kind=RegionKind.COMPREHENSIVE, parent=t.village2, grid_level=1)  # fmt: skip
-    # 李网格 works the level-2 grid: the level-3 grids below it count for her
-    GridStaff.objects.create(grid=t.grid2, role=StaffRole.GRID_WORKER, name="李网格",
-                             phone="13900000002")  # fmt: skip
-    _cases(t.grid1.code, 3, 2)  # 2/3 = 66.67
-    _cases(t.grid3a.code, 2, 1)  # with grid3b for 李网格: 4/6 = 66.67 (a tie)
-    _cases(t.grid3b.code, 4, 3)
-    _cases(g_v2.code, 32, 1)  # 1/32 = 3.125 → 四舍五入 3.13
-    _cases(t.grid_v3.code, 1, 1)  # excluded below: 涧池镇 has no value
-    _cases(t.grid1.code, 1, 1, month=9)  # September: grid1 100, the rest no value
-    dup = Case.objects.get(region_code=t.grid_v3.code)
-    ExclusionMark.objects.create(number=dup.number, reason="duplicate", note="与另一件重复",
-                                 by=users.district, at=at(10))  # fmt: skip
-    facts.refresh(Case.objects.values_list("pk", flat=True), at(31, 18))
-    rollup.refresh_dirty()
-    return g_v2
 
 
 def _ranking(user, dim: str) -> dict:
@@ -91,3 +52,51 @@ def test_a_streets_ranking_holds_its_own_rows_only(users, territory, hand_counte
     rows = _ranking(users.community, "grid_worker")
     assert set(rows) == {territory.grid1.code, territory.grid2.code}
     assert rows[territory.grid2.code][2] == 1  # the rank is the county's
+
+
+@pytest.mark.parametrize("kind", ["month", "quarter"])
+def test_the_pre_summed_rows_rank_as_the_region_rows_do(users, territory, october, kind):
+    """Decision 0086: every metric of every kind of unit, read from the pre-summed month
+    rows (all reasons minus the excluded ones), equals the same ranking summed from the
+    day rows — with the exclusion, the pause (缓办), the reopened case and September's
+    case of the fixture, a micro-grid counted for its worker and an exclusion that only
+    some metrics apply."""
+    from dataclasses import replace
+
+    from jiceng.assessment import facts, rankings, rollup
+    from jiceng.assessment.models import ExclusionMark
+    from jiceng.assessment.periods import parse
+
+    ExclusionMark.objects.create(number=october.town2_a.number, reason="out_of_scope",
+                                 note="非本级职责", by=users.district, at=at(11))  # fmt: skip
+    facts.refresh([october.town2_a.pk], at(31, 18))
+    rollup.refresh_dirty()
+    span = parse(kind, "2026-10-01", None)
+    fs = rankings.formulas()
+    # a third exclusion set: 结案率 also leaves out 非本级职责 (the others do not)
+    close = fs["close_rate"]
+    fs["close_rate"] = replace(close, exclusions=(*close.exclusions, "out_of_scope"))
+    assert len({f.exclusions for f in fs.values() if f.kind == "ratio"}) >= 3
+    for with_counts in (True, False):
+        a = rankings.ranked_tuples(rankings.DIMS, "610921", span, fs, with_counts,
+                                   span.previous())  # fmt: skip
+        b = rankings.ranked_tuples(rankings.DIMS, "610921", span, fs, with_counts,
+                                   span.previous(), via_months=False)  # fmt: skip
+        assert set(a) == set(b) == set(rankings.DIMS)
+        for dim in rankings.DIMS:
+            assert a[dim][0] == b[dim][0]
+            rows_a, rows_b = _plain(a[dim][1]), _plain(b[dim][1])
+            assert rows_a == rows_b, dim
+            assert rows_a or dim == "department"
+
+
+def _plain(rows: list[tuple]) -> list[tuple]:
+    """Rows with every number a float (PostgreSQL sums the day rows' weighted counts as
+    numeric), sorted by key."""
+    return sorted(
+        (
+            tuple(float(x) if x is not None and not isinstance(x, str) else x for x in t)
+            for t in rows
+        ),  # fmt: skip
+        key=lambda t: str(t[0]),
+    )

@@ -38,6 +38,11 @@ case_changed = Signal()
 # with `case_ids` (sorted, unique) and `now`; the per-case `case_changed` that follows
 # carries `batch=True`, so a receiver that handles the batch skips those (the command
 # centre's rollups and assessment's marks: one pass over 2,000 cases, not 2,000).
+# The worker's cards also send `placed` ({case id: (unit id, tier)}): the cases of the
+# batch whose unit and tier changed (a grid's red card moved up to its community); every
+# other case of the batch changed only what no rollup counts (card, reminders,
+# supervising tier, version), so a receiver may take the card-only path (decision 0080).
+# Without `placed` (None), any counted field may have changed.
 cases_changed = Signal()
 
 
@@ -194,9 +199,17 @@ _COLS = (
 )
 
 
-def write_system(rows: Sequence[SystemEvent], now: datetime) -> None:
+def write_system(
+    rows: Sequence[SystemEvent],
+    now: datetime,
+    *,
+    placed: dict[int, tuple[int, int]] | None = None,
+) -> None:
     """Append the worker's events (state unchanged, actor 系统) in multi-row INSERTs, bump
     each case's version once per event, and announce them after commit.
+
+    `placed`: for the worker's cards, {case id: (unit id, tier)} of the cases whose unit
+    and tier this batch changed; passed on with `cases_changed` (see there).
 
     The worker's pass must stay within seconds for a county's 100,000 open cases, so rows go
     in 500 at a time without model instances; receivers of `case_changed` (if any) get the
@@ -240,12 +253,16 @@ def write_system(rows: Sequence[SystemEvent], now: datetime) -> None:
             Case.objects.filter(pk__in=ids[i : i + 500]).update(version=F("version") + n)
     if case_changed.has_listeners(Case) or cases_changed.has_listeners(Case):
         snapshot = list(rows)
-        transaction.on_commit(lambda: _announce_system(snapshot, now))
+        where = None if placed is None else dict(placed)
+        transaction.on_commit(lambda: _announce_system(snapshot, now, where))
 
 
-def _announce_system(rows: list[SystemEvent], now: datetime) -> None:
+def _announce_system(
+    rows: list[SystemEvent], now: datetime, placed: dict[int, tuple[int, int]] | None = None
+) -> None:
     ids = sorted({r.case_id for r in rows})
-    cases_changed.send(sender=Case, case_ids=ids, now=now)
+    extra: dict[str, Any] = {} if placed is None else {"placed": placed}
+    cases_changed.send(sender=Case, case_ids=ids, now=now, **extra)
     if not case_changed.has_listeners(Case):
         return
     cases: dict[int, Case] = {}

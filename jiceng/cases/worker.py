@@ -49,6 +49,7 @@ from jiceng.cases.workflow import WATCHED_STATES
 
 log = logging.getLogger("jiceng.worker")
 BATCH = 2000
+INSERT_ROWS = 2000
 
 # Sent once per pass, after the cases' own steps and before the outbox is delivered, so what
 # another app queues (the service hall's cards, say) leaves in the same pass. Receivers take
@@ -116,6 +117,9 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     ids = [r["id"] for r in rows]
     events: list[SystemEvent] = []
     notes: list[tuple] = []
+    # the cases whose unit and tier moved (escalated); every other card changes nothing a
+    # rollup counts, and the rollups are told so (`placed`, the card-only path, 0080)
+    placed: dict[int, tuple[int, int]] = {}
     if kind == "red":
         # compare-and-set: only rows whose card is still not red
         n = Case.objects.filter(pk__in=ids).exclude(card="red").update(card="red")
@@ -150,6 +154,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 escalate_count=F("escalate_count") + 1,
             )
             for r in rs:
+                placed[r["id"]] = (comm_id, int(Tier.COMMUNITY))
                 events.append(
                     _event_row(
                         {**r, "unit_id": comm_id},
@@ -174,7 +179,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 )
                 key = f"yellow:{r['number']}:{_iso(r['deadline'])}"
                 notes.append(_note_row(key, body, "remind", u, r["id"], now))
-    history.write_system(events, now)
+    history.write_system(events, now, placed=placed)
     _insert(Outbox, NOTE_COLS, notes, ignore_conflicts=True)
     if _after_batch_writes is not None:
         _after_batch_writes(kind, ids)
@@ -240,7 +245,8 @@ def _insert(
     rows: list[tuple[Any, ...]],
     ignore_conflicts: bool = False,
 ) -> None:
-    """One multi-row INSERT per 500 rows; duplicates of a unique key skipped if asked."""
+    """One multi-row INSERT per batch (up to 2,000 rows: 24,000 parameters, under both
+    PostgreSQL's 65,535 and SQLite's 32,766); duplicates of a unique key skipped if asked."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -253,8 +259,8 @@ def _insert(
         else:
             tail = " ON CONFLICT DO NOTHING"
     with connection.cursor() as cur:
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
+        for i in range(0, len(rows), INSERT_ROWS):
+            chunk = rows[i : i + INSERT_ROWS]
             sql = f"{verb} INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}{tail}"
             cur.execute(sql, [v for row in chunk for v in row])
 

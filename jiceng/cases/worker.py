@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, Model, QuerySet, Value
+from django.db.models.functions import Least
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -120,9 +121,43 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     # the cases whose unit and tier moved (escalated); every other card changes nothing a
     # rollup counts, and the rollups are told so (`placed`, the card-only path, 0080)
     placed: dict[int, tuple[int, int]] = {}
+    # Each case is written by ONE UPDATE (card, supervising tier or reminder count, the
+    # escalation if any, and the version the events bump): the card columns are indexed,
+    # so every UPDATE of a row writes a new version of it into each of the table's
+    # indexes — three UPDATEs per card (card, supervision, version) were most of the
+    # pass. SQL reads `tier` as it was before the statement (supervision one tier up
+    # from the tier the case had when it went red).
     if kind == "red":
+        by_comm: dict[int, list[dict]] = {}
+        for r in rows:
+            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["tier"] == Tier.GRID else None
+            if comm is not None:
+                by_comm.setdefault(comm.pk, []).append(r)
+        moving = {r["id"] for rs in by_comm.values() for r in rs}
+        card = {
+            "card": "red",
+            "supervised_tier": Least(F("tier") + 1, Value(int(Tier.DISTRICT))),
+        }
         # compare-and-set: only rows whose card is still not red
-        n = Case.objects.filter(pk__in=ids).exclude(card="red").update(card="red")
+        n = (
+            Case.objects.filter(pk__in=[i for i in ids if i not in moving])
+            .exclude(card="red")
+            .update(**card, version=F("version") + 1)
+        )
+        # what the grid could not fix in time moves up to its community (one UPDATE each)
+        for comm_id, rs in by_comm.items():
+            n += (
+                Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID)
+                .exclude(card="red")
+                .update(
+                    **card,
+                    tier=Tier.COMMUNITY,
+                    owner_unit_id=comm_id,
+                    unit_id=comm_id,
+                    escalate_count=F("escalate_count") + 1,
+                    version=F("version") + 2,  # two events: the card and the escalation
+                )
+            )
         for r in rows:
             sup_tier = min(r["tier"] + 1, Tier.DISTRICT)
             sup = units.at(sup_tier, r["region_code"])
@@ -135,24 +170,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 if u is not None:
                     key = f"red:{r['number']}:{_iso(r['deadline'])}:{u.code}"
                     notes.append(_note_row(key, body, "supervise", u, r["id"], now))
-        # supervision moves to one tier up: one UPDATE per tier, not per row
-        for tier in {r["tier"] for r in rows}:
-            Case.objects.filter(pk__in=[r["id"] for r in rows if r["tier"] == tier]).update(
-                supervised_tier=min(tier + 1, Tier.DISTRICT)
-            )
-        # what the grid could not fix in time moves up to its community (one UPDATE each)
-        by_comm: dict[int, list[dict]] = {}
-        for r in rows:
-            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["tier"] == Tier.GRID else None
-            if comm is not None:
-                by_comm.setdefault(comm.pk, []).append(r)
         for comm_id, rs in by_comm.items():
-            Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID).update(
-                tier=Tier.COMMUNITY,
-                owner_unit_id=comm_id,
-                unit_id=comm_id,
-                escalate_count=F("escalate_count") + 1,
-            )
             for r in rs:
                 placed[r["id"]] = (comm_id, int(Tier.COMMUNITY))
                 events.append(
@@ -166,7 +184,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 )
     else:
         n = Case.objects.filter(pk__in=ids, card="").update(
-            card="yellow", remind_count=F("remind_count") + 1
+            card="yellow", remind_count=F("remind_count") + 1, version=F("version") + 1
         )
         for r in rows:
             data = {"card": "yellow", "deadline": _iso(r["deadline"])}
@@ -179,7 +197,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 )
                 key = f"yellow:{r['number']}:{_iso(r['deadline'])}"
                 notes.append(_note_row(key, body, "remind", u, r["id"], now))
-    history.write_system(events, now, placed=placed)
+    history.write_system(events, now, placed=placed, bump=False)
     _insert(Outbox, NOTE_COLS, notes, ignore_conflicts=True)
     if _after_batch_writes is not None:
         _after_batch_writes(kind, ids)

@@ -178,7 +178,7 @@ def _rebuild_all_sql() -> int:
 def _rebuild_days_sql(days: list[date]) -> int:
     """`rebuild_days` in a few statements (PostgreSQL): the day rows of `days` grouped from
     CaseFact as `_rebuild_all_sql` groups them, the extras of their facts, then the month
-    rows of their months (`rebuild_month`). Returns the rows written."""
+    rows of their months grouped from the day rows. Returns the rows written."""
     t, f = DailyRollup._meta.db_table, CaseFact._meta.db_table
     cols = ", ".join(COUNT_NAMES)
     sums = ", ".join(f"SUM({n})" for n in COUNT_NAMES)
@@ -205,8 +205,17 @@ def _rebuild_days_sql(days: list[date]) -> int:
         written += cur.rowcount
         _add_extra_units(days)
         DirtyDay.objects.filter(day__in=days).delete()
-    for start in sorted({month_of(d).start for d in days}):
-        written += rebuild_month(start)
+        # the month rows of their months, summed from the day rows (as `rebuild_month`)
+        for start in sorted({month_of(d).start for d in days}):
+            span = month_of(start)
+            cur.execute(f"DELETE FROM {t} WHERE grain = 'm' AND day = %s", [span.start])
+            cur.execute(
+                f"INSERT INTO {t} (grain, day, {key}, cases, {cols}) "
+                f"SELECT 'm', %s, {key}, SUM(cases), {sums} FROM {t} "
+                f"WHERE grain = 'd' AND day BETWEEN %s AND %s GROUP BY {key}",
+                [span.start, span.start, span.end],
+            )
+            written += cur.rowcount
     return written
 
 

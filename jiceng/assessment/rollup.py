@@ -225,9 +225,7 @@ def _add_extra_units(days: list[date] | None = None) -> None:
     extra = CaseFact.objects.exclude(extra_units=[])
     if days is not None:
         extra = extra.filter(day__in=days)
-    extra = extra.values(
-        "day", *AREA_KEY, "unit_id", "extra_units", *COUNT_NAMES
-    )
+    extra = extra.values("day", *AREA_KEY, "unit_id", "extra_units", *COUNT_NAMES)
     facts = []
     for fact in extra.iterator(chunk_size=5000):
         # only the extras: the fact's own counts are in the grouped rows already

@@ -181,7 +181,7 @@ def gateway() -> Gateway:
             _gateway = HttpGateway(
                 settings.JICENG_SMS_URL,
                 settings.JICENG_SMS_TOKEN,
-                batch=getattr(settings, "JICENG_SMS_BATCH", 1),
+                batch=settings.JICENG_SMS_BATCH,
             )
         else:
             _gateway = ConsoleGateway()

@@ -41,8 +41,15 @@ def _state() -> dict[str, Any]:
     return {
         "cases": set(
             Case.objects.values_list(
-                "pk", "card", "tier", "unit_id", "owner_unit_id", "supervised_tier",
-                "remind_count", "escalate_count", "version",
+                "pk",
+                "card",
+                "tier",
+                "unit_id",
+                "owner_unit_id",
+                "supervised_tier",
+                "remind_count",
+                "escalate_count",
+                "version",
             )
         ),  # fmt: skip
         "events": sorted(

@@ -214,6 +214,9 @@ JICENG_SMS_BACKEND = envstr("JICENG_SMS_BACKEND", "console")
 JICENG_SMS_FILE = envstr("JICENG_SMS_FILE", "var/sms.jsonl")
 JICENG_SMS_URL = envstr("JICENG_SMS_URL", "")
 JICENG_SMS_TOKEN = envsecret("JICENG_SMS_TOKEN", "")
+# Messages per request to the HTTP gateway: 1 = one JSON object a request; more = a JSON
+# list of up to that many, for a gateway that takes lists (decision 0081).
+JICENG_SMS_BATCH = envint("JICENG_SMS_BATCH", 1)
 # Seconds before a message claimed by a worker that died is claimed again (> the 10 s timeout).
 JICENG_OUTBOX_LEASE_SECONDS = envint("JICENG_OUTBOX_LEASE_SECONDS", 300)
 

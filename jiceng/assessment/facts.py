@@ -359,9 +359,12 @@ def on_case_changed(sender, case, events=(), **kw) -> None:
     DirtyCase.objects.create(case_id=case.pk)
 
 
-def on_cases_changed(sender, case_ids=(), **kw) -> None:
-    """cases_changed receiver (a worker batch): the marks in one insert."""
-    DirtyCase.objects.bulk_create([DirtyCase(case_id=i) for i in case_ids], batch_size=1000)
+def on_cases_changed(sender, case_ids=(), placed=None, **kw) -> None:
+    """cases_changed receiver (a worker batch): the marks in one insert. With `placed`
+    (the worker's cards) only the cases whose unit moved are marked: a card changes no
+    fact (`_CASE_FIELDS`), and the deadline that passed is the clock's (`refresh_clock`)."""
+    ids = case_ids if placed is None else sorted(placed)
+    DirtyCase.objects.bulk_create([DirtyCase(case_id=i) for i in ids], batch_size=1000)
 
 
 def refresh_moved(now: datetime | None = None) -> int:

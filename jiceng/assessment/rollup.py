@@ -68,8 +68,13 @@ KEY = ("region_code", "street_code", "village_code", "unit_id", "reason")
 
 
 def rebuild_days(days: Iterable[date]) -> int:
-    """Rebuild the day rows of these days from CaseFact, then their months' rows."""
+    """Rebuild the day rows of these days from CaseFact, then their months' rows.
+    PostgreSQL: set-based (`_rebuild_days_sql`, the statements of `rebuild_all` limited to
+    these days) — the worker's pass marks the days of every case it moved, often most of
+    the year, and the Python rebuild read every fact of those days."""
     days = sorted(set(days))
+    if connection.vendor == "postgresql" and days:
+        return _rebuild_days_sql(days)
     written = 0
     for i in range(0, len(days), 7):
         chunk = days[i : i + 7]
@@ -170,12 +175,57 @@ def _rebuild_all_sql() -> int:
     return n
 
 
-def _add_extra_units() -> None:
+def _rebuild_days_sql(days: list[date]) -> int:
+    """`rebuild_days` in a few statements (PostgreSQL): the day rows of `days` grouped from
+    CaseFact as `_rebuild_all_sql` groups them, the extras of their facts, then the month
+    rows of their months grouped from the day rows. Returns the rows written."""
+    t, f = DailyRollup._meta.db_table, CaseFact._meta.db_table
+    cols = ", ".join(COUNT_NAMES)
+    sums = ", ".join(f"SUM({n})" for n in COUNT_NAMES)
+    key = "region_code, street_code, village_code, unit_id, reason"
+    written = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '64MB'")
+        cur.execute(f"DELETE FROM {t} WHERE grain = 'd' AND day = ANY(%s)", [days])
+        cur.execute(
+            f"INSERT INTO {t} (grain, day, {key}, cases, {cols}) "
+            f"SELECT 'd', day, region_code, street_code, village_code, NULL, reason, COUNT(*), "
+            f"{sums} FROM {f} WHERE day = ANY(%s) "
+            "GROUP BY day, region_code, street_code, village_code, reason",
+            [days],
+        )
+        written += cur.rowcount
+        cur.execute(
+            f"INSERT INTO {t} (grain, day, {key}, cases, {cols}) "
+            f"SELECT 'd', day, SUBSTR(region_code, 1, {COUNTY_LEN}), '', '', unit_id, reason, "
+            f"COUNT(*), {sums} FROM {f} WHERE unit_id IS NOT NULL AND day = ANY(%s) "
+            f"GROUP BY day, SUBSTR(region_code, 1, {COUNTY_LEN}), unit_id, reason",
+            [days],
+        )
+        written += cur.rowcount
+        _add_extra_units(days)
+        DirtyDay.objects.filter(day__in=days).delete()
+        # the month rows of their months, summed from the day rows (as `rebuild_month`)
+        for start in sorted({month_of(d).start for d in days}):
+            span = month_of(start)
+            cur.execute(f"DELETE FROM {t} WHERE grain = 'm' AND day = %s", [span.start])
+            cur.execute(
+                f"INSERT INTO {t} (grain, day, {key}, cases, {cols}) "
+                f"SELECT 'm', %s, {key}, SUM(cases), {sums} FROM {t} "
+                f"WHERE grain = 'd' AND day BETWEEN %s AND %s GROUP BY {key}",
+                [span.start, span.start, span.end],
+            )
+            written += cur.rowcount
+    return written
+
+
+def _add_extra_units(days: list[date] | None = None) -> None:
     """The report-in calls and dispatch ratings of the facts that carry them, added to the
-    day rows (rows are read, summed in Python and written back)."""
-    extra = CaseFact.objects.exclude(extra_units=[]).values(
-        "day", *AREA_KEY, "unit_id", "extra_units", *COUNT_NAMES
-    )
+    day rows (rows are read, summed in Python and written back); `days`: only these."""
+    extra = CaseFact.objects.exclude(extra_units=[])
+    if days is not None:
+        extra = extra.filter(day__in=days)
+    extra = extra.values("day", *AREA_KEY, "unit_id", "extra_units", *COUNT_NAMES)
     facts = []
     for fact in extra.iterator(chunk_size=5000):
         # only the extras: the fact's own counts are in the grouped rows already

@@ -5,12 +5,16 @@ gateway and through the HTTP gateway to a loopback receiver, by `outbox.deliver_
     DATABASE_URL=… python -m jiceng.bench.delivery [--messages 2000]
 
 It writes pending `Outbox` rows with a unique key prefix, delivers them, and deletes them
-again (a migrated database of its own; not the demo's).
+again (a migrated database of its own; not the demo's). Delivery is batched per gateway
+call (decision 0081): the file gateway appends up to 1,000 lines per open and fsync; the
+HTTP gateway sends one message per request by default and a JSON list of up to
+`JICENG_SMS_BATCH` messages when the gateway takes lists (measured here with 100).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import threading
@@ -23,13 +27,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
 
 
 class _Receiver(BaseHTTPRequestHandler):
+    """A loopback SMS gateway: takes one message (a JSON object) or a list of them per
+    request, and counts messages and requests."""
+
     protocol_version = "HTTP/1.1"
     got = 0
+    requests = 0
 
     def do_POST(self) -> None:  # noqa: N802 — http.server's name
         n = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(n)
-        type(self).got += 1
+        body = json.loads(self.rfile.read(n))
+        type(self).got += len(body) if isinstance(body, list) else 1
+        type(self).requests += 1
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -71,11 +80,18 @@ def measure(n: int) -> dict[str, dict[str, float]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
-        gateways = {
+        url = f"http://127.0.0.1:{server.server_port}/sms"
+        gateways: dict[str, outbox.Gateway] = {
+            # one open, one write and one fsync per call of up to 1,000 lines
             "file": outbox.FileGateway(os.path.join(tmp, "sms.jsonl")),
-            "http-loopback": outbox.HttpGateway(f"http://127.0.0.1:{server.server_port}/sms"),
+            # one message per request (a gateway that takes no lists; the default)
+            "http-loopback": outbox.HttpGateway(url),
+            # 100 messages per request (JICENG_SMS_BATCH=100)
+            "http-loopback-batch": outbox.HttpGateway(url, batch=100),
         }
         for name, gw in gateways.items():
+            _Receiver.got = _Receiver.requests = 0
+            c0 = time.process_time()
             prefix = f"bench-delivery-{uuid.uuid4().hex[:8]}"
             _pending(n, prefix)
             outbox.set_gateway(gw)
@@ -86,14 +102,22 @@ def measure(n: int) -> dict[str, dict[str, float]]:
             finally:
                 outbox.set_gateway(None)
                 Outbox.objects.filter(dedupe_key__startswith=prefix).delete()
+            cpu = time.process_time() - c0
             out[name] = {
                 "messages": n,
                 "sent": sent,
                 "failed": failed,
                 "seconds": round(dt, 3),
+                "cpu_seconds": round(cpu, 3),
                 "per_second": round(sent / dt, 1) if dt else 0.0,
+                "http_requests": _Receiver.requests,
             }
-            print(f"{name:14} {sent} sent, {failed} failed in {dt:.2f} s: {sent / dt:,.0f}/s")
+            print(
+                f"{name:20} {sent} sent, {failed} failed in {dt:.2f} s (CPU {cpu:.2f} s): "
+                f"{sent / dt:,.0f}/s"
+                + (f", {_Receiver.requests} requests" if "http" in name else "")
+            )
+    print(f"load average {os.getloadavg()}")
     server.shutdown()
     return out
 

@@ -37,7 +37,14 @@ case_changed = Signal()
 # The worker's bulk writes (`write_system`) also send this once per batch, after commit,
 # with `case_ids` (sorted, unique) and `now`; the per-case `case_changed` that follows
 # carries `batch=True`, so a receiver that handles the batch skips those (the command
-# centre's rollups and assessment's marks: one pass over 2,000 cases, not 2,000).
+# centre's rollups and assessment's marks: one pass over 2,000 cases, not 2,000). For the
+# worker's cards (`placed` given) no per-case `case_changed` follows: reading 2,000 cases
+# back as instances for receivers that all skip them was a fifth of the catch-up.
+# The worker's cards also send `placed` ({case id: (unit id, tier)}): the cases of the
+# batch whose unit and tier changed (a grid's red card moved up to its community); every
+# other case of the batch changed only what no rollup counts (card, reminders,
+# supervising tier, version), so a receiver may take the card-only path (decision 0080).
+# Without `placed` (None), any counted field may have changed.
 cases_changed = Signal()
 
 
@@ -194,12 +201,23 @@ _COLS = (
 )
 
 
-def write_system(rows: Sequence[SystemEvent], now: datetime) -> None:
+def write_system(
+    rows: Sequence[SystemEvent],
+    now: datetime,
+    *,
+    placed: dict[int, tuple[int, int]] | None = None,
+    bump: bool = True,
+) -> None:
     """Append the worker's events (state unchanged, actor 系统) in multi-row INSERTs, bump
     each case's version once per event, and announce them after commit.
 
+    `placed`: for the worker's cards, {case id: (unit id, tier)} of the cases whose unit
+    and tier this batch changed; passed on with `cases_changed` (see there). `bump`
+    False: the caller has already added each case's number of events to its `version`
+    in its own UPDATE of the case (the worker: one write of each row, not two).
+
     The worker's pass must stay within seconds for a county's 100,000 open cases, so rows go
-    in 500 at a time without model instances; receivers of `case_changed` (if any) get the
+    in 2,000 at a time without model instances; receivers of `case_changed` (if any) get the
     cases read back after the commit, 500 per query.
     """
     if not rows:
@@ -209,8 +227,9 @@ def write_system(rows: Sequence[SystemEvent], now: datetime) -> None:
     one = "(" + ", ".join(["%s"] * len(_COLS)) + ")"
     at = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cur:
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
+        # 2,000 rows × 11 columns a statement: under both databases' parameter limits
+        for i in range(0, len(rows), 2000):
+            chunk = rows[i : i + 2000]
             params: list[Any] = []
             for r in chunk:
                 params += [
@@ -235,18 +254,22 @@ def write_system(rows: Sequence[SystemEvent], now: datetime) -> None:
     by_n: dict[int, list[int]] = {}
     for cid, n in per_case.items():
         by_n.setdefault(n, []).append(cid)
-    for n, ids in by_n.items():
+    for n, ids in by_n.items() if bump else ():
         for i in range(0, len(ids), 500):
             Case.objects.filter(pk__in=ids[i : i + 500]).update(version=F("version") + n)
     if case_changed.has_listeners(Case) or cases_changed.has_listeners(Case):
         snapshot = list(rows)
-        transaction.on_commit(lambda: _announce_system(snapshot, now))
+        where = None if placed is None else dict(placed)
+        transaction.on_commit(lambda: _announce_system(snapshot, now, where))
 
 
-def _announce_system(rows: list[SystemEvent], now: datetime) -> None:
+def _announce_system(
+    rows: list[SystemEvent], now: datetime, placed: dict[int, tuple[int, int]] | None = None
+) -> None:
     ids = sorted({r.case_id for r in rows})
-    cases_changed.send(sender=Case, case_ids=ids, now=now)
-    if not case_changed.has_listeners(Case):
+    extra: dict[str, Any] = {} if placed is None else {"placed": placed}
+    cases_changed.send(sender=Case, case_ids=ids, now=now, **extra)
+    if placed is not None or not case_changed.has_listeners(Case):
         return
     cases: dict[int, Case] = {}
     for i in range(0, len(ids), 500):

@@ -6,11 +6,15 @@
 the `Idempotency-Key` header over HTTP) so a gateway can drop a repeat.
 
 The order is healthchecks': claim due rows in one short transaction (compare-and-set to
-`sending` with this pass's token and a lease), commit, send each row with no transaction
-open — a slow gateway never holds the database's write lock — then mark it sent, or
-pending again with backoff, or failed after MAX_ATTEMPTS. A worker killed between a send
-and its mark leaves that one row `sending`; it is claimed again when its lease ends, so
-at most the message in flight repeats, under the same key.
+`sending` with this pass's token and a lease), commit, hand them to the gateway with no
+transaction open — a slow gateway never holds the database's write lock — then mark
+them sent, or pending again with backoff, or failed after MAX_ATTEMPTS. Delivery is
+batched (decision 0081): a gateway takes up to its `batch` messages per call (the file
+gateway appends them with one open and one fsync; the HTTP gateway POSTs them as one JSON
+list on a kept-alive connection when `JICENG_SMS_BATCH` > 1), and the call's messages
+are marked with one UPDATE. A worker killed between a call and its mark leaves those
+rows `sending`; they are claimed again when their lease ends, so at most the messages of
+the call in flight repeat, under the same keys (at-least-once).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextlib
 import http.client
 import json
 import logging
+import os
 import threading
 import urllib.parse
 import uuid
@@ -38,8 +43,23 @@ MAX_ATTEMPTS = 5
 
 
 class Gateway:
+    """Where messages go. `send` one message (raises on failure); `send_many` a list of up
+    to `batch` messages in one call, returning per message None (sent) or the error."""
+
+    batch = 1
+
     def send(self, msg: Outbox) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def send_many(self, msgs: list[Outbox]) -> list[Exception | None]:
+        out: list[Exception | None] = []
+        for msg in msgs:
+            try:
+                self.send(msg)
+                out.append(None)
+            except Exception as exc:  # one bad message never stops the others
+                out.append(exc)
+        return out
 
 
 class ConsoleGateway(Gateway):
@@ -49,25 +69,48 @@ class ConsoleGateway(Gateway):
 
 
 class FileGateway(Gateway):
+    """JSON lines appended to a file another process reads; a call's lines are written with
+    one open and reach the disk (fsync) before the call returns: "sent" means on disk."""
+
+    batch = 1000
+
     def __init__(self, path: str):
         self.path = Path(path)
 
     def send(self, msg: Outbox) -> None:
+        err = self.send_many([msg])[0]
+        if err is not None:
+            raise err
+
+    def send_many(self, msgs: list[Outbox]) -> list[Exception | None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(
-            {"id": msg.pk, "key": msg.dedupe_key, "to": msg.to_phone, "body": msg.body},
-            ensure_ascii=False,
+        text = "".join(
+            json.dumps(
+                {"id": m.pk, "key": m.dedupe_key, "to": m.to_phone, "body": m.body},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for m in msgs
         )
         with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return [None] * len(msgs)
 
 
 class HttpGateway(Gateway):
-    """POST one JSON message per request on a kept-alive connection (one per thread; a new
-    connection per message cost more than the message on loopback)."""
+    """POST JSON on a kept-alive connection (one per thread; a new connection per message
+    cost more than the message on loopback). `batch` 1 (JICENG_SMS_BATCH, the default):
+    one message per request, `{"phone", "text", "id"}` with the `Idempotency-Key` header.
+    `batch` > 1, for a gateway that takes lists: up to `batch` messages per request, a
+    JSON list of the same objects (each with its `id`, the dedupe key), the header naming
+    the first and last keys; any 2xx answer means every message of the list was taken,
+    anything else that none was (all go again later, under the same keys)."""
 
-    def __init__(self, url: str, token: str = ""):
+    def __init__(self, url: str, token: str = "", batch: int = 1):
         self.url, self.token = url, token
+        self.batch = max(1, batch)
         parts = urllib.parse.urlsplit(url)
         self._https = parts.scheme == "https"
         self._host = parts.netloc
@@ -81,13 +124,28 @@ class HttpGateway(Gateway):
             conn = self._local.conn = cls(self._host, timeout=10)
         return conn
 
+    @staticmethod
+    def _payload(msg: Outbox) -> dict[str, str]:
+        return {"phone": msg.to_phone, "text": msg.body, "id": msg.dedupe_key}
+
     def send(self, msg: Outbox) -> None:
-        body = json.dumps(
-            {"phone": msg.to_phone, "text": msg.body, "id": msg.dedupe_key}, ensure_ascii=False
-        ).encode()
+        body = json.dumps(self._payload(msg), ensure_ascii=False).encode()
+        self._post(body, msg.dedupe_key)
+
+    def send_many(self, msgs: list[Outbox]) -> list[Exception | None]:
+        if self.batch <= 1 or len(msgs) <= 1:
+            return super().send_many(msgs)
+        body = json.dumps([self._payload(m) for m in msgs], ensure_ascii=False).encode()
+        try:
+            self._post(body, f"{msgs[0].dedupe_key}..{msgs[-1].dedupe_key}")
+        except Exception as exc:  # the gateway took none of them
+            return [exc] * len(msgs)
+        return [None] * len(msgs)
+
+    def _post(self, body: bytes, key: str) -> None:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": msg.dedupe_key,
+            "Idempotency-Key": key[:250],
         }
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -120,7 +178,11 @@ def gateway() -> Gateway:
         if kind == "file":
             _gateway = FileGateway(settings.JICENG_SMS_FILE)
         elif kind == "http":
-            _gateway = HttpGateway(settings.JICENG_SMS_URL, settings.JICENG_SMS_TOKEN)
+            _gateway = HttpGateway(
+                settings.JICENG_SMS_URL,
+                settings.JICENG_SMS_TOKEN,
+                batch=settings.JICENG_SMS_BATCH,
+            )
         else:
             _gateway = ConsoleGateway()
     return _gateway
@@ -173,16 +235,58 @@ def claim(batch: int, now: datetime, ids: list[int] | None = None) -> tuple[str,
     return token, list(rows.select_related("to_unit").order_by("id"))
 
 
+def in_transaction() -> bool:
+    """Whether a transaction of the code's own is open on the default connection (the
+    atomic blocks a Django test case wraps around each test are not the code's: they stand
+    for the commit the test cannot make)."""
+    return any(not getattr(a, "_from_testcase", False) for a in connection.atomic_blocks)
+
+
 def _send_claimed(token: str, rows: list[Outbox], now: datetime) -> tuple[int, int]:
-    """Send claimed rows one by one, outside any transaction of ours, marking each as soon
-    as the gateway answers: a kill between a send and its mark repeats that one message."""
+    """Hand claimed rows to the gateway, `gateway.batch` per call, outside any transaction
+    (refused inside one: nothing is sent while a transaction is open), marking each call's
+    rows as soon as it answers: a kill between a call and its marks repeats that call's
+    messages, under the same keys."""
+    if in_transaction():
+        raise RuntimeError("outbox: nothing is sent while a transaction is open")
     gw = gateway()
+    step = max(1, int(getattr(gw, "batch", 1)))
     sent = failed = 0
     with _marks_without_fsync():
-        for msg in rows:
-            s, f = _send_one(gw, token, msg, now)
+        for i in range(0, len(rows), step):
+            chunk = rows[i : i + step]
+            try:
+                errors = gw.send_many(chunk)
+            except Exception as exc:  # the whole call failed: none of them went
+                errors = [exc] * len(chunk)
+            s, f = _mark(token, chunk, errors, now)
             sent += s
             failed += f
+    return sent, failed
+
+
+def _mark(
+    token: str, msgs: list[Outbox], errors: list[Exception | None], now: datetime
+) -> tuple[int, int]:
+    """Mark one gateway call's rows: the sent ones with one UPDATE, each failed one pending
+    again with backoff (failed after MAX_ATTEMPTS). Returns (sent, failed)."""
+    ok = [m.pk for m, e in zip(msgs, errors, strict=True) if e is None]
+    sent = 0
+    if ok:
+        sent = Outbox.objects.filter(pk__in=ok, claim=token, state=Outbox.SENDING).update(
+            state=Outbox.SENT, sent_at=now
+        )
+    failed = 0
+    for msg, exc in zip(msgs, errors, strict=True):
+        if exc is None:
+            continue
+        failed += 1
+        attempts = msg.attempts
+        Outbox.objects.filter(pk=msg.pk, claim=token, state=Outbox.SENDING).update(
+            last_error=str(exc)[:1000],
+            state=Outbox.FAILED if attempts >= MAX_ATTEMPTS else Outbox.PENDING,
+            next_attempt_at=now + timedelta(minutes=2**attempts),
+        )
     return sent, failed
 
 
@@ -206,23 +310,7 @@ def _marks_without_fsync() -> Iterator[None]:
             cur.execute("RESET synchronous_commit")
 
 
-def _send_one(gw: Gateway, token: str, msg: Outbox, now: datetime) -> tuple[int, int]:
-    """Send one claimed row and mark it at once: (sent, failed) counts, 0 or 1 each."""
-    mine = Outbox.objects.filter(pk=msg.pk, claim=token, state=Outbox.SENDING)
-    try:
-        gw.send(msg)
-    except Exception as exc:  # one bad row never stops the loop
-        attempts = msg.attempts
-        mine.update(
-            last_error=str(exc)[:1000],
-            state=Outbox.FAILED if attempts >= MAX_ATTEMPTS else Outbox.PENDING,
-            next_attempt_at=now + timedelta(minutes=2**attempts),
-        )
-        return 0, 1
-    return mine.update(state=Outbox.SENT, sent_at=now), 0
-
-
-def deliver_due(batch: int = 200, now: datetime | None = None) -> tuple[int, int]:
+def deliver_due(batch: int = 1000, now: datetime | None = None) -> tuple[int, int]:
     """Send due rows, a claimed batch at a time, until none are left; (sent, failed).
 
     Call it outside a transaction: the claim commits before anything is sent, and nothing

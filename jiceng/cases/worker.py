@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, Model, QuerySet, Value
+from django.db.models.functions import Least
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -49,6 +50,7 @@ from jiceng.cases.workflow import WATCHED_STATES
 
 log = logging.getLogger("jiceng.worker")
 BATCH = 2000
+INSERT_ROWS = 2000
 
 # Sent once per pass, after the cases' own steps and before the outbox is delivered, so what
 # another app queues (the service hall's cards, say) leaves in the same pass. Receivers take
@@ -116,9 +118,46 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     ids = [r["id"] for r in rows]
     events: list[SystemEvent] = []
     notes: list[tuple] = []
+    # the cases whose unit and tier moved (escalated); every other card changes nothing a
+    # rollup counts, and the rollups are told so (`placed`, the card-only path, 0080)
+    placed: dict[int, tuple[int, int]] = {}
+    # Each case is written by ONE UPDATE (card, supervising tier or reminder count, the
+    # escalation if any, and the version the events bump): the card columns are indexed,
+    # so every UPDATE of a row writes a new version of it into each of the table's
+    # indexes — three UPDATEs per card (card, supervision, version) were most of the
+    # pass. SQL reads `tier` as it was before the statement (supervision one tier up
+    # from the tier the case had when it went red).
     if kind == "red":
+        by_comm: dict[int, list[dict]] = {}
+        for r in rows:
+            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["tier"] == Tier.GRID else None
+            if comm is not None:
+                by_comm.setdefault(comm.pk, []).append(r)
+        moving = {r["id"] for rs in by_comm.values() for r in rs}
+        card = {
+            "card": "red",
+            "supervised_tier": Least(F("tier") + 1, Value(int(Tier.DISTRICT))),
+        }
         # compare-and-set: only rows whose card is still not red
-        n = Case.objects.filter(pk__in=ids).exclude(card="red").update(card="red")
+        n = (
+            Case.objects.filter(pk__in=[i for i in ids if i not in moving])
+            .exclude(card="red")
+            .update(**card, version=F("version") + 1)
+        )
+        # what the grid could not fix in time moves up to its community (one UPDATE each)
+        for comm_id, rs in by_comm.items():
+            n += (
+                Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID)
+                .exclude(card="red")
+                .update(
+                    **card,
+                    tier=Tier.COMMUNITY,
+                    owner_unit_id=comm_id,
+                    unit_id=comm_id,
+                    escalate_count=F("escalate_count") + 1,
+                    version=F("version") + 2,  # two events: the card and the escalation
+                )
+            )
         for r in rows:
             sup_tier = min(r["tier"] + 1, Tier.DISTRICT)
             sup = units.at(sup_tier, r["region_code"])
@@ -131,25 +170,9 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 if u is not None:
                     key = f"red:{r['number']}:{_iso(r['deadline'])}:{u.code}"
                     notes.append(_note_row(key, body, "supervise", u, r["id"], now))
-        # supervision moves to one tier up: one UPDATE per tier, not per row
-        for tier in {r["tier"] for r in rows}:
-            Case.objects.filter(pk__in=[r["id"] for r in rows if r["tier"] == tier]).update(
-                supervised_tier=min(tier + 1, Tier.DISTRICT)
-            )
-        # what the grid could not fix in time moves up to its community (one UPDATE each)
-        by_comm: dict[int, list[dict]] = {}
-        for r in rows:
-            comm = units.at(Tier.COMMUNITY, r["region_code"]) if r["tier"] == Tier.GRID else None
-            if comm is not None:
-                by_comm.setdefault(comm.pk, []).append(r)
         for comm_id, rs in by_comm.items():
-            Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID).update(
-                tier=Tier.COMMUNITY,
-                owner_unit_id=comm_id,
-                unit_id=comm_id,
-                escalate_count=F("escalate_count") + 1,
-            )
             for r in rs:
+                placed[r["id"]] = (comm_id, int(Tier.COMMUNITY))
                 events.append(
                     _event_row(
                         {**r, "unit_id": comm_id},
@@ -161,7 +184,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 )
     else:
         n = Case.objects.filter(pk__in=ids, card="").update(
-            card="yellow", remind_count=F("remind_count") + 1
+            card="yellow", remind_count=F("remind_count") + 1, version=F("version") + 1
         )
         for r in rows:
             data = {"card": "yellow", "deadline": _iso(r["deadline"])}
@@ -174,7 +197,7 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
                 )
                 key = f"yellow:{r['number']}:{_iso(r['deadline'])}"
                 notes.append(_note_row(key, body, "remind", u, r["id"], now))
-    history.write_system(events, now)
+    history.write_system(events, now, placed=placed, bump=False)
     _insert(Outbox, NOTE_COLS, notes, ignore_conflicts=True)
     if _after_batch_writes is not None:
         _after_batch_writes(kind, ids)
@@ -240,7 +263,8 @@ def _insert(
     rows: list[tuple[Any, ...]],
     ignore_conflicts: bool = False,
 ) -> None:
-    """One multi-row INSERT per 500 rows; duplicates of a unique key skipped if asked."""
+    """One multi-row INSERT per batch (up to 2,000 rows: 24,000 parameters, under both
+    PostgreSQL's 65,535 and SQLite's 32,766); duplicates of a unique key skipped if asked."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -253,8 +277,8 @@ def _insert(
         else:
             tail = " ON CONFLICT DO NOTHING"
     with connection.cursor() as cur:
-        for i in range(0, len(rows), 500):
-            chunk = rows[i : i + 500]
+        for i in range(0, len(rows), INSERT_ROWS):
+            chunk = rows[i : i + INSERT_ROWS]
             sql = f"{verb} INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}{tail}"
             cur.execute(sql, [v for row in chunk for v in row])
 
@@ -276,22 +300,29 @@ def _note(key: str, body: str, kind: str, unit: Unit, case_id: int, now: datetim
     )
 
 
+def _due(kind: str, now: datetime) -> QuerySet[Case]:
+    """Watched cases due for a card of this kind at `now`, oldest first."""
+    base = Case.objects.filter(status__in=WATCHED_STATES)
+    if kind == "red":
+        return base.filter(card__in=["", "yellow"], deadline__lte=now).order_by("deadline")
+    return base.filter(card="", yellow_at__lte=now, deadline__gt=now).order_by("yellow_at")
+
+
 def _cards(kind: str, now: datetime, units: Units, batch: int, stats: dict) -> None:
-    held = _held(f"card_{kind}", now)
-    while True:
-        base = Case.objects.filter(status__in=WATCHED_STATES)
-        if kind == "red":
-            qs = base.filter(card__in=["", "yellow"], deadline__lte=now).order_by("deadline")
-        else:
-            qs = base.filter(card="", yellow_at__lte=now, deadline__gt=now).order_by("yellow_at")
-        if held:
-            qs = qs.exclude(pk__in=held)
+    held = set(_held(f"card_{kind}", now))
+    due = _due(kind, now)
+    # The due ids are read once (ids only: 85,000 ints), then claimed a batch at a time
+    # by id with the due condition again (compare-and-set; SKIP LOCKED leaves another
+    # worker's rows to it). At a million cases the due query scans the status index and
+    # sorts every due case — 1.3 s; once per pass, not once per batch of 2,000.
+    ids = [pk for pk in due.values_list("pk", flat=True) if pk not in held]
+    for i in range(0, len(ids), batch):
         rows: list[dict] = []
         try:
             with transaction.atomic():
-                rows = _claim(qs, batch)
+                rows = _claim(due.filter(pk__in=ids[i : i + batch]), batch)
                 if not rows:
-                    return
+                    continue
                 stats[kind] += _card_rows(kind, rows, units, now)
         except Exception:
             if not rows:
@@ -307,10 +338,7 @@ def _cards(kind: str, now: datetime, units: Units, batch: int, stats: dict) -> N
                     WorkerError.objects.create(
                         kind=f"card_{kind}", object_id=str(r["id"]), error=repr(exc)[:2000]
                     )
-                    held.append(r["id"])
                     stats["errors"] += 1
-        if len(rows) < batch:
-            return
 
 
 def _whistle_reminders(now: datetime, stats: dict) -> None:

@@ -197,17 +197,22 @@ def last_event_id() -> int:
     return int(e or 0)
 
 
+# Moves that never change what the rollups count (a card, a reminder, the supervising
+# tier): the catch-up reads past them without applying their cases (decision 0080).
+UNCOUNTED_MOVES = frozenset({"remind", "supervise"})
+
+
 def cases_with_events_after(event_id: int, limit: int = 5000) -> tuple[list[int], int]:
-    """Case ids that have history after `event_id` (any move, also the worker's cards and
-    escalations, which send no signal), and the highest event id read."""
+    """Case ids that have history after `event_id` (any counted move, also the worker's
+    escalations), and the highest event id read (past the uncounted moves too)."""
     rows = list(
         CaseEvent.objects.filter(pk__gt=event_id)
         .order_by("pk")
-        .values_list("pk", "case_id")[:limit]
+        .values_list("pk", "case_id", "move")[:limit]
     )
     if not rows:
         return [], event_id
-    return sorted({c for _, c in rows}), rows[-1][0]
+    return sorted({c for _, c, m in rows if m not in UNCOUNTED_MOVES}), rows[-1][0]
 
 
 def full_counts(prefix: str, now: datetime) -> dict[str, Any]:

@@ -332,7 +332,9 @@ def _apply(
     return changed
 
 
-def _announce(before: CaseFacts | None, after: CaseFacts, now: datetime) -> list[LiveEvent]:
+def _announce(
+    before: CaseFacts | None, after: CaseFacts, now: datetime, *, move: bool = False
+) -> list[LiveEvent]:
     data = {
         "case_id": after["case_id"],
         "number": after["number"],
@@ -344,7 +346,7 @@ def _announce(before: CaseFacts | None, after: CaseFacts, now: datetime) -> list
         "urgency": after["urgency"],
         "created_at": after["created_at"].isoformat(),
     }
-    if before is None and now - after["created_at"] <= ANNOUNCE_WITHIN:
+    if not move and before is None and now - after["created_at"] <= ANNOUNCE_WITHIN:
         kind = LiveEvent.ALARM if after["channel"] == facts.ALARM else LiveEvent.NEW
     else:
         kind = LiveEvent.MOVE
@@ -368,12 +370,110 @@ def on_case_changed(sender=None, case=None, events=(), **_kw) -> None:
         log.exception("command rollup failed for case %s", case.pk)
 
 
-def on_cases_changed(sender=None, case_ids=(), **_kw) -> None:
-    """Receiver of `cases_changed` (a worker batch, after commit): one pass for all."""
+def on_cases_changed(sender=None, case_ids=(), placed=None, **_kw) -> None:
+    """Receiver of `cases_changed` (a worker batch, after commit): one pass for all. With
+    `placed` (the worker's cards) only the cases whose unit and tier moved are applied,
+    the card-only path (`apply_places`); the others changed nothing counted here."""
     try:
-        apply_cases(case_ids)
+        if placed is not None:
+            apply_places(placed)
+        else:
+            apply_cases(case_ids)
     except Exception:  # noqa: BLE001 — committed already; the catch-up repairs
         log.exception("command rollup failed for a batch of %s cases", len(case_ids))
+
+
+_PLACE_COLS = (
+    "case_id",
+    "region_code",
+    "unit_id",
+    "tier",
+    "status",
+    "is_open",
+    "yellow_at",
+    "deadline",
+    "number",
+    "title",
+    "channel",
+    "urgency",
+    "created_at",
+)
+
+
+def apply_places(
+    placed: dict[int, tuple[int, int]], *, announce: bool = True, now: datetime | None = None
+) -> int:
+    """The card-only path (decision 0080): the worker's cards changed, of what the rollups
+    count, only the unit and tier of the cases in `placed` ({case id: (unit id, tier)}, a
+    grid's red card moved up to its community). Moves their StatusCount and LateCount keys
+    and their Tally rows with one upsert per table and one UPDATE per (unit, tier) — no
+    case is read and no other Tally field is rewritten. The result is what `apply_cases`
+    gives for those cases when the Tally rows were current (tested against the rebuild).
+    A case without a Tally row (rollups never built for it) goes the long way. Announces
+    each moved case to the walls as `apply_cases` does. Returns the cases moved."""
+    if not placed:
+        return 0
+    now = now or timezone.now()
+    ids = sorted(placed)
+    missing: list[int] = []
+    moved = 0
+    with transaction.atomic():
+        mark = late_mark(share=True)
+        # locked before anything is read (as `apply_cases`): a concurrent apply of the
+        # same case waits and then reads what this one wrote
+        rows = {
+            r[0]: dict(zip(_PLACE_COLS, r, strict=True))
+            for r in Tally.objects.select_for_update()
+            .filter(case_id__in=ids)
+            .order_by("case_id")
+            .values_list(*_PLACE_COLS)
+        }
+        st: dict[tuple, int] = {}
+        lt: dict[tuple, int] = {}
+        groups: dict[tuple[int, int], list[int]] = {}
+        events: list[LiveEvent] = []
+        for cid in ids:
+            t = rows.get(cid)
+            if t is None:
+                missing.append(cid)
+                continue
+            unit, tier = placed[cid]
+            if (t["unit_id"], t["tier"]) == (unit, tier):
+                continue  # applied already (a repeat, or the catch-up came first)
+            moved += 1
+            _add_status(st, t, -1)
+            add_late(lt, t, -1, mark)  # type: ignore[arg-type]
+            t["unit_id"], t["tier"] = unit, tier
+            _add_status(st, t, 1)
+            add_late(lt, t, 1, mark)  # type: ignore[arg-type]
+            groups.setdefault((unit, tier), []).append(cid)
+            if announce:
+                events.extend(_announce(None, _place_facts(t), now, move=True))
+        for (unit, tier), cids in groups.items():
+            Tally.objects.filter(case_id__in=cids).update(unit_id=unit, tier=tier)
+        _upsert(StatusCount, STATUS_COLS, st)
+        _upsert(LateCount, LATE_COLS, lt)
+        if events:
+            LiveEvent.objects.bulk_create(events)
+            live.publish_in_transaction([e.pk for e in events if e.pk])
+    if missing:
+        moved += apply_cases(missing, announce=announce, now=now)
+    return moved
+
+
+def _add_status(st: dict, t: dict[str, Any], sign: int) -> None:
+    """A case's StatusCount keys (the status part of `add`: unit and tier are in them)."""
+    k: tuple
+    for p in prefixes(t["region_code"]):
+        if len(p) > DAY_PREFIX_MAX and not t["is_open"]:
+            continue
+        k = (p, t["unit_id"], t["tier"], t["status"])
+        st[k] = st.get(k, 0) + sign
+
+
+def _place_facts(t: dict[str, Any]) -> CaseFacts:
+    """What `_announce` reads of a case, from its Tally row."""
+    return t  # type: ignore[return-value]
 
 
 def catch_up(limit: int = 5000) -> int:

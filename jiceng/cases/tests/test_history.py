@@ -1,6 +1,7 @@
 """One writer of case history: moves, intake and the worker's cards all bump the case's
-version and announce `case_changed` after commit — once per case and transaction, with
-every event written, and never for a change rolled back."""
+version and announce after commit — `case_changed` once per case and transaction, with
+every event written (the worker's cards: `cases_changed` once per batch), and never for a
+change rolled back."""
 
 from __future__ import annotations
 
@@ -51,9 +52,19 @@ def test_moves_and_the_workers_cards_go_through_one_writer(users, cats, heard):
         yellow_at=now - timedelta(minutes=1), deadline=now + timedelta(hours=3)
     )
     heard.clear()
-    stats = worker.run_pass(now=now, send=False)
+    batches: list[list[int]] = []
+
+    def on_batch(sender, case_ids, **kw):
+        batches.append(list(case_ids))
+
+    services.cases_changed.connect(on_batch, dispatch_uid="test-history-batch")
+    try:
+        stats = worker.run_pass(now=now, send=False)
+    finally:
+        services.cases_changed.disconnect(dispatch_uid="test-history-batch")
     assert stats["yellow"] == 1
-    assert heard == [(case.number, ["remind"], case.pk)]
+    # the worker's cards are announced once per batch (`cases_changed`), not per case
+    assert batches == [[case.pk]] and heard == []
     assert Case.objects.get(pk=case.pk).version == v + 1
     assert CaseEvent.objects.filter(case=case, move="remind", actor_label="系统").count() == 1
 

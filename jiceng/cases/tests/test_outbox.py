@@ -237,3 +237,113 @@ def test_kill_9_of_the_worker_repeats_at_most_the_message_in_flight(tmp_path):
     with sqlite3.connect(db) as con:
         states = dict(con.execute("SELECT state, count(*) FROM cases_outbox GROUP BY state"))
     assert states == {"sent": n}
+
+
+class Batches(outbox.Gateway):
+    """Takes up to `batch` messages per call; fails whole calls while `down` > 0."""
+
+    def __init__(self, batch: int, down: int = 0) -> None:
+        self.batch = batch
+        self.down = down
+        self.calls: list[list[str]] = []
+        self.in_transaction: list[bool] = []
+
+    def send_many(self, msgs: list[Outbox]) -> list[Exception | None]:
+        self.in_transaction.append(outbox.in_transaction())
+        if self.down > 0:
+            self.down -= 1
+            raise OSError("gateway unreachable")
+        self.calls.append([m.dedupe_key for m in msgs])
+        return [None] * len(msgs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_is_batched_per_gateway_call_and_at_least_once_when_calls_fail():
+    _queue(25)
+    gw = Batches(batch=10, down=2)  # the first two calls fail whole
+    outbox.set_gateway(gw)
+    now = timezone.now()
+    try:
+        sent, failed = outbox.deliver_due(now=now)
+        assert (sent, failed) == (5, 20), "the calls that failed left their rows pending"
+        pending = Outbox.objects.filter(state=Outbox.PENDING)
+        assert pending.count() == 20 and {o.attempts for o in pending} == {1}
+        assert set(pending.values_list("last_error", flat=True)) == {"gateway unreachable"}
+        # their backoff over, the next pass sends them, two calls of 10
+        sent, failed = outbox.deliver_due(now=now + timedelta(minutes=3))
+    finally:
+        outbox.set_gateway(None)
+    assert (sent, failed) == (20, 0)
+    assert [len(c) for c in gw.calls] == [5, 10, 10]
+    keys = Counter(k for c in gw.calls for k in c)
+    assert set(keys) == {f"t:{i}" for i in range(25)} and max(keys.values()) == 1
+    assert gw.in_transaction == [False] * 5
+    assert set(Outbox.objects.values_list("state", flat=True)) == {Outbox.SENT}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_sent_while_a_transaction_is_open():
+    from django.db import transaction
+
+    _queue(3)
+    gw = Batches(batch=10)
+    outbox.set_gateway(gw)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox.deliver_due()
+    finally:
+        outbox.set_gateway(None)
+    assert gw.calls == [] and gw.in_transaction == []
+    # the claim went back with the transaction: the rows are due as before
+    assert set(Outbox.objects.values_list("state", "attempts")) == {(Outbox.PENDING, 0)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_file_gateway_appends_a_batch_per_open_and_the_http_gateway_posts_lists(tmp_path):
+    _queue(1500)
+    path = tmp_path / "sms.jsonl"
+    outbox.set_gateway(outbox.FileGateway(str(path)))
+    opened: list[str] = []
+    real_open = Path.open
+
+    def counting_open(self, *a, **kw):
+        opened.append(str(self))
+        return real_open(self, *a, **kw)
+
+    Path.open = counting_open  # type: ignore[method-assign]
+    try:
+        assert outbox.deliver_due() == (1500, 0)
+    finally:
+        Path.open = real_open  # type: ignore[method-assign]
+        outbox.set_gateway(None)
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(x["key"] for x in lines) == sorted(f"t:{i}" for i in range(1500))
+    assert opened == [str(path)] * 2, "1,000 lines per open"
+
+    got: list[tuple[str, list[str]]] = []
+
+    class Lists(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            got.append((self.headers["Idempotency-Key"], [m["id"] for m in body]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    _queue(150, prefix="h")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Lists)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    outbox.set_gateway(outbox.HttpGateway(f"http://127.0.0.1:{server.server_port}/", batch=100))
+    try:
+        assert outbox.deliver_due() == (150, 0)
+    finally:
+        outbox.set_gateway(None)
+        server.shutdown()
+    assert [len(ids) for _, ids in got] == [100, 50]
+    assert all(key == f"{ids[0]}..{ids[-1]}" for key, ids in got)
+    assert sorted(i for _, ids in got for i in ids) == sorted(f"h:{i}" for i in range(150))

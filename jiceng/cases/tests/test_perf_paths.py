@@ -141,10 +141,10 @@ def test_the_http_gateway_keeps_its_connection_and_survives_one_closed_by_the_ga
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_batch_is_announced_once_with_every_case_and_per_event_marked(users, cats):
+def test_a_worker_batch_is_announced_once_with_every_case_and_what_moved(users, cats):
     """The worker's cards: one `cases_changed` per batch after commit (the rollups' one
-    pass), and still one `case_changed` per case with its events for receivers that want
-    events, marked `batch=True` so batch-aware receivers skip them."""
+    pass) naming every case and, in `placed`, those whose unit and tier moved (none for
+    yellow cards); no per-case `case_changed` (decision 0080)."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -169,10 +169,12 @@ def test_a_worker_batch_is_announced_once_with_every_case_and_per_event_marked(u
         yellow_at=now - timedelta(minutes=1), deadline=now + timedelta(hours=3)
     )
     batches: list[list[int]] = []
+    placed: list[dict | None] = []
     heard: list[tuple[int, list[str], bool]] = []
 
     def on_batch(sender, case_ids, **kw):
         batches.append(list(case_ids))
+        placed.append(kw.get("placed"))
 
     def on_event(sender, case, events, **kw):
         heard.append((case.pk, [e.move for e in events], kw.get("batch", False)))
@@ -186,4 +188,5 @@ def test_a_worker_batch_is_announced_once_with_every_case_and_per_event_marked(u
         services.case_changed.disconnect(dispatch_uid="test-event")
     assert stats["yellow"] == 3
     assert batches == [sorted(c.pk for c in made)]
-    assert sorted(heard) == sorted((c.pk, ["remind"], True) for c in made)
+    assert placed == [{}], "a yellow card moves no case"
+    assert heard == []

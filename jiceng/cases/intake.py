@@ -116,17 +116,7 @@ def next_number(county: str, now: datetime) -> str:
     The counter row stays locked until commit, so callers take the number as the last
     thing before they insert (merge does); numbers are unique, a rolled-back
     transaction gives its number back (no gaps from that)."""
-    prefix = f"{county}-{now.astimezone(deadlines.tz()):%Y%m%d}"
-    table = connection.ops.quote_name(CaseCounter._meta.db_table)
-    with connection.cursor() as cur:
-        # ON CONFLICT … RETURNING: PostgreSQL and SQLite ≥ 3.35 alike
-        cur.execute(
-            f"INSERT INTO {table} (prefix, last) VALUES (%s, 1) "
-            f"ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [prefix],
-        )
-        last = cur.fetchone()[0]
-    return f"{prefix}-{last:04d}"
+    return _take_number(county, now, "VALUES (%s, 1)")
 
 
 def number_apart(county: str, now: datetime) -> str | None:
@@ -136,17 +126,33 @@ def number_apart(county: str, now: datetime) -> str | None:
     Why (decision 0076): in the case's transaction the county's one counter row stays
     locked through the case's inserts and its commit — the WAL's fsync — so every intake
     of the county waited for the one before it (at c=16, ~11 of 16 backends waiting on
-    that row). Here the lock lasts one statement, and the commit does not wait for the
-    disk (`synchronous_commit off` for this transaction only): the case's own commit,
-    later in the same WAL, makes the number durable with it. The price: a number whose
-    case then fails to commit (a database error, the process killed in between — input
-    is checked before the number is taken) is a gap in the day's sequence."""
+    that row). Here it is one autocommitted statement whose commit does not wait for the
+    disk (`synchronous_commit` off for that statement's transaction only, set in the
+    statement): the lock lasts that statement, and the case's own commit, later in the
+    same WAL, makes the number durable with it. The price: a number whose case then fails
+    to commit (a database error, the process killed in between — input is checked before
+    the number is taken) is a gap in the day's sequence."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
-    with transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute("SET LOCAL synchronous_commit TO OFF")
-        return next_number(county, now)
+    return _take_number(
+        county,
+        now,
+        "SELECT %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async",
+    )
+
+
+def _take_number(county: str, now: datetime, values: str) -> str:
+    prefix = f"{county}-{now.astimezone(deadlines.tz()):%Y%m%d}"
+    table = connection.ops.quote_name(CaseCounter._meta.db_table)
+    with connection.cursor() as cur:
+        # ON CONFLICT … RETURNING: PostgreSQL and SQLite ≥ 3.35 alike
+        cur.execute(
+            f"INSERT INTO {table} (prefix, last) {values} "
+            f"ON CONFLICT (prefix) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [prefix],
+        )
+        last = cur.fetchone()[0]
+    return f"{prefix}-{last:04d}"
 
 
 def unit_at(tier: int, region_code: str) -> Unit | None:

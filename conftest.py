@@ -22,6 +22,16 @@ def _fast_password_hasher():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _rollups_in_the_committing_thread():
+    """Servers apply the command centre's rollups in a background thread (decision 0075),
+    which would write outside a test's transaction: tests apply them where the commit
+    hooks run, as before; the cases and command tests queue them and flush (their conftest)."""
+    from jiceng.command import rollup_queue
+
+    rollup_queue.set_mode("now")
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _english_catalogue():
     """Compile the English catalogue like ./dev does, so a bare `pytest` sees it too."""
     import shutil

@@ -1,7 +1,7 @@
 """Intake against the floor, for two checkouts of the code, interleaved in one run.
 
     DATABASE_URL=postgres://…/h_bench python -m jiceng.bench.intake_ab \\
-        --before /path/to/old/checkout --seconds 4 --rounds 3 --concurrency 16
+        --before /path/to/old/checkout --seconds 4 --rounds 3 --concurrency 1,4,16
 
 On a database the benchmark generated (`jiceng bench --scale …`), two `jiceng serve` run
 side by side: "before" with PYTHONPATH pointing at the other checkout, "after" with this
@@ -10,7 +10,8 @@ intake (`POST /api/v1/cases/`, the intake section's hotline cases, bench-admin's
 with the benchmark's load generator, alternating which server goes first, so the machine's
 slow moments fall on both alike. Reported: per server the median over rounds of floor and
 intake req/s, intake p50/p95/p99, and intake/floor; then after/before. The cases made are
-set aside (cancelled) at the end, as the intake section does.
+set aside (cancelled) at the end, as the intake section does. Beside each figure: the
+server's CPU per request (all its processes and threads, from /proc) and the load average.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", required=True, help="a checkout of the code to compare with")
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--concurrency", default="16", help="one level or several: 1,4,16")
     ap.add_argument("--output", default="")
     args = ap.parse_args(argv)
 
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from jiceng.bench.server import Server
     from jiceng.cases.models import Case
 
+    levels = [int(x) for x in str(args.concurrency).split(",")]
     ctx = sections.Context(params=Params(scale=1.0), quick=True, say=lambda s: None)
     auth = {"Authorization": f"Bearer {ctx.token('bench-admin')}"}
     auth["Content-Type"] = "application/json"
@@ -58,62 +60,76 @@ def main(argv: list[str] | None = None) -> int:
     def health_req(k: int, i: int) -> loadgen.Request:
         return ("GET", "/api/v1/health", None, {})
 
-    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     loads: list[float] = []
     try:
         servers["before"] = Server(env_extra={"PYTHONPATH": before}, cwd=before)
         servers["after"] = Server()
         for srv in servers.values():  # warm: each worker builds its grid index, maps, pool
-            loadgen.run(srv.port, intake_req, args.concurrency, min(args.seconds, 3.0))
+            loadgen.run(srv.port, intake_req, max(levels), min(args.seconds, 3.0))
         for r in range(args.rounds):
             order = ["before", "after"] if r % 2 == 0 else ["after", "before"]
-            for name in order:
-                port = servers[name].port
-                loads.append(os.getloadavg()[0])
-                f = loadgen.run(port, health_req, args.concurrency, args.seconds).summary()
-                res = loadgen.run(port, intake_req, args.concurrency, args.seconds)
-                s = res.summary()
-                if res.ok == 0:
-                    raise RuntimeError(f"{name}: no intake succeeded: {res.first_error}")
-                runs[name].append({"floor": f, "intake": s, "ratio": s["rps"] / f["rps"]})
-                print(
-                    f"round {r + 1} {name:6}: floor {f['rps']:7,.0f}/s  intake {s['rps']:6,.0f}/s"
-                    f"  ratio {100 * s['rps'] / f['rps']:5.1f}%  p50 {s.get('median_ms', 0):6.0f}"
-                    f"  p99 {s.get('p99_ms', 0):6.0f} ms  errors {s['errors']}",
-                    flush=True,
-                )
-                time.sleep(1)
+            for c in levels:
+                for name in order:
+                    srv = servers[name]
+                    port = srv.port
+                    loads.append(os.getloadavg()[0])
+                    f = loadgen.run(
+                        port, health_req, c, args.seconds, server_pids=srv.pids
+                    ).summary()
+                    res = loadgen.run(port, intake_req, c, args.seconds, server_pids=srv.pids)
+                    s = res.summary()
+                    if res.ok == 0:
+                        raise RuntimeError(f"{name}: no intake succeeded: {res.first_error}")
+                    runs.setdefault((name, c), []).append(
+                        {"floor": f, "intake": s, "ratio": s["rps"] / f["rps"]}
+                    )
+                    print(
+                        f"round {r + 1} c={c:<2} {name:6}: floor {f['rps']:6,.0f}/s "
+                        f"{f.get('cpu_ms_per_request', 0):5.2f} ms CPU  intake "
+                        f"{s['rps']:5,.0f}/s {s.get('cpu_ms_per_request', 0):5.2f} ms CPU  "
+                        f"ratio {100 * s['rps'] / f['rps']:5.1f}%  p50 {s.get('median_ms', 0):5.0f}"
+                        f"  p99 {s.get('p99_ms', 0):5.0f} ms  errors {s['errors']}  "
+                        f"load {loads[-1]:.1f}",
+                        flush=True,
+                    )
+                    time.sleep(1)
     finally:
         for srv in servers.values():
             srv.stop()
         made = Case.objects.filter(pk__gt=max_id).update(status="cancelled")
-    out: dict[str, Any] = {"concurrency": args.concurrency, "seconds": args.seconds}
+    out: dict[str, Any] = {"concurrency": levels, "seconds": args.seconds}
     out["load_average_1min"] = [round(x, 1) for x in loads]
-    for name, rs in runs.items():
-        med = statistics.median
-        out[name] = {
+    med = statistics.median
+    for (name, c), rs in runs.items():
+        out[f"{name}@{c}"] = {
             "floor_rps": round(med(x["floor"]["rps"] for x in rs), 1),
             "intake_rps": round(med(x["intake"]["rps"] for x in rs), 1),
             "ratio": round(med(x["ratio"] for x in rs), 4),
             "intake_p50_ms": round(med(x["intake"].get("median_ms", 0) for x in rs), 1),
             "intake_p95_ms": round(med(x["intake"].get("p95_ms", 0) for x in rs), 1),
             "intake_p99_ms": round(med(x["intake"].get("p99_ms", 0) for x in rs), 1),
+            "floor_cpu_ms": round(med(x["floor"].get("cpu_ms_per_request", 0) for x in rs), 3),
+            "intake_cpu_ms": round(med(x["intake"].get("cpu_ms_per_request", 0) for x in rs), 3),
             "rounds": rs,
         }
-    b, a = out["before"], out["after"]
-    out["after_over_before"] = {
-        k: round(a[k] / b[k], 2) if b[k] else None
-        for k in ("intake_rps", "ratio", "intake_p50_ms", "intake_p99_ms")
-    }
+    for c in levels:
+        b, a = out[f"before@{c}"], out[f"after@{c}"]
+        out[f"after_over_before@{c}"] = {
+            k: round(a[k] / b[k], 2) if b[k] else None
+            for k in ("intake_rps", "ratio", "intake_p50_ms", "intake_p99_ms", "intake_cpu_ms")
+        }
     out["cases_made_then_cancelled"] = made
-    print(json.dumps({k: v for k, v in out.items() if k not in ("before", "after")}, indent=1))
-    for name in ("before", "after"):
-        x = out[name]
-        print(
-            f"{name:6}: floor {x['floor_rps']:,.0f}/s intake {x['intake_rps']:,.0f}/s "
-            f"({100 * x['ratio']:.1f}% of floor) p50 {x['intake_p50_ms']:.0f} "
-            f"p95 {x['intake_p95_ms']:.0f} p99 {x['intake_p99_ms']:.0f} ms"
-        )
+    print(json.dumps({k: v for k, v in out.items() if k.startswith("after_over")}, indent=1))
+    for c in levels:
+        for name in ("before", "after"):
+            x = out[f"{name}@{c}"]
+            print(
+                f"c={c:<2} {name:6}: floor {x['floor_rps']:,.0f}/s ({x['floor_cpu_ms']:.2f} ms "
+                f"CPU) intake {x['intake_rps']:,.0f}/s ({x['intake_cpu_ms']:.2f} ms CPU, "
+                f"{100 * x['ratio']:.1f}% of floor) p50 {x['intake_p50_ms']:.0f} "
+                f"p95 {x['intake_p95_ms']:.0f} p99 {x['intake_p99_ms']:.0f} ms"
+            )
     if args.output:
         with open(args.output, "w") as fh:
             json.dump(out, fh, indent=1, default=str)

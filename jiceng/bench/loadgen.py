@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jiceng.bench.util import percentiles
+from jiceng.bench.util import cpu_seconds, percentiles
 
 # A request: (method, path, body bytes or None, headers)
 Request = tuple[str, str, bytes | None, dict[str, str]]
@@ -25,15 +25,26 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     first_error: str = ""
+    cpu_s: float | None = None  # the server's CPU seconds in the measured window
 
     def summary(self) -> dict:
+        n = self.ok + self.errors
+        cpu = {}
+        if self.cpu_s is not None and n:
+            # CPU the server spent per request (all its processes and threads: the
+            # rollup thread's share included), and the cores it kept busy
+            cpu = {
+                "cpu_ms_per_request": round(1000 * self.cpu_s / n, 3),
+                "server_cores": round(self.cpu_s / self.seconds, 2),
+            }
         return {
             "concurrency": self.concurrency,
-            "requests": self.ok + self.errors,
+            "requests": n,
             "errors": self.errors,
             "seconds": round(self.seconds, 3),
             "rps": round(self.ok / self.seconds, 1) if self.seconds else 0.0,
             **percentiles(self.latencies),
+            **cpu,
             **({"first_error": self.first_error} if self.first_error else {}),
         }
 
@@ -45,8 +56,11 @@ def run(
     seconds: float,
     warmup: float = 0.5,
     ok_status: tuple[int, ...] = (200, 201),
+    server_pids: Callable[[], list[int]] | None = None,
 ) -> Result:
-    """Drive the server at `concurrency` for `seconds` (after `warmup` not counted)."""
+    """Drive the server at `concurrency` for `seconds` (after `warmup` not counted).
+    `server_pids`: the server's processes, whose CPU is read at the start and the end of
+    the measured window (Result.cpu_s)."""
     result = Result(concurrency=concurrency, seconds=seconds)
     lock = threading.Lock()
     start = threading.Barrier(concurrency + 1)
@@ -104,6 +118,12 @@ def run(
         t.start()
     t_begin[0] = time.perf_counter()
     start.wait()
+    if server_pids is not None:
+        time.sleep(max(0.0, t_begin[0] + warmup - time.perf_counter()))
+        pids = server_pids()
+        c0 = cpu_seconds(pids)
+        time.sleep(max(0.0, t_begin[0] + warmup + seconds - time.perf_counter()))
+        result.cpu_s = cpu_seconds(pids) - c0
     for t in threads:
         t.join()
     return result

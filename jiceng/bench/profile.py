@@ -36,11 +36,48 @@ def intake(params: Params, n: int = 200) -> None:
     payloads = sections.intake_payloads(ctx, {"properties": sections.INTAKE_FIELDS}, n + 5)
     for body in payloads[:5]:  # warm: the in-process maps, the grid index
         wsgi_request("POST", "/api/v1/cases/", body, headers)
+    _cpu_per_request(payloads[5:], headers)
     _profiler_start()
     for body in payloads[5:]:
         status, data = wsgi_request("POST", "/api/v1/cases/", body, headers)
         if status != 201:
             raise RuntimeError(f"intake answered {status}: {data[:300]!r}")
+
+
+def _cpu_per_request(payloads: list[bytes], headers: dict[str, str]) -> None:
+    """Print, before the profile, the CPU and wall time per request without a profiler:
+    the floor (`GET /api/v1/health`), intake in the request's thread, and the command
+    rollup applied for it by the background thread (decision 0075), amortised."""
+    import sys
+    import time
+
+    from jiceng.bench.util import wsgi_request
+    from jiceng.command import rollup_queue
+
+    def run(method: str, path: str, bodies: list[bytes | None], h: dict) -> tuple[float, float]:
+        c0, t0 = time.thread_time(), time.perf_counter()
+        for b in bodies:
+            wsgi_request(method, path, b, h)
+        n = len(bodies)
+        return 1000 * (time.thread_time() - c0) / n, 1000 * (time.perf_counter() - t0) / n
+
+    rollup_queue.flush()
+    floor = run("GET", "/api/v1/health", [None] * 200, {})
+    before = rollup_queue.stats()
+    intake = run("POST", "/api/v1/cases/", list(payloads), headers)
+    rollup_queue.flush()
+    time.sleep(0.3)  # the thread's batch in flight
+    after = rollup_queue.stats()
+    cases = after["cases"] - before["cases"]
+    batches = after["batches"] - before["batches"]
+    roll = 1000 * (after["cpu_s"] - before["cpu_s"]) / max(1, cases)
+    print(
+        f"per request, no profiler ({len(payloads)} intakes, 200 floor requests): "
+        f"floor {floor[0]:.2f} ms CPU / {floor[1]:.2f} ms wall; intake {intake[0]:.2f} ms CPU "
+        f"/ {intake[1]:.2f} ms wall in the request's thread + {roll:.2f} ms CPU of the "
+        f"rollup thread per case ({cases} cases in {batches} batches)",
+        file=sys.stderr,
+    )
 
 
 def intake_service(params: Params, n: int = 300) -> None:

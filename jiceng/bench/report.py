@@ -148,9 +148,11 @@ def _rows(name: str, s: dict) -> list[tuple[str, str, str, str]]:
     elif name == "intake":
         for lv in s["levels"]:
             f, i = lv["floor"], lv["intake"]
-            r.append((f"c={lv['concurrency']:<2} health floor {f['rps']:,.0f} req/s",
+            fc = f", {f['cpu_ms_per_request']:.2f} ms CPU" if "cpu_ms_per_request" in f else ""
+            r.append((f"c={lv['concurrency']:<2} health floor {f['rps']:,.0f} req/s{fc}",
                       _ms(f, "median_ms"), _ms(f), _ms(f, "p99_ms")))  # fmt: skip
             q = f", {i['queries']} q" if "queries" in i else ""
+            q += f", {i['cpu_ms_per_request']:.2f} ms CPU" if "cpu_ms_per_request" in i else ""
             r.append((f"c={lv['concurrency']:<2} intake {i['rps']:,.0f} req/s "
                       f"({100 * lv['ratio']:.0f}% of floor{q})",
                       _ms(i, "median_ms"), _ms(i), _ms(i, "p99_ms")))  # fmt: skip

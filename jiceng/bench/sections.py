@@ -363,18 +363,28 @@ def intake_http(ctx: Context) -> dict:
     targets: list[dict[str, Any]] = []
     try:
         for c in (1, 4, 16):
-            floor = loadgen.run(server.port, health_req, c, ctx.load_seconds)
-            res = loadgen.run(server.port, intake_req, c, ctx.load_seconds)
+            floor = loadgen.run(
+                server.port, health_req, c, ctx.load_seconds, server_pids=server.pids
+            )
+            res = loadgen.run(server.port, intake_req, c, ctx.load_seconds, server_pids=server.pids)
             if res.ok == 0:
                 raise RuntimeError(f"no intake request succeeded at c={c}: {res.first_error}")
             f, r = floor.summary(), res.summary()
             ratio = r["rps"] / f["rps"] if f["rps"] else None
             levels.append(
-                {"concurrency": c, "floor": f, "intake": r, "ratio": round(ratio or 0, 3)}
+                {
+                    "concurrency": c,
+                    "floor": f,
+                    "intake": r,
+                    "ratio": round(ratio or 0, 3),
+                    "loadavg": round(os.getloadavg()[0], 2),
+                }
             )
             ctx.say(
                 f"    c={c:>2}: 健康检查 {f['rps']:,.0f}/s，受理 {r['rps']:,.0f}/s "
-                f"（{100 * (ratio or 0):.0f}%），p99 {r.get('p99_ms', 0):.0f} ms"
+                f"（{100 * (ratio or 0):.0f}%），p99 {r.get('p99_ms', 0):.0f} ms；"
+                f"CPU {f.get('cpu_ms_per_request', 0):.2f} / {r.get('cpu_ms_per_request', 0):.2f}"
+                f" ms 每请求，负载 {os.getloadavg()[0]:.1f}"
             )
         # Queries per request, beside the timings: one request of each kind through Django's
         # WSGI handler in this process (same code and database as the server), counted with

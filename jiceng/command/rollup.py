@@ -1,9 +1,12 @@
 """Rollups kept up to date by the moves: counts by region prefix, unit, tier, status, day.
 
 How (numbered, because order matters for correctness under concurrency):
-  1. `case_changed` (sent after commit) → `apply_cases([case.id])`; the worker's cards
-     and escalations send no signal, so `catch_up()` also reads the case history
-     (CaseEvent ids after a watermark, minus a lookback) and applies the cases it names.
+  1. `case_changed` (sent after commit) → the case is queued (`rollup_queue`) and applied
+     with the others of its ~0.1 s by a background thread, `apply_cases(ids)` once for the
+     batch (decision 0075); the worker's batches → `apply_cases(ids)`; the worker's cards
+     and escalations send no signal, and a queued case is lost if its process dies, so
+     `catch_up()` also reads the case history (CaseEvent ids after a watermark, minus a
+     lookback) and applies the cases it names.
   2. `apply_cases` locks the cases' Tally rows (`SELECT … FOR UPDATE`) *before* reading the
      cases, so two processes applying the same case serialise and the later one reads the
      later state (READ COMMITTED sees what committed before its statement).
@@ -268,9 +271,9 @@ def apply_cases(
     """Bring the rollups in line with these cases' current state. Returns how many cases
     changed their contribution. Announces new cases, alarms and state changes to the walls
     (LiveEvent + pub/sub after commit) unless `announce` is False. `written`: the facts of
-    cases just inserted (no Tally row can exist for them), used instead of reading the
-    cases and their Tally rows; a concurrent insert of the same Tally is retried the
-    long way."""
+    some of these cases just inserted (no Tally row can exist for them), used instead of
+    reading those cases and their Tally rows (the others are read); a concurrent insert
+    of the same Tally is retried the long way for the whole batch."""
     ids = sorted(set(ids))
     if not ids:
         return 0
@@ -293,16 +296,23 @@ def _apply(
         # first the late mark, shared: an advance waits for this transaction (or this
         # one for it), so both contributions below are counted against the same mark
         mark = late_mark(share=True)
-        if written is not None and set(written) == set(ids):
-            old: dict[int, Tally] = {}
-            new = dict(written)
-        else:
-            old = {t.case_id: t for t in Tally.objects.select_for_update().filter(case_id__in=ids)}
-            new = facts.case_facts(ids)
+        # cases just inserted come with their facts (no Tally row can exist for them: if
+        # one does, the insert below fails and the retry reads everything); the others are
+        # read, their Tally rows locked first
+        known = {i: written[i] for i in ids if written and i in written}
+        rest = [i for i in ids if i not in known]
+        old: dict[int, Tally] = {}
+        new: dict[int, CaseFacts] = {}
+        if rest:
+            old = {t.case_id: t for t in Tally.objects.select_for_update().filter(case_id__in=rest)}
+            new = facts.case_facts(rest)
+        new.update(known)
         st: dict[tuple, int] = {}
         dy: dict[tuple, int] = {}
         lt: dict[tuple, int] = {}
         events: list[LiveEvent] = []
+        inserts: list[Tally] = []
+        gone: list[int] = []
         for cid in ids:
             before = _tally_facts(old[cid]) if cid in old else None
             after = new.get(cid)
@@ -316,13 +326,17 @@ def _apply(
                 add(st, dy, after, 1)
                 add_late(lt, after, 1, mark)
             if after is None:
-                Tally.objects.filter(case_id=cid).delete()
+                gone.append(cid)
             elif before is None:
-                _tally(after).save(force_insert=True)
+                inserts.append(_tally(after))  # one insert for the batch, below
             else:
                 _tally(after).save(force_update=True)
             if announce and after is not None:
                 events.extend(_announce(before, after, now))
+        if gone:
+            Tally.objects.filter(case_id__in=gone).delete()
+        if inserts:
+            Tally.objects.bulk_create(inserts)
         _upsert(StatusCount, STATUS_COLS, st)
         _upsert(DayCount, DAY_COLS, dy)
         _upsert(LateCount, LATE_COLS, lt)
@@ -355,17 +369,20 @@ def _announce(
 
 def on_case_changed(sender=None, case=None, events=(), **_kw) -> None:
     """Receiver of `jiceng.cases.services.case_changed` (after commit, once per case and
-    transaction with all its `events`): one apply of the case's current state. A failure
-    here must never reach the user who made the move: the catch-up repairs it later."""
+    transaction with all its `events`): queues the case for the rollups, applied in
+    batches off the request's thread (`rollup_queue`, decision 0075). A failure here must
+    never reach the user who made the move: the catch-up repairs it later."""
     if case is None or case.pk is None or _kw.get("batch"):
         return  # a worker batch: `on_cases_changed` applied it whole
+    from jiceng.command import rollup_queue
+
     try:
         if events and events[0].move == "report":
             # a case just taken in: no Tally yet, and the instance is the row as written —
-            # two reads fewer on the hottest path (intake)
-            apply_cases([case.pk], written={case.pk: facts.facts_of(case)})
+            # no reads on the hottest path (intake)
+            rollup_queue.enqueue(case.pk, facts.facts_of(case))
         else:
-            apply_cases([case.pk])
+            rollup_queue.enqueue(case.pk)
     except Exception:  # noqa: BLE001 — the move is committed; the catch-up repairs
         log.exception("command rollup failed for case %s", case.pk)
 

@@ -103,3 +103,17 @@ def _calendar(request):
     deadlines.invalidate()
     services.forget_centres()
     services.forget_limits()
+
+
+@pytest.fixture(autouse=True)
+def rollups():
+    """The command centre's rollup queue as servers use it, without its thread: a case is
+    queued after commit and applied by `rollups.flush()` (decision 0075). Emptied before
+    and after each test (a rolled-back test's cases must not reach the next one)."""
+    from jiceng.command import rollup_queue
+
+    old = rollup_queue.set_mode("manual")
+    rollup_queue.discard()
+    yield rollup_queue
+    rollup_queue.discard()
+    rollup_queue.set_mode(old)

@@ -68,25 +68,47 @@ IN_TOWN2 = (108.52, 32.82)  # 涧池镇 / 双河口村
 
 @pytest.fixture
 def intake(django_capture_on_commit_callbacks):
-    """intake(**kw) → Case, with the after-commit signal delivered (the rollups follow)."""
+    """intake(**kw) → Case, with the after-commit signal delivered and the rollup queue
+    flushed (the rollups follow, as the server's thread applies them ~0.1 s later)."""
     from jiceng.cases import services
+    from jiceng.command import rollup_queue
 
     def _intake(**kw):
         kw.setdefault("request_type", "complaint")
         kw.setdefault("category", None)
         kw.setdefault("description", "路灯不亮已经三天了")
         with django_capture_on_commit_callbacks(execute=True):
-            return services.intake(**kw)
+            case = services.intake(**kw)
+        rollup_queue.flush()
+        return case
 
     return _intake
 
 
 @pytest.fixture
 def move(django_capture_on_commit_callbacks):
+    """move(case, name, user, **kw) → the transition's result, rollups flushed."""
     from jiceng.cases import services
+    from jiceng.command import rollup_queue
 
     def _move(case, name, user, **kw):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.transition(case, name, user=user, **kw)
+            out = services.transition(case, name, user=user, **kw)
+        rollup_queue.flush()
+        return out
 
     return _move
+
+
+@pytest.fixture(autouse=True)
+def rollups():
+    """The command centre's rollup queue as servers use it, without its thread: a case is
+    queued after commit and applied by `rollups.flush()` (decision 0075). Emptied before
+    and after each test (a rolled-back test's cases must not reach the next one)."""
+    from jiceng.command import rollup_queue
+
+    old = rollup_queue.set_mode("manual")
+    rollup_queue.discard()
+    yield rollup_queue
+    rollup_queue.discard()
+    rollup_queue.set_mode(old)

@@ -16,10 +16,12 @@ SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 @pytest.fixture
-def asgi_server(transactional_db):
+def asgi_server(transactional_db, rollups):
     """uvicorn serving jiceng.core.serving in a thread of this process (what `jiceng serve` runs),
-    on the test database."""
+    on the test database, with the rollups applied by their background thread as there."""
     import uvicorn
+
+    rollups.set_mode("thread")
 
     from jiceng.core.serving import application
 
@@ -40,6 +42,9 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+    rollups.set_mode("manual")
+    with rollups.queue.applying:  # the rollup thread's batch in flight, if any, ends first
+        rollups.discard()
     from jiceng.command import live
 
     live.shutdown()

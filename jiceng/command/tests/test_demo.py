@@ -10,7 +10,9 @@ from jiceng.testing import client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_wall_moves_and_notices_exist(territory, django_capture_on_commit_callbacks):
+def test_the_demo_wall_moves_and_notices_exist(
+    territory, django_capture_on_commit_callbacks, rollups
+):
     from jiceng.accounts import demo as accounts_demo
     from jiceng.accounts.models import User
     from jiceng.cases import demo as cases_demo
@@ -26,6 +28,7 @@ def test_the_demo_wall_moves_and_notices_exist(territory, django_capture_on_comm
         accounts_demo.build(ctx)
         cases_demo.build(ctx)
         command_demo.build(ctx)
+    rollups.flush()  # what the server's rollup thread does ~0.1 s after the commits
     district = User.objects.get(username="district")
     s = wall.summary(district)
     assert s["today_new"] > 0 and s["open"] > 0
@@ -46,6 +49,7 @@ def test_the_demo_wall_moves_and_notices_exist(territory, django_capture_on_comm
             region_code=grid.scope.code,
             user=grid,
         )
+    rollups.flush()
     after = wall.summary(district)
     assert after["today_new"] == before + 1
     assert wall.feed(district)[0]["number"] == case.number

@@ -95,6 +95,9 @@ def section(ctx) -> dict:
     out["holdout"] = {k: fig[k] for k in ("n", "accuracy", "macro_f1")}
     out["holdout"]["duplicates_removed"] = removed
     out["holdout"]["history_used"] = not ctx.quick
+    # the score's meaning (decision 0089): the mean top score beside the accuracy
+    tops = model.predict_many([lab[i][1] for i in test], 1)
+    out["holdout"]["mean_top_score"] = round(sum(t[0][1] for t in tops) / max(1, len(tops)), 3)
     # classifications per second, one core (wall and CPU; the old scikit-learn path beside)
     texts = [t for _, t, _ in lab] + unl[:700]
     out.update(classify_rates(model, texts, 300 if ctx.quick else 1000))

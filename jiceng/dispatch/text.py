@@ -142,3 +142,21 @@ def taxonomy_terms(paths: Iterable[str]) -> set[str]:
                 if len(part) >= 2:
                     out.add(part)
     return out
+
+
+# what a tree node's name ends with that a caller does not say: "特种设备管理" is asked about as
+# 特种设备, "物价监督" as 物价 (decision 0089)
+_NODE_SUFFIX = re.compile(
+    r"(管理|监督|监管|监控|发展战略|发展|战略|标准化|服务|问题|建设|保障|工作)$"
+)
+
+
+def term_heads(terms: Iterable[str]) -> set[str]:
+    """The terms plus each one without a generic suffix (管理, 监督, 发展…), ≥ 2 characters:
+    {"特种设备管理", "物价监督"} → also {"特种设备", "物价"}."""
+    out = set(terms)
+    for t in terms:
+        head = _NODE_SUFFIX.sub("", t)
+        if len(head) >= 2:
+            out.add(head)
+    return out

@@ -5,8 +5,10 @@ Source of the rule: the 政务留言 replies open with the handling office ("经
 departments (三定方案): 人社 handles 劳动和社会保障, 教育局 handles 教育文体, and so on.
 The table is data: a county with other department names edits `DEPARTMENTS`.
 
-Only the head of the reply is read (where the office is named), and a reply that names
-two kinds of office about equally is left unlabelled. Offices outside the known categories
+Only the head of the reply (where the office is named) and its tail (where the office signs,
+"J7县教育局 2019年10月9日") are read — the middle retells the matter and names every office it
+touched; a reply that names two kinds of office about equally is left unlabelled. Reading the
+tail too (decision 0089) labels 121 more of the 2,816 replies of the 政务留言 data. Offices outside the known categories
 (公安, 民政, 税务…) give the label `OTHER`: such messages teach the model what is *not* one of
 its categories, instead of being pulled into one of them.
 """
@@ -18,6 +20,7 @@ from collections import Counter
 
 OTHER = "__other__"
 HEAD_CHARS = 300
+TAIL_CHARS = 150  # the signature; development CV 150 ≥ 80 > 0 (decision 0089)
 
 # first-level category (the 政务留言 tree's names) → pattern of department names
 DEPARTMENTS: dict[str, str] = {
@@ -44,7 +47,10 @@ def label_from_reply(reply: str, categories: set[str] | None = None) -> str | No
     `categories`: the first-level categories the model knows; a mapped category outside
     them counts as OTHER. Ties (the runner-up named at least half as often) give None.
     """
-    head = (reply or "")[:HEAD_CHARS]
+    reply = reply or ""
+    head = reply[:HEAD_CHARS]
+    if len(reply) > HEAD_CHARS:  # the signature, without reading the head twice
+        head += "\n" + reply[max(HEAD_CHARS, len(reply) - TAIL_CHARS) :]
     hits: Counter[str] = Counter()
     for cat, rx in _RX.items():
         n = len(rx.findall(head))

@@ -23,5 +23,8 @@ def test_reply_department_gives_a_weak_label(reply, label):
     assert label_from_reply(reply, KNOWN) == label
 
 
-def test_only_the_head_of_the_reply_counts():
-    assert label_from_reply("感谢您的留言。" * 60 + "县教育局", KNOWN) is None
+def test_the_head_and_the_signature_count_not_the_middle():
+    filler = "感谢您的留言。" * 60
+    assert label_from_reply(filler + "县教育局" + filler, KNOWN) is None
+    assert label_from_reply(filler + "县教育局\n2019年10月9日", KNOWN) == "教育文体"
+    assert label_from_reply("县人社局：" + filler + "县教育局", KNOWN) is None  # one each: a tie

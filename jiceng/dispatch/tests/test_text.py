@@ -75,3 +75,16 @@ def test_keyword_block_finds_what_callers_say_not_the_node_name():
     hit = dict(zip(tops, with_heads.keyword_vector(text), strict=True))
     assert hit["商贸旅游"] > 0 and hit["城乡建设"] == 0
     assert not without.keyword_vector(text).any()
+
+
+@pytest.mark.parametrize(
+    "loss,rows,used",
+    [
+        ("hinge", 2_000, "hinge"),  # a county's few hundred labels + weak labels
+        ("hinge", 20_000, "hinge"),
+        ("hinge", 20_001, "squared_hinge"),  # many closed cases: the dual would not converge
+        ("squared_hinge", 500, "squared_hinge"),
+    ],
+)
+def test_svm_loss_by_training_size(loss, rows, used):
+    assert Model(Options(loss=loss), Segmenter())._loss(rows) == used

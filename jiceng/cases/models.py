@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_noop
 
-from jiceng.cases.workflow import OPEN_STATES, public_status
+from jiceng.cases.workflow import OPEN_STATES, WATCHED_STATES, public_status
 from jiceng.cases.workflow import Status as Status  # re-exported: the states live there
 from jiceng.territory.fields import CodeField
 
@@ -164,7 +164,9 @@ class IntakeKey(models.Model):
 
 class Case(models.Model):
     number = models.CharField("编号", max_length=40, unique=True)
-    channel = models.CharField("渠道", max_length=20, choices=Channel.choices, db_index=True)
+    # no LIKE on channel, phone, external ref or status: plain b-trees in Meta, not Django's
+    # extra `_like` pattern indexes every card update would also write (0079)
+    channel = models.CharField("渠道", max_length=20, choices=Channel.choices)
     request_type = models.CharField("诉求类型", max_length=20, choices=RequestType.choices)
     category = models.ForeignKey(
         Category,
@@ -197,7 +199,7 @@ class Case(models.Model):
         related_name="reported_cases",
     )
     reporter_name = models.CharField("诉求人", max_length=50, blank=True)
-    reporter_phone = models.CharField("联系电话", max_length=20, blank=True, db_index=True)
+    reporter_phone = models.CharField("联系电话", max_length=20, blank=True)
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -207,13 +209,13 @@ class Case(models.Model):
         related_name="+",
         help_text="operator or grid worker who took it in",
     )
-    external_ref = models.CharField(max_length=100, blank=True, db_index=True)
+    external_ref = models.CharField(max_length=100, blank=True)
     media = models.JSONField(default=list, blank=True, help_text="media URLs")
     extra = models.JSONField(default=dict, blank=True, help_text="category extra attributes")
 
     # Current state (denormalised from the events; changed only by services).
     status = models.CharField(
-        "状态", max_length=20, choices=Status.choices, default=Status.REPORTED, db_index=True
+        "状态", max_length=20, choices=Status.choices, default=Status.REPORTED
     )
     tier = models.PositiveSmallIntegerField("层级", choices=Tier.choices, default=Tier.STREET)
     owner_unit = models.ForeignKey(
@@ -287,9 +289,24 @@ class Case(models.Model):
         verbose_name = "诉求"
         verbose_name_plural = "诉求"
         indexes = [
-            # the worker: due rows only
-            models.Index(fields=["card", "yellow_at"], name="case_yellow_due"),
-            models.Index(fields=["card", "deadline"], name="case_red_due"),
+            # the worker: due rows only — partial, so a pass with nothing due reads an
+            # empty range instead of scanning the status index and sorting (0079)
+            models.Index(
+                fields=["yellow_at"],
+                condition=models.Q(card="", status__in=sorted(WATCHED_STATES)),
+                name="case_yellow_todo",
+            ),
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(card__in=["", "yellow"], status__in=sorted(WATCHED_STATES)),
+                name="case_red_todo",
+            ),
+            models.Index(
+                fields=["id"], condition=models.Q(calendar_missing=True), name="case_calendar_missing"
+            ),
+            models.Index(fields=["channel"], name="case_channel"),
+            models.Index(fields=["reporter_phone"], name="case_reporter_phone"),
+            models.Index(fields=["external_ref"], name="case_external_ref"),
             models.Index(fields=["unit", "status"], name="case_unit_status"),
             # a scope is a prefix (`region_code LIKE '610921001%'`): pattern ops, so the
             # prefix is an index range whatever the collation (0078); = still served

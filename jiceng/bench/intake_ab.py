@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--concurrency", default="16", help="one level or several: 1,4,16")
     ap.add_argument("--output", default="")
+    ap.add_argument(
+        "--warm", type=float, default=3.0, help="seconds of intake per server before measuring"
+    )
     args = ap.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiceng.settings")
@@ -66,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         servers["before"] = Server(env_extra={"PYTHONPATH": before}, cwd=before)
         servers["after"] = Server()
         for srv in servers.values():  # warm: each worker builds its grid index, maps, pool
-            loadgen.run(srv.port, intake_req, max(levels), min(args.seconds, 3.0))
+            loadgen.run(srv.port, intake_req, max(levels), args.warm)
+            # at full scale a process's first locate builds the index (~30 s under load):
+            # warm until every request of a short run answers within a second
+            for _ in range(20):
+                w = loadgen.run(srv.port, intake_req, max(levels), 2.0)
+                if w.ok and max(w.latencies) < 1.0:
+                    break
         for r in range(args.rounds):
             order = ["before", "after"] if r % 2 == 0 else ["after", "before"]
             for c in levels:
@@ -81,14 +90,13 @@ def main(argv: list[str] | None = None) -> int:
                     s = res.summary()
                     if res.ok == 0:
                         raise RuntimeError(f"{name}: no intake succeeded: {res.first_error}")
-                    runs.setdefault((name, c), []).append(
-                        {"floor": f, "intake": s, "ratio": s["rps"] / f["rps"]}
-                    )
+                    ratio = s["rps"] / f["rps"] if f["rps"] else 0.0
+                    runs.setdefault((name, c), []).append({"floor": f, "intake": s, "ratio": ratio})
                     print(
                         f"round {r + 1} c={c:<2} {name:6}: floor {f['rps']:6,.0f}/s "
                         f"{f.get('cpu_ms_per_request', 0):5.2f} ms CPU  intake "
                         f"{s['rps']:5,.0f}/s {s.get('cpu_ms_per_request', 0):5.2f} ms CPU  "
-                        f"ratio {100 * s['rps'] / f['rps']:5.1f}%  p50 {s.get('median_ms', 0):5.0f}"
+                        f"ratio {100 * ratio:5.1f}%  p50 {s.get('median_ms', 0):5.0f}"
                         f"  p99 {s.get('p99_ms', 0):5.0f} ms  errors {s['errors']}  "
                         f"load {loads[-1]:.1f}",
                         flush=True,

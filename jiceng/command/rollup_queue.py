@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import multiprocessing.util
 import os
 import threading
 import time
@@ -191,5 +192,15 @@ def _at_exit() -> None:
         log.warning("command rollup flush at exit failed", exc_info=True)
 
 
+def _on_process_exit(*_args: object) -> None:
+    # a multiprocessing child started by fork (gunicorn-like servers) ends with os._exit:
+    # atexit does not run there, multiprocessing's finalizers do (in a main process they
+    # run from atexit; flushing twice finds nothing the second time). A forked child drops
+    # the registry: register again after the fork.
+    multiprocessing.util.Finalize(None, _at_exit, exitpriority=10)
+
+
 os.register_at_fork(after_in_child=_after_fork)
 atexit.register(_at_exit)
+_on_process_exit()
+multiprocessing.util.register_after_fork(queue, _on_process_exit)

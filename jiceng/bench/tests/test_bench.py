@@ -166,3 +166,22 @@ def test_queries_per_request_are_counted_through_the_wsgi_handler(users):
     assert listed["queries"] == 1  # the token is cached after the warm-up: the rows only
     with pytest.raises(RuntimeError):
         count_request("GET", "/api/v1/cases/", None, {"Authorization": "Bearer jc_nope"})
+
+
+def test_the_servers_cpu_per_request_is_its_cpu_over_the_requests_of_the_window():
+    """What `cpu_ms_per_request` beside each intake and floor figure means: the server's
+    CPU seconds in the measured window over the requests in it; none without a reading."""
+    import os
+
+    from jiceng.bench.loadgen import Result
+    from jiceng.bench.util import cpu_seconds
+
+    r = Result(concurrency=4, seconds=2.0, ok=390, errors=10, cpu_s=1.2)
+    s = r.summary()
+    assert s["cpu_ms_per_request"] == 3.0 and s["server_cores"] == 0.6
+    assert "cpu_ms_per_request" not in Result(concurrency=1, seconds=1.0, ok=5).summary()
+    # read from /proc: this process has used some, a process that is gone counts nothing
+    before = cpu_seconds([os.getpid()])
+    sum(i * i for i in range(300_000))
+    assert cpu_seconds([os.getpid()]) >= before > 0
+    assert cpu_seconds([2**22 + 7]) == 0

@@ -302,7 +302,9 @@ class Case(models.Model):
                 name="case_red_todo",
             ),
             models.Index(
-                fields=["id"], condition=models.Q(calendar_missing=True), name="case_calendar_missing"
+                fields=["id"],
+                condition=models.Q(calendar_missing=True),
+                name="case_calendar_missing",
             ),
             models.Index(fields=["channel"], name="case_channel"),
             models.Index(fields=["reporter_phone"], name="case_reporter_phone"),

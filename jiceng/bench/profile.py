@@ -123,9 +123,12 @@ def summary(params: Params, n: int = 5) -> None:
 
 
 def worker(params: Params) -> None:
+    """The worker's pass without delivery: the profile runs in a transaction rolled back
+    afterwards, where nothing may be sent (outbox refuses), and the rollups' after-commit
+    work does not run either — delivery has its own measure (`jiceng.bench.delivery`)."""
     from jiceng.cases.worker import run_pass
 
-    run_pass(now=ANCHOR)
+    run_pass(now=ANCHOR, send=False)
 
 
 def import_residents(params: Params) -> None:

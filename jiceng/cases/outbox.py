@@ -133,7 +133,7 @@ class HttpGateway(Gateway):
         self._post(body, msg.dedupe_key)
 
     def send_many(self, msgs: list[Outbox]) -> list[Exception | None]:
-        if self.batch <= 1 or len(msgs) <= 1:
+        if self.batch <= 1:
             return super().send_many(msgs)
         body = json.dumps([self._payload(m) for m in msgs], ensure_ascii=False).encode()
         try:

@@ -205,17 +205,10 @@ def _rebuild_days_sql(days: list[date]) -> int:
         written += cur.rowcount
         _add_extra_units(days)
         DirtyDay.objects.filter(day__in=days).delete()
-        # the month rows of their months, summed from the day rows (as `rebuild_month`)
+        # the month rows of their months and their pre-summed ranking rows, in the same
+        # transaction (`rebuild_month`: the rankings read unit_months, not the day rows)
         for start in sorted({month_of(d).start for d in days}):
-            span = month_of(start)
-            cur.execute(f"DELETE FROM {t} WHERE grain = 'm' AND day = %s", [span.start])
-            cur.execute(
-                f"INSERT INTO {t} (grain, day, {key}, cases, {cols}) "
-                f"SELECT 'm', %s, {key}, SUM(cases), {sums} FROM {t} "
-                f"WHERE grain = 'd' AND day BETWEEN %s AND %s GROUP BY {key}",
-                [span.start, span.start, span.end],
-            )
-            written += cur.rowcount
+            written += rebuild_month(start)
     return written
 
 

@@ -8,6 +8,9 @@ from django.urls import include, path
 from jiceng.api import api
 from jiceng.views import favicon, home
 
+# an API address no route matches answers in the API's error shape (jiceng.views.not_found)
+handler404 = "jiceng.views.not_found"
+
 urlpatterns = [
     path("", home, name="home"),
     # Browsers and tools ask for /favicon.ico whatever the page says.

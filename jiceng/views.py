@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+API_PREFIX = "/api/v1/"
 
 
 @login_required
@@ -51,3 +55,17 @@ def csrf_failure(request, reason=""):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever a page links; answer with the site icon."""
     return HttpResponsePermanentRedirect(static("jiceng/favicon.svg"))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler (`handler404`, used when DEBUG is off). Under the API's prefix
+    an address no route matches (a trailing slash on a detail, a typo) answers in the
+    API's own error shape — `{"error": {"code": "not_found", "message": <Chinese>}}` — not
+    an HTML page a client cannot parse; everywhere else Django's page (templates/404.html
+    when present)."""
+    if request.path.startswith(API_PREFIX):
+        message = _("API 没有这个地址：%(path)s（请检查路径，详情地址末尾不带 /）") % {
+            "path": request.path
+        }
+        return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
+    return defaults.page_not_found(request, exception)

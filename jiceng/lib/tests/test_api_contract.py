@@ -159,3 +159,19 @@ def test_a_superuser_without_a_department_cannot_rate_a_dispatch(territory):
     )
     assert r.status_code in (403, 404), r.content
     assert r.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cases/610921-20261101-0001/", "/api/v1/no-such-thing", "/api/v1/cases/x/y"]
+)
+def test_an_api_address_no_route_matches_is_a_json_404_in_the_error_shape(users, url):
+    """A trailing slash on a detail address, or a typo, used to answer with Django's HTML
+    404 page; under /api/v1/ it is the API's error shape. Pages keep their HTML 404."""
+    r = client_for(users.district).get(url)
+    assert r.status_code == 404
+    assert r["Content-Type"].startswith("application/json")
+    err = r.json()["error"]
+    assert err["code"] == "not_found" and url in err["message"]
+    page = client_for(users.district).get("/no-such-page/")
+    assert page.status_code == 404 and not page["Content-Type"].startswith("application/json")

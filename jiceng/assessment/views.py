@@ -77,6 +77,11 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
         span = month_of(timezone.localdate().replace(day=1) - timedelta(days=1))
     dim = request.GET.get("dim") or Dimension.STREET
     if dim not in Dimension.values:
+        # an old or mistyped link: say what was shown instead of it, not a silent switch
+        messages.warning(
+            request,
+            gettext("没有“%(dim)s”这类排名，下面是街道（乡镇）排名") % {"dim": dim[:40]},
+        )
         dim = Dimension.STREET
     code = request.GET.get("metric") or "three_rates"
     search = (request.GET.get("q") or "").strip()[:40]
@@ -90,6 +95,12 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
         per_page=rankings.PER_PAGE,
     )
     fs: dict[str, Formula] = data["formulas"]
+    if data["metric"] != code:
+        messages.warning(
+            request,
+            gettext("没有代码为“%(code)s”的指标，下面按“%(name)s”排名")
+            % {"code": code[:40], "name": fs[data["metric"]].name if data["metric"] in fs else ""},
+        )
     code = data["metric"]
     f = fs.get(code)
     rows = []

@@ -133,3 +133,22 @@ def test_a_published_month_pages_its_frozen_rows(users, territory, hand_counted,
     assert _rows(html) == [("3", "3.13")]
     html = client_for(users.other_street).get(URL).content.decode()
     assert "五一村" not in html and "李网格" not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        ("dim=grid&metric=response_rate", "没有“grid”这类排名，下面是街道（乡镇）排名"),
+        ("dim=street&metric=no_such_rate", "没有代码为“no_such_rate”的指标"),
+    ],
+)
+def test_an_unknown_kind_of_ranking_or_metric_is_named_not_silently_replaced(
+    users, territory, hand_counted, params, said
+):
+    """An old or mistyped link (`dim=grid` for `grid_worker`) showed the street ranking
+    with no word of why; now the page says what it shows instead."""
+    r = client_for(users.district).get(f"/assessment/?kind=month&start=2026-10-01&{params}")
+    assert r.status_code == 200
+    assert said in r.content.decode()
+    fine = client_for(users.district).get(URL).content.decode()
+    assert "这类排名" not in fine and "没有代码为" not in fine

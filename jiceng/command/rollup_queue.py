@@ -29,6 +29,8 @@ import multiprocessing.util
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from django.db import connection
@@ -204,3 +206,17 @@ os.register_at_fork(after_in_child=_after_fork)
 atexit.register(_at_exit)
 _on_process_exit()
 multiprocessing.util.register_after_fork(queue, _on_process_exit)
+
+
+@contextmanager
+def manual_mode() -> Iterator[None]:
+    """Tests: the queue as servers use it, without its thread — cases queued after commit
+    are applied by `flush()` only; emptied on entry and on exit (a rolled-back test's
+    cases must not reach the next one), the previous mode restored."""
+    old = set_mode("manual")
+    discard()
+    try:
+        yield
+    finally:
+        discard()
+        set_mode(old)

@@ -112,8 +112,5 @@ def rollups():
     and after each test (a rolled-back test's cases must not reach the next one)."""
     from jiceng.command import rollup_queue
 
-    old = rollup_queue.set_mode("manual")
-    rollup_queue.discard()
-    yield rollup_queue
-    rollup_queue.discard()
-    rollup_queue.set_mode(old)
+    with rollup_queue.manual_mode():
+        yield rollup_queue

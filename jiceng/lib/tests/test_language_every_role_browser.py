@@ -32,7 +32,15 @@ def _english(pg, base: str) -> None:
 
 
 def _reads_english(pg) -> None:
+    # A click that navigates may leave the old document or an empty new one for a moment
+    # (CI once read '' here): wait for the new page to load before reading it.
+    pg.wait_for_load_state("load")
     html = pg.content()
+    for _ in range(50):
+        if "<html" in html:
+            break
+        pg.wait_for_timeout(100)
+        html = pg.content()
     assert '<html lang="en">' in html, pg.url
     assert leftover_chinese(html) == [], pg.url
 
@@ -53,7 +61,8 @@ def test_every_role_walks_its_day_in_english(live_server, page, phone_page, logi
     assert ph.locator("#grid-day h1").inner_text() == "Today's work"
     _reads_english(ph)
     _shot(ph, "grid-home-phone")
-    ph.click("#grid-day >> text=One-key alarm")
+    with ph.expect_navigation():
+        ph.click("#grid-day >> text=One-key alarm")
     _reads_english(ph)
     ph.fill("input[name=description]", "有人落水")  # data: what the worker types stays as typed
     ph.click("button.alarm-btn")
@@ -70,7 +79,8 @@ def test_every_role_walks_its_day_in_english(live_server, page, phone_page, logi
     assert ph.locator("h1").inner_text() == "My cases"
     _reads_english(ph)
     _shot(ph, "resident-cases-phone")
-    ph.click("header nav >> text=Report a problem")
+    with ph.expect_navigation():
+        ph.click("header nav >> text=Report a problem")
     _reads_english(ph)
     _shot(ph, "resident-report-phone")
 

@@ -16,14 +16,14 @@ class AssessmentConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from jiceng.accounts.models import Unit
-        from jiceng.assessment.facts import on_case_changed, on_cases_changed
+        from jiceng.assessment.facts import on_case_written, on_cases_changed
         from jiceng.assessment.rankings import forget_names
-        from jiceng.cases.services import case_changed, cases_changed
+        from jiceng.cases.services import case_written, cases_changed
         from jiceng.territory.models import Region
 
-        # a case's facts follow its moves (after commit); rollups are rebuilt lazily. The
-        # worker's batches come as one `cases_changed`, not one signal per case.
-        case_changed.connect(on_case_changed, dispatch_uid="assessment.facts")
+        # a case's facts follow its moves (a mark in the move's own transaction); rollups
+        # are rebuilt lazily. The worker's batches come as one `cases_changed` after commit.
+        case_written.connect(on_case_written, dispatch_uid="assessment.facts")
         cases_changed.connect(on_cases_changed, dispatch_uid="assessment.facts.batch")
         from jiceng.assessment.facts import on_worker_pass
         from jiceng.cases.worker import worker_pass

@@ -350,12 +350,12 @@ def case_briefs(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-def on_case_changed(sender, case, events=(), **kw) -> None:
-    """case_changed receiver (once per case write, whatever its number of `events`): one
-    insert on the move's path; the facts are recomputed
-    before the next ranking, working page or scorecard is read (`refresh_moved`)."""
-    if kw.get("batch"):
-        return  # a worker batch: marked whole by `on_cases_changed`
+def on_case_written(sender, case, **kw) -> None:
+    """case_written receiver (inside the move's or intake's transaction, once per write):
+    one insert that commits with the case — no commit of its own on the request's path
+    (decision 0102); the facts are recomputed before the next ranking, working page or
+    scorecard is read (`refresh_moved`). The worker's bulk writes are marked whole by
+    `on_cases_changed`."""
     DirtyCase.objects.create(case_id=case.pk)
 
 

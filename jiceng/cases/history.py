@@ -46,6 +46,12 @@ case_changed = Signal()
 # supervising tier, version), so a receiver may take the card-only path (decision 0080).
 # Without `placed` (None), any counted field may have changed.
 cases_changed = Signal()
+# Sent by `write` inside the writer's transaction, after the events are inserted, with
+# case=… : for a receiver that must write its own row in the same commit (assessment's
+# mark of a moved case). Committed or rolled back with the case — never lost, and no commit
+# (no fsync) of its own on the request's path (decision 0102). A receiver may only write
+# rows in the database here (nothing sent, no other connection); its error is the writer's.
+case_written = Signal()
 
 
 def event_row(
@@ -170,6 +176,7 @@ def write(case: Case, events: Sequence[CaseEvent], *, save: bool = True) -> None
         events[0].save()
     else:
         CaseEvent.objects.bulk_create(list(events))
+    case_written.send(sender=Case, case=case)
     _announce(case, events)
 
 

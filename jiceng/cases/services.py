@@ -23,7 +23,7 @@ from jiceng.cases.access import (
     get_visible,
     visible_cases,
 )
-from jiceng.cases.history import case_changed, cases_changed
+from jiceng.cases.history import case_changed, case_written, cases_changed
 from jiceng.cases.intake import (
     STAFF_CHANNELS,
     active_category,
@@ -61,6 +61,7 @@ __all__ = [
     "actor_kinds",
     "allowed_moves_for",
     "case_changed",
+    "case_written",
     "cases_changed",
     "find_public",
     "forget_centres",

@@ -181,3 +181,24 @@ def test_a_failing_receiver_never_fails_the_committed_write(users, cats, heard, 
     assert Case.objects.filter(pk=case.pk).exists()
     assert heard == [(case.number, ["report", "register"], case.pk)]
     assert "receiver broke" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assessment_marks_a_write_in_its_own_transaction(users, cats):
+    """Decision 0090: assessment's mark of a written case (`case_written`) is inserted in
+    the writer's transaction — a move rolled back leaves no mark, a committed one one."""
+    from jiceng.assessment.models import DirtyCase
+
+    case = _case(users, cats)
+    assert DirtyCase.objects.filter(case_id=case.pk).count() == 1  # the intake's
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        services.transition(case, "dispatch", user=users.street)
+        assert DirtyCase.objects.filter(case_id=case.pk).count() == 2
+        raise Boom
+    assert DirtyCase.objects.filter(case_id=case.pk).count() == 1
+    services.transition(Case.objects.get(pk=case.pk), "dispatch", user=users.street)
+    assert DirtyCase.objects.filter(case_id=case.pk).count() == 2

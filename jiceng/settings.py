@@ -221,6 +221,13 @@ JICENG_SMS_BATCH = envint("JICENG_SMS_BATCH", 1)
 JICENG_OUTBOX_LEASE_SECONDS = envint("JICENG_OUTBOX_LEASE_SECONDS", 300)
 
 # Open311 (jiceng.open311.conf)
+# assessment PDF report: a TrueType CJK font file embedded (as a subset) in the report;
+# empty: the first of assessment.exports.FONT_FILES found (Debian's fonts-wqy-microhei,
+# installed by ./dev); "builtin": reportlab's STSong-Light, not embedded (decision 0099)
+JICENG_PDF_FONT = envstr("JICENG_PDF_FONT", "")
+if JICENG_PDF_FONT not in ("", "builtin") and not Path(JICENG_PDF_FONT).is_file():
+    raise ConfigError(f"JICENG_PDF_FONT={JICENG_PDF_FONT}: no such file (a .ttf/.ttc, or builtin)")
+
 JICENG_OPEN311_JURISDICTION = envlist("JICENG_OPEN311_JURISDICTION", [])
 JICENG_OPEN311_PUBLISH_CHANNELS = envlist("JICENG_OPEN311_PUBLISH_CHANNELS", ["open311"])
 JICENG_OPEN311_CONTACT = envstr("JICENG_OPEN311_CONTACT", "区县综治中心（12345 热线）平台管理员")

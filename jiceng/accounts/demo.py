@@ -6,7 +6,20 @@ from jiceng.accounts.models import Role, Unit, UnitKind, User
 from jiceng.territory.models import GridStaff, Level, Region
 
 # Printed by `jiceng demo` in this order; the password is the demo password.
-DEMO_USERS = ["district", "street", "community", "grid", "dept", "resident", "auditor", "admin"]
+DEMO_USERS = [
+    "district",
+    "hotline",
+    "street",
+    "community",
+    "grid",
+    "dept",
+    "resident",
+    "auditor",
+    "admin",
+]
+# What the login list says instead of the role's name, where the role alone misleads: the
+# 12345 operator has the street dispatcher's role, over the whole county (decision 0101).
+DEMO_TITLES = {"hotline": "12345话务员"}
 
 DEPARTMENTS = [
     ("zjj", "县住房和城乡建设局"),
@@ -86,6 +99,18 @@ def build(ctx) -> None:
         county,
         Unit.objects.get(code=county.code),
         "县综治中心 王主任",
+    )
+    # The 12345 hotline operator (话务员) of the county centre: takes calls on the hotline form
+    # for any place of the county, looks up a caller's earlier cases, dispatches what the
+    # centre sends on (派单) — a street dispatcher's role over the county, at the county
+    # centre's unit; never the district administrator's territory, rules, metrics,
+    # calendar or keys (decision 0101).
+    user(
+        "hotline",
+        Role.STREET_DISPATCHER,
+        county,
+        Unit.objects.get(code=county.code),
+        "12345热线话务员 周婷",
     )
     user(
         "street",

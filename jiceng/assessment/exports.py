@@ -1,6 +1,9 @@
 """Exports a county office uses: an Excel workbook (one sheet per ranking, the period and
-the formulas on the sheet) and a printable PDF with charts (reportlab, Chinese through its
-built-in CID font STSong-Light, so no font file is needed).
+the formulas on the sheet) and a printable PDF with charts (reportlab). The PDF embeds a subset of a
+TrueType CJK font (JICENG_PDF_FONT, else the first of FONT_FILES found: Debian's
+fonts-wqy-microhei, which ./dev installs), so any reader shows the Chinese; without one it
+falls back, with a logged warning, to reportlab's built-in CID font STSong-Light, which is
+not embedded (decision 0099).
 
 Both run in the background: `start` writes an ExportJob row and hands it to a thread after
 commit; the thread claims the row (pending → running, one UPDATE, so a job is never run
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
 from typing import Any
 
@@ -203,16 +207,54 @@ def workbook(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
     return buf.getvalue()
 
 
-FONT = "STSong-Light"
+BUILTIN_FONT = "STSong-Light"
+# TrueType-outline CJK fonts of Debian packages, in order of preference. Noto CJK
+# (fonts-noto-cjk, installed for the browser tests) is not here: its outlines are
+# PostScript (CFF), which reportlab cannot embed.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # fonts-wqy-microhei
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei
+    "/usr/share/fonts/truetype/arphic/uming.ttc",  # fonts-arphic-uming
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",  # fonts-droid-fallback
+)
+_fonts: dict[str, str] = {}  # JICENG_PDF_FONT → the registered font name (once a process)
 
 
 def _font() -> str:
+    """The name of the registered font the PDF is written in: an embedded TrueType CJK font
+    when one is configured or found, else STSong-Light (not embedded) with a warning."""
+    setting = getattr(settings, "JICENG_PDF_FONT", "")
+    if setting not in _fonts:
+        _fonts[setting] = _register(setting)
+    return _fonts[setting]
+
+
+def _register(setting: str) -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+    if setting != "builtin":
+        paths = [setting] if setting else [p for p in FONT_FILES if os.path.isfile(p)]
+        for path in paths:
+            name = f"jiceng-cjk-{os.path.basename(path)}"
+            try:
+                if name not in pdfmetrics.getRegisteredFontNames():
+                    # reportlab embeds only the glyphs a document uses (a subset)
+                    pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+                return name
+            except Exception as exc:  # a CFF (PostScript-outline) font, a damaged file
+                log.warning("PDF report: the font %s cannot be embedded (%s)", path, exc)
+        log.warning(
+            "PDF report: no embeddable CJK TrueType font (JICENG_PDF_FONT, or one of %s); "
+            "using %s, which is not embedded: a reader without Adobe's Asian font pack may "
+            "show no Chinese. Install fonts-wqy-microhei or set JICENG_PDF_FONT.",
+            ", ".join(FONT_FILES),
+            BUILTIN_FONT,
+        )
+    if BUILTIN_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(BUILTIN_FONT))
+    return BUILTIN_FONT
 
 
 def _chart(rows: list[dict[str, Any]], key: str, title: str):

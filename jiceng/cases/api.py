@@ -19,7 +19,7 @@ from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, User
-from jiceng.cases import access, moves, privacy, queries, services
+from jiceng.cases import access, filters, moves, privacy, queries, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 from jiceng.dispatch.acceptance import record_suggestion
@@ -202,10 +202,12 @@ def _out(c: Case) -> dict[str, Any]:
     }
 
 
-def _error(request: ApiRequest, status: int, code: str, message: str) -> HttpResponse:
+def _error(
+    request: ApiRequest, status: int, code: str, message: str, details: Any = None
+) -> HttpResponse:
     from jiceng.api import error
 
-    return error(request, status, code, message)
+    return error(request, status, code, message, details)
 
 
 @router.get("/categories", response=list[CategoryOut])
@@ -295,7 +297,14 @@ LIST_HEADERS = {
                 "schema": {"type": "string"},
             }
         }
-    }
+    },
+    "400": {
+        "description": "`invalid_filter`: a filter value outside its choices (`status`, "
+        "`card`); error.message names the value and the choices, error.details has one "
+        'entry per filter (loc ["query", name]). `invalid_cursor`: a cursor with an '
+        "offset, or a cursor this list did not give.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    },
 }
 
 
@@ -303,8 +312,8 @@ LIST_HEADERS = {
 def list_cases(
     request: ApiRequest,
     response: HttpResponse,
-    status: str = "",
-    card: str = "",
+    status: str = Query("", description=filters.describe(filters.API_FILTERS[0])),
+    card: str = Query("", description=filters.describe(filters.CARD)),
     open: bool = False,
     q: str = "",
     phone: str = "",
@@ -323,12 +332,21 @@ def list_cases(
     X-Next-Cursor carries the cursor of the next page. Never counts the matching rows.
     `offset` beyond 1,000,000 or below 0, or `limit` outside 1–200, is a 422
     (validation_error); a cursor with an offset, or a cursor this list did not give, a
-    400 (invalid_cursor)."""
+    400 (invalid_cursor); a `status` or `card` outside its choices, a 400 (invalid_filter)
+    naming it and the choices, not an empty list."""
+    bad = filters.check({"status": status, "card": card}, filters.API_FILTERS)
+    if bad:
+        details = [
+            {"loc": ["query", param], "msg": msg, "type": "invalid_choice"}
+            for param, msg in bad.items()
+        ]
+        return _error(request, 400, "invalid_filter", "；".join(bad.values()), details)
     if cursor and offset:
         return _error(request, 400, "invalid_cursor", gettext("cursor 与 offset 不能同时使用"))
     qs = services.visible_cases(request.auth)  # joined after the LIMIT: queries.page_of
-    if status:
-        qs = qs.filter(status__in=status.split(","))
+    statuses = [v.strip() for v in status.split(",") if v.strip()]
+    if statuses:
+        qs = qs.filter(status__in=statuses)
     if card:
         qs = qs.filter(card=card)
     if open:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from jiceng.accounts import lookups
 from jiceng.accounts.models import Role, Unit, UnitKind
 from jiceng.accounts.scope import can, can_see_code, require, scope_code
-from jiceng.cases import access, deadlines, moves, privacy, queries, services
+from jiceng.cases import access, deadlines, filters, moves, privacy, queries, services
 from jiceng.cases.models import (
     CalendarDay,
     CalendarYear,
@@ -127,14 +127,37 @@ def _base(request):
     return services.visible_cases(request.user).select_related("category", "unit", "owner_unit")
 
 
+RESIDENT_TABS = [
+    ("open", gettext_noop("办理中")),
+    ("rate", gettext_noop("待评价")),
+    ("all", gettext_noop("全部")),
+]
+STAFF_TABS = [
+    ("todo", gettext_noop("待我处理")),
+    ("open", gettext_noop("在办")),
+    ("late", gettext_noop("黄红牌")),
+    ("visit", gettext_noop("待回访")),
+    ("all", gettext_noop("全部")),
+]
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     qs = _base(request)
     resident = _u(request).role == Role.RESIDENT
     default_tab = "open" if _u(request).role in (Role.AUDITOR, Role.RESIDENT) else "todo"
-    tab = request.GET.get("tab") or default_tab
-    if resident and tab not in ("open", "rate", "all"):
-        tab = "open"
+    tabs = RESIDENT_TABS if resident else STAFF_TABS
+    f = {k: request.GET.get(k, "") for k in ("tab", "status", "card", "channel", "q", "category")}
+    # a value outside its choices is named with the choices, and that condition is not
+    # applied, instead of an empty list that looks like a result (cases/filters.py)
+    for param, problem in filters.check(
+        f, [filters.tab_filter(tabs), *filters.PAGE_FILTERS]
+    ).items():
+        messages.warning(
+            request, gettext("%(problem)s。下面的列表未按此条件筛选。") % {"problem": problem}
+        )
+        f[param] = ""
+    tab = f.pop("tab") or default_tab
     if tab == "rate":  # the resident's: closed and not yet rated by them
         qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
     if tab == "todo":
@@ -145,10 +168,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status__in=[S.CLOSED, S.ARCHIVED], rated_at=None)
     elif tab == "late":  # a paused case's clock is stopped: not late (WATCHED_STATES)
         qs = qs.filter(status__in=WATCHED_STATES, card__in=[Card.YELLOW, Card.RED])
-    f = {k: request.GET.get(k, "") for k in ("status", "card", "channel", "q", "category")}
     if f["status"]:
         qs = qs.filter(status=f["status"])
-    if f["card"] in ("yellow", "red"):
+    if f["card"]:
         qs = qs.filter(card=f["card"])
     if f["channel"]:
         qs = qs.filter(channel=f["channel"])
@@ -198,19 +220,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
             "resident": resident,
             # a resident's own list has no staff tabs or filters (issue 17 item 11)
-            "tabs": [
-                ("open", gettext_noop("办理中")),
-                ("rate", gettext_noop("待评价")),
-                ("all", gettext_noop("全部")),
-            ]
-            if resident
-            else [
-                ("todo", gettext_noop("待我处理")),
-                ("open", gettext_noop("在办")),
-                ("late", gettext_noop("黄红牌")),
-                ("visit", gettext_noop("待回访")),
-                ("all", gettext_noop("全部")),
-            ],
+            "tabs": tabs,
         },
     )
 

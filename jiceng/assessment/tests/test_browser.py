@@ -31,7 +31,7 @@ def test_district_ranking_figure_cases_and_exports(
     pg.goto(live_server.url + URL)
     pg.wait_for_selector("#ranking tbody tr")
     assert "城关镇" in pg.inner_text("#ranking") and "涧池镇" in pg.inner_text("#ranking")
-    wait_js(pg, "document.querySelector('#chart canvas') !== null")
+    wait_js(pg, "document.querySelector('#chart svg') !== null")
     _shot(pg, "1-ranking-live")
     pg.click("text=发布 2026年10月")
     pg.wait_for_selector("text=已发布 · 第 1 版")
@@ -79,3 +79,44 @@ def test_district_ranking_figure_cases_and_exports(
     phone_page.wait_for_selector("#scores")
     assert "张网格" in phone_page.inner_text("#scores")
     _shot(phone_page, "7-phone-scorecard")
+
+
+BARS = (
+    "Array.from(document.querySelectorAll('#chart svg path[fill=\"#2f6fb0\"]'))"
+    + ".map(function(p){ var b = p.getBBox(); return Math.round(b.width); })"
+)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_the_ranking_chart_is_whole_at_once_and_prints(
+    live_server, page, login, users, territory, october, motion
+):
+    """No entrance animation: the bars are at their full length the moment the chart is
+    drawn (a screenshot or print taken at once shows them), whatever the reader's motion
+    preference; printed, the chart fits the paper and the menu and filters are gone."""
+    from jiceng.assessment.metrics import ensure_defaults
+
+    ensure_defaults()
+    pg = page
+    login(pg, "district")
+    pg.emulate_media(reduced_motion=motion)
+    pg.goto(live_server.url + URL)
+    wait_js(pg, "document.querySelector('#chart[data-drawn] svg') !== null")
+    at_once = pg.evaluate(BARS)
+    _shot(pg, f"7-chart-at-once-{motion}")
+    pg.wait_for_timeout(1500)  # an entrance animation (ECharts: 1 s) would be over
+    later = pg.evaluate(BARS)
+    assert len(at_once) == 2 and min(at_once) > 0, at_once
+    assert at_once == later
+
+    pg.emulate_media(media="print")
+    pg.wait_for_timeout(200)
+    assert pg.evaluate("getComputedStyle(document.querySelector('.topbar')).display") == "none"
+    width = pg.evaluate("document.querySelector('#chart svg').getBoundingClientRect().width")
+    room = pg.evaluate("document.querySelector('#chart').getBoundingClientRect().width")
+    assert 0 < width <= room + 1
+    if motion == "reduce":
+        SHOTS.mkdir(exist_ok=True)
+        pg.pdf(path=str(SHOTS / "assessment-8-ranking-printed.pdf"), format="A4")

@@ -134,7 +134,7 @@ def test_exports_workbook_and_pdf(users, october, django_capture_on_commit_callb
     assert evil and all(cell.data_type == "s" for cell in evil)
     assert ws.column_dimensions["B"].width >= 28
     pdf = c.get(f"/assessment/exports/{ids[1]}/download/").content
-    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+    assert pdf.startswith(b"%PDF")  # its font: test_pdf_font.py
     # another user cannot fetch the file
     assert (
         client_for(users.street).get(f"/assessment/exports/{ids[1]}/download/").status_code == 404

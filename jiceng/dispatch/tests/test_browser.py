@@ -78,7 +78,7 @@ def test_hot_words_page_draws_charts(live_server, phone_page, login, users, terr
         )
     login(phone_page, "street")
     phone_page.goto(f"{live_server.url}/dispatch/hotwords/")
-    phone_page.wait_for_selector("#rising-chart canvas")
+    phone_page.wait_for_selector("#rising-chart[data-drawn] svg")
     assert "油烟" in phone_page.inner_text("table.hot")
 
 

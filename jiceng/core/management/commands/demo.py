@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, no_serve, reset, seed, scale, host, port, **options):
-        from jiceng.accounts.demo import DEMO_USERS
+        from jiceng.accounts.demo import DEMO_TITLES, DEMO_USERS
         from jiceng.territory.models import Region
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -57,7 +57,10 @@ class Command(BaseCommand):
                 where = "只看本人的诉求"
                 if u.phone:
                     where += f"；登记手机 {u.phone}（{url}cases/track/ 凭编号查询）"
-            self.stdout.write(f"  {u.role_label:<10} 用户名 {username:<10} {where}")
+            if username == "hotline":
+                where += f"；接听来电：{url}cases/hotline/"
+            title = DEMO_TITLES.get(username, u.role_label)
+            self.stdout.write(f"  {title:<10} 用户名 {username:<10} {where}")
         self.stdout.write("")
         if not no_serve:
             from jiceng.command.demo import start_worker, stop_worker

@@ -1,0 +1,107 @@
+"""The filters of the case lists — the queue page /cases/ and GET /api/v1/cases/ — checked
+against their choices in one table.
+
+A filter value outside its choices (a typo, an old link, a client built against another
+version) used to reach the query as it was and answer an empty list ("共 0 件") that looked
+like a real result. Now it is named back with the valid choices: on the page a message and
+the list without that condition, on the API a 400 `invalid_filter` (docs/decisions/0100).
+Free text (`q`, `phone`) and the paging parameters are not filters of this kind: `q` has no
+closed set of values, and paging has its own checks (`cursor`, `limit`, `offset`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.utils.translation import gettext, gettext_noop
+
+from jiceng.cases.models import Card, Category, Channel
+from jiceng.cases.workflow import Status
+
+SHOWN = 40  # characters of a bad value echoed back
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query parameter with a closed set of values.
+
+    `choices()`: (value, untranslated label) pairs; `multi`: a comma list of values;
+    `prefix`: the value is the beginning of a code (the category tree), valid when some
+    code starts with it, and `choices()` lists the top of the tree only."""
+
+    param: str
+    label: str  # gettext_noop: translated when the message is made
+    choices: Callable[[], list[tuple[str, str]]]
+    multi: bool = False
+    prefix: bool = False
+
+    def bad_values(self, raw: str) -> list[str]:
+        values = [v.strip() for v in raw.split(",")] if self.multi else [raw]
+        values = [v for v in values if v]
+        if self.prefix:
+            return [v for v in values if not _category_prefix_exists(v)]
+        valid = {v for v, _ in self.choices()}
+        return [v for v in values if v not in valid]
+
+    def message(self, bad: list[str]) -> str:
+        """The Chinese (or English) sentence naming the bad value(s) and the choices."""
+        shown = gettext("、").join(f"“{v[:SHOWN]}”" for v in bad)
+        choices = gettext("、").join(
+            gettext("%(label)s（%(value)s）") % {"label": gettext(label), "value": value}
+            for value, label in self.choices()
+        )
+        if self.prefix:
+            return gettext("“%(name)s”没有以%(values)s开头的编号；一级分类有：%(choices)s") % {
+                "name": gettext(self.label),
+                "values": shown,
+                "choices": choices,
+            }
+        return gettext("“%(name)s”没有%(values)s这个值；可选：%(choices)s") % {
+            "name": gettext(self.label),
+            "values": shown,
+            "choices": choices,
+        }
+
+
+def _category_prefix_exists(value: str) -> bool:
+    return Category.objects.filter(code__startswith=value).exists()
+
+
+def _top_categories() -> list[tuple[str, str]]:
+    return list(Category.objects.filter(depth=1).order_by("code").values_list("code", "name"))
+
+
+STATUS = Filter("status", gettext_noop("状态"), lambda: list(Status.choices))
+CARD = Filter(
+    "card", gettext_noop("亮牌"), lambda: [(c.value, str(c.label)) for c in Card if c.value]
+)
+CHANNEL = Filter("channel", gettext_noop("渠道"), lambda: list(Channel.choices))
+CATEGORY = Filter("category", gettext_noop("分类"), _top_categories, prefix=True)
+
+# the queue page's filters (its tab is checked by the view: the tabs depend on the user)
+PAGE_FILTERS = (STATUS, CARD, CHANNEL, CATEGORY)
+# the list API's: status takes a comma list
+API_FILTERS = (Filter("status", STATUS.label, STATUS.choices, multi=True), CARD)
+
+
+def tab_filter(tabs: Iterable[tuple[str, str]]) -> Filter:
+    """The queue's tab as a filter: its choices are the tabs this user has."""
+    listed = list(tabs)
+    return Filter("tab", gettext_noop("标签页"), lambda: listed)
+
+
+def check(params: dict[str, str], filters: Iterable[Filter]) -> dict[str, str]:
+    """{param: message} for each filter whose value is not among its choices."""
+    out = {}
+    for f in filters:
+        bad = f.bad_values(params.get(f.param, "") or "")
+        if bad:
+            out[f.param] = f.message(bad)
+    return out
+
+
+def describe(f: Filter) -> str:
+    """The choices of a filter for the OpenAPI document (values, untranslated labels)."""
+    values = ", ".join(f"`{v}` ({label})" for v, label in f.choices())
+    return ("a comma list of: " if f.multi else "one of: ") + values

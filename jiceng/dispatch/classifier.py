@@ -2,6 +2,9 @@
 hundred labels plus what a county has besides labels.
 
 Pure Python + scikit-learn; no Django here (the commands, the worker and the API wrap it).
+scikit-learn and SciPy are imported by the functions that fit or transform (training, the
+reference margins), not with the module: a server that only serves suggestions from the
+stored arrays (`scorer`) never loads them (decision 0093).
 
 Training data (`Corpus`):
 - `labelled`: (text, first-level category) — the county's closed cases or an imported file;
@@ -19,25 +22,23 @@ at a time (figures in docs/decisions/0042-dispatch-classifier.md).
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, field
-from itertools import repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack, vstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from jiceng.dispatch import weak
-from jiceng.dispatch.text import (
-    MODEL_CHARS,
-    Segmenter,
-    clean,
-    taxonomy_terms,
-    term_heads,
-    usable,
-)
+from jiceng.dispatch.scorer import Block, CharKeys, Scorer, Suggesting, keyword_vector
+from jiceng.dispatch.scorer import prep as _prep
+from jiceng.dispatch.text import Segmenter, taxonomy_terms, term_heads, usable
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+__all__ = ["CharKeys", "Corpus", "FastScorer", "Model", "Options", "TrainingError", "train"]
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,7 @@ class TrainingError(ValueError):
     """Training data that cannot make a model (Chinese message)."""
 
 
-def _prep(text: str) -> str:
-    return clean(text)[:MODEL_CHARS]
-
-
-class Model:
+class Model(Suggesting):
     """A trained classifier. `suggest(text)` → ranked first-level categories with scores
     and the finer levels of the best one; `predict_many(texts)` → the top first levels."""
 
@@ -119,6 +116,8 @@ class Model:
 
     # -- features ---------------------------------------------------------------------------
     def _fit_vocab(self, texts: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         # a word seen once is noise in thousands of texts but all there is in a dozen
         min_df = 2 if len(texts) >= 200 else 1
         self.char_vec = TfidfVectorizer(
@@ -158,14 +157,11 @@ class Model:
 
     def keyword_vector(self, text: str) -> np.ndarray:
         """The keyword block of one text (see Options.keywords)."""
-        scale = self.options.keyword_scale
-        has = text.__contains__
-        return np.array(
-            [math.log1p(sum(map(has, terms))) * scale for _, terms in self.keyword_terms],
-            dtype=np.float32,
-        )
+        return keyword_vector(text, self.keyword_terms, self.options.keyword_scale)
 
     def features(self, texts: list[str]) -> csr_matrix:
+        from scipy.sparse import csr_matrix, hstack
+
         assert self.char_vec is not None
         parts = [self.char_vec.transform(texts)]
         if self.word_vec is not None:
@@ -189,6 +185,8 @@ class Model:
         return self
 
     def _fit(self, corpus: Corpus) -> None:
+        from scipy.sparse import vstack
+
         o = self.options
         lab = [(_prep(t), c) for t, c in corpus.labelled if usable(t) and c]
         if len({c for _, c in lab}) < 2:
@@ -251,6 +249,8 @@ class Model:
 
     @staticmethod
     def _svm(X, y, w, C: float = 1.0, loss: str = "squared_hinge") -> LinearSVC:
+        from sklearn.svm import LinearSVC
+
         # hinge is solved in the dual only: 141 iterations on the 政务留言 data
         svm = LinearSVC(C=C, class_weight="balanced", loss=loss, max_iter=2000)
         # class_weight and sample weights multiply: weak rows stay below real ones
@@ -273,13 +273,18 @@ class Model:
             self.tree_vec, self.tree_matrix = None, None
             return
         docs = [" ".join(nodes[n]) for n in self.tree_nodes]
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.tree_vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), sublinear_tf=True)
         self.tree_matrix = self.tree_vec.fit_transform(docs).tocsr()
 
-    # -- suggesting -------------------------------------------------------------------------
-    def margins(self, texts: list[str]) -> np.ndarray:
-        """SVM margins over `self.classes` (one row per text), by the fast path."""
-        return self._fast().margins([_prep(t) for t in texts])
+    # -- suggesting (scorer.Suggesting: margins, scores, predict_many, finer, suggest) -------
+    @property
+    def temperature(self) -> float:
+        return self.options.temperature
+
+    def _has_tree(self) -> bool:
+        return self.tree_vec is not None and self.tree_matrix is not None
 
     def margins_sklearn(self, texts: list[str]) -> np.ndarray:
         """The same margins through scikit-learn's transform + decision_function (the
@@ -302,105 +307,8 @@ class Model:
         state.pop("_fast_scorer", None)  # rebuilt from the vectorisers after loading
         return state
 
-    def scores(self, texts: list[str]) -> np.ndarray:
-        """Scores (rows sum to 1) over `self.classes` for each text."""
-        d = self.margins(texts) * self.options.temperature
-        d -= d.max(axis=1, keepdims=True)
-        e = np.exp(d)
-        return e / e.sum(axis=1, keepdims=True)
 
-    def predict_many(self, texts: list[str], k: int = 3) -> list[list[tuple[str, float]]]:
-        """Top-k (category, score) per text, best first."""
-        if not texts:
-            return []
-        s = self.scores(texts)
-        order = np.argsort(-s, axis=1)[:, :k]
-        return [[(self.classes[j], float(s[i, j])) for j in row] for i, row in enumerate(order)]
-
-    def finer(self, text: str, level1: str, k: int = 3) -> list[tuple[str, float]]:
-        """Level-2/3 paths under `level1` most similar to the text (cosine, 0–1), best first.
-
-        No labels below the first level exist in the data, so this is similarity to the
-        tree's own words, not a learnt score; nodes with no shared character pair are left out.
-        """
-        if self.tree_vec is None or self.tree_matrix is None:
-            return []
-        idx = [i for i, n in enumerate(self.tree_nodes) if n.startswith(level1 + "/")]
-        if not idx:
-            return []
-        sims = self._fast().tree_similarity(_prep(text))[idx]
-        ranked = sorted(zip(idx, sims, strict=True), key=lambda p: -p[1])
-        out = [(self.tree_nodes[i], round(float(s), 3)) for i, s in ranked if s > 0]
-        return out[:k]
-
-    def suggest(self, text: str, k: int = 3) -> dict:
-        """{"categories": [{"category", "score"}…], "finer": [{"path", "similarity"}…]}."""
-        top = self.predict_many([text], k)[0]
-        finer = self.finer(text, top[0][0]) if top else []
-        return {
-            "categories": [{"category": c, "score": round(s, 4)} for c, s in top],
-            "finer": [{"path": p, "similarity": s} for p, s in finer],
-        }
-
-
-class CharKeys:
-    """Character 1–3-gram vocabulary lookups as integer keys: a gram of code points
-    (c1, c2, c3) is the int64 (c1+1) | (c2+1) << 21 | (c3+1) << 42, so a text's grams are
-    three vectorised shifts of its code points and their columns one `searchsorted` in the
-    vocabulary's sorted keys — instead of ~1,000 string hashes and dict probes (a dict of
-    150,000 strings misses the cache; that was 0.5 ms of a 1.1 ms classification).
-    The same text preparation as scikit-learn's char analyzer (lower(), runs of whitespace
-    → one space); equality with it is tested."""
-
-    WHITE = re.compile(r"\s\s+")  # scikit-learn's _white_spaces
-
-    def __init__(self, keys: np.ndarray, cols: np.ndarray, lo: int, hi: int) -> None:
-        self.keys, self.cols, self.lo, self.hi = keys, cols, lo, hi
-
-    @classmethod
-    def of(cls, vec: TfidfVectorizer) -> CharKeys | None:
-        lo, hi = vec.ngram_range
-        plain = (
-            vec.analyzer == "char"
-            and 1 <= lo <= hi <= 3
-            and vec.lowercase
-            and vec.strip_accents is None
-            and vec.preprocessor is None
-            and vec.input == "content"
-        )
-        if not plain:
-            return None
-        terms = list(vec.vocabulary_.items())
-        keys = np.fromiter((cls._key(t) for t, _ in terms), dtype=np.int64, count=len(terms))
-        cols = np.fromiter((j for _, j in terms), dtype=np.int64, count=len(terms))
-        order = np.argsort(keys)
-        return cls(keys[order], cols[order], lo, hi)
-
-    @staticmethod
-    def _key(term: str) -> int:
-        k = 0
-        for i, ch in enumerate(term):
-            k |= (ord(ch) + 1) << (21 * i)
-        return k
-
-    def columns(self, text: str) -> np.ndarray:
-        text = self.WHITE.sub(" ", text.lower())
-        c = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
-        parts = [c] if self.lo == 1 else []
-        if self.lo <= 2 <= self.hi and len(c) >= 2:
-            parts.append(c[:-1] | (c[1:] << 21))
-        if self.hi >= 3 and len(c) >= 3:
-            parts.append(c[:-2] | (c[1:-1] << 21) | (c[2:] << 42))
-        if not parts:
-            return np.empty(0, dtype=np.int64)
-        grams = np.concatenate(parts)
-        at = np.searchsorted(self.keys, grams)
-        at[at >= len(self.keys)] = 0
-        hit = self.keys[at] == grams
-        return self.cols[at[hit]]
-
-
-class FastScorer:
+class FastScorer(Scorer):
     """The trained model's margins without scikit-learn's per-call machinery.
 
     A call to `TfidfVectorizer.transform` + `decision_function` for one text costs about a
@@ -409,7 +317,8 @@ class FastScorer:
     features), its vocabulary, its IDF and the SVM's weights of its columns as a dense
     (features × classes) float32 array: a text's margins are a gather of the rows of its
     features and one small matrix product — sublinear TF, IDF and L2 norm computed as
-    scikit-learn does. Equal to `Model.margins_sklearn` within float32 rounding (tested).
+    scikit-learn does (`scorer.Scorer`, which the stored arrays are served by too). Equal to
+    `Model.margins_sklearn` within float32 rounding (tested).
     """
 
     def __init__(self, model: Model) -> None:
@@ -421,17 +330,16 @@ class FastScorer:
             coef = np.vstack([-coef, coef])
             icpt = np.array([-icpt[0], icpt[0]], dtype=np.float32)
         cols = [classes.index(c) for c in model.classes]
-        coef, self.intercept = coef[cols], icpt[cols]
-        self.blocks = []
+        coef, intercept = coef[cols], icpt[cols]
+        blocks: list[Block] = []
         offset = 0
         for vec in (model.char_vec, model.word_vec):
             if vec is None:
                 continue
             n = len(vec.vocabulary_)
-            self.blocks.append(
+            blocks.append(
                 (
-                    CharKeys.of(vec) or vec.build_analyzer(),
-                    vec.vocabulary_,
+                    CharKeys.of(vec) or (vec.build_analyzer(), vec.vocabulary_),
                     np.asarray(vec.idf_, dtype=np.float32),
                     bool(vec.sublinear_tf),
                     np.ascontiguousarray(coef[:, offset : offset + n].T),
@@ -439,69 +347,43 @@ class FastScorer:
             )
             offset += n
         self.model = model
-        self.keyword_weights = None
-        if getattr(model, "keyword_terms", None):
-            k = len(model.keyword_terms)
-            self.keyword_weights = np.ascontiguousarray(coef[:, offset : offset + k].T)
+        terms = getattr(model, "keyword_terms", None) or []  # models saved before keywords
+        keyword_weights = None
+        if terms:
+            k = len(terms)
+            keyword_weights = np.ascontiguousarray(coef[:, offset : offset + k].T)
             offset += k
-        self.tree_keys = None
+        tree = None
         if model.tree_vec is not None and model.tree_matrix is not None:
-            self.tree_keys = CharKeys.of(model.tree_vec)
-            self.tree_idf = np.asarray(model.tree_vec.idf_, dtype=np.float32)
-            self.tree_sublinear = bool(model.tree_vec.sublinear_tf)
-            self.tree_dense = np.ascontiguousarray(model.tree_matrix.T.toarray(), dtype=np.float32)
+            keys = CharKeys.of(model.tree_vec)
+            if keys is not None:
+                tree = (
+                    keys,
+                    np.asarray(model.tree_vec.idf_, dtype=np.float32),
+                    bool(model.tree_vec.sublinear_tf),
+                    np.ascontiguousarray(model.tree_matrix.T.toarray(), dtype=np.float32),
+                )
         if offset != coef.shape[1]:
             raise ValueError("model features do not match its vectorisers")
+        super().__init__(
+            intercept,
+            blocks,
+            terms,
+            model.options.keyword_scale,
+            keyword_weights,
+            tree,
+            len(model.tree_nodes),
+        )
 
     def tree_similarity(self, text: str) -> np.ndarray:
         """Cosine of the text with every tree node (the finer levels), as
         `tree_matrix @ tree_vec.transform([text]).T` gives it."""
-        m = self.model
-        assert m.tree_vec is not None and m.tree_matrix is not None
-        if self.tree_keys is None:  # another analyzer: scikit-learn's path
+        if self.tree is None:  # another analyzer: scikit-learn's path
+            m = self.model
+            assert m.tree_vec is not None and m.tree_matrix is not None
             q = m.tree_vec.transform([text])
             return (m.tree_matrix @ q.T).toarray().ravel()
-        cols = self.tree_keys.columns(text)
-        if not len(cols):
-            return np.zeros(len(m.tree_nodes), dtype=np.float32)
-        ix, tf = np.unique(cols, return_counts=True)
-        v = tf.astype(np.float32)
-        if self.tree_sublinear:
-            np.log(v, out=v)
-            v += 1.0
-        v *= self.tree_idf[ix]
-        v /= float(np.sqrt(v @ v))
-        return v @ self.tree_dense[ix]
-
-    def margins(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), len(self.intercept)), dtype=np.float32)
-        for i, text in enumerate(texts):
-            row = self.intercept.copy()
-            for analyze, vocab, idf, sublinear, weights in self.blocks:
-                if isinstance(analyze, CharKeys):
-                    cols = analyze.columns(text)
-                else:
-                    grams = analyze(text)
-                    # every term → its column or -1, without a Python-level loop
-                    cols = np.fromiter(
-                        map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams)
-                    )
-                    cols = cols[cols >= 0]
-                if not len(cols):
-                    continue
-                ix, tf = np.unique(cols, return_counts=True)
-                v = tf.astype(np.float32)
-                if sublinear:
-                    np.log(v, out=v)
-                    v += 1.0
-                v *= idf[ix]
-                norm = float(np.sqrt(v @ v))
-                if norm > 0:
-                    row += (v / norm) @ weights[ix]
-            if self.keyword_weights is not None:
-                row += self.model.keyword_vector(text) @ self.keyword_weights
-            out[i] = row
-        return out
+        return super().tree_similarity(text)
 
 
 def segmenter_for(corpus: Corpus) -> Segmenter:

@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from jiceng.dispatch.classifier import Corpus, Model, Options, segmenter_for, train
+from jiceng.dispatch.classifier import Corpus, Options, segmenter_for, train
+from jiceng.dispatch.scorer import Suggesting
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -71,7 +72,7 @@ def figures(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str] | N
     }
 
 
-def held_out(model: Model, test: Sequence[tuple[str, str]]) -> dict:
+def held_out(model: Suggesting, test: Sequence[tuple[str, str]]) -> dict:
     """Figures of `model` on (text, category) pairs."""
     texts = [t for t, _ in test]
     pred = [top[0][0] for top in model.predict_many(texts, 1)]

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from jiceng.accounts import scope
 from jiceng.dispatch import facts, hotwords, store
-from jiceng.dispatch.classifier import Corpus, Model, Options, train
+from jiceng.dispatch.classifier import Corpus, Options, train
 from jiceng.dispatch.text import Segmenter, check, taxonomy_terms
 
 MAX_PLACE_NAMES = 50_000
@@ -136,8 +136,7 @@ def _tokens() -> Segmenter:
     """The current model's segmenter (county dictionary), else one built from the tree."""
     global _segmenter
     try:
-        model: Model = store.load(county_code())
-        return model.segmenter
+        return store.load(county_code()).segmenter
     except store.NoModel:
         pass
     with _seg_lock:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-
-import jieba
+from typing import Any
 
 MAX_CHARS = 5000  # the API refuses longer texts (error code "text_too_long")
 MODEL_CHARS = 3000  # what the model reads of a text
@@ -82,13 +81,14 @@ class Segmenter:
     """A jieba tokenizer of its own (the global one stays untouched), with the county's words.
 
     `words` are added with a high frequency so that 城关镇 or 养老保险 stay one token.
-    Thread-safe for reading after construction; construction takes about a second
-    (jieba's dictionary).
+    Thread-safe for reading after construction. jieba is imported and its dictionary read
+    (about a second) on the first `tokens` call, not at construction: a process that loads a
+    model only to suggest never cuts words (decision 0093).
     """
 
     def __init__(self, words: Iterable[str] = ()) -> None:
         self.words = sorted({w.strip() for w in words if 2 <= len(w.strip()) <= 20})
-        self._tok = jieba.Tokenizer()
+        self._tok: Any = None
         self._lock = threading.Lock()
         self._ready = False
         # training reads each text twice (vocabulary, then features): remember the cuts
@@ -99,10 +99,14 @@ class Segmenter:
         with self._lock:
             if self._ready:
                 return
+            import jieba
+
             jieba.setLogLevel(60)
-            self._tok.initialize()
+            tok = jieba.Tokenizer()
+            tok.initialize()
             for w in self.words:
-                self._tok.add_word(w, freq=2000)
+                tok.add_word(w, freq=2000)
+            self._tok = tok
             self._ready = True
 
     def tokens(self, text: str) -> list[str]:

@@ -17,7 +17,7 @@ import csv
 import io
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -580,7 +580,9 @@ def _write(user, plan: _Plan, rows: Iterator[tuple], report: Report) -> None:
     Households first (new ones with ids drawn from the table's sequence on PostgreSQL, so
     no read-back), then the residents streamed to one COPY (PostgreSQL) or executemany
     (SQLite), then `services.recompute` of every household touched — the colour history
-    and member counts as on every other write path (decision 0083)."""
+    and member counts as on every other write path (decision 0083). On PostgreSQL the new
+    households are written by the recompute, once, with their final count and colour
+    (their residents go first: the foreign keys are checked at commit; decision 0094)."""
     now = timezone.now()
     when = bulk.prepare(Household, "updated_at", now)  # the same value on every row
     new_h: list[list] = []
@@ -602,13 +604,20 @@ def _write(user, plan: _Plan, rows: Iterator[tuple], report: Report) -> None:
             upd_h.append([*values, when, h.id])
     ids = {h.number: h.id for h in plan.existing_households.values()}
     fresh = bulk.allocate_ids(Household, len(new_h))
+    pending: list[Household] = []
     if fresh is not None:
-        bulk.insert(
-            Household,
-            ["id", *HOUSEHOLD_INSERT_FIELDS],
-            ([pk, *row] for pk, row in zip(fresh, new_h, strict=True)),
-            prepared=("created_at", "updated_at"),
-        )
+        # not written yet: services.recompute inserts them with their final count and colour
+        pending = [
+            Household(
+                id=pk,
+                number=row[0],
+                grid_id=row[1],
+                grid_code=row[2],
+                annual_income=row[5],
+                safe_family_years=row[6],
+            )
+            for pk, row in zip(fresh, new_h, strict=True)
+        ]
         ids.update((row[0], pk) for pk, row in zip(fresh, new_h, strict=True))
     else:
         bulk.insert(
@@ -672,7 +681,28 @@ def _write(user, plan: _Plan, rows: Iterator[tuple], report: Report) -> None:
         Resident, RESIDENT_INSERT_FIELDS, new_rows(), prepared=("updated_at", "created_at")
     )
     updated = bulk.update_rows(Resident, RESIDENT_UPDATE_FIELDS, upd_r, prepared=("updated_at",))
-    changed = services.recompute(affected, "import", user)
+
+    def insert_new(households: Sequence[Household]) -> None:
+        # HOUSEHOLD_INSERT_FIELDS with the recompute's count, colour and reasons, + colour_at
+        bulk.insert(
+            Household,
+            ["id", *HOUSEHOLD_INSERT_FIELDS, "colour_at"],
+            (
+                [
+                    h.id,
+                    *row[:7],
+                    h.members_count,
+                    h.colour,
+                    h.colour_reasons,
+                    *row[10:],
+                    h.colour_at,
+                ]
+                for h, row in zip(households, new_h, strict=True)
+            ),
+            prepared=("created_at", "updated_at"),
+        )
+
+    changed = services.recompute(affected, "import", user, new=pending, insert_new=insert_new)
     report.counts.update(
         households_created=len(new_h),
         households_updated=len(upd_h),

@@ -129,3 +129,13 @@ def test_page_renders_for_a_centre(history, users):
     assert "噪音" in html and "echarts.min.js" in html
     r = client_for(users.street).get("/dispatch/hotwords/?region=610922")
     assert r.status_code == 400 and "不在您的管辖范围内" in r.content.decode()
+
+
+def test_the_p_of_a_g2_is_scipys_chi2_with_one_degree_of_freedom():
+    from scipy.stats import chi2
+
+    from jiceng.dispatch.hotwords import chi2_sf_1
+
+    for x in [0.0, 1e-6, 0.5, 2.0, 3.841458820694124, 10.0, 50.0, 200.0]:
+        want = float(chi2.sf(x, 1))
+        assert abs(chi2_sf_1(x) - want) <= 1e-12 * max(want, 1e-300), x

@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from jiceng.dispatch.classifier import Corpus, Options, segmenter_for, train
 from jiceng.dispatch.scorer import Suggesting
+from jiceng.dispatch.text import usable
 
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -72,10 +73,17 @@ def figures(truth: Sequence[str], pred: Sequence[str], labels: Sequence[str] | N
     }
 
 
+UNREAD = "（无可分类文字）"  # the prediction of a text `classify` leaves blank
+
+
 def held_out(model: Suggesting, test: Sequence[tuple[str, str]]) -> dict:
-    """Figures of `model` on (text, category) pairs."""
+    """Figures of `model` on (text, category) pairs, as `routing classify` would answer:
+    a text it leaves blank (no usable Chinese) counts as wrong (predicted `UNREAD`)."""
     texts = [t for t, _ in test]
-    pred = [top[0][0] for top in model.predict_many(texts, 1)]
+    ok = [i for i, t in enumerate(texts) if usable(t)]
+    pred = [UNREAD] * len(texts)
+    for i, top in zip(ok, model.predict_many([texts[i] for i in ok], 1), strict=True):
+        pred[i] = top[0][0]
     return figures([c for _, c in test], pred)
 
 

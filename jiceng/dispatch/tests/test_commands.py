@@ -101,7 +101,8 @@ def test_unknown_category_is_refused(model_dir, db, tmp_path):
     "content,message",
     [
         ("id,subject,text\n1,a,b\n", "缺少列"),
-        (b"\xff\xfe\x00\x01binary", "UTF-8"),
+        (b"\xff\xfe\x00\x01binary", "缺少列"),  # a UTF-16 BOM, then no header
+        (b"id,body\n1,\x80\x80\xff\n", "编码"),  # neither UTF-8 nor GB18030
     ],
 )
 def test_bad_files_are_refused(model_dir, db, tmp_path, content, message):

@@ -148,9 +148,15 @@ class Command(BaseCommand):
             f"用时 {info['seconds']} 秒"
         )
 
+    def _notes(self, notes: list[str]) -> None:
+        for note in notes:
+            self.stderr.write("注意：" + note)
+
     def _classify(self, o) -> None:
+        notes: list[str] = []
+        rows = files.read_messages(o["input"], notes)  # before the model: a bad file says so first
         model = store.load(self._county(o))
-        rows = files.read_messages(o["input"])
+        self._notes(notes)
         out: list[tuple[str, list[tuple[str, float]]]] = []
         skipped = 0
         started = time.perf_counter()
@@ -169,6 +175,8 @@ class Command(BaseCommand):
         files.write_classified(o["output"], out)
         secs = time.perf_counter() - started
         self.stdout.write(f"已分类 {len(rows) - skipped} 条，写入 {o['output']}（{secs:.1f} 秒）")
+        if not rows:
+            self.stderr.write("注意：输入文件只有列名行，没有留言；输出文件只有列名行。")
         if skipped:
             self.stderr.write(f"注意：{skipped} 行没有可分类的中文内容，类别留空。")
 
@@ -193,13 +201,24 @@ class Command(BaseCommand):
 
     def _evaluate(self, o) -> None:
         if o.get("test"):
-            model = store.load(self._county(o))
-            test = [(t, c) for _, t, c in files.read_labelled(o["test"]) if c]
+            rows = files.read_labelled(o["test"])  # ids play no part in the figures
+            notes: list[str] = []
+            test = [(t, c) for _, t, c in rows if c]
             if not test:
-                raise CommandError("测试文件没有带类别的行")
+                raise CommandError(f"测试文件 {Path(o['test']).name} 没有带类别（category）的行")
+            model = store.load(self._county(o))
+            if len(test) < len(rows):
+                notes.append(f"{len(rows) - len(test)} 行没有类别，不计入。")
+            unread = sum(1 for t, _ in test if not usable(t))
+            if unread:
+                notes.append(
+                    f"{unread} 行没有可分类的中文内容（classify 会留空），按分错计入"
+                    f"（预测为“{evaluate.UNREAD}”）。"
+                )
             unknown = sorted({c for _, c in test} - set(model.classes))
             if unknown:
-                self.stderr.write(f"注意：测试集中有模型未学过的类别：{'、'.join(unknown)}")
+                notes.append(f"测试集中有模型未学过的类别：{'、'.join(unknown)}")
+            self._notes(notes)
             fig = evaluate.held_out(model, test)
             fig["method"] = (
                 f"held-out file {Path(o['test']).name}, model v{model.info.get('version')}"
@@ -213,10 +232,10 @@ class Command(BaseCommand):
         corpus = self._corpus(o, self._county(o))
         seeds = tuple(range(max(1, o["seeds"])))
         if o.get("ablation"):
-            rows = evaluate.ablation(
+            steps = evaluate.ablation(
                 corpus, folds=o["cv"] or 5, seeds=seeds, fraction=o.get("holdout") or 0.0
             )
-            for row in rows:
+            for row in steps:
                 self.stdout.write(
                     f"{row['step']:<40} accuracy {row['accuracy_mean']:.4f} ± {row['accuracy_sd']:.4f}"
                     f"   macro-F1 {row['macro_f1_mean']:.4f}"

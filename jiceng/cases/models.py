@@ -410,15 +410,26 @@ class CaseEvent(models.Model):
     # looked up by (case, at) below; no index of its own (0090)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(db_index=True)
+    # the worker's events have no actor and no from-unit: indexed where set (0090)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=100, blank=True)
     move = models.CharField(max_length=30)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     from_unit = models.ForeignKey(
-        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Unit",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     to_unit = models.ForeignKey(
         "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -430,7 +441,17 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="event_case_at"),
+            models.Index(
+                fields=["actor"], condition=models.Q(actor__isnull=False), name="event_actor"
+            ),
+            models.Index(
+                fields=["from_unit"],
+                condition=models.Q(from_unit__isnull=False),
+                name="event_from_unit",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.move}"

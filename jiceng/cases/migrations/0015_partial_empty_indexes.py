@@ -2,7 +2,8 @@
 PostgreSQL inserts the new row version into every index of `cases_case` whose predicate
 holds. `visit_due_at`, `parent` and `reporter` are empty on every open case: indexed only
 where set. The event's own `case_id` index is the head of `(case, at)`; the outbox's
-`dedupe_key` keeps one unique B-tree (no `_like` twin); `to_user` is indexed where set."""
+`dedupe_key` keeps one unique B-tree (no `_like` twin); `to_user` is indexed where set,
+and the events' `actor` and `from_unit` (empty on the worker's events)."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -48,12 +49,36 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="caseevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="caseevent",
             name="case",
             field=models.ForeignKey(
                 db_index=False,
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="events",
                 to="cases.case",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="caseevent",
+            name="from_unit",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.unit",
             ),
         ),
         migrations.AlterField(
@@ -93,6 +118,20 @@ class Migration(migrations.Migration):
                 condition=models.Q(("reporter__isnull", False)),
                 fields=["reporter"],
                 name="case_reporter",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="caseevent",
+            index=models.Index(
+                condition=models.Q(("actor__isnull", False)), fields=["actor"], name="event_actor"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="caseevent",
+            index=models.Index(
+                condition=models.Q(("from_unit__isnull", False)),
+                fields=["from_unit"],
+                name="event_from_unit",
             ),
         ),
         migrations.AddIndex(

@@ -100,6 +100,10 @@ def test_a_red_card_writes_no_index_of_a_column_empty_on_open_cases(users, cats)
     assert len(defs) == 3 and all("IS NOT NULL" in d for d in defs), defs
     assert not written & {"case_visit_due", "case_parent", "case_reporter"}, written
     assert len(written) <= 20, sorted(written)
-    assert not [n for n in event_outbox if n.endswith("_like") or "caseevent_case_id" in n], (
-        event_outbox
-    )
+    # the card's event (no actor, no from-unit) goes into four indexes, its notifications
+    # into five (two per red card: the supervisor and the unit)
+    event = _written_indexes("cases_caseevent", "case_id = %s AND move = 'supervise'", [c.pk])
+    assert len(event) == 4, sorted(event)
+    note = _written_indexes("cases_outbox", "case_id = %s AND kind = 'supervise'", [c.pk])
+    assert len(note) == 5, sorted(note)
+    assert not [n for n in event_outbox if n.endswith("_like")], event_outbox

@@ -25,6 +25,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from jiceng.accounts.models import Unit
+from jiceng.cases.bulksql import insert_columns, pg_types
 from jiceng.cases.models import Case, CaseEvent
 
 log = logging.getLogger("jiceng.cases")
@@ -231,30 +232,36 @@ def write_system(
         return
     table = connection.ops.quote_name(CaseEvent._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in _COLS)
-    one = "(" + ", ".join(["%s"] * len(_COLS)) + ")"
     at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cur:
-        # 2,000 rows × 11 columns a statement: under both databases' parameter limits
-        for i in range(0, len(rows), 2000):
-            chunk = rows[i : i + 2000]
-            params: list[Any] = []
-            for r in chunk:
-                params += [
-                    r.case_id,
-                    at,
-                    "系统",
-                    r.move,
-                    r.status,
-                    r.status,
-                    r.unit_id,
-                    r.tier,
-                    r.reason,
-                    False,
-                    json.dumps(r.data, ensure_ascii=False),
-                ]
-            cur.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}", params
-            )
+    values = [
+        (
+            r.case_id,
+            at,
+            "系统",
+            r.move,
+            r.status,
+            r.status,
+            r.unit_id,
+            r.tier,
+            r.reason,
+            False,
+            json.dumps(r.data, ensure_ascii=False),
+        )
+        for r in rows
+    ]
+    if connection.vendor == "postgresql":
+        # one statement of eleven column arrays, however many rows (bulksql)
+        insert_columns(table, names, pg_types(CaseEvent, _COLS), values)
+    else:
+        one = "(" + ", ".join(["%s"] * len(_COLS)) + ")"
+        with connection.cursor() as cur:
+            # 2,000 rows × 11 columns a statement: under SQLite's parameter limit
+            for i in range(0, len(values), 2000):
+                chunk = values[i : i + 2000]
+                cur.execute(
+                    f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}",
+                    [v for row in chunk for v in row],
+                )
     per_case: dict[int, int] = {}
     for r in rows:
         per_case[r.case_id] = per_case.get(r.case_id, 0) + 1

@@ -195,6 +195,7 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
+        db_index=False,  # partial, below (0090)
         on_delete=models.SET_NULL,
         related_name="reported_cases",
     )
@@ -246,7 +247,12 @@ class Case(models.Model):
         db_index=False,
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts"
+        "self",
+        null=True,
+        blank=True,
+        db_index=False,  # partial, below (0090)
+        on_delete=models.PROTECT,
+        related_name="parts",
     )
 
     # Deadlines: stored, indexed; lateness is a query.
@@ -260,7 +266,7 @@ class Case(models.Model):
         choices=Tier.choices, null=True, blank=True, help_text="督办 by this tier"
     )
     remind_count = models.PositiveSmallIntegerField(default=0)
-    visit_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    visit_due_at = models.DateTimeField(null=True, blank=True)  # partial index below
 
     # Facts for 三率 and assessment.
     created_at = models.DateTimeField("受理时间", db_index=True)
@@ -339,6 +345,21 @@ class Case(models.Model):
             # the command-centre summary counts open states only, from the index
             models.Index(fields=["status", "deadline"], name="case_status_deadline"),
             models.Index(fields=["status", "unit"], name="case_status_unit"),
+            # Columns empty on every open case: indexed only where set, so a write of an
+            # open case (the worker's card: no HOT update) adds no entry to them (0090)
+            models.Index(
+                fields=["visit_due_at"],
+                condition=models.Q(visit_due_at__isnull=False),
+                name="case_visit_due",
+            ),
+            models.Index(
+                fields=["parent"], condition=models.Q(parent__isnull=False), name="case_parent"
+            ),
+            models.Index(
+                fields=["reporter"],
+                condition=models.Q(reporter__isnull=False),
+                name="case_reporter",
+            ),
             # PostgreSQL's FK check on delete looks merged cases up by target; few rows
             models.Index(
                 fields=["merged_into"],
@@ -386,17 +407,29 @@ class CaseAssignment(models.Model):
 class CaseEvent(models.Model):
     """One move on a case. Append-only: never edited, never deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # looked up by (case, at) below; no index of its own (0090)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(db_index=True)
+    # the worker's events have no actor and no from-unit: indexed where set (0090)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=100, blank=True)
     move = models.CharField(max_length=30)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     from_unit = models.ForeignKey(
-        "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Unit",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     to_unit = models.ForeignKey(
         "accounts.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -408,7 +441,17 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="event_case_at"),
+            models.Index(
+                fields=["actor"], condition=models.Q(actor__isnull=False), name="event_actor"
+            ),
+            models.Index(
+                fields=["from_unit"],
+                condition=models.Q(from_unit__isnull=False),
+                name="event_from_unit",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.move}"
@@ -557,15 +600,21 @@ class Outbox(models.Model):
     channel = models.CharField(max_length=10, default="sms")  # sms, inapp
     to_phone = models.CharField(max_length=20, blank=True)
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        db_index=False,  # partial, below (0090)
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     to_unit = models.ForeignKey(
         "accounts.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     body = models.TextField()
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE)
-    # One notification per fact: the same reminder can never be queued twice.
-    dedupe_key = models.CharField(max_length=120, unique=True)
+    # One notification per fact: the same reminder can never be queued twice (a unique
+    # constraint in Meta: no `_like` pattern twin, nothing looks keys up by prefix; 0090)
+    dedupe_key = models.CharField(max_length=120)
     state = models.CharField(max_length=10, choices=STATES, default=PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -576,7 +625,13 @@ class Outbox(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbox_due"),
+            models.Index(
+                fields=["to_user"], condition=models.Q(to_user__isnull=False), name="outbox_to_user"
+            ),
+        ]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.dedupe_key}"

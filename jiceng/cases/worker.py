@@ -36,6 +36,7 @@ from django.utils import timezone
 from jiceng.accounts import centres
 from jiceng.accounts.models import Unit
 from jiceng.cases import deadlines, history, outbox
+from jiceng.cases.bulksql import insert_columns, pg_types
 from jiceng.cases.history import SystemEvent
 from jiceng.cases.intake import TIER_UNIT_KIND, limit_for
 from jiceng.cases.models import (
@@ -144,8 +145,14 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
             .exclude(card="red")
             .update(**card, version=F("version") + 1)
         )
-        # what the grid could not fix in time moves up to its community (one UPDATE each)
-        for comm_id, rs in by_comm.items():
+        # what the grid could not fix in time moves up to its community: on PostgreSQL one
+        # UPDATE … FROM unnest(case ids, communities); elsewhere one UPDATE per community
+        if by_comm and connection.vendor == "postgresql":
+            n += _escalate_pg(by_comm)
+            by_comm_loop: dict[int, list[dict]] = {}
+        else:
+            by_comm_loop = by_comm
+        for comm_id, rs in by_comm_loop.items():
             n += (
                 Case.objects.filter(pk__in=[r["id"] for r in rs], tier=Tier.GRID)
                 .exclude(card="red")
@@ -202,6 +209,26 @@ def _card_rows(kind: str, rows: list[dict], units: Units, now: datetime) -> int:
     if _after_batch_writes is not None:
         _after_batch_writes(kind, ids)
     return n
+
+
+def _escalate_pg(by_comm: dict[int, list[dict]]) -> int:
+    """The red card of grid cases and their move up to their community, one statement:
+    the same columns as the per-community UPDATE (compare-and-set on tier and card)."""
+    ids = [r["id"] for rs in by_comm.values() for r in rs]
+    comms = [c for c, rs in by_comm.items() for _ in rs]
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} AS c SET card = 'red', "
+            "supervised_tier = LEAST(c.tier + 1, %s), tier = %s, "
+            "owner_unit_id = m.unit, unit_id = m.unit, "
+            "escalate_count = c.escalate_count + 1, "
+            "version = c.version + 2 "  # two events: the card and the escalation
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, unit) "
+            "WHERE c.id = m.id AND c.tier = %s AND c.card <> 'red'",
+            [int(Tier.DISTRICT), int(Tier.COMMUNITY), ids, comms, int(Tier.GRID)],
+        )
+        return cur.rowcount
 
 
 NOTE_COLS = (
@@ -269,6 +296,9 @@ def _insert(
         return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in cols)
+    if connection.vendor == "postgresql":
+        insert_columns(table, names, pg_types(model, cols), rows, ignore_conflicts)
+        return
     one = "(" + ", ".join(["%s"] * len(cols)) + ")"
     verb, tail = "INSERT", ""
     if ignore_conflicts:

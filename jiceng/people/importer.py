@@ -441,10 +441,8 @@ def _check(user, rows: Rows, index, mode, report: Report) -> _Plan:
             plan.grids[g.code] = g
     bad_grids = grid_codes - set(plan.grids)
     # existing households and people: batched
-    numbers = list(plan.households)
-    for chunk in services.chunks(numbers):
-        for known in Household.objects.filter(number__in=chunk):
-            plan.existing_households[known.number] = known
+    for known in _known_households(list(plan.households)):
+        plan.existing_households[known.number] = known
     for rid, hsh, hid, code in _registered(list(seen_ids)):
         plan.existing_residents[hsh] = (rid, hid, code)
     for line, grid, number, id_hash in plan.rows:
@@ -463,6 +461,23 @@ def _check(user, rows: Rows, index, mode, report: Report) -> _Plan:
                 report.error(line, "此人已在其他辖区登记，请联系其所在辖区迁移")
     plan.rows = []  # the second pass reads the file again
     return plan
+
+
+def _known_households(numbers: list[str]) -> Iterator[Household]:
+    """The households already registered under `numbers`. On PostgreSQL their ids first by
+    one array parameter (`= ANY(%s)`, the unique index on number), then the rows of those
+    found only — a file of new households costs one query instead of an IN list of 5,000
+    placeholders per chunk (decision 0094)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Household._meta.db_table)
+        with connection.cursor() as c:
+            c.execute(f"SELECT id FROM {table} WHERE number = ANY(%s)", [numbers])
+            found = [r[0] for r in c.fetchall()]
+        for chunk in services.chunks(found):
+            yield from Household.objects.filter(id__in=chunk)
+        return
+    for chunk in services.chunks(numbers):
+        yield from Household.objects.filter(number__in=chunk)
 
 
 def _registered(hashes: list[str]) -> Iterator[tuple[int, str, int | None, str]]:

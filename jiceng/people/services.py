@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -233,9 +233,7 @@ def facts_for(
     births: dict[int, list] = defaultdict(list)
     tag_rows: dict[int, list] = defaultdict(list)
     for chunk in chunks(ids):
-        for hid, born in Resident.objects.filter(household_id__in=chunk).values_list(
-            "household_id", "birth_date"
-        ):
+        for hid, born in _births(chunk):
             births[hid].append(born)
         for hid, code, values in CareTag.objects.filter(
             ended_at__isnull=True, resident__household_id__in=chunk
@@ -266,6 +264,24 @@ def facts_for(
                 f.setdefault(f"tagvalue.{code}.{k}", []).append(v)
         out[h.id] = f
     return out
+
+
+def _births(household_ids: list[int]) -> Iterable[tuple[int, date | None]]:
+    """(household id, birth date) of every resident of the households. On PostgreSQL one
+    array parameter (`= ANY(%s)`): an IN list of 5,000 placeholders costs psycopg a Python
+    parse of the statement and the server a plan of 5,000 constants (0.8–1.3 s wall against
+    0.16–0.22 s for 15,600 households of the bench county, decision 0094)."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Resident._meta.db_table)
+        with connection.cursor() as c:
+            c.execute(
+                f"SELECT household_id, birth_date FROM {table} WHERE household_id = ANY(%s)",
+                [household_ids],
+            )
+            return c.fetchall()
+    return Resident.objects.filter(household_id__in=household_ids).values_list(
+        "household_id", "birth_date"
+    )
 
 
 def _age(b: date, today: date) -> int:

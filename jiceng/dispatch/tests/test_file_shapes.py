@@ -14,7 +14,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def _plain() -> str:
     return _csv(["id", "subject", "body"], [[i, s, b] for i, s, b, _ in ROWS])
 
 
-def _xlsx(header: list[str], rows: list[list[object]]) -> bytes:
+def _xlsx(header: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -163,6 +163,16 @@ def test_every_shape_gives_the_same_answers(reference, tmp_path, case):
     name, make = SAME_ANSWERS[case]
     got, err = classify(tmp_path, name, make())
     assert got == reference, err
+
+
+def test_excel_escapes_read_as_the_characters(reference, tmp_path):
+    """A CSV exported with Excel's "_x000D_" (as the 政务留言 data has it) reads like the
+    workbook that holds the carriage return itself."""
+    rows = [[i, s, b.replace("，", "\r\n", 1)] for i, s, b, _ in ROWS]
+    book, _ = classify(tmp_path, "in.xlsx", _xlsx(["id", "subject", "body"], rows))
+    escaped = [[i, s, b.replace("\r", "_x000D_")] for i, s, b in rows]
+    flat, _ = classify(tmp_path, "in.csv", _csv(["id", "subject", "body"], escaped).encode())
+    assert book == flat
 
 
 def test_the_category_column_is_never_read(reference, tmp_path):

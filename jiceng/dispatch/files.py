@@ -229,10 +229,22 @@ def _table(path: str | Path, needed: tuple[str, ...], *, text: bool = True) -> T
     return t
 
 
+# Excel's escape of a control character in a cell (OOXML ST_Xstring): a CSV exported by a
+# tool that wrote the stored string keeps "_x000D_" literally (20 of the 298 labelled
+# messages do), while an .xlsx reader gives "\r" — the same message must read the same
+_OOXML_ESCAPE = re.compile(r"_x00(0[9AD])_", re.IGNORECASE)
+
+
+def _unescape(text: str) -> str:
+    if "_x00" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def message_text(row: dict[str, str]) -> str:
     """Subject and body as one text (the subject is the caller's own summary: it counts)."""
-    subject = (row.get("subject") or "").strip()
-    body = (row.get("body") or "").strip()
+    subject = _unescape(row.get("subject") or "").strip()
+    body = _unescape(row.get("body") or "").strip()
     return f"{subject}。{body}" if subject and body else subject or body
 
 

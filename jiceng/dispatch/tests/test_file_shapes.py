@@ -14,13 +14,14 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from jiceng.dispatch import files
 from jiceng.dispatch.files import OUTPUT_COLUMNS
 
 from .conftest import FIXTURES
@@ -45,7 +46,7 @@ def _plain() -> str:
     return _csv(["id", "subject", "body"], [[i, s, b] for i, s, b, _ in ROWS])
 
 
-def _xlsx(header: list[str], rows: list[list[object]]) -> bytes:
+def _xlsx(header: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -163,6 +164,22 @@ def test_every_shape_gives_the_same_answers(reference, tmp_path, case):
     name, make = SAME_ANSWERS[case]
     got, err = classify(tmp_path, name, make())
     assert got == reference, err
+
+
+def test_excel_escapes_read_as_the_characters(reference, tmp_path):
+    """A CSV exported with Excel's "_x000D_" (as the 政务留言 data has it) reads like the
+    workbook that holds the carriage return itself."""
+    # what Excel stores for a carriage return in a cell, written as it is into both files:
+    # the workbook reader decodes the escape, the CSV keeps it (as the 政务留言 CSV does)
+    escaped = [[i, s, b.replace("，", "_x000D_\n", 1)] for i, s, b, _ in ROWS]
+    (tmp_path / "in.xlsx").write_bytes(_xlsx(["id", "subject", "body"], escaped))
+    (tmp_path / "in.csv").write_bytes(_csv(["id", "subject", "body"], escaped).encode())
+    from_book = files.read_messages(tmp_path / "in.xlsx")
+    assert from_book == files.read_messages(tmp_path / "in.csv")
+    assert all("\r\n" in t and "_x000D_" not in t for _, t in from_book)
+    book, _ = classify(tmp_path, "in.xlsx", (tmp_path / "in.xlsx").read_bytes())
+    flat, _ = classify(tmp_path, "in.csv", (tmp_path / "in.csv").read_bytes())
+    assert book == flat
 
 
 def test_the_category_column_is_never_read(reference, tmp_path):

@@ -107,8 +107,8 @@ def list_messages(
 ):
     """Staff: messages of the villages in scope; state open | overdue | all (another state
     is a 400, invalid_filter)."""
+    qs = inbox.staff_messages(request.user)  # refused first: 403 before 400
     checked.on_api({"state": state}, [filters.MESSAGE_STATE])
-    qs = inbox.staff_messages(request.user)
     now = timezone.now()
     if state == "open":
         qs = qs.filter(replied_at__isnull=True, case_number="")
@@ -161,10 +161,10 @@ def list_disputes(
 ):
     """Disputes arising in the caller's territory; parties masked. A `status` or `level`
     outside its choices is a 400 (invalid_filter)."""
+    qs = mediation.visible(request.user).prefetch_related("parties")  # 403 before 400
     checked.on_api(
         {"status": status, "level": level}, [filters.DISPUTE_STATUS, filters.DISPUTE_LEVEL]
     )
-    qs = mediation.visible(request.user).prefetch_related("parties")
     if status:
         qs = qs.filter(status=status)
     if level:

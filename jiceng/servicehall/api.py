@@ -269,8 +269,8 @@ def application_list(
 ):
     """Applications in the caller's territory, newest first; `card` = yellow | red. A
     `status` or `card` outside its choices is a 400 (invalid_filter), not a list."""
+    qs = applications.visible(request.auth).select_related("version__item")  # 403 first
     checked.on_api({"status": status, "card": card}, [filters.STATUS, filters.CARD])
-    qs = applications.visible(request.auth).select_related("version__item")
     now = timezone.now()
     if status:
         qs = qs.filter(status=status)

@@ -126,3 +126,10 @@ def test_the_openapi_document_declares_the_400_and_the_choices():
         }
         params = {p["name"]: p.get("description", "") for p in op["parameters"]}
         assert value in " ".join(params[n] for n in names)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/community/disputes?status=bogus", "/api/v1/community/messages?state=x"]
+)
+def test_a_bad_filter_does_not_come_before_the_permission(users, path):
+    assert client_for(users.resident).get(path).status_code == 403

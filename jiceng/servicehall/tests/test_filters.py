@@ -96,3 +96,7 @@ def test_the_openapi_document_declares_the_400_and_the_choices():
     assert "invalid_filter" in op["responses"]["400"]["description"]
     params = {p["name"]: p.get("description", "") for p in op["parameters"]}
     assert "`in_review`" in params["status"] and "`red`" in params["card"]
+
+
+def test_a_bad_filter_does_not_come_before_the_permission(hall):
+    assert client_for(hall.users.resident).get(f"{API}?card=green").status_code == 403

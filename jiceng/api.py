@@ -35,6 +35,7 @@ from pydantic import Field as PydField
 
 from jiceng.accounts.lookups import TooManyLookups
 from jiceng.accounts.models import ApiToken, User
+from jiceng.lib.filters import InvalidFilter
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,12 @@ def on_validation(request, exc: ValidationError):
         for e in exc.errors
     ]
     return error(request, 422, "validation_error", "请求参数有误，请检查后重试", details)
+
+
+@api.exception_handler(InvalidFilter)
+def on_invalid_filter(request, exc: InvalidFilter):
+    # a list filter's value outside its choices (jiceng/lib/filters.py, decision 0103)
+    return error(request, 400, "invalid_filter", str(exc), exc.details())
 
 
 @api.exception_handler(DjangoValidationError)

@@ -30,6 +30,7 @@ from jiceng.accounts.models import Unit, UnitKind
 from jiceng.accounts.scope import require, scope_code
 from jiceng.cases.models import Category, DispatchRule, Outbox
 from jiceng.lib import phones
+from jiceng.lib.filters import Filter, on_page
 
 # What a notice is about, in words (Outbox.kind is a code written by the moves and worker).
 KIND_LABELS = {
@@ -57,16 +58,20 @@ def outbox_for(user: Any) -> QuerySet[Outbox]:
     return qs.filter(Q(case__region_code__under=code) | Q(to_unit__region__code__under=code))
 
 
+OUTBOX_STATE = Filter("state", gettext_noop("状态"), lambda: Outbox.STATES)
+
+
 @login_required
 def outbox(request: HttpRequest) -> HttpResponse:
     """通知发送记录: filter by state, failed first; retry a failed notice."""
     require(request.user, "cases.outbox")
-    state = request.GET.get("state", "")
+    # an unknown state is named with the choices, not the whole outbox shown as if filtered
+    state = on_page(request, [OUTBOX_STATE])["state"]
     qs = outbox_for(request.user).select_related("case", "to_unit")
     counts = {s: 0 for s, _ in Outbox.STATES}
     for row in qs.values("state").order_by().distinct():
         counts[row["state"]] = qs.filter(state=row["state"]).count()
-    if state in counts:
+    if state:
         qs = qs.filter(state=state)
     page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
     rows = [

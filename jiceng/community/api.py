@@ -9,12 +9,13 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 
 from jiceng.api import SessionAuth, TokenAuth
-from jiceng.community import access, board, deliberation, inbox, mediation, points
+from jiceng.community import access, board, deliberation, filters, inbox, mediation, points
 from jiceng.community.models import Message, Publication, Topic
+from jiceng.lib import filters as checked
 from jiceng.lib.bounds import RowId
 
 
@@ -51,12 +52,21 @@ class ReplyIn(Schema):
     reply: str
 
 
-@router.get("/villages/{code}/board", auth=OPEN, response={200: list[dict], **ERRORS})
-def village_board(request, code: str, kind: str = ""):
+@router.get(
+    "/villages/{code}/board",
+    auth=OPEN,
+    response={200: list[dict], **ERRORS},
+    openapi_extra={"responses": checked.answer_400(filters.BOARD_KIND)},
+)
+def village_board(
+    request, code: str, kind: str = Query("", description=checked.describe(filters.BOARD_KIND))
+):
     """A village's publications (current versions), newest first. Open without credentials
-    when the village chose a public board; otherwise to its residents and staff."""
+    when the village chose a public board; otherwise to its residents and staff. A `kind`
+    outside its choices is a 400 (invalid_filter)."""
     access.village(code)
     access.require_board(request.user, code)
+    checked.on_api({"kind": kind}, [filters.BOARD_KIND])
     return [board.publication_dict(p) for p in board.board(code, kind)[:100]]
 
 
@@ -87,10 +97,18 @@ def write_message(request, code: str, payload: MessageIn):
     return HttpStatus(201, inbox.message_dict(m, public=False))
 
 
-@router.get("/messages", response={200: list[dict], **ERRORS})
-def list_messages(request, state: str = "open"):
-    """Staff: messages of the villages in scope; state open | overdue | all."""
-    qs = inbox.staff_messages(request.user)
+@router.get(
+    "/messages",
+    response={200: list[dict], **ERRORS},
+    openapi_extra={"responses": checked.answer_400(filters.MESSAGE_STATE)},
+)
+def list_messages(
+    request, state: str = Query("open", description=checked.describe(filters.MESSAGE_STATE))
+):
+    """Staff: messages of the villages in scope; state open | overdue | all (another state
+    is a 400, invalid_filter)."""
+    qs = inbox.staff_messages(request.user)  # refused first: 403 before 400
+    checked.on_api({"state": state}, [filters.MESSAGE_STATE])
     now = timezone.now()
     if state == "open":
         qs = qs.filter(replied_at__isnull=True, case_number="")
@@ -131,10 +149,22 @@ class ReasonIn(Schema):
     reason: str
 
 
-@router.get("/disputes", response={200: list[dict], **ERRORS})
-def list_disputes(request, status: str = "", level: str = ""):
-    """Disputes arising in the caller's territory; parties masked."""
-    qs = mediation.visible(request.user).prefetch_related("parties")
+@router.get(
+    "/disputes",
+    response={200: list[dict], **ERRORS},
+    openapi_extra={"responses": checked.answer_400(filters.DISPUTE_STATUS, filters.DISPUTE_LEVEL)},
+)
+def list_disputes(
+    request,
+    status: str = Query("", description=checked.describe(filters.DISPUTE_STATUS)),
+    level: str = Query("", description=checked.describe(filters.DISPUTE_LEVEL)),
+):
+    """Disputes arising in the caller's territory; parties masked. A `status` or `level`
+    outside its choices is a 400 (invalid_filter)."""
+    qs = mediation.visible(request.user).prefetch_related("parties")  # 403 before 400
+    checked.on_api(
+        {"status": status, "level": level}, [filters.DISPUTE_STATUS, filters.DISPUTE_LEVEL]
+    )
     if status:
         qs = qs.filter(status=status)
     if level:

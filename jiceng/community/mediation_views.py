@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from jiceng.accounts import scope
-from jiceng.community import access, config, facts, mediation
+from jiceng.community import access, config, facts, filters, mediation
 from jiceng.community.models import Committee, Dispute, MediationLevel, Mediator
+from jiceng.lib.filters import on_page
 from jiceng.territory.models import Level, Region
 
 
@@ -30,13 +31,14 @@ def _names(codes) -> dict[str, str]:
 @login_required
 def disputes(request):
     qs = mediation.visible(request.user)
-    status = request.GET.get("status", "")
-    level = request.GET.get("level", "")
+    # a value outside its choices is named with them, not a silent full list
+    f = on_page(request, [filters.DISPUTE_STATUS_PAGE, filters.DISPUTE_LEVEL])
+    status, level = f["status"], f["level"]
     if status == "open":
         qs = qs.filter(mediation.open_q())
-    elif status in Dispute.Status.values:
+    elif status:
         qs = qs.filter(status=status)
-    if level in MediationLevel.values:
+    if level:
         qs = qs.filter(level=level)
     page = Paginator(qs.order_by("-created_at"), 30).get_page(request.GET.get("page"))
     names = _names(d.village_code for d in page)

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from jiceng.accounts import scope
-from jiceng.community import access, facts, inbox
+from jiceng.community import access, facts, filters, inbox
 from jiceng.community.models import Message
+from jiceng.lib.filters import on_page
 from jiceng.territory.models import Region
 
 
@@ -77,7 +78,8 @@ def inbox_page(request):
     user = request.user
     qs = inbox.staff_messages(user)
     now = timezone.now()
-    state = request.GET.get("state", "open")
+    # a state outside its choices is named with them (and the open ones are shown)
+    state = on_page(request, [filters.MESSAGE_STATE_PAGE], {"state": "open"})["state"]
     if state == "open":
         qs = qs.filter(replied_at__isnull=True, case_number="").order_by("due_at")
     elif state == "overdue":

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
-from jiceng.community import access, board
+from jiceng.community import access, board, filters
 from jiceng.community.models import Membership, Policy, PolicyTarget, Publication, VillageSettings
+from jiceng.lib.filters import on_page
 from jiceng.territory.models import Level, Region
 
 
@@ -89,9 +90,7 @@ def board_page(request, code: str):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
         raise Http404(gettext("该村（社区）不存在或您无权查看"))
-    kind = request.GET.get("kind", "")
-    if kind and kind not in Publication.Kind.values:
-        kind = ""
+    kind = on_page(request, [filters.BOARD_KIND])["kind"]  # an unknown kind is named
     pubs = list(board.board(code, kind)[:100])
     user = request.user
     return render(

@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
+from jiceng.lib import filters as checked
 from jiceng.lib.bounds import Page, RowId, Size200
-from jiceng.people import importer, privacy, services, stats
+from jiceng.people import filters, importer, privacy, services, stats
 from jiceng.people.models import (
     Building,
     CareTag,
@@ -141,17 +142,19 @@ def visit_dict(v: Visit) -> dict:
 # ---- households -------------------------------------------------------------------------
 
 
-@router.get("/households")
+@router.get("/households", openapi_extra={"responses": checked.answer_400(filters.COLOUR)})
 def list_households(
     request,
     region: str = "",
-    colour: str = "",
+    colour: str = Query("", description=checked.describe(filters.COLOUR)),
     q: str = "",
     page: Page = 1,
     size: Size200 = PAGE,
 ):
-    """Households of the user's territory (masked), filtered by region code, colour or 户号."""
+    """Households of the user's territory (masked), filtered by region code, colour or 户号.
+    A `colour` outside its choices is a 400 (invalid_filter)."""
     qs = services.households_for(request.user).select_related("grid")
+    checked.on_api({"colour": colour}, [filters.COLOUR])
     if region:
         if not region.isdigit():
             raise ValidationError("区域代码只能是数字")
@@ -317,12 +320,21 @@ def org_dict(o: Organisation) -> dict:
     }
 
 
-@router.get("/organisations")
+@router.get(
+    "/organisations",
+    openapi_extra={"responses": checked.answer_400(filters.ORGANISATION_KIND)},
+)
 def list_organisations(
-    request, region: str = "", kind: str = "", page: Page = 1, size: Size200 = PAGE
+    request,
+    region: str = "",
+    kind: str = Query("", description=checked.describe(filters.ORGANISATION_KIND)),
+    page: Page = 1,
+    size: Size200 = PAGE,
 ):
-    """Non-public companies and social organisations of the user's territory."""
+    """Non-public companies and social organisations of the user's territory. A `kind`
+    outside its choices is a 400 (invalid_filter)."""
     scope.require(request.user, "people.view")
+    checked.on_api({"kind": kind}, [filters.ORGANISATION_KIND])
     qs = Organisation.objects.filter(scope.code_filter(request.user, "grid_code"))
     if region:
         if not region.isdigit():

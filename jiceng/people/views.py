@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
 from jiceng.lib import exports
-from jiceng.people import exporting, importer, privacy, services, stats
+from jiceng.lib.filters import on_page
+from jiceng.people import exporting, filters, importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
 from jiceng.territory.models import Level
 
@@ -52,10 +53,11 @@ def region(request, code: str):
     data = stats.region_counts(request.user, code)
     r = stats.region_for(request.user, code)
     households = None
-    colour = request.GET.get("colour", "")
+    colour = ""
     if r.level >= Level.VILLAGE:
         qs = services.households_for(request.user).filter(grid_code__under=r.code)
-        if colour in ("green", "yellow", "red"):
+        colour = on_page(request, [filters.COLOUR])["colour"]  # an unknown one is named
+        if colour:
             qs = qs.filter(colour=colour)
         page = Paginator(qs.select_related("grid").order_by("grid_code", "number"), 30).get_page(
             request.GET.get("page")
@@ -503,7 +505,7 @@ def access_log(request):
     viewer = request.GET.get("viewer", "").strip()
     if viewer:
         qs = qs.filter(Q(viewer__username=viewer) | Q(viewer__full_name__contains=viewer))
-    channel = request.GET.get("channel", "")
+    channel = on_page(request, [filters.CHANNEL])["channel"]  # an unknown one is named
     if channel:
         qs = qs.filter(channel=channel)
     subject = request.GET.get("subject", "").strip()[:100]

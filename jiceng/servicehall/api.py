@@ -14,13 +14,23 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
-from ninja import File, Router, Schema
+from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
 
 from jiceng.accounts import scope
+from jiceng.lib import filters as checked
 from jiceng.lib.bounds import RowId, Size200, Weeks
-from jiceng.servicehall import applications, catalogue, excel, proxy, ratings, stats, uploads
+from jiceng.servicehall import (
+    applications,
+    catalogue,
+    excel,
+    filters,
+    proxy,
+    ratings,
+    stats,
+    uploads,
+)
 from jiceng.servicehall.applications import Refused
 from jiceng.servicehall.models import Application, MaterialFile, ServiceItem
 from jiceng.servicehall.schemas import (
@@ -246,14 +256,25 @@ class AppRow(Schema):
     card: str
 
 
-@router.get("/applications", response={200: list[AppRow], 403: ErrorOut})
-def application_list(request, status: str = "", card: str = "", limit: Size200 = 50):
-    """Applications in the caller's territory, newest first; `card` = yellow | red."""
-    qs = applications.visible(request.auth).select_related("version__item")
+@router.get(
+    "/applications",
+    response={200: list[AppRow], 403: ErrorOut},
+    openapi_extra={"responses": checked.answer_400(filters.STATUS, filters.CARD)},
+)
+def application_list(
+    request,
+    status: str = Query("", description=checked.describe(filters.STATUS)),
+    card: str = Query("", description=checked.describe(filters.CARD)),
+    limit: Size200 = 50,
+):
+    """Applications in the caller's territory, newest first; `card` = yellow | red. A
+    `status` or `card` outside its choices is a 400 (invalid_filter), not a list."""
+    qs = applications.visible(request.auth).select_related("version__item")  # 403 first
+    checked.on_api({"status": status, "card": card}, [filters.STATUS, filters.CARD])
     now = timezone.now()
     if status:
         qs = qs.filter(status=status)
-    if card in ("yellow", "red"):
+    if card:
         qs = qs.filter(applications.card_q(card, now))
     rows = qs.order_by("-created_at")[: max(1, min(limit, 200))]
     return [

@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import Role
+from jiceng.lib.filters import on_page
 from jiceng.servicehall import applications as apps
-from jiceng.servicehall import catalogue, excel, proxy, ratings, stats, uploads
+from jiceng.servicehall import catalogue, excel, filters, proxy, ratings, stats, uploads
 from jiceng.servicehall.applications import MOVE_LABEL, Refused
 from jiceng.servicehall.models import (
     Application,
@@ -115,15 +116,15 @@ def item(request, code: str):
 
 
 PRESETS = [("all", "全部"), ("month", "本月"), ("quarter", "本季度"), ("year", "本年")]
-BY = [("item", "按事项"), ("unit", "按实施部门"), ("window", "按受理窗口")]
+BY = list(filters.BY.choices())  # one table: the page's grouping and its check
 
 
 @login_required
 def figures(request):
     """提速率, 提前办结率 and 好差评 shares per item, unit or window, for a period; Excel."""
     scope.require(request.user, "servicehall.view")
-    by = request.GET.get("by", "item")
-    by = by if by in stats.GROUPS else "item"
+    # an unknown grouping is named with the choices, not silently the items'
+    by = on_page(request, [filters.BY], {"by": "item"})["by"]
     since, until, preset, error = stats.parse_period(request.GET, timezone.localdate())
     rows = stats.grouped(request.user, by, since, until)
     if request.GET.get("format") == "xlsx" and not error:

@@ -155,6 +155,19 @@ def login(live_server):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language (Chinese). A request served in
+    English activates English in the thread (the language middleware) and nothing resets
+    it: a later test that checks Chinese text then depends on which test ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """In-process caches (the county's extent for intake) kept by one test must not answer
     the next one, whose database was rolled back."""

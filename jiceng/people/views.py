@@ -45,7 +45,9 @@ def index(request):
     code = scope.scope_code(request.user)
     if code is None:
         raise PermissionDenied("您没有管辖区域")
-    return redirect("people:region", code=code)
+    target = reverse("people:region", args=[code])
+    query = request.META.get("QUERY_STRING", "")  # the filters go along (?colour=…)
+    return redirect(f"{target}?{query}" if query else target)
 
 
 @login_required
@@ -53,10 +55,10 @@ def region(request, code: str):
     data = stats.region_counts(request.user, code)
     r = stats.region_for(request.user, code)
     households = None
-    colour = ""
+    # an unknown colour is named at every level (above a village there is no list to filter)
+    colour = on_page(request, [filters.COLOUR])["colour"]
     if r.level >= Level.VILLAGE:
         qs = services.households_for(request.user).filter(grid_code__under=r.code)
-        colour = on_page(request, [filters.COLOUR])["colour"]  # an unknown one is named
         if colour:
             qs = qs.filter(colour=colour)
         page = Paginator(qs.select_related("grid").order_by("grid_code", "number"), 30).get_page(

@@ -122,3 +122,42 @@ def test_one_class_cannot_train(model_dir, db, tmp_path):
 def test_classify_without_a_model_says_so(model_dir, db, tmp_path):
     with pytest.raises(CommandError, match="尚未训练"):
         run("classify", str(FIXTURES / "unlabelled.csv"), "--output", str(tmp_path / "o.csv"))
+
+
+def test_training_on_another_tree_says_intake_will_not_suggest_it(model_dir, db):
+    """The fixture's labels (城乡建设, …) against a county whose own tree is different: the
+    model is stored (classify and evaluate work), and the command says that intake will not
+    suggest categories the county's tree does not have (the hotline form offers only those)."""
+    from jiceng.cases.models import Category
+
+    Category.objects.create(code="01", name="市政设施", path="市政设施", depth=1)
+    err = io.StringIO()
+    call_command(
+        "routing",
+        "train",
+        "--labelled",
+        str(FIXTURES / "labelled.csv"),
+        "--county",
+        "",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert store.current_entry("")["version"] == 1
+    said = err.getvalue()
+    assert "不在本县的分类目录中" in said and "城乡建设" in said, said
+    # a county whose tree has the model's categories hears nothing of it
+    Category.objects.all().delete()
+    for i, name in enumerate(store.load("").classes):
+        Category.objects.create(code=f"{i:02d}", name=name, path=name, depth=1)
+    err = io.StringIO()
+    call_command(
+        "routing",
+        "train",
+        "--labelled",
+        str(FIXTURES / "labelled.csv"),
+        "--county",
+        "",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert "不在本县的分类目录中" not in err.getvalue()

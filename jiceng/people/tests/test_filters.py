@@ -104,3 +104,19 @@ def test_the_openapi_document_declares_the_400_and_the_choices():
         assert "invalid_filter" in op["responses"]["400"]["description"]
         params = {p["name"]: p.get("description", "") for p in op["parameters"]}
         assert value in params[name]
+
+
+@pytest.mark.parametrize("level", ["index", "county", "town"])
+def test_an_unknown_colour_is_named_above_the_village_too(users, territory, people, level):
+    """The trial's /people/overview/?colour=blue: the redirect to the user's region kept no
+    query string, and above a village (no household list) the colour was never read."""
+    c = client_for(users.district)
+    path = {
+        "index": "/people/overview/",
+        "county": f"/people/overview/{territory.county.code}/",
+        "town": f"/people/overview/{territory.town1.code}/",
+    }[level]
+    r = c.get(path, {"colour": "blue"}, follow=True)
+    assert r.status_code == 200
+    said = _said(r)
+    assert "“blue”" in said and "下面的列表未按此条件筛选" in said, said

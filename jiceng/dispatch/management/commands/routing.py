@@ -147,6 +147,20 @@ class Command(BaseCommand):
             f"自训练 {info['self_trained']} 条，类别 {len(info['classes'])} 个，"
             f"用时 {info['seconds']} 秒"
         )
+        from jiceng.dispatch import facts
+
+        # The newest model is the one intake suggests from: say so when its categories are
+        # not the county's own tree (e.g. trained on another tree's labels) — the hotline
+        # form offers only categories the tree has, so such a model suggests nothing there.
+        own = {p.split("/")[0] for p in _db_or([], facts.category_paths)}
+        outside = sorted(set(info["classes"]) - own) if own else []
+        if outside:
+            self.stderr.write(
+                f"注意：模型的 {len(info['classes'])} 个类别中有 {len(outside)} 个不在本县的分类目录中"
+                f"（{'、'.join(outside[:10])}{'…' if len(outside) > 10 else ''}）："
+                "受理时不会推荐这些类别；classify 和 evaluate 不受影响。"
+                "要在受理时使用，请用本县分类的标注重新训练（或 routing retrain 从已办结案件学习）。"
+            )
 
     def _notes(self, notes: list[str]) -> None:
         for note in notes:

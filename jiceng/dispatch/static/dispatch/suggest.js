@@ -60,14 +60,24 @@
     select.dispatchEvent(new Event('change', { bubbles: true }));
     hidden('suggestion_accepted').value = '1';
   }
+  // a suggestion can be picked when the county's tree has it (a code) or this form lists it
+  function pickable(code, label) {
+    if (code) return true;
+    if (!select) return false;
+    return Array.prototype.some.call(select.options, function (o) { return o.text === label; });
+  }
   function render(d) {
+    // Only what the county's own tree has can be picked: a model trained on another tree
+    // (its categories come back without a code) must not offer chips that do nothing.
+    var usable = d.categories.filter(function (c) { return pickable(c.code, c.category); });
+    var items = d.finer.length && pickable(d.finer[0].code, d.finer[0].path) ? [{ label: d.finer[0].path, code: d.finer[0].code, score: null }] : [];
+    usable.forEach(function (c) { items.push({ label: c.category, code: c.code, score: c.score }); });
+    if (!items.length) { shown = null; hidden('suggested').value = ''; say(tr('暂无建议')); return; }
     box.textContent = '';
     box.hidden = false;
     var h = document.createElement('strong');
     h.textContent = tr('智能分类建议：');
     box.appendChild(h);
-    var items = d.finer.length ? [{ label: d.finer[0].path, code: d.finer[0].code, score: null }] : [];
-    d.categories.forEach(function (c) { items.push({ label: c.category, code: c.code, score: c.score }); });
     items.forEach(function (it) {
       var b = document.createElement('button');
       b.type = 'button';
@@ -83,7 +93,7 @@
       box.appendChild(u);
     }
     shown = d;
-    hidden('suggested').value = d.categories.map(function (c) { return c.category; }).join('|');
+    hidden('suggested').value = usable.map(function (c) { return c.category; }).join('|');
   }
   function ask() {
     var t = ((title && title.value) ? title.value + tr('。') : '') + text.value;

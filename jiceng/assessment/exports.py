@@ -264,7 +264,10 @@ def _chart(rows: list[dict[str, Any]], key: str, title: str):
 
     font = _font()
     data = [(r["name"], r["metrics"].get(key, {}).get("value")) for r in rows]
-    data = [(n, v) for n, v in data if v is not None][:15]
+    valued = [(n, v) for n, v in data if v is not None]
+    data = valued[:15]
+    if len(valued) > len(data):  # the caption says "top 15" only when there are more
+        title += f"，前 {len(data)} 名"
     height = 40 + 16 * max(1, len(data))
     d = Drawing(480, height)
     d.add(String(0, height - 12, title, fontName=font, fontSize=10))
@@ -336,7 +339,7 @@ def pdf(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
         rows = sorted(s["rows"], key=lambda x: (x["ranks"].get(key) is None,
                                                  x["ranks"].get(key) or 0))  # fmt: skip
         story.append(Spacer(1, 4))
-        story.append(_chart(rows, key, f"{f.name}（{f.unit_label}），前 15 名"))
+        story.append(_chart(rows, key, f"{f.name}（{f.unit_label}）"))
         cols = [c for c in ("response_rate", "resolution_rate", "satisfaction_rate",
                             "ontime_close_rate") if c in fs and c != key][:3]  # fmt: skip
         head = ["排名", "单位", f.name, *[fs[c].name for c in cols], "上期", "变化"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from jiceng.cases.models import Tier
 from jiceng.cases.workflow import status_label
@@ -46,12 +46,16 @@ def time_left(case) -> str:
     secs = (case.deadline - timezone.now()).total_seconds()
     late = secs < 0
     secs = abs(secs)
+    # ngettext: English says "1 hour", not "1 hours" (Chinese has one form)
     if secs >= 86400:
-        txt = gettext("%(n)s 天") % {"n": f"{secs / 86400:.0f}"}
+        n = round(secs / 86400)
+        txt = ngettext("%(n)s 天", "%(n)s 天", n) % {"n": n}
     elif secs >= 3600:
-        txt = gettext("%(n)s 小时") % {"n": f"{secs / 3600:.0f}"}
+        n = round(secs / 3600)
+        txt = ngettext("%(n)s 小时", "%(n)s 小时", n) % {"n": n}
     else:
-        txt = gettext("%(n)s 分钟") % {"n": f"{max(secs / 60, 1):.0f}"}
+        n = round(max(secs / 60, 1))
+        txt = ngettext("%(n)s 分钟", "%(n)s 分钟", n) % {"n": n}
     return (gettext("超期 %(t)s") if late else gettext("剩 %(t)s")) % {"t": txt}
 
 

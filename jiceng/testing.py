@@ -234,3 +234,16 @@ def wait_js(page, expression: str, timeout_ms: int = 15000) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for: {expression}")
         page.wait_for_timeout(50)
+
+
+def invalid_filter(r, params) -> dict:
+    """Assert the API's answer to filter values outside their choices (decisions 0100,
+    0103): a 400 `invalid_filter` with one `details` entry per parameter, in order; returns
+    the error body."""
+    assert r.status_code == 400, r.content
+    err = r.json()["error"]
+    assert err["code"] == "invalid_filter"
+    assert [d["loc"] for d in err["details"]] == [["query", p] for p in params]
+    for d in err["details"]:
+        assert d["type"] == "invalid_choice" and "可选" in d["msg"]
+    return err

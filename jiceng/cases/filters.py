@@ -11,53 +11,34 @@ closed set of values, and paging has its own checks (`cursor`, `limit`, `offset`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext, gettext_noop
 
 from jiceng.cases.models import Card, Category, Channel
 from jiceng.cases.workflow import Status
+from jiceng.lib.filters import SHOWN, Filter, check, describe
 
-SHOWN = 40  # characters of a bad value echoed back
+__all__ = ["API_FILTERS", "PAGE_FILTERS", "Filter", "check", "describe", "tab_filter"]
 
 
 @dataclass(frozen=True)
-class Filter:
-    """One query parameter with a closed set of values.
-
-    `choices()`: (value, untranslated label) pairs; `multi`: a comma list of values;
-    `prefix`: the value is the beginning of a code (the category tree), valid when some
-    code starts with it, and `choices()` lists the top of the tree only."""
-
-    param: str
-    label: str  # gettext_noop: translated when the message is made
-    choices: Callable[[], list[tuple[str, str]]]
-    multi: bool = False
-    prefix: bool = False
+class PrefixFilter(Filter):
+    """A filter whose value is the beginning of a code (the category tree): valid when some
+    code starts with it; `choices()` lists the top of the tree only. The rest — checks,
+    messages, the OpenAPI description — is the shared filter's (jiceng/lib/filters.py)."""
 
     def bad_values(self, raw: str) -> list[str]:
-        values = [v.strip() for v in raw.split(",")] if self.multi else [raw]
-        values = [v for v in values if v]
-        if self.prefix:
-            return [v for v in values if not _category_prefix_exists(v)]
-        valid = {v for v, _ in self.choices()}
-        return [v for v in values if v not in valid]
+        return [raw] if raw and not _category_prefix_exists(raw) else []
 
     def message(self, bad: list[str]) -> str:
-        """The Chinese (or English) sentence naming the bad value(s) and the choices."""
         shown = gettext("、").join(f"“{v[:SHOWN]}”" for v in bad)
         choices = gettext("、").join(
             gettext("%(label)s（%(value)s）") % {"label": gettext(label), "value": value}
             for value, label in self.choices()
         )
-        if self.prefix:
-            return gettext("“%(name)s”没有以%(values)s开头的编号；一级分类有：%(choices)s") % {
-                "name": gettext(self.label),
-                "values": shown,
-                "choices": choices,
-            }
-        return gettext("“%(name)s”没有%(values)s这个值；可选：%(choices)s") % {
+        return gettext("“%(name)s”没有以%(values)s开头的编号；一级分类有：%(choices)s") % {
             "name": gettext(self.label),
             "values": shown,
             "choices": choices,
@@ -77,7 +58,7 @@ CARD = Filter(
     "card", gettext_noop("亮牌"), lambda: [(c.value, str(c.label)) for c in Card if c.value]
 )
 CHANNEL = Filter("channel", gettext_noop("渠道"), lambda: list(Channel.choices))
-CATEGORY = Filter("category", gettext_noop("分类"), _top_categories, prefix=True)
+CATEGORY = PrefixFilter("category", gettext_noop("分类"), _top_categories)
 
 # the queue page's filters (its tab is checked by the view: the tabs depend on the user)
 PAGE_FILTERS = (STATUS, CARD, CHANNEL, CATEGORY)
@@ -89,19 +70,3 @@ def tab_filter(tabs: Iterable[tuple[str, str]]) -> Filter:
     """The queue's tab as a filter: its choices are the tabs this user has."""
     listed = list(tabs)
     return Filter("tab", gettext_noop("标签页"), lambda: listed)
-
-
-def check(params: dict[str, str], filters: Iterable[Filter]) -> dict[str, str]:
-    """{param: message} for each filter whose value is not among its choices."""
-    out = {}
-    for f in filters:
-        bad = f.bad_values(params.get(f.param, "") or "")
-        if bad:
-            out[f.param] = f.message(bad)
-    return out
-
-
-def describe(f: Filter) -> str:
-    """The choices of a filter for the OpenAPI document (values, untranslated labels)."""
-    values = ", ".join(f"`{v}` ({label})" for v, label in f.choices())
-    return ("a comma list of: " if f.multi else "one of: ") + values

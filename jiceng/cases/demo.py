@@ -287,6 +287,8 @@ def build(ctx) -> None:
 
     n_cases = max(40, int(300 * ctx.scale))
     now = timezone.now()
+    # the local day so far (Asia/Shanghai): the wall's "new today" counts from here
+    day_start = now.astimezone(deadlines.tz()).replace(hour=0, minute=0, second=0, microsecond=0)
     counts: dict[str, int] = {}
     for i in range(n_cases):
         cat_code, rtype, title, text = rng.choice(TEXTS)
@@ -303,7 +305,13 @@ def build(ctx) -> None:
         still_open = target not in ("closed", "visited", "archived", "cancelled")
         amount, lunit = deadlines.limit_for(cat, urgency)
         if still_open:
-            at = _start_for_progress(now, amount, lunit, _progress(rng))
+            p = _progress(rng)
+            at = _start_for_progress(now, amount, lunit, p)
+            if target in NEW_TARGETS and p < deadlines.YELLOW_SHARE and at < day_start:
+                # a new case in time arrived today, whatever the hour the demo is built at
+                # (just after midnight "today" is minutes long); later is still in time, and
+                # no draw from rng here, so the cards do not depend on the hour
+                at = now - (now - day_start) * ((i * 0.618034) % 1.0)
         else:
             at = now - timedelta(hours=rng.uniform(1, 24 * 25))
         # moves follow each other at a pace fitting the limit (a 2-hour matter is not
@@ -389,6 +397,10 @@ STATES = [
     ("merged", 2),
     ("cancelled", 2),
 ]
+
+
+# targets that leave a case waiting for its first move: the wall's "new today"
+NEW_TARGETS = ("reported", "registered")
 
 
 def _target_state(rng) -> str:

@@ -74,17 +74,22 @@ def build(ctx) -> None:
     if grid is None or None in (grid.min_lon, grid.min_lat, grid.max_lon, grid.max_lat):
         return
     tracks.forget_county_box()
-    start = now - timedelta(hours=1)
+    # the last hour, or the local day so far if shorter: the page shows today's track, and
+    # a demo built just after midnight would otherwise leave it a few points long
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - timedelta(hours=1), day_start)
+    step = max((now - start) / 120, timedelta(milliseconds=100))
     tracks.go_on_duty(users["grid"], consent=True, now=start)
     cx, cy = (grid.min_lon + grid.max_lon) / 2, (grid.min_lat + grid.max_lat) / 2  # type: ignore[operator]
     rx, ry = (grid.max_lon - grid.min_lon) / 4, (grid.max_lat - grid.min_lat) / 4  # type: ignore[operator]
     points = [
         {
-            "t": int((start + timedelta(seconds=30 * k)).timestamp() * 1000),
+            "t": int((start + step * k).timestamp() * 1000),
             "lon": cx + rx * math.cos(k / 19) * (1 + 0.2 * math.sin(k / 5)),
             "lat": cy + ry * math.sin(k / 23),
         }
         for k in range(1, 120)
     ]
     tracks.record_points(users["grid"], points, now=now)
-    ctx.say("  指挥中心：通知 1 条、指令 1 条，网格员在岗 1 人（轨迹 1 小时）")
+    minutes = round((now - start).total_seconds() / 60)
+    ctx.say(f"  指挥中心：通知 1 条、指令 1 条，网格员在岗 1 人（轨迹 {minutes} 分钟）")

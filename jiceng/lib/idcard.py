@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 # GB/T 2260 province codes, including 71 台湾, 81 香港, 82 澳门 (residence permits use 83).
@@ -78,7 +80,9 @@ _NO_SUBDIVISION = frozenset({"71", "81", "82", "83", "91"})
 
 def parse(number: str, today: date | None = None) -> IdCard:
     """Check a number and return what it says; raise IdCardError with a Chinese reason."""
-    today = today or date.today()
+    # the installation's day (Asia/Shanghai), not the machine's: a birthday or a date in
+    # the future turns at local midnight, which is 16:00 UTC
+    today = today or timezone.localdate()
     s = normalise(number)
     if not s:
         raise IdCardError("身份证号码为空")

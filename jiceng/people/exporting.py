@@ -21,12 +21,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from jiceng.lib import exports, idcard, phones
 from jiceng.people import privacy
@@ -98,7 +98,7 @@ def row_chunks(qs, full: bool, names: dict[str, dict[str, str]]) -> Iterator[lis
         names["kind"],
         names["colour"],
     )
-    today = date.today()
+    today = timezone.localdate()  # the installation's day, not the machine's
     mask_id, mask_phone, mask_address = _mask_id, phones.mask, privacy.mask_address
     rows = qs.order_by("grid_code", "household_id", "id").values_list(*_FIELDS)
     # The open care tags of everyone exported, in one query (a fraction of the residents

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from jiceng.accounts import scope
 from jiceng.accounts.models import AccessLog
@@ -129,7 +130,7 @@ def mask_query(q: str) -> str:
 def age(birth: date | None, today: date | None = None) -> int | None:
     if birth is None:
         return None
-    today = today or date.today()
+    today = today or timezone.localdate()  # the installation's day, not the machine's
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 

@@ -6,6 +6,7 @@ the cases app). Kept in one place so the cases restructuring touches one import.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jiceng.lib.workdays import Calendar
@@ -31,9 +32,12 @@ def yellow_share() -> float:
     return deadlines.YELLOW_SHARE
 
 
-def notify(key: str, body: str, *, kind: str, phone: str = "", user=None) -> bool:
+def notify(
+    key: str, body: str, *, kind: str, phone: str = "", user=None, now: datetime | None = None
+) -> bool:
     """Queue one notification in the platform's outbox (sent later by `jiceng worker`,
-    never inside this transaction); the same key is never queued twice. True if queued."""
+    never inside this transaction); the same key is never queued twice. True if queued.
+    `now` is when it is due: the pass's time, so the pass that queues it also sends it."""
     from jiceng.cases import services
 
-    return services.notify(key, body, kind=kind, phone=phone, user=user) is not None
+    return services.notify(key, body, kind=kind, phone=phone, user=user, now=now) is not None

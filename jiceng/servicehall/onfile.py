@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from jiceng.accounts.models import AccessLog
@@ -118,7 +119,7 @@ def resolve(m: Material, region_code: str, name: str, phone: str, id_number: str
         raise ValueError(
             gettext("未找到申请人此前办结的相关办件，「%(name)s」须当场提交") % {"name": m.name}
         )
-    when = earlier.finished_at.strftime("%Y-%m-%d") if earlier.finished_at else ""
+    when = timezone.localdate(earlier.finished_at).isoformat() if earlier.finished_at else ""
     return Ref(m.id, source, "servicehall.application", earlier.number,
                f"办件 {earlier.number}「{earlier.version.item.name}」{when} 办结")  # fmt: skip
 

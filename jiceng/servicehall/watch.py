@@ -34,14 +34,14 @@ def run_pass(now: datetime | None = None) -> dict[str, int]:
                 f"sh-red:{app.number}:{app.promised_due:%Y%m%d%H%M}",
                 f"【红牌】办件 {app.number}「{app.version.item.name}」已超过承诺时限"
                 f"（{timezone.localtime(app.promised_due):%m-%d %H:%M}），请立即办理。",
-                kind="sh_red", user=app.clerk,
+                kind="sh_red", user=app.clerk, now=now,
             )  # fmt: skip
         for app in qs.filter(apps.card_q("yellow", now)).order_by("promised_due")[:BATCH]:
             out["yellow"] += facts.notify(
                 f"sh-yellow:{app.number}:{app.promised_due:%Y%m%d%H%M}",
                 f"【黄牌】办件 {app.number}「{app.version.item.name}」将于"
                 f"{timezone.localtime(app.promised_due):%m-%d %H:%M}到承诺时限。",
-                kind="sh_yellow", user=app.clerk,
+                kind="sh_yellow", user=app.clerk, now=now,
             )  # fmt: skip
         late_pending = qs.filter(pending_until__lt=now,
                                  status__in=[Status.ACCEPTED, Status.IN_REVIEW])  # fmt: skip
@@ -50,7 +50,7 @@ def run_pass(now: datetime | None = None) -> dict[str, int]:
                 f"sh-pending:{app.number}:{app.pending_until:%Y%m%d}",
                 f"您申请的「{app.version.item.name}」（{app.number}）容缺材料补齐期限已到，"
                 "请尽快补交或联系代办员。",
-                kind="sh_pending", phone=app.applicant_phone,
+                kind="sh_pending", phone=app.applicant_phone, now=now,
             )  # fmt: skip
         rects = Rectification.objects.filter(done_at__isnull=True, due__lt=now).select_related(
             "rating__application__clerk")[:BATCH]  # fmt: skip
@@ -58,7 +58,7 @@ def run_pass(now: datetime | None = None) -> dict[str, int]:
             a = r.rating.application
             out["rectification"] += facts.notify(
                 f"sh-rect:{r.pk}", f"【整改逾期】办件 {a.number} 的差评整改已过期限，请答复申请人。",
-                kind="sh_rectify", user=a.clerk,
+                kind="sh_rectify", user=a.clerk, now=now,
             )  # fmt: skip
     return out
 

@@ -133,6 +133,7 @@ def test_the_load_map_colours_grids_and_a_click_lists_open_cases(
 
 
 @pytest.mark.browser
+@pytest.mark.real_clock  # the page sends the GPS fix's own time, which no test clock moves
 @pytest.mark.django_db(transaction=True)
 def test_a_grid_worker_goes_on_duty_on_the_phone_and_the_street_sees_the_track(
     live_server, browser, phone_page, login, users, units

@@ -3,8 +3,6 @@ the black list, a resident sees their own household; co-building steps in order.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -114,7 +112,7 @@ def test_a_rule_changed_later_does_not_rewrite_history(users, territory, rules):
 
 
 def test_the_boards_name_the_red_and_mask_the_black(users, territory, rules, people):
-    on = date.today().replace(day=1)
+    on = timezone.localdate().replace(day=1)  # the month the pages show: the local one
     for number, name, key in [("A", "王德福", "elder"), ("B", "李春花", "litter")]:
         points.approve(
             users.community, _entry(users.grid_worker, territory, number, name, rules[key], on)

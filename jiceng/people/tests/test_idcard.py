@@ -154,3 +154,23 @@ def test_the_keyed_hashes_are_djangos_salted_hmac(settings):
     assert services.phone_hash("13991500001") != before
     assert services.phone_hash("13991500001") == reference("jiceng.people.phone", "13991500001")
     assert services.phone_hash("") == ""
+
+
+@pytest.mark.parametrize(
+    "utc, born_today_ok, age_of_2008_12_08",
+    [
+        # 16:30 UTC on 7 December is already 00:30 on the 8th in Asia/Shanghai: a child born
+        # today (local) is accepted and someone born on 8 December 2008 is 18 today
+        ("2026-12-07T16:30:00+00:00", True, 18),
+        # 15:30 UTC is still the 7th locally: the 8th is tomorrow
+        ("2026-12-07T15:30:00+00:00", False, 17),
+    ],
+)
+def test_birth_dates_and_ages_turn_at_local_midnight_not_utc(utc, born_today_ok, age_of_2008_12_08):
+    import time_machine
+
+    from jiceng.people import privacy
+
+    with time_machine.travel(utc, tick=False):
+        assert idcard.is_valid(idcard.make("610921", date(2026, 12, 8), 1)) is born_today_ok
+        assert privacy.age(date(2008, 12, 8)) == age_of_2008_12_08

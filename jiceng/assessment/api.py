@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from jiceng.assessment import exports, rankings, services, working
 from jiceng.assessment.metrics import formula_set, to_dict
@@ -22,6 +22,85 @@ class Error(Schema):
 
 
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
+
+
+NO_VALUE = (
+    "null when the denominator is 0 in the period (本期无相关诉求: the unit had no case the "
+    "metric counts) — never 100; for a composite (三率综合得分) null when any part of "
+    "positive weight is null (the weights are not renormalised; decision 0105)"
+)
+
+
+class Figure(Schema):
+    value: float | None = Field(
+        ..., description=f"the metric's value, rounded 四舍五入; {NO_VALUE}"
+    )
+    num: float = Field(
+        ..., description="numerator (a composite: Σ weight × value of its parts that have one)"
+    )
+    den: float = Field(
+        ..., description="denominator (a composite: the weight sum of those parts); 0 → value null"
+    )
+
+
+class RankingRow(Schema):
+    key: int | str = Field(..., description="division code (a department: its unit id)")
+    name: str
+    metrics: dict[str, Figure]
+    ranks: dict[str, int | None] = Field(
+        ...,
+        description=(
+            "competition rank (1, 2, 2, 4) per metric; null for a unit whose value is "
+            "null: it is not ranked and does not tie with any unit that has a value"
+        ),
+    )
+    prev: dict[str, float | None] | None = Field(
+        None,
+        description=(
+            "the previous period's value per metric; null when it had none (no change "
+            "is computed from or to null)"
+        ),
+    )
+    prev_ranks: dict[str, int | None] | None = Field(
+        None, description="the previous period's rank per metric, or null"
+    )
+
+
+class MetricInfo(Schema):
+    name: str
+    text: str
+    unit: str
+
+
+class RankingOut(Schema):
+    period: dict[str, Any]
+    dimension: str
+    version: int = Field(..., description="published version, 0 for live figures")
+    metrics: dict[str, MetricInfo]
+    rows: list[RankingRow] = Field(
+        ...,
+        description=(
+            "the rows the caller may see, by key; the order of a metric is its `ranks` "
+            "(null: not ranked, after every ranked unit)"
+        ),
+    )
+
+
+class WorkingOut(Schema):
+    metric: str
+    text: str
+    value: float | None = Field(..., description=f"the figure; {NO_VALUE}")
+    numerator: float
+    denominator: float = Field(..., description="0 means no value (null), not 100")
+    missing_parts: list[str] = Field(
+        default_factory=list,
+        description="a composite: the names of its parts without a value (why it has none)",
+    )
+    counts: dict[str, float]
+    numerator_cases: list[str]
+    denominator_cases: list[str]
+    excluded_cases: list[str]
+    version: int
 
 
 class MetricPatch(Schema):
@@ -97,7 +176,7 @@ def metric_changes(request, code: str):
     ]
 
 
-@router.get("/rankings", response={200: dict[str, Any], **ERRORS})
+@router.get("/rankings", response={200: RankingOut, **ERRORS})
 def ranking(
     request,
     dimension: str = "street",
@@ -107,7 +186,8 @@ def ranking(
 ):
     """One ranking: rows the caller may see, each with every metric's value, numerator,
     denominator, rank, previous value and rank. A published period gives its frozen
-    latest version (`version` > 0), otherwise live figures (`version` 0)."""
+    latest version (`version` > 0), otherwise live figures (`version` 0). A value whose
+    denominator is 0 is null, with a null rank (not ranked, listed after the ranked)."""
     span = parse(kind, start, end)
     data = rankings.ranking(request.auth, span, dimension)
     return {
@@ -125,7 +205,7 @@ def ranking(
     }
 
 
-@router.get("/working", response={200: dict[str, Any], **ERRORS})
+@router.get("/working", response={200: WorkingOut, **ERRORS})
 def working_of(
     request,
     dimension: str,
@@ -148,6 +228,7 @@ def working_of(
         "value": w["value"],
         "numerator": w["num"],
         "denominator": w["den"],
+        "missing_parts": w.get("missing_names", []),
         "counts": {c["name"]: c["value"] for c in w.get("filled", [])},
         "numerator_cases": [c["number"] for c in w.get("numerator_cases", [])],
         "denominator_cases": [c["number"] for c in w.get("denominator_cases", [])],

@@ -134,6 +134,18 @@ def _source_line(version) -> str:
     return f"数据：已发布第 {version.n} 版（{timezone.localtime(version.at):%Y-%m-%d %H:%M}）"
 
 
+NO_DATA = "—"
+NO_DATA_NOTE = (
+    "“—”：本期无相关诉求（分母为 0），没有数值，不计算、不参与排名，排在有数据的单位之后；"
+    "综合得分的任一分项没有数值时不计算综合得分；无数据不与上期比较。"
+)
+
+
+def _or_dash(v: Any) -> Any:
+    """A figure, or the dash of "no data" (a value whose denominator is 0: decision 0105)."""
+    return NO_DATA if v is None else v
+
+
 def workbook(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -159,6 +171,7 @@ def workbook(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
             f"周期：{span.start:%Y-%m-%d} 至 {span.end:%Y-%m-%d}；{_source_line(s['version'])}",
         )
         _set(ws, 3, 1, f"排名依据：{fs[key].name}")
+        _set(ws, 4, 1, NO_DATA_NOTE)
         r = 5
         for c, h in enumerate(["指标", "公式", "来源", "排除的诉求"], 1):
             _set(ws, r, c, h).font = bold
@@ -182,18 +195,18 @@ def workbook(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
                                                  x["ranks"].get(key) or 0))  # fmt: skip
         for row in rows:
             r += 1
-            _set(ws, r, 1, row["ranks"].get(key))
+            _set(ws, r, 1, _or_dash(row["ranks"].get(key)))
             _set(ws, r, 2, row["name"])
             for c, code in enumerate(codes, 3):
-                _set(ws, r, c, row["metrics"].get(code, {}).get("value"))
-            _set(ws, r, len(codes) + 3, (row.get("prev_ranks") or {}).get(key))
+                _set(ws, r, c, _or_dash(row["metrics"].get(code, {}).get("value")))
+            _set(ws, r, len(codes) + 3, _or_dash((row.get("prev_ranks") or {}).get(key)))
             v = row["metrics"].get(key, {}).get("value")
             pv = (row.get("prev") or {}).get(key)
             _set(
                 ws,
                 r,
                 len(codes) + 4,
-                round(v - pv, 2) if v is not None and pv is not None else None,
+                _or_dash(round(v - pv, 2) if v is not None and pv is not None else None),
             )
         ws.freeze_panes = ws.cell(row=head_row + 1, column=3)
         widths = [6, 28, *([12] * len(codes)), 10, 12]
@@ -268,6 +281,8 @@ def _chart(rows: list[dict[str, Any]], key: str, title: str):
     data = valued[:15]
     if len(valued) > len(data):  # the caption says "top 15" only when there are more
         title += f"，前 {len(data)} 名"
+    if len(valued) < len(rows):  # units without a value get no bar (not a bar of 0 or 100)
+        title += f"（{len(rows) - len(valued)} 个单位本期无数据，未列入）"
     height = 40 + 16 * max(1, len(data))
     d = Drawing(480, height)
     d.add(String(0, height - 12, title, fontName=font, fontSize=10))
@@ -336,6 +351,7 @@ def pdf(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
         story.append(Paragraph(f"{s['label']}排名（按{f.name}）", h2))
         story.append(Paragraph(_source_line(s["version"]), small))
         story.append(Paragraph(f"公式：{f.name} = {f.text()}；来源：{f.source}", small))
+        story.append(Paragraph(NO_DATA_NOTE, small))
         rows = sorted(s["rows"], key=lambda x: (x["ranks"].get(key) is None,
                                                  x["ranks"].get(key) or 0))  # fmt: skip
         story.append(Spacer(1, 4))
@@ -348,7 +364,7 @@ def pdf(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
             v = r["metrics"].get(key, {}).get("value")
             pv = (r.get("prev") or {}).get(key)
             table.append([
-                str(r["ranks"].get(key) or "—"),
+                str(_or_dash(r["ranks"].get(key) if v is not None else None)),
                 Paragraph(str(r["name"]), small),
                 _fmt(v),
                 *[_fmt(r["metrics"].get(c, {}).get("value")) for c in cols],
@@ -378,5 +394,5 @@ def pdf(sheets: list[dict[str, Any]], span: Span, metric: str) -> bytes:
 
 def _fmt(v: float | None, sign: bool = False) -> str:
     if v is None:
-        return "—"
+        return NO_DATA
     return f"{v:+.2f}" if sign else f"{v:.2f}"

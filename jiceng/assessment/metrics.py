@@ -1,9 +1,12 @@
 """Metric formulas as data, and their evaluation (pure functions over named counts).
 
 A ratio metric: value = scale × Σ wᵢ·countᵢ (numerator) / Σ wⱼ·countⱼ (denominator);
-a denominator ≤ 0 gives no value (None: "无数据", never a division error).
-A composite metric: Σ wₖ·valueₖ / Σ wₖ over its components that have a value
-(北京 三率: 响应率、解决率、满意率 weighted e.g. 0.1/0.5/0.4, or 30/35/35).
+a denominator ≤ 0 gives no value (None, shown "—": 本期无相关诉求 — never 100 %, never a
+division error). A unit with no value is not ranked and comes after every unit that has one.
+A composite metric: Σ wₖ·valueₖ / Σ wₖ over its components (北京 三率: 响应率、解决率、满意率
+weighted e.g. 0.1/0.5/0.4, or 30/35/35); it has no value when any component of positive
+weight has none (decision 0105: the weights are not renormalised over the parts that have
+data — that scored a village with one answered call and no return visit 100 on 三率).
 
 Counts of cases carrying an exclusion reason the metric lists are left out before the
 formula (涉诉、仲裁、信访、恶意、重复 …).
@@ -163,21 +166,35 @@ def evaluate(
     for code, f in formulas.items():
         if f.kind != Metric.COMPOSITE:
             continue
-        total = weight = 0.0
-        parts = {}
-        for comp, w in f.components.items():
-            v = out.get(comp, {}).get("value")
-            parts[comp] = v
-            if v is not None:
-                total += w * v
-                weight += w
-        out[code] = {
-            "value": half_up(100.0 * total / weight) if weight > 0 else None,
-            "num": round(total, 4),
-            "den": weight,
-            "parts": parts,
-        }
+        parts = {comp: out.get(comp, {}).get("value") for comp in f.components}
+        out[code] = composite(f, parts)
     return out
+
+
+def composite(f: Formula, parts: Mapping[str, float | None]) -> dict[str, Any]:
+    """{value, num, den, parts, missing} of a composite from its components' values.
+
+    value = Σ wₖ·valueₖ / Σ wₖ, or None when a component of positive weight has no value
+    (or is not in the set): the score is the whole formula or nothing (decision 0105).
+    `num`/`den` are the weighted sum and the weight sum of the parts that have a value
+    (what the working page shows); `missing` the codes of the parts without one."""
+    total = weight = 0.0
+    missing = []
+    for comp, w in f.components.items():
+        v = parts.get(comp)
+        if v is None:
+            if w > 0:
+                missing.append(comp)
+            continue
+        total += w * v
+        weight += w
+    return {
+        "value": half_up(100.0 * total / weight) if weight > 0 and not missing else None,
+        "num": round(total, 4),
+        "den": weight,
+        "parts": dict(parts),
+        "missing": missing,
+    }
 
 
 def validate(d: Mapping[str, Any], known_codes: set[str]) -> None:

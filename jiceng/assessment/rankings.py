@@ -274,6 +274,28 @@ def _half_up(hundredths: str, vendor: str) -> str:
     return f"(SIGN({y}) * CAST(ABS({y}) + 0.5 AS INTEGER)) / 100.0"
 
 
+def _composite_sql(
+    f: Formula, cols: Mapping[str, int | None], done: set[int]
+) -> tuple[str, str, str]:
+    """metrics.composite in SQL over the component value columns v{j}: (weighted sum of
+    the parts with a value, their weight sum, 1 when every part of positive weight has a
+    value else 0). A part not computed (yet) has no value, as in Python."""
+    total = weight = _lit(0)
+    present: list[str] = []
+    for comp, w in f.components.items():
+        j = cols.get(comp)
+        if j is None or j not in done:
+            if w > 0:
+                present.append("1 = 0")
+            continue
+        total = f"({total} + COALESCE({_lit(w)} * v{j}, {_lit(0)}))"
+        weight = f"({weight} + CASE WHEN v{j} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
+        if w > 0:
+            present.append(f"v{j} IS NOT NULL")
+    whole = f"CASE WHEN {' AND '.join(present)} THEN 1 ELSE 0 END" if present else "1"
+    return total, weight, whole
+
+
 def _ranked_sql(
     name: str, grouped: str, fs: Mapping[str, Formula], vendor: str, with_counts: bool
 ) -> str:
@@ -301,20 +323,15 @@ def _ranked_sql(
     for i, f in enumerate(fs.values()):
         if f.kind != Metric.COMPOSITE:
             continue
-        total = weight = _lit(0)
-        for comp, w in f.components.items():
-            j = idx.get(comp)
-            if j is None or j not in done:
-                continue  # not computed (yet): no value, as in Python
-            total = f"({total} + COALESCE({_lit(w)} * v{j}, {_lit(0)}))"
-            weight = f"({weight} + CASE WHEN v{j} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
+        total, weight, whole = _composite_sql(f, {c: idx.get(c) for c in f.components}, done)
         value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
         ctes.append(
-            f"{name}_s{i} AS MATERIALIZED (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})"
+            f"{name}_s{i} AS MATERIALIZED (SELECT *, {total} AS n{i}, {weight} AS d{i}, "
+            f"{whole} AS ok{i} FROM {prev})"
         )
         ctes.append(
-            f"{name}_c{i} AS MATERIALIZED (SELECT *, CASE WHEN d{i} > 0 THEN {value} END "
-            f"AS v{i} FROM {name}_s{i})"
+            f"{name}_c{i} AS MATERIALIZED (SELECT *, CASE WHEN d{i} > 0 AND ok{i} = 1 THEN "
+            f"{value} END AS v{i} FROM {name}_s{i})"
         )
         prev = f"{name}_c{i}"
         done.add(i)
@@ -534,18 +551,19 @@ def _unit_month_sql(
     for i, f in enumerate(fs.values()):
         if f.kind != Metric.COMPOSITE:
             continue
-        total = weight = _lit(0)
-        for comp, w in f.components.items():
-            c = codes.index(comp) if comp in fs else None
-            if c is None or c not in done:
-                continue  # not computed (yet): no value, as in Python
-            total = f"({total} + COALESCE({_lit(w)} * v{c}, {_lit(0)}))"
-            weight = f"({weight} + CASE WHEN v{c} IS NULL THEN {_lit(0)} ELSE {_lit(w)} END)"
-        ctes.append(f"s{i} AS (SELECT *, {total} AS n{i}, {weight} AS d{i} FROM {prev})")
+        total, weight, whole = _composite_sql(
+            f, {c: codes.index(c) if c in fs else None for c in f.components}, done
+        )
+        ctes.append(
+            f"s{i} AS (SELECT *, {total} AS n{i}, {weight} AS d{i}, {whole} AS ok{i} FROM {prev})"
+        )
         value = _half_up(f"({_lit(100.0)} * n{i}) / d{i}", vendor)
         # not materialized: over the stored ratio values the composite is a few operations,
         # cheaper to repeat than another copy of every row
-        ctes.append(f"c{i} AS (SELECT *, CASE WHEN d{i} > 0 THEN {value} END AS v{i} FROM s{i})")
+        ctes.append(
+            f"c{i} AS (SELECT *, CASE WHEN d{i} > 0 AND ok{i} = 1 THEN {value} END AS v{i} "
+            f"FROM s{i})"
+        )
         prev = f"c{i}"
         done.add(i)
     ranks = []

@@ -67,6 +67,22 @@ def _query(span: Span, **extra: Any) -> str:
     return urlencode(q)
 
 
+def no_data_reason(f: Formula | None, metrics: dict[str, Any], fs: dict[str, Formula]) -> str:
+    """Why a figure is "—" (the cell's title): a ratio's denominator is 0 in the period, or
+    a composite's part has no value (decision 0105)."""
+    if f is not None and f.kind == Metric.COMPOSITE:
+        missing = [
+            fs[c].name if c in fs else c
+            for c, w in f.components.items()
+            if w > 0 and (metrics.get(c) or {}).get("value") is None
+        ]
+        if missing:
+            return gettext("%(parts)s本期无相关诉求（分母为 0），不计算综合得分，不参与排名") % {
+                "parts": gettext("、").join(missing)
+            }
+    return gettext("本期无相关诉求（分母为 0），不计算，不参与排名")
+
+
 @login_required
 def rankings_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "assessment.view")
@@ -112,8 +128,9 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
             {
                 "name": r["name"],
                 "key": r["key"],
-                "rank": r["ranks"].get(code),
+                "rank": r["ranks"].get(code) if value is not None else None,
                 "value": value,
+                "no_data": no_data_reason(f, r["metrics"], fs) if value is None else "",
                 "num": m.get("num"),
                 "den": m.get("den"),
                 "prev": prev,

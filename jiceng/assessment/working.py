@@ -120,7 +120,9 @@ def explain(
             v, num, den = ratio(cf, counts)
             parts[comp] = {"name": cf.name, "value": v, "num": num, "den": den,
                            "text": cf.text(), "weight": f.components[comp]}  # fmt: skip
-        return {"formula": f, "text": f.text(), **result, "parts": parts, "composite": True}
+        missing = [parts[c]["name"] if c in parts else c for c in result.get("missing", [])]
+        return {"formula": f, "text": f.text(), **result, "parts": parts, "composite": True,
+                "missing_names": missing}  # fmt: skip
     counts = counts_without(by_reason, set(f.exclusions))
     used = list(dict.fromkeys([*f.numerator, *f.denominator]))
     filled = [{"name": n, "label": gettext(COUNT_LABELS[n]), "value": counts[n]} for n in used]

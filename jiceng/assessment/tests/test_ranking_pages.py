@@ -33,7 +33,7 @@ def _rows(html: str) -> list[tuple[str, str]]:
         if len(cells) < 3:
             continue  # the "nothing to show" row
         figure = re.sub(r"<[^>]+>", "", cells[2]).strip()
-        out.append((cells[0].strip(), figure))
+        out.append((re.sub(r"<[^>]+>", "", cells[0]).strip(), figure))
     return out
 
 
@@ -45,7 +45,7 @@ def test_pages_keep_the_countys_ranks_and_link_each_figure(
     assert _rows(first) == [("1", "66.67"), ("1", "66.67")]
     assert "第 1 / 2 页" in first and "page=2" in first
     second = c.get(URL + "&page=2").content.decode()
-    assert _rows(second) == [("3", "3.13"), ("—", "无数据")]
+    assert _rows(second) == [("3", "3.13"), ("—", "—")]
     assert "五一村一级网格" in second and "城关社区一级网格" not in second
     assert "共 4 个单位参与排名，您可查看 4 个" in second
     # the figure on page 2 opens its working: the 32 cases behind 1/32
@@ -83,7 +83,7 @@ def test_another_street_is_refused_on_every_page_and_figure(
     for page in (1, 2):  # one page: its own grid (双河口村, no value); page 2 shows page 1
         html = c.get(URL + f"&page={page}").content.decode()
         assert "城关社区" not in html and "五一村" not in html and "李网格" not in html
-        assert _rows(html) == [("—", "无数据")] and "您可查看 1 个" in html
+        assert _rows(html) == [("—", "—")] and "您可查看 1 个" in html
     html = c.get(URL + "&q=李网格").content.decode()
     assert _rows(html) == [] and "名称含“李网格”的有 0 个" in html
     r = c.get(f"/assessment/working/?kind=month&start=2026-10-01&dim=grid_worker"
@@ -127,7 +127,7 @@ def test_a_published_month_pages_its_frozen_rows(users, territory, hand_counted,
     facts.refresh([late.pk], at(31, 18))
     c = client_for(users.district)
     html = c.get(URL + "&page=2").content.decode()
-    assert "已发布 · 第 1 版" in html and _rows(html) == [("3", "3.13"), ("—", "无数据")]
+    assert "已发布 · 第 1 版" in html and _rows(html) == [("3", "3.13"), ("—", "—")]
     assert "version=1" in html  # each figure links to the frozen working
     html = c.get(URL + "&q=五一村").content.decode()
     assert _rows(html) == [("3", "3.13")]

@@ -26,15 +26,17 @@ from django.db import DataError, IntegrityError
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import BodyModel
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import BaseModel
-from pydantic import Field as PydField
 
 from jiceng.accounts.lookups import TooManyLookups
 from jiceng.accounts.models import ApiToken, User
+from jiceng.lib.errors import ErrorBody as ErrorBody  # re-exported: the one error shape
+from jiceng.lib.errors import ErrorDetail as ErrorDetail
+from jiceng.lib.errors import ErrorOut
 from jiceng.lib.filters import InvalidFilter
 
 log = logging.getLogger(__name__)
@@ -91,24 +93,6 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-class ErrorDetail(Schema):
-    loc: list[str] = []
-    msg: str = ""
-    type: str = ""
-
-
-class ErrorBody(Schema):
-    code: str = PydField(description="machine-readable, e.g. validation_error, forbidden")
-    message: str = PydField(description="中文说明，可直接展示给用户")
-    details: list[ErrorDetail] | None = None
-
-
-class ErrorOut(Schema):
-    """Every error answer of the API."""
-
-    error: ErrorBody
-
-
 # The error answers every operation may give, declared once for all (issue 9 item 13).
 ERROR_ANSWERS = {
     "400": "请求有误（中文说明见 error.message）",
@@ -136,6 +120,7 @@ class JicengAPI(NinjaAPI):
             for op in ops.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
+                op["responses"] = _one_key_per_status(op["responses"])
                 for status, text in ERROR_ANSWERS.items():
                     if status == "401" and not op.get("security"):
                         continue
@@ -144,6 +129,17 @@ class JicengAPI(NinjaAPI):
                         {"description": text, "content": {"application/json": {"schema": ref}}},
                     )
         return schema
+
+
+def _one_key_per_status(responses: dict[Any, Any]) -> dict[str, Any]:
+    """An operation's answers keyed by the status as a string. ninja keys the statuses of
+    `response=` by integer and `openapi_extra` adds string keys: both reached the JSON
+    document, a duplicate key ("400" twice) that a client reads as either. The string one
+    (the operation's own description) is laid over the integer one (its schema)."""
+    out: dict[str, Any] = {}
+    for key in sorted(responses, key=lambda k: isinstance(k, str)):  # integer keys first
+        out[str(key)] = {**out.get(str(key), {}), **responses[key]}
+    return out
 
 
 api = JicengAPI(

@@ -23,6 +23,7 @@ from jiceng.cases import access, filters, moves, privacy, queries, services
 from jiceng.cases.models import Case, Category, Channel
 from jiceng.cases.workflow import MOVES, OPEN_STATES, status_label
 from jiceng.dispatch.acceptance import record_suggestion
+from jiceng.lib.errors import ErrorOut
 
 router = Router(tags=["cases"])
 
@@ -123,15 +124,6 @@ class CaseDetail(CaseOut):
     can_reveal: bool = Field(description="POST …/reveal with a reason shows them in full")
     events: list[EventOut]
     moves: list[str]
-
-
-class ErrorBody(Schema):
-    code: str = Field(description="invalid_input, invalid_state, forbidden, reason_required, …")
-    message: str = Field(description="中文说明")
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}

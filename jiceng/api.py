@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib
+import json
 import logging
 import time
 from typing import Any
@@ -34,6 +35,7 @@ from pydantic import BaseModel
 
 from jiceng.accounts.lookups import TooManyLookups
 from jiceng.accounts.models import ApiToken, User
+from jiceng.lib import paging
 from jiceng.lib.errors import ErrorBody as ErrorBody  # re-exported: the one error shape
 from jiceng.lib.errors import ErrorDetail as ErrorDetail
 from jiceng.lib.errors import ErrorOut
@@ -128,6 +130,7 @@ class JicengAPI(NinjaAPI):
                         status,
                         {"description": text, "content": {"application/json": {"schema": ref}}},
                     )
+                _declare_invalid_page(op, components)
         return schema
 
 
@@ -140,6 +143,20 @@ def _one_key_per_status(responses: dict[Any, Any]) -> dict[str, Any]:
     for key in sorted(responses, key=lambda k: isinstance(k, str)):  # integer keys first
         out[str(key)] = {**out.get(str(key), {}), **responses[key]}
     return out
+
+
+def _declare_invalid_page(op: dict[str, Any], components: dict[str, Any]) -> None:
+    """The 400 `invalid_page` on an operation that takes a paging parameter (decision 0106)."""
+    names = [p["name"] for p in op.get("parameters", []) if p["name"] in paging.PARAMS]
+    body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    ref = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
+    names += [n for n in components.get(ref, {}).get("properties", {}) if n in paging.PARAMS]
+    if not names:
+        return
+    answer = op["responses"]["400"]
+    said = paging.DECLARED.format(names=", ".join(f"`{n}`" for n in dict.fromkeys(names)))
+    if "invalid_page" not in answer.get("description", ""):
+        answer["description"] = f"{answer.get('description', '')} {said}".strip()
 
 
 api = JicengAPI(
@@ -160,6 +177,11 @@ def error(request, status: int, code: str, message: str, details=None):
 
 @api.exception_handler(ValidationError)
 def on_validation(request, exc: ValidationError):
+    if exc.errors and all(paging.is_paging(e) for e in exc.errors):
+        # a page, size, limit or offset that is not a page of the list: named, like a bad
+        # filter value (jiceng/lib/paging.py, decision 0106)
+        bad = paging.invalid_page(exc.errors, _given(request))
+        return error(request, 400, "invalid_page", str(bad), bad.details)
     details = [
         {
             "loc": [str(p) for p in e.get("loc", [])],
@@ -169,6 +191,20 @@ def on_validation(request, exc: ValidationError):
         for e in exc.errors
     ]
     return error(request, 422, "validation_error", "请求参数有误，请检查后重试", details)
+
+
+def _given(request: HttpRequest) -> dict[str, Any]:
+    """The parameters as sent, for naming a bad one: the query string and a JSON body."""
+    given: dict[str, Any] = {}
+    if request.content_type == "application/json" and request.body:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            given.update(body)
+    given.update(request.GET.dict())
+    return given
 
 
 @api.exception_handler(InvalidFilter)

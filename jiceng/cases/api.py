@@ -322,8 +322,8 @@ def list_cases(
     case number or its beginning (`610921-2026…`) searches numbers only, in number order
     (newest number first). Page with `cursor` (preferred) or `offset`: the header
     X-Next-Cursor carries the cursor of the next page. Never counts the matching rows.
-    `offset` beyond 1,000,000 or below 0, or `limit` outside 1–200, is a 422
-    (validation_error); a cursor with an offset, or a cursor this list did not give, a
+    `offset` beyond 1,000,000 or below 0, or `limit` outside 1–200, is a 400
+    (invalid_page) naming it and the bound; a cursor with an offset, or a cursor this list did not give, a
     400 (invalid_cursor); a `status` or `card` outside its choices, a 400 (invalid_filter)
     naming it and the choices, not an empty list."""
     bad = filters.check({"status": status, "card": card}, filters.API_FILTERS)

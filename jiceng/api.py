@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib
+import json
 import logging
 import time
 from typing import Any
@@ -26,15 +27,18 @@ from django.db import DataError, IntegrityError
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.params.models import BodyModel
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import BaseModel
-from pydantic import Field as PydField
 
 from jiceng.accounts.lookups import TooManyLookups
 from jiceng.accounts.models import ApiToken, User
+from jiceng.lib import paging
+from jiceng.lib.errors import ErrorBody as ErrorBody  # re-exported: the one error shape
+from jiceng.lib.errors import ErrorDetail as ErrorDetail
+from jiceng.lib.errors import ErrorOut
 from jiceng.lib.filters import InvalidFilter
 
 log = logging.getLogger(__name__)
@@ -91,24 +95,6 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-class ErrorDetail(Schema):
-    loc: list[str] = []
-    msg: str = ""
-    type: str = ""
-
-
-class ErrorBody(Schema):
-    code: str = PydField(description="machine-readable, e.g. validation_error, forbidden")
-    message: str = PydField(description="中文说明，可直接展示给用户")
-    details: list[ErrorDetail] | None = None
-
-
-class ErrorOut(Schema):
-    """Every error answer of the API."""
-
-    error: ErrorBody
-
-
 # The error answers every operation may give, declared once for all (issue 9 item 13).
 ERROR_ANSWERS = {
     "400": "请求有误（中文说明见 error.message）",
@@ -136,6 +122,7 @@ class JicengAPI(NinjaAPI):
             for op in ops.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
+                op["responses"] = _one_key_per_status(op["responses"])
                 for status, text in ERROR_ANSWERS.items():
                     if status == "401" and not op.get("security"):
                         continue
@@ -143,7 +130,33 @@ class JicengAPI(NinjaAPI):
                         status,
                         {"description": text, "content": {"application/json": {"schema": ref}}},
                     )
+                _declare_invalid_page(op, components)
         return schema
+
+
+def _one_key_per_status(responses: dict[Any, Any]) -> dict[str, Any]:
+    """An operation's answers keyed by the status as a string. ninja keys the statuses of
+    `response=` by integer and `openapi_extra` adds string keys: both reached the JSON
+    document, a duplicate key ("400" twice) that a client reads as either. The string one
+    (the operation's own description) is laid over the integer one (its schema)."""
+    out: dict[str, Any] = {}
+    for key in sorted(responses, key=lambda k: isinstance(k, str)):  # integer keys first
+        out[str(key)] = {**out.get(str(key), {}), **responses[key]}
+    return out
+
+
+def _declare_invalid_page(op: dict[str, Any], components: dict[str, Any]) -> None:
+    """The 400 `invalid_page` on an operation that takes a paging parameter (decision 0106)."""
+    names = [p["name"] for p in op.get("parameters", []) if p["name"] in paging.PARAMS]
+    body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    ref = body.get("schema", {}).get("$ref", "").rpartition("/")[2]
+    names += [n for n in components.get(ref, {}).get("properties", {}) if n in paging.PARAMS]
+    if not names:
+        return
+    answer = op["responses"]["400"]
+    said = paging.DECLARED.format(names=", ".join(f"`{n}`" for n in dict.fromkeys(names)))
+    if "invalid_page" not in answer.get("description", ""):
+        answer["description"] = f"{answer.get('description', '')} {said}".strip()
 
 
 api = JicengAPI(
@@ -164,6 +177,11 @@ def error(request, status: int, code: str, message: str, details=None):
 
 @api.exception_handler(ValidationError)
 def on_validation(request, exc: ValidationError):
+    if exc.errors and all(paging.is_paging(e) for e in exc.errors):
+        # a page, size, limit or offset that is not a page of the list: named, like a bad
+        # filter value (jiceng/lib/paging.py, decision 0106)
+        bad = paging.invalid_page(exc.errors, _given(request))
+        return error(request, 400, "invalid_page", str(bad), bad.details)
     details = [
         {
             "loc": [str(p) for p in e.get("loc", [])],
@@ -173,6 +191,20 @@ def on_validation(request, exc: ValidationError):
         for e in exc.errors
     ]
     return error(request, 422, "validation_error", "请求参数有误，请检查后重试", details)
+
+
+def _given(request: HttpRequest) -> dict[str, Any]:
+    """The parameters as sent, for naming a bad one: the query string and a JSON body."""
+    given: dict[str, Any] = {}
+    if request.content_type == "application/json" and request.body:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            given.update(body)
+    given.update(request.GET.dict())
+    return given
 
 
 @api.exception_handler(InvalidFilter)

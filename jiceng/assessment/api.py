@@ -13,15 +13,12 @@ from jiceng.assessment.metrics import formula_set, to_dict
 from jiceng.assessment.models import ExportJob, Metric, MetricChange
 from jiceng.assessment.periods import parse
 from jiceng.lib.bounds import RowId
+from jiceng.lib.errors import ErrorOut
 
 router = Router(tags=["assessment"])
 
 
-class Error(Schema):
-    error: dict[str, Any]
-
-
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 NO_VALUE = (

@@ -20,7 +20,7 @@ from jiceng.cases.models import Card, Category, Channel
 from jiceng.cases.workflow import Status
 from jiceng.lib.filters import SHOWN, Filter, check, describe
 
-__all__ = ["API_FILTERS", "PAGE_FILTERS", "Filter", "check", "describe", "tab_filter"]
+__all__ = ["API_FILTERS", "API_STATUS", "PAGE_FILTERS", "Filter", "check", "describe", "tab_filter"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,9 @@ CATEGORY = PrefixFilter("category", gettext_noop("分类"), _top_categories)
 
 # the queue page's filters (its tab is checked by the view: the tabs depend on the user)
 PAGE_FILTERS = (STATUS, CARD, CHANNEL, CATEGORY)
-# the list API's: status takes a comma list
-API_FILTERS = (Filter("status", STATUS.label, STATUS.choices, multi=True), CARD)
+# the list API's: the page's, status a comma list (the tab is the page's: the API has `open`)
+API_STATUS = Filter("status", STATUS.label, STATUS.choices, multi=True)
+API_FILTERS = (API_STATUS, CARD, CHANNEL, CATEGORY)
 
 
 def tab_filter(tabs: Iterable[tuple[str, str]]) -> Filter:

@@ -44,6 +44,7 @@ from jiceng.cases.models import (
 )
 from jiceng.cases.workflow import MOVES, OPEN_STATES, WATCHED_STATES, status_label, todo_states
 from jiceng.dispatch.acceptance import record_suggestion
+from jiceng.lib import paging
 from jiceng.lib.clientip import client_ip
 
 MAX_PHOTO_MB = settings.JICENG_PHOTO_MAX_MB
@@ -206,7 +207,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         ]
     else:
         qs = qs.order_by("deadline", "id")
-    page = Window(parts or [qs], request.GET.get("page"))
+    # a page number that is not one (abc, 0, -1, beyond the last page a list can have, past
+    # the end of this list) is named, and the first page shown (jiceng/lib/paging.py)
+    number, problem = paging.page_number(request.GET.get("page"), Window.MAX_PAGE)
+    page = Window(parts or [qs], number)
+    if not problem and page.number != number:
+        problem = paging.past_the_end(number)
+    if problem:
+        messages.warning(request, paging.on_page(problem))
     return render(
         request,
         "cases/queue.html",
@@ -240,12 +248,9 @@ class Window:
     COUNT_CAP = 1000
     MAX_PAGE = 20_000  # offset ≤ 1,000,000, as the API's
 
-    def __init__(self, parts: list[Any], number: Any) -> None:
-        try:
-            n = int(number or 1)
-        except (TypeError, ValueError):
-            n = 1
-        self.number = min(max(n, 1), self.MAX_PAGE)
+    def __init__(self, parts: list[Any], number: int) -> None:
+        # a number checked by the view (paging.page_number); bounded here all the same
+        self.number = min(max(number, 1), self.MAX_PAGE)
         self._parts = parts
         start = (self.number - 1) * self.PAGE
         rows = self._read(start, self.PAGE + 1)

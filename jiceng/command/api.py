@@ -18,17 +18,9 @@ from jiceng.accounts.scope import require
 from jiceng.command import loadmap, notices, screen, tracks, wall
 from jiceng.command.models import Notice, NoticeRecipient
 from jiceng.lib.bounds import Page, RowId, Size200, Zoom
+from jiceng.lib.errors import ErrorOut
 
 router = Router(tags=["command"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class PointsIn(Schema):

@@ -17,6 +17,7 @@ from jiceng.community import access, board, deliberation, filters, inbox, mediat
 from jiceng.community.models import Message, Publication, Topic
 from jiceng.lib import filters as checked
 from jiceng.lib.bounds import RowId
+from jiceng.lib.errors import ErrorOut
 
 
 class _Anonymous:
@@ -29,15 +30,6 @@ class _Anonymous:
 
 OPEN = [TokenAuth(), SessionAuth(), _Anonymous()]
 router = Router(tags=["community"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}

@@ -18,17 +18,9 @@ from ninja.responses import Status
 from jiceng.dispatch import services, store
 from jiceng.dispatch.text import MAX_CHARS, TextError
 from jiceng.lib.bounds import HotDays, HotPeriods
+from jiceng.lib.errors import ErrorOut
 
 router = Router(tags=["dispatch"])
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class SuggestIn(Schema):

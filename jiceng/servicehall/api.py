@@ -21,6 +21,7 @@ from ninja.responses import Status as HttpStatus
 from jiceng.accounts import scope
 from jiceng.lib import filters as checked
 from jiceng.lib.bounds import RowId, Size200, Weeks
+from jiceng.lib.errors import ErrorOut
 from jiceng.servicehall import (
     applications,
     catalogue,
@@ -38,7 +39,6 @@ from jiceng.servicehall.schemas import (
     AgentReviewIn,
     ApplicationIn,
     ApplicationOut,
-    ErrorOut,
     EventOut,
     GuideIn,
     GuideOut,

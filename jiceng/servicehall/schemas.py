@@ -244,12 +244,3 @@ class AgentReviewIn(Schema):
     reviewer: str = Field(min_length=1, max_length=50)
     score: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=300)
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody

@@ -143,6 +143,10 @@ API = [
     {"open": "true", "cursor": "next"},
     {"offset": "1"},
     {"phone": "13900001111"},
+    {"channel": "hotline"},
+    {"category": "10"},
+    {"category": "1001", "channel": "hotline"},
+    {"category": "10", "cursor": "next"},
 ]
 
 

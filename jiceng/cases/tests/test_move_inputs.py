@@ -168,11 +168,12 @@ def test_a_page_form_with_bad_input_shows_a_chinese_message_and_changes_nothing(
         "offset=abc",
     ],
 )
-def test_out_of_range_list_parameters_are_a_422_not_a_500(query, users, cats, in_grid):
+def test_out_of_range_list_parameters_are_a_400_not_a_500(query, users, cats, in_grid):
+    # a paging value outside its bounds names itself: 400 invalid_page (decision 0106)
     _case(users, cats, in_grid)
     r = client_for(users.street).get(f"/api/v1/cases/?{query}")
-    assert r.status_code == 422, (query, r.status_code)
-    assert r.json()["error"]["code"] == "validation_error"
+    assert r.status_code == 400, (query, r.status_code)
+    assert r.json()["error"]["code"] == "invalid_page"
 
 
 @pytest.mark.django_db

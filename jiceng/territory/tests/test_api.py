@@ -163,7 +163,7 @@ def test_locate_converts_gcj02_and_takes_batches(users, territory):
         (f"{API}/locate?lon=108&lat=32&crs=epsg3857", 422, "请求参数有误"),
         (f"{API}/locate?lon=500&lat=32", 400, "经度 500.0 超出"),
         (f"{API}/grids?under=61x", 400, "区划代码只能由数字组成"),
-        (f"{API}/grids?page_size=100000", 422, "请求参数有误"),
+        (f"{API}/grids?page_size=100000", 400, "“每页条数”最大为 500"),
         (f"{API}/regions/abc", 404, "不在您的管辖范围内"),
     ],
 )

@@ -55,6 +55,7 @@ from jiceng.assessment.models import (
     UnitMonth,
 )
 from jiceng.assessment.periods import Span, month_of
+from jiceng.lib import paging
 from jiceng.territory.models import GridStaff, Level, Region, StaffRole
 
 DIMS = [d.value for d in Dimension]
@@ -878,7 +879,10 @@ def ranking_page(
     if search:
         entries = [e for e in entries if search in name(e[1])]
     entries.sort(key=lambda e: (e[0] is None, e[0] or 0, str(e[1])))
-    pg = Paginator(entries, per_page).get_page(page)
+    # a page number that is not one of this ranking is named (jiceng/lib/paging.py)
+    pg, page_warning = paging.checked_page(
+        Paginator(entries, per_page), None if page is None else str(page)
+    )
     if published_rows is not None:
         wanted_keys = [str(e[1]) for e in pg.object_list]
         found = dict(published_rows.filter(key__in=wanted_keys).values_list("key", "row"))
@@ -894,6 +898,7 @@ def ranking_page(
         "county": county,
         "rows": rows,
         "page": pg,
+        "page_warning": page_warning,
         "total": total,
         "visible": visible,
         "matched": len(entries),

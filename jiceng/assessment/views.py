@@ -111,6 +111,8 @@ def rankings_page(request: HttpRequest) -> HttpResponse:
         per_page=rankings.PER_PAGE,
     )
     fs: dict[str, Formula] = data["formulas"]
+    if data["page_warning"]:
+        messages.warning(request, data["page_warning"])
     if data["metric"] != code:
         messages.warning(
             request,

@@ -15,7 +15,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case as DbCase
 from django.db.models import IntegerField, Q, QuerySet, Value, When
@@ -29,7 +28,7 @@ from django.views.decorators.http import require_POST
 from jiceng.accounts.models import Unit, UnitKind
 from jiceng.accounts.scope import require, scope_code
 from jiceng.cases.models import Category, DispatchRule, Outbox
-from jiceng.lib import phones
+from jiceng.lib import paging, phones
 from jiceng.lib.filters import Filter, on_page
 
 # What a notice is about, in words (Outbox.kind is a code written by the moves and worker).
@@ -73,7 +72,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         counts[row["state"]] = qs.filter(state=row["state"]).count()
     if state:
         qs = qs.filter(state=state)
-    page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    page = paging.page_for(request, qs.order_by("-created_at", "-id"), 50)
     rows = [
         {
             "o": o,

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -16,6 +15,7 @@ from django.utils.translation import gettext
 from jiceng.accounts import scope
 from jiceng.community import access, config, facts, filters, mediation
 from jiceng.community.models import Committee, Dispute, MediationLevel, Mediator
+from jiceng.lib import paging
 from jiceng.lib.filters import on_page
 from jiceng.territory.models import Level, Region
 
@@ -40,7 +40,7 @@ def disputes(request):
         qs = qs.filter(status=status)
     if level:
         qs = qs.filter(level=level)
-    page = Paginator(qs.order_by("-created_at"), 30).get_page(request.GET.get("page"))
+    page = paging.page_for(request, qs.order_by("-created_at"), 30)
     names = _names(d.village_code for d in page)
     prefix = scope.scope_code(request.user) or ""
     villages = Region.objects.filter(level=Level.VILLAGE, code__under=prefix).order_by("code")[:300]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import gettext
 from jiceng.accounts import scope
 from jiceng.community import access, facts, filters, inbox
 from jiceng.community.models import Message
+from jiceng.lib import paging
 from jiceng.lib.filters import on_page
 from jiceng.territory.models import Region
 
@@ -61,9 +61,7 @@ def echo(request, code: str):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
         raise Http404(gettext("该村（社区）不存在或您无权查看"))
-    page = Paginator(inbox.echo_wall(code).select_related("author"), 20).get_page(
-        request.GET.get("page")
-    )
+    page = paging.page_for(request, inbox.echo_wall(code).select_related("author"), 20)
     # the wall shows the author masked (王**); dates as local time from the objects
     rows = [(m, inbox.message_dict(m, public=True)["author"]) for m in page]
     return render(
@@ -86,7 +84,7 @@ def inbox_page(request):
         qs = qs.filter(inbox.overdue_q(now)).order_by("due_at")
     elif state == "answered":
         qs = qs.exclude(replied_at__isnull=True, case_number="").order_by("-created_at")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = paging.page_for(request, qs, 30)
     names = dict(
         Region.objects.filter(code__in={m.village_code for m in page}).values_list("code", "name")
     )

@@ -141,3 +141,29 @@ DECLARED = (
     "bounds; error.message names the value and the bound, error.details has one entry per "
     "parameter (loc [source, name], type not_an_integer, too_small or too_large)."
 )
+
+
+# a bound on ?page= for Django-paginated pages, beyond any list they show
+MAX_PAGE = 1_000_000
+
+
+def checked_page(paginator: Any, raw: str | None) -> tuple[Any, str]:
+    """Django's `Paginator` page for `?page=raw` and, for a number that is not a page of this
+    list, the warning to show (`on_page(...)`; "" when raw is fine) — the page then is the
+    first. Replaces `paginator.get_page(raw)`, which gives a nearby page without a word."""
+    number, problem = page_number(raw, MAX_PAGE)
+    if not problem and number > paginator.num_pages:
+        number, problem = 1, past_the_end(number)
+    return paginator.page(number), on_page(problem) if problem else ""
+
+
+def page_for(request: Any, object_list: Any, per_page: int) -> Any:
+    """A page of `object_list` for a list page's `?page=`: a bad number is named above the
+    list (messages.warning, in the request's language) and the first page shown."""
+    from django.contrib import messages
+    from django.core.paginator import Paginator
+
+    page, warning = checked_page(Paginator(object_list, per_page), request.GET.get("page"))
+    if warning:
+        messages.warning(request, warning)
+    return page

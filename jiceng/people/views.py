@@ -8,7 +8,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from jiceng.accounts import lookups, scope
 from jiceng.accounts.models import Role
-from jiceng.lib import exports
+from jiceng.lib import exports, paging
 from jiceng.lib.filters import on_page
 from jiceng.people import exporting, filters, importer, privacy, services, stats
 from jiceng.people.models import CareTag, CareTagType, ColourService, Household, Resident, Visit
@@ -61,8 +60,8 @@ def region(request, code: str):
         qs = services.households_for(request.user).filter(grid_code__under=r.code)
         if colour:
             qs = qs.filter(colour=colour)
-        page = Paginator(qs.select_related("grid").order_by("grid_code", "number"), 30).get_page(
-            request.GET.get("page")
+        page = paging.page_for(
+            request, qs.select_related("grid").order_by("grid_code", "number"), 30
         )
         households = page
         rows = [privacy.household_dict(h, False, members=False) for h in page]
@@ -512,7 +511,7 @@ def access_log(request):
         qs = qs.filter(channel=channel)
     subject = request.GET.get("subject", "").strip()[:100]
     qs = stats.filter_subject(qs, subject)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paging.page_for(request, qs, 50)
     stats.attach_subjects(page.object_list)
     return render(
         request,

@@ -6,6 +6,7 @@ exports stay complete."""
 from __future__ import annotations
 
 import io
+from html import unescape
 
 import pytest
 
@@ -54,9 +55,11 @@ def test_pages_keep_the_countys_ranks_and_link_each_figure(
     r = c.get(f"/assessment/working/?kind=month&start=2026-10-01&dim=grid_worker"
               f"&key={hand_counted.code}&metric=response_rate")  # fmt: skip
     assert r.status_code == 200 and "3.13" in r.content.decode()
-    # a page past the end shows the last page, a bad page number the first
-    assert _rows(c.get(URL + "&page=99").content.decode()) == _rows(second)
-    assert _rows(c.get(URL + "&page=x").content.decode()) == _rows(first)
+    # a page past the end or a bad page number is named, and the first page shown
+    past = c.get(URL + "&page=99").content.decode()
+    assert _rows(past) == _rows(first) and "列表没有第 99 页。下面显示第 1 页。" in past
+    bad = c.get(URL + "&page=x").content.decode()
+    assert _rows(bad) == _rows(first) and "“页码”须为整数，“x”不是。" in unescape(bad)
 
 
 def test_the_search_finds_a_worker_or_a_grid_by_name(users, territory, hand_counted, two_a_page):

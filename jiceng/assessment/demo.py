@@ -96,13 +96,22 @@ def build(ctx) -> None:
             f"{time.perf_counter() - t0:.1f} 秒")  # fmt: skip
 
 
+class _Later(Exception):
+    """The case's next move would come after the demo's clock: it stays where it is."""
+
+
 def _drive(case, at, q, rng, bot, depts):
-    """Through the loop with times drawn for this street's quality `q` (0..1)."""
+    """Through the loop with times drawn for this street's quality `q` (0..1); a move that
+    would come after now is not made (built on the 1st, last month's late cases are still
+    in hand, not closed next week)."""
     t = at
+    now = timezone.now()
 
     def step(move, minutes, **kw):
         nonlocal t, case
         t = t + timedelta(minutes=minutes)
+        if t > now:
+            raise _Later
         case = cases.transition(case, move, user=bot, now=t, **kw)
 
     try:
@@ -111,7 +120,7 @@ def _drive(case, at, q, rng, bot, depts):
         if rng.random() < 0.05:
             return case  # still waiting to be accepted
         step("accept", rng.uniform(10, 60 * (36 if rng.random() > q else 6)))
-        if rng.random() < 0.15 and len(depts) > 1:
+        if rng.random() < 0.15 and len(depts) > 1 and t + timedelta(hours=31) <= now:
             _whistle(case, t, rng, bot, depts)
         if rng.random() < 0.08:
             step("request_pause", 60, reason="需等待配套工程完工", days=5)
@@ -135,8 +144,8 @@ def _drive(case, at, q, rng, bot, depts):
             if case.status == Status.HANDLING:
                 step("report_handling", 60 * 6, reason="已按回访意见重新处理")
                 step("verify_close", 60)
-    except cases.MoveRefused:
-        pass  # a move this case cannot make: it stays where it is, like a real queue
+    except (cases.MoveRefused, _Later):
+        pass  # a move this case cannot make (yet): it stays where it is, like a real queue
     return case
 
 
@@ -156,9 +165,10 @@ def _two_way(made, rng, bot, street_user, dept_user) -> None:
         else:
             from jiceng.assessment.models import DispatchRating
 
+            at = min(case.created_at + timedelta(days=1), timezone.now())  # never after now
             DispatchRating.objects.create(number=case.number, unit_id=case.unit_id,
                                           rating=rng.choice([2, 3, 4, 5]), note="演示评价",
-                                          by=bot, at=case.created_at + timedelta(days=1))  # fmt: skip
+                                          by=bot, at=at)  # fmt: skip
 
 
 def _whistle(case, at, rng, bot, depts) -> None:

@@ -40,6 +40,10 @@ def test_operator_sees_suggestions_while_typing(live_server, page, login, users,
     )
     login(page, "street")
     page.goto(f"{live_server.url}/dispatch/suggest/")
+    page.wait_for_load_state("networkidle")  # the script and its style sheet
+    # nothing typed yet: no empty box under the description (its display:flex once beat
+    # the `hidden` attribute and drew an empty blue bar on the hotline and report forms)
+    assert page.locator(".dispatch-suggest").is_hidden()
     page.fill("textarea[name=description]", "建筑工地老板拖欠我们十几个农民工半年工资")
     page.wait_for_selector(".dispatch-chip")
     chips = page.locator(".dispatch-chip")

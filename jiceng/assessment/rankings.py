@@ -802,6 +802,12 @@ def ranking(user, span: Span, dim: str, metric: str | None = None) -> dict[str, 
     }
 
 
+def _default_metric(fs: dict[str, Formula]) -> str:
+    """The metric a ranking page shows when none (or an unknown one) is asked for: the
+    composite 三率 score, as the page's own default, else the first metric."""
+    return "three_rates" if "three_rates" in fs else next(iter(fs), "")
+
+
 PER_PAGE = 200  # rows of a ranking page; a ranking of up to 200 units shows whole
 
 
@@ -836,7 +842,7 @@ def ranking_page(
     published_rows = None
     if version is not None:
         fs = _for_dim(formula_set(version.metrics), dim)
-        code = metric if metric in fs else next(iter(fs), "")
+        code = metric if metric in fs else _default_metric(fs)
         published_rows = PublishedRow.objects.filter(version=version, dim=dim)
         by_key: dict[Any, str] = {}
         if published_rows.exists():
@@ -857,7 +863,7 @@ def ranking_page(
     else:
         rollup.refresh_dirty()
         all_fs = formulas()
-        code = metric if metric in _for_dim(all_fs, dim) else next(iter(_for_dim(all_fs, dim)), "")
+        code = metric if metric in _for_dim(all_fs, dim) else _default_metric(_for_dim(all_fs, dim))
         wanted = only(all_fs, [code]) if code else all_fs
         fs, tuples = ranked_tuples(
             [dim], county, span, wanted, False, span.previous(), rank_codes={code}
@@ -874,6 +880,7 @@ def ranking_page(
             return n
 
     total = len(entries)
+    ranked = sum(1 for e in entries if e[0] is not None)  # a unit without data has no rank
     entries = [e for e in entries if row_visible(user, dim, e[1])]
     visible = len(entries)
     if search:
@@ -900,6 +907,7 @@ def ranking_page(
         "page": pg,
         "page_warning": page_warning,
         "total": total,
+        "ranked": ranked,
         "visible": visible,
         "matched": len(entries),
         "formulas": fs,

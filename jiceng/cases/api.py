@@ -312,7 +312,7 @@ def list_cases(
     category: str = Query(
         "",
         description="the beginning of a category code: that category and every category "
-        "under it (`10`: 城乡建设 and its children); GET /api/v1/cases/categories lists "
+        "under it (e.g. `01` and its children `0101`, `0102` …); GET /api/v1/cases/categories lists "
         "them. A beginning no category has is a 400 invalid_filter naming the top level.",
     ),
     open: bool = False,

@@ -21,6 +21,7 @@ BUILDERS = [
     "jiceng.command.demo",
     "jiceng.assessment.demo",
     "jiceng.dispatch.demo",
+    "jiceng.cases.demo_cards",  # last: cards for whatever the builders left late
 ]
 
 

@@ -48,7 +48,7 @@ def test_pages_keep_the_countys_ranks_and_link_each_figure(
     second = c.get(URL + "&page=2").content.decode()
     assert _rows(second) == [("3", "3.13"), ("—", "—")]
     assert "五一村一级网格" in second and "城关社区一级网格" not in second
-    assert "共 4 个单位参与排名，您可查看 4 个" in second
+    assert "共 4 个单位，其中 3 个参与排名，您可查看 4 个" in second
     # the figure on page 2 opens its working: the 32 cases behind 1/32
     link = f"key={hand_counted.code}&amp;metric=response_rate"
     assert link in second
@@ -142,7 +142,11 @@ def test_a_published_month_pages_its_frozen_rows(users, territory, hand_counted,
     ("params", "said"),
     [
         ("dim=grid&metric=response_rate", "没有“grid”这类排名，下面是街道（乡镇）排名"),
-        ("dim=street&metric=no_such_rate", "没有代码为“no_such_rate”的指标"),
+        # … and the page falls back to its default, the composite 三率 score
+        (
+            "dim=street&metric=no_such_rate",
+            "没有代码为“no_such_rate”的指标，下面按“三率综合得分”排名",
+        ),
     ],
 )
 def test_an_unknown_kind_of_ranking_or_metric_is_named_not_silently_replaced(

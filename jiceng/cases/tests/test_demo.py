@@ -53,6 +53,32 @@ def test_the_demo_wall_shows_a_few_red_and_about_a_tenth_yellow(territory):
     assert 1 <= yellow <= 0.25 * n, (yellow, n)
 
 
+@pytest.mark.django_db
+def test_the_demo_ends_with_every_late_case_carded(territory):
+    """Builders after the cases one leave cases past their limits too (the assessment's
+    last month); the demo's last step cards them, so the queue's red filter and the wall's
+    overdue figure agree from the start (27 against 8 before; new-user trial)."""
+    from django.utils import timezone
+
+    from jiceng.accounts import demo as accounts_demo
+    from jiceng.assessment import demo as assessment_demo
+    from jiceng.cases import demo as cases_demo
+    from jiceng.cases import demo_cards
+    from jiceng.cases.workflow import WATCHED_STATES
+    from jiceng.core.demo import BUILDERS, DemoContext
+
+    assert BUILDERS[-1] == "jiceng.cases.demo_cards"
+    ctx = DemoContext(scale=0.3)
+    for builder in (accounts_demo, cases_demo, assessment_demo):
+        builder.build(ctx)
+    watched = Case.objects.filter(status__in=WATCHED_STATES)
+    late = set(watched.filter(deadline__lt=timezone.now()).values_list("pk", flat=True))
+    assert late - set(watched.filter(card="red").values_list("pk", flat=True))  # uncarded
+    demo_cards.build(ctx)
+    late = set(watched.filter(deadline__lt=timezone.now()).values_list("pk", flat=True))
+    assert set(watched.filter(card="red").values_list("pk", flat=True)) == late
+
+
 # What the demo's 12345 operator must not do: the district administrator's work
 OPERATOR_REFUSED = [
     "territory.import",

@@ -37,6 +37,22 @@ class Span:
             return f"{self.start:%Y-%m-%d}至{self.end:%m-%d}（周）"
         return f"{self.start:%Y-%m-%d}至{self.end:%Y-%m-%d}"
 
+    @property
+    def display(self) -> str:
+        """The label in the active language, for pages ("2026年11月" / "November 2026");
+        `label` stays the Chinese one that is stored and goes into file names."""
+        from django.utils import formats
+
+        if self.kind == "month":
+            return formats.date_format(self.start, "YEAR_MONTH_FORMAT")
+        if self.kind == "quarter":
+            q = (self.start.month - 1) // 3 + 1
+            return gettext("%(year)s年第%(q)s季度") % {"year": self.start.year, "q": q}
+        start, end = self.start.isoformat(), self.end.isoformat()
+        if self.kind == "week":
+            return gettext("%(start)s至%(end)s（周）") % {"start": start, "end": end[5:]}
+        return gettext("%(start)s至%(end)s") % {"start": start, "end": end}
+
     def previous(self) -> Span:
         """The period just before: last week/month/quarter, or as many days before."""
         if self.kind == "month":

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 
 import pytest
 
 from jiceng.assessment import facts
 from jiceng.assessment.models import MetricChange, PeriodVersion
+from jiceng.assessment.periods import Span, month_of, quarter_of, week_of
 from jiceng.testing import client_for
 
 from .conftest import at
@@ -183,3 +185,22 @@ def test_an_export_runs_in_the_background_and_reports_progress(users, territory,
     r = _api(client_for(users.grid_worker), "post", "/api/v1/assessment/exports",
              {"fmt": "xlsx", "start": "2026-10-01"})  # fmt: skip
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "span, zh, en",
+    [
+        (month_of(date(2026, 11, 5)), "2026年11月", "November 2026"),
+        (quarter_of(date(2026, 11, 5)), "2026年第4季度", "Q4 2026"),
+        (week_of(date(2026, 11, 5)), "2026-11-02至11-08（周）", "week 2026-11-02 to 11-08"),
+        (Span("range", date(2026, 10, 3), date(2026, 11, 4)), "2026-10-03至2026-11-04",
+         "2026-10-03 to 2026-11-04"),
+    ],
+)  # fmt: skip
+def test_a_period_reads_in_the_pages_language_and_keeps_its_chinese_label(span, zh, en):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert span.display == zh == span.label
+    with translation.override("en"):
+        assert span.display == en and span.label == zh

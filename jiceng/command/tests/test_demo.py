@@ -17,6 +17,7 @@ def test_the_demo_wall_moves_and_notices_exist(
     from jiceng.accounts.models import User
     from jiceng.cases import demo as cases_demo
     from jiceng.cases import services
+    from jiceng.cases.models import Case
     from jiceng.command import demo as command_demo
     from jiceng.command import wall
     from jiceng.command.models import Notice, NoticeRecipient, Shift, TrackDay
@@ -37,6 +38,12 @@ def test_the_demo_wall_moves_and_notices_exist(
     # the page a district user lands on shows them
     page = client_for(district).get("/command/")
     assert page.status_code == 200
+    # the yellow and red figures open the queue's cases with that card
+    for card in ("yellow", "red"):
+        assert f'href="/cases/?tab=all&amp;card={card}"' in page.content.decode()
+        listed = client_for(district).get("/cases/", {"tab": "all", "card": card})
+        carded = Case.objects.filter(card=card).count()
+        assert carded > 0 and f"共 {carded} 件" in listed.content.decode(), card
     # a new case moves the wall and reaches the feed
     grid = User.objects.get(username="grid")
     before = s["today_new"]

@@ -102,26 +102,8 @@ def browser():
                 "--disable-sync",
             ],
         )
-        yield _ClockedBrowser(b) if os.environ.get("JICENG_TEST_CLOCK") else b
+        yield b
         b.close()
-
-
-class _ClockedBrowser:
-    """Under JICENG_TEST_CLOCK the server's clock has moved: each browser context's clock
-    starts at the same moved time (and ticks), so a page's Date agrees with the server."""
-
-    def __init__(self, b):
-        self._b = b
-
-    def __getattr__(self, name):
-        return getattr(self._b, name)
-
-    def new_context(self, **kw):
-        from datetime import UTC, datetime
-
-        ctx = self._b.new_context(**kw)
-        ctx.clock.install(time=datetime.now(UTC))
-        return ctx
 
 
 def _browser_page(browser, request, **context_options):
@@ -199,7 +181,9 @@ def pytest_configure(config):
     """JICENG_TEST_CLOCK=<ISO time> runs the suite with the clock moved there (and ticking):
     a suite that passes only at some hours fails at others, so CI also runs it at local
     00:05 on the first of a month, when the machine's UTC date is still the day before
-    (docs/decisions/0104). Each xdist worker reads this conftest, so each travels."""
+    (docs/decisions/0104). Each xdist worker reads this conftest, so each travels. The
+    browser's own clock is not moved (Playwright's fake timers made the pages' polling
+    behave unlike a real browser's)."""
     at = os.environ.get("JICENG_TEST_CLOCK")
     if at:
         import time_machine
